@@ -1,2 +1,66 @@
 // Every export of this file is public API.
-export {};
+export { BasePlugin } from "./base-plugin.js";
+export { isWaygatePlugin, isWaygatePluginClass, PLUGIN_BRAND } from "./brand.js";
+export {
+  type DefinedPlugin,
+  definePlugin,
+  type PluginDefinition,
+  type PromptDefinition,
+  type ResourceDefinition,
+} from "./define-plugin.js";
+export {
+  CallCancelledError,
+  errorMessage,
+  HostVersionError,
+  NotFoundError,
+  PluginConfigError,
+  PluginError,
+  type PluginErrorCode,
+  PluginInvalidError,
+  PluginLoadError,
+  ToolNameError,
+  UpstreamClosedError,
+  UpstreamMessageTooLargeError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from "./errors.js";
+export { assertHostVersionSupported, satisfiesVersionRange } from "./host-version.js";
+export {
+  createMemoryLogger,
+  createSilentLogger,
+  type Logger,
+  type LogMeta,
+  type LogRecord,
+  type MemoryLogger,
+} from "./logger.js";
+export {
+  assertValidToolNames,
+  type PluginMetadata,
+  PluginMetadataSchema,
+  TOOL_NAME_PATTERN,
+  validatePluginMetadata,
+} from "./metadata.js";
+export type {
+  CallContext,
+  Caller,
+  ClientRequests,
+  ListChangedKind,
+  PluginCallContext,
+  PluginErrorInfo,
+  PluginHealth,
+  PluginInitContext,
+  PluginStartOptions,
+  PluginState,
+  PluginStatus,
+  WaygatePlugin,
+} from "./plugin.js";
+export { errorResult, jsonResult, textResult, toCallToolResult } from "./results.js";
+export {
+  type DefinedTool,
+  type ToolArgs,
+  type ToolDefinition,
+  type ToolInput,
+  type ToolReturn,
+  tool,
+} from "./tool.js";

@@ -1,0 +1,129 @@
+const ERROR_MARKER = Symbol.for("waygate.error");
+
+/** Stable machine-readable codes carried by every error this SDK throws. */
+export type PluginErrorCode =
+  | "PLUGIN_INVALID"
+  | "PLUGIN_CONFIG_INVALID"
+  | "PLUGIN_HOST_VERSION_UNSUPPORTED"
+  | "PLUGIN_LOAD_FAILED"
+  | "PLUGIN_NOT_READY"
+  | "TOOL_NAME_INVALID"
+  | "TOOL_NOT_FOUND"
+  | "RESOURCE_NOT_FOUND"
+  | "PROMPT_NOT_FOUND"
+  | "UPSTREAM_TIMEOUT"
+  | "UPSTREAM_CLOSED"
+  | "UPSTREAM_PROTOCOL"
+  | "UPSTREAM_UNAVAILABLE"
+  | "UPSTREAM_MESSAGE_TOO_LARGE"
+  | "CLIENT_REQUEST_UNAVAILABLE"
+  | "CALL_CANCELLED";
+
+/** Base class of every error thrown by the plugin SDK; recognised across package copies by a marker. */
+export class PluginError extends Error {
+  readonly [ERROR_MARKER] = true;
+  readonly code: PluginErrorCode;
+
+  constructor(code: PluginErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** True for any Waygate error (from this or another copy of the SDK), optionally with the given code. */
+  static isInstance(value: unknown, code?: PluginErrorCode): value is PluginError {
+    if (typeof value !== "object" || value === null) return false;
+    const marked = (value as Record<symbol, unknown>)[ERROR_MARKER] === true;
+    return marked && (code === undefined || (value as { code?: unknown }).code === code);
+  }
+}
+
+/** A plugin's shape or metadata is wrong (missing name, bad version, not a plugin at all). */
+export class PluginInvalidError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PLUGIN_INVALID", message, options);
+  }
+}
+
+/** The config given to a plugin does not match the plugin's zod schema. */
+export class PluginConfigError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PLUGIN_CONFIG_INVALID", message, options);
+  }
+}
+
+/** The host's version is outside the range a plugin declares it supports. */
+export class HostVersionError extends PluginError {
+  constructor(message: string) {
+    super("PLUGIN_HOST_VERSION_UNSUPPORTED", message);
+  }
+}
+
+/** A plugin module could not be found, imported or constructed. */
+export class PluginLoadError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PLUGIN_LOAD_FAILED", message, options);
+  }
+}
+
+/** A tool name does not match `^[a-zA-Z0-9_-]{1,64}$` or is declared twice. */
+export class ToolNameError extends PluginError {
+  constructor(message: string) {
+    super("TOOL_NAME_INVALID", message);
+  }
+}
+
+/** A tool, resource or prompt that the plugin does not have was asked for. */
+export class NotFoundError extends PluginError {
+  constructor(code: "TOOL_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "PROMPT_NOT_FOUND", message: string) {
+    super(code, message);
+  }
+}
+
+/** An upstream MCP server did not answer in time. */
+export class UpstreamTimeoutError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UPSTREAM_TIMEOUT", message, options);
+  }
+}
+
+/** The connection to an upstream MCP server closed (process exited, socket dropped). */
+export class UpstreamClosedError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UPSTREAM_CLOSED", message, options);
+  }
+}
+
+/** An upstream MCP server broke the protocol (non-JSON output, malformed messages). */
+export class UpstreamProtocolError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UPSTREAM_PROTOCOL", message, options);
+  }
+}
+
+/** An upstream MCP server sent a message bigger than the configured cap. */
+export class UpstreamMessageTooLargeError extends PluginError {
+  constructor(message: string) {
+    super("UPSTREAM_MESSAGE_TOO_LARGE", message);
+  }
+}
+
+/** An upstream MCP server is not connected (restarting or given up on). */
+export class UpstreamUnavailableError extends PluginError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("UPSTREAM_UNAVAILABLE", message, options);
+  }
+}
+
+/** A call was cancelled by its caller before it finished. */
+export class CallCancelledError extends PluginError {
+  constructor(message: string) {
+    super("CALL_CANCELLED", message);
+  }
+}
+
+/** Returns the message of any thrown value, for logs and error results. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === "string" ? error : JSON.stringify(error);
+}

@@ -1,0 +1,91 @@
+import type { z } from "zod";
+import { errorMessage, PluginConfigError, PluginError } from "./errors.js";
+import { assertHostVersionSupported } from "./host-version.js";
+import { createSilentLogger, type Logger } from "./logger.js";
+import type { PluginMetadata } from "./metadata.js";
+import type {
+  ListChangedKind,
+  PluginErrorInfo,
+  PluginInitContext,
+  PluginStartOptions,
+  PluginState,
+  PluginStatus,
+} from "./plugin.js";
+import { formatZodIssues } from "./zod-issues.js";
+
+/** Validates start options against a plugin's metadata and config schema; returns its init context. */
+export function resolveStartOptions<Config>(
+  metadata: PluginMetadata,
+  configSchema: z.ZodType<Config> | undefined,
+  options: PluginStartOptions,
+): PluginInitContext<Config> {
+  assertHostVersionSupported(metadata.name, metadata.hostVersions, options.hostVersion);
+  let config = options.config as Config;
+  if (configSchema) {
+    const parsed = configSchema.safeParse(options.config ?? {});
+    if (!parsed.success) {
+      throw new PluginConfigError(
+        `Invalid config for plugin '${metadata.name}': ${formatZodIssues(parsed.error.issues)}`,
+      );
+    }
+    config = parsed.data;
+  }
+  const logger = (options.logger ?? createSilentLogger()).child({ plugin: metadata.name });
+  return { logger, config, hostVersion: options.hostVersion };
+}
+
+/** Describes an error for status pages. */
+export function toErrorInfo(error: unknown): PluginErrorInfo {
+  const code = PluginError.isInstance(error) ? error.code : "PLUGIN_ERROR";
+  return { code, message: errorMessage(error), at: new Date().toISOString() };
+}
+
+/** Tracks a plugin's state, last error and restart count. */
+export interface StatusTracker {
+  get(): PluginStatus;
+  set(state: PluginState, error?: unknown): void;
+  countRestart(): void;
+}
+
+/** Returns a fresh status tracker in state "idle". */
+export function createStatusTracker(): StatusTracker {
+  let state: PluginState = "idle";
+  let lastError: PluginErrorInfo | undefined;
+  let restarts = 0;
+  return {
+    get: () => ({ state, restarts, ...(lastError ? { lastError } : {}) }),
+    set(next, error) {
+      state = next;
+      if (error !== undefined) lastError = toErrorInfo(error);
+    },
+    countRestart() {
+      restarts += 1;
+    },
+  };
+}
+
+/** A set of list_changed listeners. */
+export interface ListChangedEmitter {
+  subscribe(listener: (kind: ListChangedKind) => void): () => void;
+  emit(kind: ListChangedKind): void;
+}
+
+/** Returns an emitter that isolates listeners from each other's exceptions. */
+export function createListChangedEmitter(logger: () => Logger): ListChangedEmitter {
+  const listeners = new Set<(kind: ListChangedKind) => void>();
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit(kind) {
+      for (const listener of listeners) {
+        try {
+          listener(kind);
+        } catch (error) {
+          logger().warn("list_changed listener threw", { kind, error: errorMessage(error) });
+        }
+      }
+    },
+  };
+}

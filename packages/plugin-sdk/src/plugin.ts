@@ -1,0 +1,121 @@
+import type {
+  CallToolResult,
+  CompleteRequestParams,
+  CompleteResult,
+  CreateMessageRequestParams,
+  CreateMessageResult,
+  ElicitRequestParams,
+  ElicitResult,
+  GetPromptResult,
+  ListRootsResult,
+  LoggingLevel,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+  Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { PLUGIN_BRAND } from "./brand.js";
+import type { Logger } from "./logger.js";
+import type { PluginMetadata } from "./metadata.js";
+
+/** Who is calling: the API key's id and scopes (never the key itself). `keyId` is null when auth is off. */
+export interface Caller {
+  keyId: string | null;
+  scopes: readonly string[];
+}
+
+/** Requests a plugin may send back to the MCP client that made the call. */
+export interface ClientRequests {
+  createMessage(params: CreateMessageRequestParams): Promise<CreateMessageResult>;
+  elicitInput(params: ElicitRequestParams): Promise<ElicitResult>;
+  listRoots(): Promise<ListRootsResult>;
+}
+
+/** What the host passes with every call, read and prompt. */
+export interface CallContext {
+  /** Aborted when the caller cancels or the host's timeout fires. */
+  signal: AbortSignal;
+  caller: Caller;
+  /** The host's id for this request, for logs and audit. */
+  requestId: string;
+  reportProgress(progress: number, total?: number, message?: string): void | Promise<void>;
+  /** Sends an MCP logging notification to the caller, when the host supports it. */
+  log?(level: LoggingLevel, data: unknown): void | Promise<void>;
+  clientRequests?: ClientRequests;
+}
+
+/** The call context a plugin's own code sees: the host's context plus its logger and validated config. */
+export interface PluginCallContext<Config = unknown> extends CallContext {
+  logger: Logger;
+  config: Config;
+}
+
+/** What a host gives a plugin when starting it. */
+export interface PluginStartOptions {
+  /** Raw config for the plugin; validated against the plugin's `configSchema`. */
+  config?: unknown;
+  logger?: Logger;
+  /** The host's version, checked against the plugin's `hostVersions` range. */
+  hostVersion?: string;
+}
+
+/** What a plugin's `initialize` receives. */
+export interface PluginInitContext<Config = unknown> {
+  logger: Logger;
+  config: Config;
+  hostVersion: string | undefined;
+}
+
+/** Lifecycle state of a plugin or upstream, as the host shows it. */
+export type PluginState = "idle" | "connecting" | "ready" | "degraded" | "failed" | "stopped";
+
+/** The last error a plugin hit, kept for status pages. */
+export interface PluginErrorInfo {
+  code: string;
+  message: string;
+  at: string;
+}
+
+/** Current status of a plugin. */
+export interface PluginStatus {
+  state: PluginState;
+  lastError?: PluginErrorInfo;
+  /** Upstream restarts since start (bridges only; 0 for in-process plugins). */
+  restarts: number;
+}
+
+/** Result of a health check. */
+export interface PluginHealth {
+  healthy: boolean;
+  message?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Which list changed, for `onListChanged`. */
+export type ListChangedKind = "tools" | "resources" | "prompts";
+
+/**
+ * The interface a host (the Waygate server, the test harness) drives. BasePlugin, definePlugin results and
+ * McpBridgePlugin all implement it; hosts recognise it by the brand, not by `instanceof`.
+ */
+export interface WaygatePlugin {
+  readonly [PLUGIN_BRAND]: true;
+  readonly metadata: PluginMetadata;
+  /** Validates config and host version, then runs the plugin's own initialisation. */
+  start(options?: PluginStartOptions): Promise<void>;
+  listTools(): Promise<Tool[]>;
+  /** Never throws for a tool failure: failures come back as results with `isError: true`. */
+  callTool(name: string, args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult>;
+  listResources(): Promise<Resource[]>;
+  listResourceTemplates(): Promise<ResourceTemplate[]>;
+  readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult>;
+  listPrompts(): Promise<Prompt[]>;
+  getPrompt(name: string, args: Record<string, string>, ctx: CallContext): Promise<GetPromptResult>;
+  complete(params: CompleteRequestParams, ctx: CallContext): Promise<CompleteResult>;
+  /** Subscribes to list changes; returns the function that unsubscribes. */
+  onListChanged(listener: (kind: ListChangedKind) => void): () => void;
+  getStatus(): PluginStatus;
+  healthCheck(): Promise<PluginHealth>;
+  shutdown(): Promise<void>;
+}
