@@ -1,0 +1,90 @@
+import { z } from "zod";
+
+const booleanFromEnv = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"], {
+    error: "expected true or false",
+  })
+  .transform((value) => ["true", "1", "yes", "on"].includes(value));
+
+const csv = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+/**
+ * The environment variables the gateway reads. Every one is optional here: defaults are applied after
+ * the config file is merged in, so that the environment wins over the file and the file over defaults.
+ */
+export const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "libSQL URL: `file:./data/waygate.db` (default), `:memory:`, `libsql://…` or `https://…` (Turso)",
+    ),
+  DATABASE_AUTH_TOKEN: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("auth token for a remote libSQL / Turso database"),
+  WAYGATE_SECRET_KEY: z
+    .string()
+    .min(32, { error: "must be at least 32 characters" })
+    .optional()
+    .describe("secret that keys API-key hashes; required in production (`openssl rand -hex 32`)"),
+  WAYGATE_ENV: z
+    .enum(["development", "production", "test"])
+    .optional()
+    .describe("`development` (default), `production` or `test`"),
+  WAYGATE_HOST: z.string().min(1).optional().describe("address to listen on (default `127.0.0.1`)"),
+  WAYGATE_PORT: z.coerce
+    .number({ error: "expected a port number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("port to listen on (default `3000`; `0` picks a free port)"),
+  WAYGATE_CONFIG: z.string().min(1).optional().describe("path to a JSON config file (see below)"),
+  WAYGATE_AUTH: z
+    .enum(["required", "none"])
+    .optional()
+    .describe("`required` (default) or `none` (loopback development only; refused in production)"),
+  MCP_SERVERS_ENABLED: csv
+    .optional()
+    .describe("comma-separated names of configured servers and bridges to start (default: all enabled)"),
+  MCP_AUTO_INITIALIZE: booleanFromEnv
+    .optional()
+    .describe("connect to upstream servers at start (default `true`) instead of on first use"),
+  CORS_ORIGINS: csv.optional().describe("comma-separated origins allowed to call the gateway from a browser"),
+  LOG_LEVEL: z
+    .enum(["error", "warn", "info", "http", "debug"])
+    .optional()
+    .describe("`error`, `warn`, `info` (default), `http` or `debug`"),
+  REDIS_URL: z
+    .url({ error: "expected a URL such as redis://localhost:6379" })
+    .optional()
+    .describe("Redis for rate-limit counters shared by several replicas"),
+});
+
+/** The environment after validation. */
+export type WaygateEnv = z.infer<typeof EnvSchema>;
+
+/** How to fix a bad value of each variable, shown next to the error. */
+export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
+  DATABASE_URL: "set DATABASE_URL to file:./data/waygate.db, :memory: or a libsql:// URL",
+  DATABASE_AUTH_TOKEN: "set DATABASE_AUTH_TOKEN to the token of your Turso database, or unset it",
+  WAYGATE_SECRET_KEY: "generate one with `openssl rand -hex 32` and set WAYGATE_SECRET_KEY to it",
+  WAYGATE_ENV: "set WAYGATE_ENV to development, production or test",
+  WAYGATE_HOST: "set WAYGATE_HOST to an address such as 127.0.0.1 or 0.0.0.0",
+  WAYGATE_PORT: "set WAYGATE_PORT to a whole number from 0 to 65535, e.g. 3000",
+  WAYGATE_CONFIG: "set WAYGATE_CONFIG to the path of a JSON config file, or unset it",
+  WAYGATE_AUTH: "set WAYGATE_AUTH to required or none",
+  MCP_SERVERS_ENABLED: "list server names separated by commas, e.g. github,everything",
+  MCP_AUTO_INITIALIZE: "set MCP_AUTO_INITIALIZE to true or false",
+  CORS_ORIGINS: "list origins separated by commas, e.g. https://app.example.com",
+  LOG_LEVEL: "set LOG_LEVEL to error, warn, info, http or debug",
+  REDIS_URL: "set REDIS_URL to a URL such as redis://localhost:6379, or unset it",
+};

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { ServerEntrySchema, ServerNameSchema } from "./server-entry.js";
+
+const serversRecord = z.record(ServerNameSchema, ServerEntrySchema);
+
+/** A plugin to load: an npm package name (or a path), with options passed to the plugin. */
+export const PluginEntrySchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    package: z.string().min(1).describe("npm package name or path of the plugin module"),
+    options: z.record(z.string(), z.unknown()).default({}).describe("options passed to the plugin"),
+    enabled: z.boolean().default(true),
+  }),
+]);
+
+/** Defaults and limits applied to API keys created by `waygate keys create`. */
+export const KeyPolicySchema = z.strictObject({
+  defaultScopes: z
+    .array(z.string().min(1))
+    .default(["tools:list", "tools:call"])
+    .describe("scopes a new key gets when none are given"),
+  defaultToolPatterns: z
+    .array(z.string().min(1))
+    .default(["*"])
+    .describe("tool patterns a new key may call when none are given"),
+  defaultRateLimitPerMinute: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("requests per minute for a new key when none is given"),
+  maxExpiresInDays: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("longest lifetime a new key may have; keys without an expiry are refused when set"),
+});
+
+/** Settings of the gateway itself; the environment overrides each one. */
+export const GatewaySettingsSchema = z.strictObject({
+  host: z.string().min(1).optional().describe("address to listen on (`WAYGATE_HOST`)"),
+  port: z.number().int().min(0).max(65535).optional().describe("port to listen on (`WAYGATE_PORT`)"),
+  auth: z.enum(["required", "none"]).optional().describe("`required` or `none` (`WAYGATE_AUTH`)"),
+  corsOrigins: z.array(z.string().min(1)).optional().describe("browser origins allowed (`CORS_ORIGINS`)"),
+  logLevel: z.enum(["error", "warn", "info", "http", "debug"]).optional().describe("`LOG_LEVEL`"),
+  databaseUrl: z.string().min(1).optional().describe("libSQL URL (`DATABASE_URL`)"),
+  databaseAuthToken: z.string().min(1).optional().describe("`DATABASE_AUTH_TOKEN`; use `${env:NAME}`"),
+});
+
+/**
+ * The optional config file named by `WAYGATE_CONFIG`: JSON holding `mcpServers` in the Claude Desktop
+ * shape (VS Code's `servers` is accepted too), plugins, key policy and gateway settings. Any string may be
+ * a reference `${env:NAME}` to an environment variable. Unknown top-level keys are ignored so that a
+ * client's own config file can be used unchanged.
+ */
+export const ConfigFileSchema = z.object({
+  gateway: GatewaySettingsSchema.optional().describe("settings of the gateway; the environment wins"),
+  mcpServers: serversRecord
+    .optional()
+    .describe("upstream MCP servers, as Claude Desktop and Cursor write them"),
+  servers: serversRecord.optional().describe("upstream MCP servers, as VS Code writes them"),
+  plugins: z.array(PluginEntrySchema).default([]).describe("plugins to load, by package name"),
+  keyPolicy: KeyPolicySchema.optional().describe("defaults and limits for new API keys"),
+  stdioAllowlist: z
+    .array(z.string().min(1))
+    .default([])
+    .describe("commands the HTTP admin API may register as stdio servers (none by default)"),
+});
+
+/** The config file after validation. */
+export type ConfigFile = z.output<typeof ConfigFileSchema>;
+/** A plugin entry after validation. */
+export type PluginEntry = z.output<typeof PluginEntrySchema>;
+/** The key policy after defaults. */
+export type KeyPolicy = z.output<typeof KeyPolicySchema>;

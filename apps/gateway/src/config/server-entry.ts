@@ -1,0 +1,78 @@
+import { z } from "zod";
+
+/** What a server name must look like: it prefixes its tools as `<server>__<tool>`. */
+export const ServerNameSchema = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,31}$/, {
+  error: "server names use 1-32 letters, digits or '-' (no '_'), starting with a letter or digit",
+});
+
+const stringMap = z.record(z.string(), z.string());
+
+/** A local server the gateway starts as a subprocess and talks to over stdin/stdout. */
+const StdioEntrySchema = z.object({
+  type: z.literal("stdio").optional(),
+  command: z.string().min(1, { error: "command must not be empty" }),
+  args: z.array(z.string()).default([]),
+  env: stringMap.default({}),
+  cwd: z.string().min(1).optional(),
+  disabled: z.boolean().default(false),
+});
+
+/** A remote server reached over Streamable HTTP (the default for a `url`) or the older SSE transport. */
+const RemoteEntrySchema = z.object({
+  type: z.enum(["http", "streamable-http", "streamableHttp", "sse"]).optional(),
+  url: z.url({ protocol: /^https?$/, error: "url must be an http:// or https:// URL" }),
+  headers: stringMap.default({}),
+  disabled: z.boolean().default(false),
+});
+
+/**
+ * One entry of an `mcpServers` object as Claude Desktop, Cursor and VS Code write it: `command`/`args`/`env`
+ * for a local server, or `url`/`headers` (with an optional `type`) for a remote one. Other keys are ignored.
+ */
+export const ServerEntrySchema = z.union([StdioEntrySchema, RemoteEntrySchema], {
+  error: "expected either a command (a local stdio server) or a url (a remote server)",
+});
+
+/** A server entry as written in a client's config file. */
+export type ServerEntry = z.input<typeof ServerEntrySchema>;
+
+/** An upstream MCP server in the gateway's own normalised shape. */
+export type UpstreamServer =
+  | {
+      name: string;
+      transport: "stdio";
+      command: string;
+      args: string[];
+      env: Record<string, string>;
+      cwd?: string;
+      enabled: boolean;
+    }
+  | {
+      name: string;
+      transport: "http" | "sse";
+      url: string;
+      headers: Record<string, string>;
+      enabled: boolean;
+    };
+
+/** Turns a validated client-style entry into the gateway's upstream shape. */
+export function toUpstreamServer(name: string, entry: z.output<typeof ServerEntrySchema>): UpstreamServer {
+  if ("command" in entry) {
+    return {
+      name,
+      transport: "stdio",
+      command: entry.command,
+      args: entry.args,
+      env: entry.env,
+      ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }),
+      enabled: !entry.disabled,
+    };
+  }
+  return {
+    name,
+    transport: entry.type === "sse" ? "sse" : "http",
+    url: entry.url,
+    headers: entry.headers,
+    enabled: !entry.disabled,
+  };
+}

@@ -1,0 +1,202 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config/load.js";
+import { ConfigError } from "../src/errors.js";
+import { tempDir, writeJson } from "./helpers.js";
+
+let dir: { path: string; cleanup: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.cleanup();
+});
+
+async function configErrorOf(promise: Promise<unknown>): Promise<ConfigError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(ConfigError.isInstance(error)).toBe(true);
+  return error as ConfigError;
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults to an empty environment", async () => {
+    const config = await loadConfig({ env: {}, cwd: dir.path });
+    expect(config).toMatchObject({
+      env: "development",
+      database: { url: "file:./data/waygate.db" },
+      host: "127.0.0.1",
+      port: 3000,
+      auth: "required",
+      logLevel: "info",
+      autoInitialize: true,
+      serversEnabled: undefined,
+      upstreams: [],
+      plugins: [],
+      keyPolicy: { defaultScopes: ["tools:list", "tools:call"], defaultToolPatterns: ["*"] },
+    });
+  });
+
+  it("lets the environment win over the config file, and the file over defaults", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      gateway: { host: "0.0.0.0", port: 4000, logLevel: "debug" },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file, WAYGATE_PORT: "5000" }, cwd: dir.path });
+    expect(config.port).toBe(5000);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.logLevel).toBe("debug");
+    expect(config.auth).toBe("required");
+  });
+
+  it("reads a Claude Desktop mcpServers file unchanged, ignoring the client's own keys", async () => {
+    const file = await writeJson(dir.path, "claude_desktop_config.json", {
+      globalShortcut: "Ctrl+Space",
+      mcpServers: {
+        everything: { command: "npx", args: ["-y", "@modelcontextprotocol/server-everything"] },
+        remote: { url: "https://mcp.example.com/mcp", headers: { Authorization: "Bearer x" } },
+        legacy: { type: "sse", url: "http://127.0.0.1:9000/sse" },
+      },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.upstreams).toEqual([
+      {
+        name: "everything",
+        transport: "stdio",
+        command: "npx",
+        args: ["-y", "@modelcontextprotocol/server-everything"],
+        env: {},
+        enabled: true,
+      },
+      {
+        name: "remote",
+        transport: "http",
+        url: "https://mcp.example.com/mcp",
+        headers: { Authorization: "Bearer x" },
+        enabled: true,
+      },
+      { name: "legacy", transport: "sse", url: "http://127.0.0.1:9000/sse", headers: {}, enabled: true },
+    ]);
+  });
+
+  it("resolves ${env:NAME} references so secrets stay out of the file", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      mcpServers: { gh: { command: "gh-mcp", env: { GITHUB_TOKEN: "${env:MY_TOKEN}" } } },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file, MY_TOKEN: "s3cret" }, cwd: dir.path });
+    expect(config.upstreams[0]).toMatchObject({ env: { GITHUB_TOKEN: "s3cret" } });
+  });
+
+  it("names the path and the variable when a ${env:NAME} reference is unset", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      mcpServers: { gh: { command: "gh-mcp", env: { GITHUB_TOKEN: "${env:MISSING_TOKEN}" } } },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: "mcpServers.gh.env.GITHUB_TOKEN",
+        message: expect.stringContaining("MISSING_TOKEN, which is not set"),
+      }),
+    ]);
+  });
+
+  it("lists every bad environment variable at once, each with its name and a fix", async () => {
+    const error = await configErrorOf(
+      loadConfig({
+        env: {
+          WAYGATE_PORT: "eighty",
+          WAYGATE_ENV: "staging",
+          MCP_AUTO_INITIALIZE: "maybe",
+          WAYGATE_SECRET_KEY: "short",
+        },
+        cwd: dir.path,
+      }),
+    );
+    expect(error.code).toBe("config_invalid");
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      "MCP_AUTO_INITIALIZE",
+      "WAYGATE_ENV",
+      "WAYGATE_PORT",
+      "WAYGATE_SECRET_KEY",
+    ]);
+    for (const issue of error.issues) expect(issue.fix).toMatch(/\S/);
+    expect(error.message).toContain("WAYGATE_PORT");
+    expect(error.message).toContain("openssl rand -hex 32");
+  });
+
+  it("lists every invalid entry of the config file with its path", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      gateway: { port: "eighty", colour: "blue" },
+      mcpServers: { "bad name!": { command: "x" }, empty: {}, badurl: { url: "ftp://x" } },
+      keyPolicy: { maxExpiresInDays: -1 },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    const paths = error.issues.map((issue) => issue.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "gateway.port",
+        "gateway",
+        "mcpServers.bad name!",
+        "mcpServers.empty",
+        "mcpServers.badurl.url",
+        "keyPolicy.maxExpiresInDays",
+      ]),
+    );
+    expect(error.issues.find((issue) => issue.path === "gateway")?.fix).toContain('"colour"');
+    expect(error.message).toContain(file);
+  });
+
+  it("reports a missing config file by its variable", async () => {
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: "nowhere.json" }, cwd: dir.path }));
+    expect(error.issues[0]).toMatchObject({
+      path: "WAYGATE_CONFIG",
+      message: expect.stringContaining("does not exist"),
+    });
+  });
+
+  it("reports invalid JSON with its line and column", async () => {
+    const file = await writeJson(dir.path, "broken.json", '{\n  "mcpServers": {,\n}');
+    const error = await configErrorOf(loadConfig({ env: {}, cwd: dir.path, configPath: file }));
+    expect(error.issues[0]).toMatchObject({
+      path: "--config",
+      message: expect.stringMatching(/line 2, column \d+/),
+    });
+  });
+
+  it("refuses production without a secret key and with auth switched off", async () => {
+    const error = await configErrorOf(
+      loadConfig({ env: { WAYGATE_ENV: "production", WAYGATE_AUTH: "none" }, cwd: dir.path }),
+    );
+    expect(error.issues.map((issue) => issue.path)).toEqual(["WAYGATE_SECRET_KEY", "WAYGATE_AUTH"]);
+  });
+
+  it("refuses auth none on an address other than loopback", async () => {
+    const error = await configErrorOf(
+      loadConfig({ env: { WAYGATE_AUTH: "none", WAYGATE_HOST: "0.0.0.0" }, cwd: dir.path }),
+    );
+    expect(error.issues[0]?.message).toContain("loopback");
+  });
+
+  it("reads server selection and auto-initialise from the environment", async () => {
+    const config = await loadConfig({
+      env: {
+        MCP_SERVERS_ENABLED: "github, everything,",
+        MCP_AUTO_INITIALIZE: "false",
+        CORS_ORIGINS: "https://a.example",
+      },
+      cwd: dir.path,
+    });
+    expect(config.serversEnabled).toEqual(["github", "everything"]);
+    expect(config.autoInitialize).toBe(false);
+    expect(config.corsOrigins).toEqual(["https://a.example"]);
+  });
+
+  it("rejects a server declared in both mcpServers and servers", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      mcpServers: { one: { command: "a" } },
+      servers: { one: { type: "stdio", command: "b" } },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues[0]?.path).toBe("servers.one");
+  });
+});
