@@ -1,0 +1,127 @@
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
+import type { Store as RateLimitStore } from "express-rate-limit";
+import { authenticate, requireScope } from "./auth.js";
+import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
+import { NotFoundError } from "./errors.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { httpMetrics } from "./http-metrics.js";
+import { perKeyRateLimit } from "./rate-limit.js";
+import { contextOf, useJsonRpcErrors } from "./request-context.js";
+import { requestIdMiddleware } from "./request-id.js";
+import type { View } from "./router.js";
+import { adminRoutes } from "./routes/admin.js";
+import { diagnosticsRoutes } from "./routes/diagnostics.js";
+import { restMcpRoutes } from "./routes/rest-mcp.js";
+import { serviceRoutes } from "./routes/service.js";
+import { corsAllowlist, dnsRebindingGuard, securityHeaders } from "./security.js";
+import { sendError } from "./send-error.js";
+
+/** The Express app and what must be stopped with it. */
+export interface BuiltApp {
+  app: Express;
+  stop(): void;
+}
+
+const aggregateView = (): View => ({ kind: "aggregate" });
+const singleView = (req: Request): View => ({ kind: "single", server: String(req.params.name) });
+
+/** Audits tool calls the rate limiter refuses, from a JSON-RPC body or an execute body. */
+function auditRefusedCalls(ctx: GatewayContext) {
+  return async (req: Request, res: express.Response) => {
+    const context = contextOf(res);
+    const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
+    const view = typeof req.params?.name === "string" ? singleView(req) : aggregateView();
+    const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
+    const calls =
+      transport === "rest"
+        ? [
+            {
+              name: (req.body as { tool?: unknown } | undefined)?.tool,
+              args: (req.body as { arguments?: unknown })?.arguments,
+            },
+          ]
+        : messages
+            .filter(
+              (m): m is { method: string; params?: { name?: unknown; arguments?: unknown } } =>
+                typeof m === "object" && m !== null && (m as { method?: unknown }).method === "tools/call",
+            )
+            .map((m) => ({ name: m.params?.name, args: m.params?.arguments }));
+    for (const call of calls) {
+      if (typeof call.name !== "string") continue;
+      await ctx.policy.recordRefused({
+        caller: context.caller,
+        requestId: context.requestId,
+        transport,
+        view,
+        name: call.name,
+        arguments: call.args,
+        outcome: "rate_limited",
+        error: "rate limit exceeded",
+      });
+    }
+  };
+}
+
+/** Builds the gateway's Express app: one middleware chain, one policy path for MCP and REST. */
+export function buildApp(
+  ctx: GatewayContext,
+  verify: Parameters<typeof authenticate>[0]["verify"],
+  rateLimitStore: RateLimitStore,
+): BuiltApp {
+  const { options, production, metrics } = ctx;
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestIdMiddleware());
+  app.use(httpMetrics(metrics));
+  app.use(securityHeaders());
+  app.use(corsAllowlist(options.corsOrigins));
+
+  const auth = authenticate({ mode: options.auth, verify, metrics, production });
+  // One limiter (one store) for every limited route, so a key's budget is shared by MCP and REST.
+  const limit = perKeyRateLimit({
+    windowMs: options.rateLimit.windowMs,
+    defaultLimit: options.rateLimit.limit,
+    store: rateLimitStore,
+    metrics,
+    production,
+    onLimited: auditRefusedCalls(ctx),
+  });
+  const body = jsonBody(options.bodyLimitBytes);
+  const jsonPosts: RequestHandler = (req, res, next) =>
+    req.method === "POST" ? requireJsonContentType(production)(req, res, next) : next();
+  const guard = [
+    useJsonRpcErrors,
+    dnsRebindingGuard({
+      bindHost: options.host,
+      allowedHosts: options.allowedHosts,
+      corsOrigins: options.corsOrigins,
+      production,
+    }),
+  ];
+  app.all("/mcp", ...guard, jsonPosts, body, auth, limit, ctx.sessions.streamable(aggregateView));
+  app.all("/servers/:name/mcp", ...guard, jsonPosts, body, auth, limit, ctx.sessions.streamable(singleView));
+  app.get("/sse", ...guard, auth, limit, ctx.sessions.legacyStream(aggregateView));
+  app.post("/messages", ...guard, jsonPosts, body, auth, limit, ctx.sessions.legacyMessage());
+
+  app.use(serviceRoutes(ctx, auth));
+  app.use("/mcp", body, auth, restMcpRoutes(ctx, limit));
+  const diagnostics = diagnosticsRoutes(ctx);
+  app.use("/diagnostics", auth, diagnostics.routes);
+  app.use("/admin", body, auth, requireScope("admin", production), adminRoutes(ctx));
+
+  app.use((req, res) => {
+    sendError(res, new NotFoundError("not_found", `No route for ${req.method} ${req.path}`), production);
+  });
+  app.use(bodyErrorHandler(production));
+  const finalHandler: ErrorRequestHandler = (error, req, res, _next) => {
+    ctx.logger.error("request failed", {
+      requestId: contextOf(res).requestId,
+      method: req.method,
+      path: req.path,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    sendError(res, error, production);
+  };
+  app.use(finalHandler);
+  return { app, stop: diagnostics.stop };
+}

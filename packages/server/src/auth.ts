@@ -1,0 +1,109 @@
+import type { Request, RequestHandler } from "express";
+import { AuthError, ForbiddenError } from "./errors.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { type Caller, contextOf } from "./request-context.js";
+import { hasScope, SCOPES, type Scope } from "./scopes.js";
+import { sendError } from "./send-error.js";
+
+/** The subset of a core API-key record the gateway reads. */
+export interface VerifiedKey {
+  id: string;
+  name: string;
+  scopes: readonly string[];
+  toolPatterns?: readonly string[] | null;
+  rateLimitPerMinute?: number | null;
+}
+
+/** Result of verifying a presented key (core's `apiKeys.verify`). */
+export type KeyVerification =
+  | { ok: true; key: VerifiedKey }
+  | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired" };
+
+/** Verifies a plaintext key. */
+export type KeyVerifier = (plaintext: string) => Promise<KeyVerification>;
+
+/** The caller used for every request when authentication is switched off. */
+export const ANONYMOUS_CALLER: Caller = {
+  keyId: null,
+  keyName: "anonymous",
+  scopes: [...SCOPES],
+  toolPatterns: null,
+  rateLimitPerMinute: null,
+};
+
+/** Reads the key from `Authorization: Bearer <key>` or `X-API-Key`. */
+export function presentedKey(req: Request): string | undefined {
+  const header = req.header("authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match?.[1] ?? "";
+  }
+  const apiKey = req.header("x-api-key");
+  return apiKey === undefined ? undefined : apiKey.trim();
+}
+
+const reasonMessages: Record<"missing" | "malformed" | "unknown" | "revoked" | "expired", string> = {
+  missing: "API key required: send it as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+  malformed: "API key is malformed; send the full key shown when it was created",
+  unknown: "API key is not recognised",
+  revoked: "API key has been revoked; ask an administrator for a new one",
+  expired: "API key has expired; ask an administrator for a new one",
+};
+
+/** Settings of the authentication middleware. */
+export interface AuthOptions {
+  mode: "required" | "none";
+  verify: KeyVerifier;
+  metrics: GatewayMetrics;
+  production: boolean;
+}
+
+/** Verifies the caller's key and stores the caller on the request context; 401 with the reason otherwise. */
+export function authenticate(options: AuthOptions): RequestHandler {
+  return (req, res, next) => {
+    const context = contextOf(res);
+    if (options.mode === "none") {
+      context.caller = ANONYMOUS_CALLER;
+      return next();
+    }
+    const key = presentedKey(req);
+    if (key === undefined || key === "") {
+      options.metrics.authFailures.inc({ reason: key === undefined ? "missing" : "malformed" });
+      return sendError(
+        res,
+        new AuthError(reasonMessages[key === undefined ? "missing" : "malformed"]),
+        options.production,
+      );
+    }
+    options.verify(key).then(
+      (result) => {
+        if (!result.ok) {
+          options.metrics.authFailures.inc({ reason: result.reason });
+          return sendError(
+            res,
+            new AuthError(reasonMessages[result.reason], { reason: result.reason }),
+            options.production,
+          );
+        }
+        context.caller = {
+          keyId: result.key.id,
+          keyName: result.key.name,
+          scopes: result.key.scopes,
+          toolPatterns: result.key.toolPatterns ?? null,
+          rateLimitPerMinute: result.key.rateLimitPerMinute ?? null,
+        };
+        next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}
+
+/** Refuses callers without the scope (403 naming the missing scope). */
+export function requireScope(scope: Scope, production: boolean): RequestHandler {
+  return (_req, res, next) => {
+    const caller = contextOf(res).caller;
+    if (caller && hasScope(caller.scopes, scope)) return next();
+    sendError(res, new ForbiddenError(`This API key lacks the '${scope}' scope`, { scope }), production);
+  };
+}

@@ -1,0 +1,238 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type winston from "winston";
+import type { AuditRecord, AuditSink, CallOutcome } from "./audit.js";
+import { ForbiddenError, GatewayError, UpstreamError } from "./errors.js";
+import { normalizeError } from "./foreign-errors.js";
+import type { HostCallContext } from "./hosted-plugin.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { UNKNOWN_LABEL } from "./metrics.js";
+import type { Caller } from "./request-context.js";
+import type { ResolvedName, Router, View } from "./router.js";
+import { hasScope } from "./scopes.js";
+import { toolAllowed } from "./tool-patterns.js";
+
+/** One tool call as it enters the gateway, from MCP or REST. */
+export interface ToolCallRequest {
+  caller: Caller;
+  requestId: string;
+  transport: "mcp" | "rest";
+  view: View;
+  /** The name the client used (namespaced in the aggregate view, original in a single-server view). */
+  name: string;
+  arguments: Record<string, unknown>;
+  /** Aborted when the client cancels or disconnects. */
+  signal?: AbortSignal;
+  reportProgress?: HostCallContext["reportProgress"];
+  log?: HostCallContext["log"];
+  clientRequests?: HostCallContext["clientRequests"];
+}
+
+/** A tool call refused before dispatch (by the rate limiter), to be audited and counted. */
+export interface RefusedCall {
+  caller: Caller | undefined;
+  requestId: string;
+  transport: "mcp" | "rest";
+  view: View;
+  name: string;
+  arguments: unknown;
+  outcome: "rate_limited" | "denied";
+  error: string;
+}
+
+/** The one place where a call is authorised, dispatched, timed, audited and counted. */
+export interface CallPolicy {
+  callTool(request: ToolCallRequest): Promise<CallToolResult>;
+  recordRefused(refused: RefusedCall): Promise<void>;
+  /** Calls currently running. */
+  inFlight(): number;
+  /** Refuses new calls and waits for running ones, up to the deadline; true when all finished. */
+  drain(deadlineMs: number): Promise<boolean>;
+}
+
+/** What the policy needs from the gateway. */
+export interface CallPolicyOptions {
+  router: Router;
+  audit: AuditSink;
+  metrics: GatewayMetrics;
+  logger: winston.Logger;
+  toolCallTimeoutMs: number;
+}
+
+/** Creates the call policy of one gateway. */
+export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
+  const running = new Set<Promise<unknown>>();
+  let draining = false;
+
+  const finish = async (entry: AuditRecord, knownTool: boolean) => {
+    const labels = {
+      server: knownTool ? entry.server : UNKNOWN_LABEL,
+      tool: knownTool ? entry.tool : UNKNOWN_LABEL,
+      outcome: entry.outcome,
+    };
+    options.metrics.toolCalls.inc(labels);
+    options.metrics.toolDuration.observe(labels, entry.durationMs / 1000);
+    try {
+      await options.audit.record(entry);
+    } catch (error) {
+      options.logger.error("audit write failed", { requestId: entry.requestId, error: String(error) });
+    }
+    options.logger.log(entry.outcome === "ok" ? "info" : "warn", "tool call", {
+      requestId: entry.requestId,
+      keyId: entry.keyId,
+      server: entry.server,
+      tool: entry.tool,
+      transport: entry.transport,
+      outcome: entry.outcome,
+      durationMs: Math.round(entry.durationMs * 100) / 100,
+      ...(entry.error ? { error: entry.error } : {}),
+    });
+  };
+
+  async function dispatch(request: ToolCallRequest, resolved: ResolvedName): Promise<CallToolResult> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new UpstreamError(
+          "upstream_timeout",
+          `Tool '${request.name}' did not answer within ${options.toolCallTimeoutMs} ms`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, options.toolCallTimeoutMs);
+    });
+    try {
+      const call = resolved.backend.plugin.callTool(resolved.original, request.arguments, {
+        signal: controller.signal,
+        caller: { keyId: request.caller.keyId, scopes: request.caller.scopes },
+        requestId: request.requestId,
+        reportProgress: request.reportProgress ?? (() => {}),
+        ...(request.log ? { log: request.log } : {}),
+        ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
+      });
+      return await Promise.race([call, timeout]);
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async function callTool(request: ToolCallRequest): Promise<CallToolResult> {
+    const started = performance.now();
+    const base = {
+      requestId: request.requestId,
+      keyId: request.caller.keyId,
+      transport: request.transport,
+      arguments: request.arguments,
+    };
+    const elapsed = () => performance.now() - started;
+    if (draining)
+      throw new GatewayError("shutting_down", "The gateway is shutting down; retry on another instance");
+    if (!hasScope(request.caller.scopes, "tools:call")) {
+      const error = new ForbiddenError("This API key lacks the 'tools:call' scope", { scope: "tools:call" });
+      await finish(
+        {
+          ...base,
+          server: UNKNOWN_LABEL,
+          tool: request.name,
+          outcome: "denied",
+          error: error.message,
+          durationMs: elapsed(),
+        },
+        false,
+      );
+      throw error;
+    }
+    let resolved: ResolvedName;
+    try {
+      resolved = await options.router.resolveTool(request.view, request.name);
+    } catch (error) {
+      const server = request.view.kind === "single" ? request.view.server : UNKNOWN_LABEL;
+      await finish(
+        {
+          ...base,
+          server,
+          tool: request.name,
+          outcome: "error",
+          error: String((error as Error).message),
+          durationMs: elapsed(),
+        },
+        false,
+      );
+      throw error;
+    }
+    const row = { ...base, server: resolved.backend.name, tool: resolved.original };
+    if (!toolAllowed(request.caller.toolPatterns, resolved.namespaced)) {
+      const error = new ForbiddenError(
+        `This API key may not call '${resolved.namespaced}' (not in its tool patterns)`,
+        {
+          tool: resolved.namespaced,
+        },
+      );
+      await finish({ ...row, outcome: "denied", error: error.message, durationMs: elapsed() }, true);
+      throw error;
+    }
+    const work = dispatch(request, resolved);
+    running.add(work);
+    try {
+      const result = await work;
+      const outcome: CallOutcome = result.isError ? "error" : "ok";
+      await finish(
+        { ...row, outcome, ...(result.isError ? { error: firstText(result) } : {}), durationMs: elapsed() },
+        true,
+      );
+      return result;
+    } catch (thrown) {
+      const error = normalizeError(thrown);
+      const outcome: CallOutcome =
+        GatewayError.isInstance(error) && error.code === "upstream_timeout" ? "timeout" : "error";
+      await finish(
+        { ...row, outcome, error: (error as Error).message ?? String(error), durationMs: elapsed() },
+        true,
+      );
+      throw error;
+    } finally {
+      running.delete(work);
+    }
+  }
+
+  return {
+    callTool,
+    async recordRefused(refused) {
+      await finish(
+        {
+          requestId: refused.requestId,
+          keyId: refused.caller?.keyId ?? null,
+          transport: refused.transport,
+          arguments: refused.arguments,
+          server: refused.view.kind === "single" ? refused.view.server : UNKNOWN_LABEL,
+          tool: refused.name,
+          outcome: refused.outcome,
+          error: refused.error,
+          durationMs: 0,
+        },
+        false,
+      );
+    },
+    inFlight: () => running.size,
+    async drain(deadlineMs) {
+      draining = true;
+      if (running.size === 0) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      });
+      const all = Promise.allSettled([...running]).then(() => true as const);
+      const finished = await Promise.race([all, deadline]);
+      clearTimeout(timer);
+      return finished;
+    },
+  };
+}
+
+function firstText(result: CallToolResult): string {
+  const text = result.content?.find((part) => part.type === "text");
+  return text && "text" in text ? String(text.text).slice(0, 500) : "tool returned an error";
+}

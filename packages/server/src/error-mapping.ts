@@ -1,0 +1,92 @@
+import { GatewayError, type GatewayErrorCode } from "./errors.js";
+import { normalizeError } from "./foreign-errors.js";
+
+const httpStatusByCode: Record<GatewayErrorCode, number> = {
+  invalid_options: 500,
+  unauthenticated: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  bad_request: 400,
+  parse_error: 400,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  not_found: 404,
+  unknown_tool: 404,
+  unknown_server: 404,
+  conflict: 409,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
+  upstream_error: 502,
+  shutting_down: 503,
+  internal: 500,
+};
+
+/** JSON-RPC error codes: standard ones where they fit, the -32000..-32099 server range otherwise. */
+const jsonRpcCodeByCode: Record<GatewayErrorCode, number> = {
+  invalid_options: -32603,
+  unauthenticated: -32001,
+  forbidden: -32003,
+  rate_limited: -32029,
+  bad_request: -32602,
+  parse_error: -32700,
+  unsupported_media_type: -32600,
+  payload_too_large: -32600,
+  not_found: -32602,
+  unknown_tool: -32602,
+  unknown_server: -32602,
+  conflict: -32009,
+  upstream_unavailable: -32002,
+  upstream_timeout: -32008,
+  upstream_error: -32603,
+  shutting_down: -32002,
+  internal: -32603,
+};
+
+/** What a client sees of an error: never a stack, and no internal message in production. */
+export interface PublicError {
+  status: number;
+  jsonRpcCode: number;
+  code: GatewayErrorCode;
+  message: string;
+}
+
+/** Maps any thrown value to the status, JSON-RPC code and message a client may see. */
+export function toPublicError(thrown: unknown, production: boolean): PublicError {
+  const error = normalizeError(thrown);
+  if (GatewayError.isInstance(error)) {
+    const code = error.code;
+    return {
+      status: httpStatusByCode[code],
+      jsonRpcCode: jsonRpcCodeByCode[code],
+      code,
+      message: error.message,
+    };
+  }
+  const message =
+    !production && error instanceof Error ? `Internal error: ${error.message}` : "Internal server error";
+  return { status: 500, jsonRpcCode: -32603, code: "internal", message };
+}
+
+/** HTTP status for a gateway error code. */
+export function httpStatusFor(code: GatewayErrorCode): number {
+  return httpStatusByCode[code];
+}
+
+/** JSON-RPC error code for a gateway error code. */
+export function jsonRpcCodeFor(code: GatewayErrorCode): number {
+  return jsonRpcCodeByCode[code];
+}
+
+/** Body of a REST error response. */
+export function restErrorBody(error: PublicError, requestId: string | undefined) {
+  return { error: { code: error.code, message: error.message, requestId } };
+}
+
+/** Body of a JSON-RPC error response sent outside the SDK (auth, limits, body parsing). */
+export function jsonRpcErrorBody(error: PublicError, requestId: string | undefined, id: unknown = null) {
+  return {
+    jsonrpc: "2.0" as const,
+    error: { code: error.jsonRpcCode, message: error.message, data: { code: error.code, requestId } },
+    id: id ?? null,
+  };
+}

@@ -1,0 +1,35 @@
+import { GatewayError, type GatewayErrorCode } from "./errors.js";
+
+const WAYGATE_MARKER = Symbol.for("waygate.error");
+
+/** Codes of @waygate/plugin-sdk and @waygate/core errors, mapped onto the gateway's codes. */
+const foreignCodes: Record<string, GatewayErrorCode> = {
+  TOOL_NOT_FOUND: "unknown_tool",
+  RESOURCE_NOT_FOUND: "not_found",
+  PROMPT_NOT_FOUND: "not_found",
+  NOT_FOUND: "not_found",
+  UPSTREAM_TIMEOUT: "upstream_timeout",
+  UPSTREAM_CLOSED: "upstream_unavailable",
+  UPSTREAM_UNAVAILABLE: "upstream_unavailable",
+  PLUGIN_NOT_READY: "upstream_unavailable",
+  UPSTREAM_PROTOCOL: "upstream_error",
+  UPSTREAM_MESSAGE_TOO_LARGE: "upstream_error",
+  CLIENT_REQUEST_UNAVAILABLE: "upstream_error",
+  CALL_CANCELLED: "upstream_error",
+  INVALID_INPUT: "bad_request",
+  CONFIG_INVALID: "bad_request",
+  PLUGIN_CONFIG_INVALID: "bad_request",
+  ALREADY_EXISTS: "conflict",
+  DATABASE_UNREACHABLE: "upstream_unavailable",
+  DATABASE_LOCKED: "upstream_unavailable",
+};
+
+/** Turns errors from core and the plugin SDK into gateway errors with the matching code; others pass through. */
+export function normalizeError(error: unknown): unknown {
+  if (GatewayError.isInstance(error)) return error;
+  if (typeof error !== "object" || error === null) return error;
+  if ((error as Record<symbol, unknown>)[WAYGATE_MARKER] !== true) return error;
+  const code = foreignCodes[String((error as { code?: unknown }).code)];
+  if (!code) return error;
+  return new GatewayError(code, (error as Error).message, { cause: error });
+}

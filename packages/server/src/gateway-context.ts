@@ -1,0 +1,24 @@
+import type winston from "winston";
+import type { CallPolicy } from "./call-policy.js";
+import type { McpSessions } from "./mcp-sessions.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { GatewayOptions } from "./options.js";
+import type { Router } from "./router.js";
+import type { ServerManager } from "./server-manager.js";
+import type { Store } from "./store.js";
+
+/** Everything one gateway's routes share; created once per gateway, never global. */
+export interface GatewayContext {
+  options: GatewayOptions;
+  production: boolean;
+  logger: winston.Logger;
+  metrics: GatewayMetrics;
+  router: Router;
+  policy: CallPolicy;
+  sessions: McpSessions;
+  store: Store;
+  servers: ServerManager;
+  startedAt: Date;
+  /** True once migrations ran and every auto-started server settled. */
+  isReady(): boolean;
+}

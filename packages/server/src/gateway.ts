@@ -1,0 +1,210 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WaygateDatabase } from "@waygate/core";
+import type { Express } from "express";
+import type { Registry } from "prom-client";
+import { buildApp } from "./app.js";
+import { backendUsable } from "./backend.js";
+import { createCallPolicy } from "./call-policy.js";
+import { GatewayOptionsError } from "./errors.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { type HostedPlugin, isHostedPlugin } from "./hosted-plugin.js";
+import { createLogger } from "./logger.js";
+import { createMcpSessions } from "./mcp-sessions.js";
+import { createMetrics } from "./metrics.js";
+import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
+import { createMemoryRateLimitStore } from "./rate-limit.js";
+import { createRouter } from "./router.js";
+import { createServerManager, type EventRecorder } from "./server-manager.js";
+import { openStore } from "./store.js";
+import { parseUpstreamEntry } from "./upstream-config.js";
+import { createUpstreamPlugin } from "./upstream-plugin.js";
+
+/** Where a listening gateway can be reached. */
+export interface ListeningAddress {
+  host: string;
+  port: number;
+  url: string;
+}
+
+/** A running gateway: the Express app, and the lifecycle around it. */
+export interface Gateway {
+  /** The Express app; mount it yourself or call `listen`. */
+  app: Express;
+  /** This gateway's Prometheus registry. */
+  metricsRegistry: Registry;
+  /** Starts an HTTP server with the gateway's timeouts (port 0 picks a free port). */
+  listen(options?: { host?: string; port?: number }): Promise<ListeningAddress>;
+  /** Resolves when every auto-started server has finished its first start attempt. */
+  ready(): Promise<void>;
+  /** Stops accepting, drains in-flight calls up to the deadline, flushes the audit and closes upstreams. */
+  close(options?: { deadlineMs?: number }): Promise<{ drained: boolean }>;
+}
+
+/** Creates a gateway: opens the database, starts plugins and upstreams, and builds the app. No global state. */
+export async function createGateway(input: GatewayOptionsInput): Promise<Gateway> {
+  const options = parseGatewayOptions(input);
+  const production = options.env === "production";
+  const logger = options.logger ?? createLogger({ level: options.logLevel });
+  if (options.auth === "none") {
+    logger.warn(
+      "authentication is OFF (auth 'none'): every local client has full access; never use this outside development",
+      {
+        host: options.host,
+      },
+    );
+  }
+  const store = await openStore({
+    ...(options.database ? { database: options.database as WaygateDatabase } : {}),
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.databaseAuthToken ? { databaseAuthToken: options.databaseAuthToken } : {}),
+    secretKey: options.secretKey,
+  });
+  const recordEvent: EventRecorder = async (event) => {
+    try {
+      await store.repos.systemEvents.record(event);
+    } catch (error) {
+      logger.error("could not record system event", {
+        type: event.type,
+        error: String((error as Error).message),
+      });
+    }
+  };
+  const router = createRouter({
+    onListError: (server, error) =>
+      logger.warn("listing failed", { server, error: String((error as Error).message) }),
+  });
+  const metrics = createMetrics({
+    collectDefault: options.collectDefaultMetrics,
+    auditDepth: () => store.auditDepth(),
+    upstreamStates: () => router.backends().map((b) => ({ server: b.name, up: backendUsable(b) })),
+  });
+  const policy = createCallPolicy({
+    router,
+    audit: store,
+    metrics,
+    logger,
+    toolCallTimeoutMs: options.timeouts.toolCallMs,
+  });
+  const servers = createServerManager({
+    router,
+    logger,
+    recordEvent,
+    hostVersion: options.serverInfo.version,
+  });
+  const sessions = createMcpSessions({
+    deps: { router, policy, serverInfo: options.serverInfo, production },
+    metrics,
+    logger,
+    responseMode: options.mcpResponseMode,
+    idleMs: options.timeouts.sessionIdleMs,
+    legacyMessagesPath: "/messages",
+  });
+
+  for (const entry of options.plugins) {
+    const { plugin, config } = pluginEntry(entry);
+    servers.add({
+      name: plugin.metadata.name,
+      kind: "plugin",
+      origin: "options",
+      build: () => plugin,
+      config,
+    });
+  }
+  for (const [name, raw] of Object.entries(options.upstreams)) {
+    const { transport, disabled } = parseUpstreamEntry(name, raw);
+    if (disabled) continue;
+    servers.add({
+      name,
+      kind: "upstream",
+      origin: "options",
+      transport: transport.type,
+      build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+    });
+  }
+
+  const startedAt = new Date();
+  const ctx: GatewayContext = {
+    options,
+    production,
+    logger,
+    metrics,
+    router,
+    policy,
+    sessions,
+    store,
+    servers,
+    startedAt,
+    isReady: () => servers.isSettled(),
+  };
+  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
+  const built = buildApp(ctx, (key) => store.repos.apiKeys.verify(key), rateLimitStore);
+  await recordEvent({
+    level: "info",
+    type: "gateway.started",
+    message: "Gateway started",
+    details: { auth: options.auth },
+  });
+  let httpServer: HttpServer | undefined;
+  let closing: Promise<{ drained: boolean }> | undefined;
+
+  return {
+    app: built.app,
+    metricsRegistry: metrics.registry,
+    ready: () => servers.settled(),
+    listen(listenOptions = {}) {
+      const host = listenOptions.host ?? options.host;
+      const port = listenOptions.port ?? options.port;
+      const server = createServer(built.app);
+      server.requestTimeout = options.timeouts.requestMs;
+      server.headersTimeout = options.timeouts.headersMs;
+      server.keepAliveTimeout = options.timeouts.keepAliveMs;
+      httpServer = server;
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          const address = server.address() as AddressInfo;
+          const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+          logger.info("gateway listening", { host: address.address, port: address.port, auth: options.auth });
+          resolve({ host: address.address, port: address.port, url: `http://${shown}:${address.port}` });
+        });
+      });
+    },
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        const deadlineMs = closeOptions.deadlineMs ?? options.timeouts.shutdownMs;
+        const stopped = httpServer
+          ? new Promise<void>((resolve) => httpServer?.close(() => resolve()))
+          : undefined;
+        const drained = await policy.drain(deadlineMs);
+        await sessions.closeAll();
+        httpServer?.closeIdleConnections();
+        httpServer?.closeAllConnections();
+        await stopped;
+        await servers.shutdownAll();
+        built.stop();
+        (rateLimitStore as { shutdown?: () => void }).shutdown?.();
+        await recordEvent({
+          level: "info",
+          type: "gateway.stopped",
+          message: "Gateway stopped",
+          details: { drained },
+        });
+        await store.close();
+        logger.info("gateway stopped", { drained });
+        return { drained };
+      })();
+      return closing;
+    },
+  };
+}
+
+function pluginEntry(entry: object): { plugin: HostedPlugin; config?: unknown } {
+  if (isHostedPlugin(entry)) return { plugin: entry };
+  const wrapped = entry as { plugin?: unknown; config?: unknown };
+  if (isHostedPlugin(wrapped.plugin)) return { plugin: wrapped.plugin, config: wrapped.config };
+  throw new GatewayOptionsError(
+    "plugins: each entry must be a Waygate plugin (definePlugin, BasePlugin, McpBridgePlugin) or { plugin, config }",
+  );
+}

@@ -1,0 +1,232 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListRootsResultSchema,
+  ListToolsRequestSchema,
+  type LoggingLevel,
+  LoggingLevelSchema,
+  ReadResourceRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
+  SetLevelRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { CallPolicy } from "./call-policy.js";
+import { ForbiddenError, NotFoundError } from "./errors.js";
+import type { HostCallContext } from "./hosted-plugin.js";
+import { toJsonRpcFailure } from "./jsonrpc-failure.js";
+import type { Caller } from "./request-context.js";
+import type { Router, View } from "./router.js";
+import { hasScope, type Scope } from "./scopes.js";
+import { toolAllowed } from "./tool-patterns.js";
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** What each MCP request carries from the HTTP layer, via the transport's `authInfo.extra`. */
+export interface McpRequestInfo {
+  caller: Caller;
+  requestId: string;
+}
+
+/** Everything a session's MCP server needs from the gateway. */
+export interface McpServerDeps {
+  router: Router;
+  policy: CallPolicy;
+  serverInfo: { name: string; version: string };
+  production: boolean;
+}
+
+const LEVELS = LoggingLevelSchema.options;
+
+/** Reads the caller and request id the HTTP layer attached to this message. */
+function infoOf(extra: Extra): McpRequestInfo {
+  const info = extra.authInfo?.extra as McpRequestInfo | undefined;
+  if (!info) throw new ForbiddenError("Request reached the MCP server without authentication");
+  return info;
+}
+
+function requireScope(caller: Caller, scope: Scope): void {
+  if (!hasScope(caller.scopes, scope)) {
+    throw new ForbiddenError(`This API key lacks the '${scope}' scope`, { scope });
+  }
+}
+
+/** Creates the MCP server of one session over the shared router and policy. */
+export function createMcpServer(deps: McpServerDeps, view: View): { server: Server; close: () => void } {
+  const server = new Server(deps.serverInfo, {
+    capabilities: {
+      tools: { listChanged: true },
+      resources: { listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    },
+  });
+  let minLevel: LoggingLevel = "info";
+
+  /** Wraps a handler so every failure becomes a JSON-RPC error with the gateway's code and the request id. */
+  const handle =
+    <P, R>(fn: (request: P, extra: Extra, info: McpRequestInfo) => Promise<R>) =>
+    async (request: P, extra: Extra): Promise<R> => {
+      let info: McpRequestInfo | undefined;
+      try {
+        info = infoOf(extra);
+        return await fn(request, extra, info);
+      } catch (error) {
+        throw toJsonRpcFailure(error, info?.requestId, deps.production);
+      }
+    };
+
+  const contextFor = (extra: Extra, info: McpRequestInfo): HostCallContext => {
+    const progressToken = extra._meta?.progressToken;
+    return {
+      signal: extra.signal,
+      caller: { keyId: info.caller.keyId, scopes: info.caller.scopes },
+      requestId: info.requestId,
+      reportProgress: (progress, total, message) =>
+        progressToken === undefined
+          ? undefined
+          : extra.sendNotification({
+              method: "notifications/progress",
+              params: {
+                progressToken,
+                progress,
+                ...(total === undefined ? {} : { total }),
+                ...(message ? { message } : {}),
+              },
+            }),
+      log: (level, data) =>
+        LEVELS.indexOf(level) < LEVELS.indexOf(minLevel)
+          ? undefined
+          : extra.sendNotification({ method: "notifications/message", params: { level, data } }),
+      clientRequests: {
+        createMessage: (params) =>
+          extra.sendRequest({ method: "sampling/createMessage", params }, CreateMessageResultSchema),
+        elicitInput: (params) =>
+          extra.sendRequest({ method: "elicitation/create", params }, ElicitResultSchema),
+        listRoots: () => extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema),
+      },
+    };
+  };
+
+  server.setRequestHandler(
+    ListToolsRequestSchema,
+    handle(async (_request, _extra, { caller }) => {
+      requireScope(caller, "tools:list");
+      const { tools } = await deps.router.listTools(view);
+      return {
+        tools: tools.filter((t) => toolAllowed(caller.toolPatterns, t.entry.exposed)).map((t) => t.tool),
+      };
+    }),
+  );
+
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    handle(async (request, extra, info) => {
+      const context = contextFor(extra, info);
+      return deps.policy.callTool({
+        caller: info.caller,
+        requestId: info.requestId,
+        transport: "mcp",
+        view,
+        name: request.params.name,
+        arguments: request.params.arguments ?? {},
+        signal: extra.signal,
+        reportProgress: context.reportProgress,
+        ...(context.log ? { log: context.log } : {}),
+        ...(context.clientRequests ? { clientRequests: context.clientRequests } : {}),
+      });
+    }),
+  );
+
+  server.setRequestHandler(
+    ListResourcesRequestSchema,
+    handle(async (_request, _extra, { caller }) => {
+      requireScope(caller, "tools:list");
+      return { resources: (await deps.router.listResources(view)).map((r) => r.resource) };
+    }),
+  );
+
+  server.setRequestHandler(
+    ListResourceTemplatesRequestSchema,
+    handle(async (_request, _extra, { caller }) => {
+      requireScope(caller, "tools:list");
+      return { resourceTemplates: (await deps.router.listResourceTemplates(view)).map((r) => r.template) };
+    }),
+  );
+
+  server.setRequestHandler(
+    ReadResourceRequestSchema,
+    handle(async (request, extra, info) => {
+      requireScope(info.caller, "tools:call");
+      const backend = await deps.router.resolveResource(view, request.params.uri);
+      return backend.plugin.readResource(request.params.uri, contextFor(extra, info));
+    }),
+  );
+
+  server.setRequestHandler(
+    ListPromptsRequestSchema,
+    handle(async (_request, _extra, { caller }) => {
+      requireScope(caller, "tools:list");
+      return { prompts: (await deps.router.listPrompts(view)).map((p) => p.prompt) };
+    }),
+  );
+
+  server.setRequestHandler(
+    GetPromptRequestSchema,
+    handle(async (request, extra, info) => {
+      requireScope(info.caller, "tools:call");
+      const resolved = await deps.router.resolvePrompt(view, request.params.name);
+      return resolved.backend.plugin.getPrompt(
+        resolved.original,
+        request.params.arguments ?? {},
+        contextFor(extra, info),
+      );
+    }),
+  );
+
+  server.setRequestHandler(
+    CompleteRequestSchema,
+    handle(async (request, extra, info) => {
+      requireScope(info.caller, "tools:list");
+      const { ref } = request.params;
+      if (ref.type === "ref/prompt") {
+        const resolved = await deps.router.resolvePrompt(view, ref.name);
+        const params = { ...request.params, ref: { ...ref, name: resolved.original } };
+        return resolved.backend.plugin.complete(params, contextFor(extra, info));
+      }
+      const templates = await deps.router.listResourceTemplates(view);
+      const owner = templates.find((t) => t.template.uriTemplate === ref.uri);
+      const backend = owner ? deps.router.get(owner.server) : undefined;
+      if (!backend) throw new NotFoundError("not_found", `No server offers resource template '${ref.uri}'`);
+      return backend.plugin.complete(request.params, contextFor(extra, info));
+    }),
+  );
+
+  server.setRequestHandler(
+    SetLevelRequestSchema,
+    handle(async (request) => {
+      minLevel = request.params.level;
+      return {};
+    }),
+  );
+
+  const unsubscribe = deps.router.onListChanged((kind, changed) => {
+    if (view.kind === "single" && view.server !== changed) return;
+    const send =
+      kind === "tools"
+        ? server.sendToolListChanged()
+        : kind === "prompts"
+          ? server.sendPromptListChanged()
+          : server.sendResourceListChanged();
+    send.catch(() => {});
+  });
+  return { server, close: unsubscribe };
+}

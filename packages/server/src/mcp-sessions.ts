@@ -1,0 +1,225 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { Request, RequestHandler, Response } from "express";
+import type winston from "winston";
+import { BadRequestError, NotFoundError } from "./errors.js";
+import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./mcp-server.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { type Caller, callerOf, contextOf } from "./request-context.js";
+import type { View } from "./router.js";
+import { sendError } from "./send-error.js";
+
+interface Session {
+  id: string;
+  kind: "streamable" | "sse";
+  transport: Transport;
+  server: Server;
+  ownerKeyId: string | null;
+  viewKey: string;
+  lastSeen: number;
+  detach: () => void;
+}
+
+/** Settings of the MCP session store. */
+export interface McpSessionsOptions {
+  deps: McpServerDeps;
+  metrics: GatewayMetrics;
+  logger: winston.Logger;
+  /** `json` answers POSTs with a JSON body; `sse` streams them (needed for progress and client requests). */
+  responseMode: "sse" | "json";
+  idleMs: number;
+  /** Path clients POST legacy SSE messages to. */
+  legacyMessagesPath: string;
+}
+
+/** Streamable HTTP and legacy SSE sessions of one gateway, each with its own MCP server over the shared router. */
+export interface McpSessions {
+  streamable(viewOf: (req: Request) => View): RequestHandler;
+  legacyStream(viewOf: (req: Request) => View): RequestHandler;
+  legacyMessage(): RequestHandler;
+  count(): number;
+  closeAll(): Promise<void>;
+}
+
+const viewKeyOf = (view: View) => (view.kind === "aggregate" ? "*" : `server:${view.server}`);
+
+/** Attaches the caller and request id to the request, where the SDK passes it to handlers as `authInfo`. */
+function attachAuth(req: Request, res: Response, caller: Caller): void {
+  const info: McpRequestInfo = { caller, requestId: contextOf(res).requestId };
+  const auth: AuthInfo = {
+    token: "",
+    clientId: caller.keyId ?? "anonymous",
+    scopes: [...caller.scopes],
+    extra: { ...info },
+  };
+  (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+}
+
+/** Creates the session store; sessions idle longer than `idleMs` are closed by a background sweep. */
+export function createMcpSessions(options: McpSessionsOptions): McpSessions {
+  const sessions = new Map<string, Session>();
+  const production = options.deps.production;
+  const gauge = () => {
+    let streamable = 0;
+    for (const s of sessions.values()) if (s.kind === "streamable") streamable++;
+    options.metrics.mcpSessions.set({ kind: "streamable" }, streamable);
+    options.metrics.mcpSessions.set({ kind: "sse" }, sessions.size - streamable);
+  };
+  const drop = (id: string) => {
+    const session = sessions.get(id);
+    if (!session) return;
+    sessions.delete(id);
+    session.detach();
+    gauge();
+  };
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - options.idleMs;
+      for (const session of [...sessions.values()]) {
+        if (session.lastSeen < cutoff) void session.transport.close().finally(() => drop(session.id));
+      }
+    },
+    Math.min(options.idleMs, 60_000),
+  );
+  sweep.unref();
+
+  /** Finds the caller's session; another key's session, or one for another view, is reported as not found. */
+  const lookup = (id: string, caller: Caller, view: View, kind: Session["kind"]) => {
+    const session = sessions.get(id);
+    if (
+      !session ||
+      session.ownerKeyId !== caller.keyId ||
+      session.viewKey !== viewKeyOf(view) ||
+      session.kind !== kind
+    ) {
+      throw new NotFoundError("not_found", `MCP session '${id}' not found; start a new one with initialize`);
+    }
+    session.lastSeen = Date.now();
+    return session;
+  };
+
+  const ensureView = (view: View) => {
+    if (view.kind === "single" && !options.deps.router.get(view.server)) {
+      throw new NotFoundError(
+        "unknown_server",
+        `Unknown server '${view.server}'; list them with GET /mcp/servers`,
+      );
+    }
+  };
+
+  async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
+    const { server, close } = createMcpServer(options.deps, view);
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      enableJsonResponse: options.responseMode === "json",
+      onsessioninitialized: (id) => {
+        sessions.set(id, {
+          id,
+          kind: "streamable",
+          transport,
+          server,
+          ownerKeyId: caller.keyId,
+          viewKey: viewKeyOf(view),
+          lastSeen: Date.now(),
+          detach: close,
+        });
+        gauge();
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) drop(transport.sessionId);
+      else close();
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  }
+
+  return {
+    streamable(viewOf) {
+      return (req, res, next) => {
+        const run = async () => {
+          const view = viewOf(req);
+          ensureView(view);
+          const caller = callerOf(res);
+          attachAuth(req, res, caller);
+          const sessionId = req.header("mcp-session-id");
+          if (sessionId) {
+            const session = lookup(sessionId, caller, view, "streamable");
+            await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, req.body);
+            return;
+          }
+          if (req.method === "POST" && isInitializeRequest(req.body))
+            return openStreamable(req, res, view, caller);
+          throw new BadRequestError(
+            req.method === "POST"
+              ? "Missing Mcp-Session-Id header: send initialize first to open a session"
+              : "Missing Mcp-Session-Id header",
+          );
+        };
+        run().catch((error: unknown) => (res.headersSent ? next(error) : sendError(res, error, production)));
+      };
+    },
+
+    legacyStream(viewOf) {
+      return (req, res, next) => {
+        const run = async () => {
+          const view = viewOf(req);
+          ensureView(view);
+          const caller = callerOf(res);
+          const { server, close } = createMcpServer(options.deps, view);
+          const transport = new SSEServerTransport(options.legacyMessagesPath, res);
+          const id = transport.sessionId;
+          sessions.set(id, {
+            id,
+            kind: "sse",
+            transport,
+            server,
+            ownerKeyId: caller.keyId,
+            viewKey: viewKeyOf(view),
+            lastSeen: Date.now(),
+            detach: close,
+          });
+          gauge();
+          transport.onclose = () => drop(id);
+          res.on("close", () => drop(id));
+          await server.connect(transport);
+        };
+        run().catch((error: unknown) => (res.headersSent ? next(error) : sendError(res, error, production)));
+      };
+    },
+
+    legacyMessage() {
+      return (req, res, next) => {
+        const run = async () => {
+          const id = typeof req.query.sessionId === "string" ? req.query.sessionId : undefined;
+          if (!id) throw new BadRequestError("Missing sessionId query parameter; open GET /sse first");
+          const session = sessions.get(id);
+          const caller = callerOf(res);
+          // Another key's session is reported as missing, so session ids cannot be probed.
+          if (session?.kind !== "sse" || session.ownerKeyId !== caller.keyId) {
+            throw new NotFoundError("not_found", `SSE session '${id}' not found; open GET /sse again`);
+          }
+          session.lastSeen = Date.now();
+          attachAuth(req, res, caller);
+          await (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
+        };
+        run().catch((error: unknown) => (res.headersSent ? next(error) : sendError(res, error, production)));
+      };
+    },
+
+    count: () => sessions.size,
+
+    async closeAll() {
+      clearInterval(sweep);
+      const open = [...sessions.values()];
+      await Promise.allSettled(open.map((s) => s.transport.close()));
+      for (const s of open) drop(s.id);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Label value used for tool or server names the gateway does not know, so label sets stay bounded. */
+export const UNKNOWN_LABEL = "unknown";
+
+/** The gateway's Prometheus metrics, all on one registry owned by one gateway. */
+export interface GatewayMetrics {
+  registry: Registry;
+  httpRequests: Counter<"method" | "route" | "status">;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  toolCalls: Counter<"server" | "tool" | "outcome">;
+  toolDuration: Histogram<"server" | "tool" | "outcome">;
+  upstreamUp: Gauge<"server">;
+  rateLimited: Counter<"transport">;
+  authFailures: Counter<"reason">;
+  auditQueueDepth: Gauge;
+  mcpSessions: Gauge<"kind">;
+}
+
+/** Creates a fresh registry with default process metrics and the gateway's own series. */
+export function createMetrics(
+  options: {
+    collectDefault?: boolean;
+    auditDepth?: () => number;
+    upstreamStates?: () => { server: string; up: boolean }[];
+  } = {},
+): GatewayMetrics {
+  const registry = new Registry();
+  if (options.collectDefault ?? true) collectDefaultMetrics({ register: registry, prefix: "waygate_" });
+  const registers = [registry];
+  const { auditDepth, upstreamStates } = options;
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: "waygate_http_requests_total",
+      help: "HTTP requests by method, route pattern and status",
+      labelNames: ["method", "route", "status"],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: "waygate_http_request_duration_seconds",
+      help: "HTTP request duration by method, route pattern and status",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    toolCalls: new Counter({
+      name: "waygate_tool_calls_total",
+      help: "Tool calls by server, tool and outcome",
+      labelNames: ["server", "tool", "outcome"],
+      registers,
+    }),
+    toolDuration: new Histogram({
+      name: "waygate_tool_call_duration_seconds",
+      help: "Tool call duration by server, tool and outcome",
+      labelNames: ["server", "tool", "outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    upstreamUp: new Gauge({
+      name: "waygate_upstream_up",
+      help: "1 when the upstream or plugin is ready, 0 otherwise",
+      labelNames: ["server"],
+      registers,
+      collect() {
+        if (!upstreamStates) return;
+        this.reset();
+        for (const { server, up } of upstreamStates()) this.set({ server }, up ? 1 : 0);
+      },
+    }),
+    rateLimited: new Counter({
+      name: "waygate_rate_limited_total",
+      help: "Requests refused by the per-key rate limit",
+      labelNames: ["transport"],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: "waygate_auth_failures_total",
+      help: "Requests refused for a missing or bad API key, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    auditQueueDepth: new Gauge({
+      name: "waygate_audit_queue_depth",
+      help: "Audit entries waiting to be committed",
+      registers,
+      collect() {
+        if (auditDepth) this.set(auditDepth());
+      },
+    }),
+    mcpSessions: new Gauge({
+      name: "waygate_mcp_sessions",
+      help: "Open MCP sessions by kind",
+      labelNames: ["kind"],
+      registers,
+    }),
+  };
+}

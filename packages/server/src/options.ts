@@ -1,0 +1,137 @@
+import type { Store } from "express-rate-limit";
+import type winston from "winston";
+import { z } from "zod";
+import { GatewayOptionsError } from "./errors.js";
+import { LOG_LEVELS } from "./logger.js";
+
+/** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`. */
+export const ServerNameSchema = z
+  .string()
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/,
+    "use 1-64 letters, digits, '_' or '-', starting with a letter or digit",
+  )
+  .refine((name) => !name.includes("__"), "must not contain '__' (it separates server and tool names)");
+
+/** Named timeouts, all in milliseconds. */
+export const TimeoutsSchema = z.object({
+  /** Deadline of one tool call (and any other request forwarded to a plugin or upstream). */
+  toolCallMs: z.number().int().positive().default(60_000),
+  /** Node's `server.requestTimeout`: a whole request must arrive within this. */
+  requestMs: z.number().int().positive().default(120_000),
+  /** Node's `server.headersTimeout`: request headers must arrive within this (slow-loris guard). */
+  headersMs: z.number().int().positive().default(20_000),
+  /** Node's `server.keepAliveTimeout`. */
+  keepAliveMs: z.number().int().positive().default(5_000),
+  /** Default deadline for `close()` to drain in-flight calls. */
+  shutdownMs: z.number().int().positive().default(10_000),
+  /** Idle MCP sessions are closed after this long without a request. */
+  sessionIdleMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 60_000),
+});
+
+/** The zod schema of `createGateway` options; the options type is inferred from it. */
+export const GatewayOptionsSchema = z
+  .object({
+    /** An already opened (and migrated) core database; the gateway does not close it. */
+    database: z.custom<object>((v) => typeof v === "object" && v !== null).optional(),
+    /** A libSQL URL (`file:…`, `:memory:`, `libsql://…`); the gateway opens, migrates and closes it. */
+    databaseUrl: z.string().min(1).optional(),
+    databaseAuthToken: z.string().min(1).optional(),
+    /** Key used by core to encrypt upstream secrets at rest. */
+    secretKey: z.string().min(32, "WAYGATE_SECRET_KEY must be at least 32 characters"),
+    env: z.enum(["development", "production", "test"]).default("development"),
+    /** `none` switches authentication off; allowed only outside production and on a loopback host. */
+    auth: z.enum(["required", "none"]).default("required"),
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65_535).default(3000),
+    /** Extra host names accepted in the Host header of MCP endpoints (loopback names are always accepted). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Browser origins allowed by CORS and by the MCP Origin check. */
+    corsOrigins: z.array(z.string().min(1)).default([]),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024),
+    rateLimit: z
+      .object({
+        windowMs: z.number().int().positive().default(60_000),
+        /** Requests per window for keys without their own `rateLimitPerMinute`. */
+        limit: z.number().int().positive().default(600),
+      })
+      .prefault({}),
+    /** An express-rate-limit store (e.g. rate-limit-redis) shared by several replicas. */
+    rateLimitStore: z.custom<Store>((v) => typeof v === "object" && v !== null).optional(),
+    /** `open` serves /metrics without a key; `protected` requires the `metrics:read` scope. */
+    metrics: z.enum(["protected", "open"]).default("protected"),
+    collectDefaultMetrics: z.boolean().default(true),
+    logger: z.custom<winston.Logger>((v) => typeof v === "object" && v !== null).optional(),
+    logLevel: z.enum(LOG_LEVELS).default("info"),
+    /** In-process plugins, already constructed. */
+    plugins: z.array(z.custom<object>((v) => typeof v === "object" && v !== null)).default([]),
+    /** Upstream MCP servers by name, in the `mcpServers` shape of Claude Desktop / Cursor configs. */
+    upstreams: z.record(ServerNameSchema, z.record(z.string(), z.unknown())).default({}),
+    /** Load the enabled servers stored in the database's `mcp_servers` table. */
+    loadStoredServers: z.boolean().default(true),
+    /** Exact stdio command lines (`command arg1 arg2`) the admin API may register. */
+    stdioAllowlist: z.array(z.string().min(1)).default([]),
+    timeouts: TimeoutsSchema.prefault({}),
+    /** How `/mcp` answers POSTs: `sse` streams (progress, client requests), `json` sends one JSON body. */
+    mcpResponseMode: z.enum(["sse", "json"]).default("sse"),
+    /** Name and version reported in `serverInfo` and `GET /`. */
+    serverInfo: z
+      .object({ name: z.string(), version: z.string() })
+      .default({ name: "waygate", version: "0.0.0" }),
+  })
+  .superRefine((options, ctx) => {
+    if (!options.database && !options.databaseUrl) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["databaseUrl"],
+        message: "give either `database` or `databaseUrl`",
+      });
+    }
+    if (options.auth === "none" && options.env === "production") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["auth"],
+        message: "auth 'none' (WAYGATE_AUTH=none) is refused in production",
+      });
+    }
+    if (options.auth === "none" && !isLoopbackHost(options.host)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["auth"],
+        message: `auth 'none' (WAYGATE_AUTH=none) is allowed only on a loopback host, not ${options.host}`,
+      });
+    }
+  });
+
+/** What callers pass to `createGateway`. */
+export type GatewayOptionsInput = z.input<typeof GatewayOptionsSchema>;
+/** Options after validation and defaults. */
+export type GatewayOptions = z.output<typeof GatewayOptionsSchema>;
+/** Named timeouts after defaults. */
+export type GatewayTimeouts = z.output<typeof TimeoutsSchema>;
+
+/** True for 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, "");
+  return bare === "localhost" || bare === "::1" || /^127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/** Validates options, throwing a GatewayOptionsError that lists every problem with its path. */
+export function parseGatewayOptions(input: unknown): GatewayOptions {
+  const parsed = GatewayOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`,
+  );
+  throw new GatewayOptionsError(`Invalid gateway options:\n- ${problems.join("\n- ")}`, {
+    cause: parsed.error,
+  });
+}

@@ -1,0 +1,95 @@
+import { type Router as ExpressRouter, Router as expressRouter } from "express";
+import { z } from "zod";
+import { backendStatus } from "../backend.js";
+import { BadRequestError, ForbiddenError } from "../errors.js";
+import type { GatewayContext } from "../gateway-context.js";
+import { ServerNameSchema } from "../options.js";
+import { callerOf } from "../request-context.js";
+import { sendError } from "../send-error.js";
+import { commandLineOf, parseUpstreamEntry } from "../upstream-config.js";
+import { createUpstreamPlugin } from "../upstream-plugin.js";
+
+const AddServerBodySchema = z.looseObject({ name: ServerNameSchema });
+
+/** `/admin/servers`: add (remote freely, stdio only if allowlisted), list, enable, disable and remove servers. */
+export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
+  const routes = expressRouter();
+  const production = ctx.production;
+  const allowlist = new Set(ctx.options.stdioAllowlist);
+
+  routes.get("/", (_req, res) => {
+    const servers = ctx.servers.specs().map(({ spec, enabled }) => {
+      const running = ctx.router.get(spec.name);
+      return running
+        ? { ...backendStatus(running), enabled }
+        : {
+            name: spec.name,
+            kind: spec.kind,
+            origin: spec.origin,
+            transport: spec.transport,
+            state: "disabled",
+            enabled,
+          };
+    });
+    res.json({ servers });
+  });
+
+  routes.post("/", async (req, res) => {
+    try {
+      const parsed = AddServerBodySchema.safeParse(req.body);
+      if (!parsed.success) {
+        const problems = parsed.error.issues
+          .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+          .join("; ");
+        throw new BadRequestError(`Invalid server: ${problems}`);
+      }
+      const { name, ...entry } = parsed.data;
+      const { transport } = parseUpstreamEntry(name, entry);
+      if (transport.type === "stdio" && !allowlist.has(commandLineOf(transport))) {
+        throw new ForbiddenError(
+          `Stdio servers can be added over HTTP only when the exact command line is on the operator's stdioAllowlist; '${commandLineOf(transport)}' is not. Add it in the config file instead.`,
+        );
+      }
+      const backend = ctx.servers.add({
+        name,
+        kind: "upstream",
+        origin: "database",
+        transport: transport.type,
+        build: () => createUpstreamPlugin(name, transport, ctx.options.timeouts.toolCallMs),
+      });
+      await backend.started;
+      ctx.logger.info("server added", { server: name, transport: transport.type, by: callerOf(res).keyId });
+      res.status(201).json({ server: backendStatus(backend) });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  routes.post("/:name/enable", async (req, res) => {
+    try {
+      res.json({ server: await ctx.servers.enable(String(req.params.name)) });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  routes.post("/:name/disable", async (req, res) => {
+    try {
+      await ctx.servers.disable(String(req.params.name));
+      res.json({ name: req.params.name, enabled: false });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  routes.delete("/:name", async (req, res) => {
+    try {
+      await ctx.servers.remove(String(req.params.name));
+      res.json({ name: req.params.name, removed: true });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  return routes;
+}

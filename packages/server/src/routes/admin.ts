@@ -1,0 +1,12 @@
+import { type Router as ExpressRouter, Router as expressRouter } from "express";
+import type { GatewayContext } from "../gateway-context.js";
+import { adminKeyRoutes } from "./admin-keys.js";
+import { adminServerRoutes } from "./admin-servers.js";
+
+/** The admin API (mounted under `/admin`, behind the `admin` scope). */
+export function adminRoutes(ctx: GatewayContext): ExpressRouter {
+  const routes = expressRouter();
+  routes.use("/keys", adminKeyRoutes(ctx));
+  routes.use("/servers", adminServerRoutes(ctx));
+  return routes;
+}

@@ -1,0 +1,96 @@
+import { type Router as ExpressRouter, Router as expressRouter, type RequestHandler } from "express";
+import { z } from "zod";
+import { requireScope } from "../auth.js";
+import { backendStatus } from "../backend.js";
+import { requireJsonContentType } from "../body.js";
+import { BadRequestError } from "../errors.js";
+import type { GatewayContext } from "../gateway-context.js";
+import { callerOf, contextOf } from "../request-context.js";
+import { sendError } from "../send-error.js";
+import { toolAllowed } from "../tool-patterns.js";
+
+const ExecuteBodySchema = z.object({
+  tool: z.string().min(1, "tool must be a non-empty string"),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** Parses the body of `POST /mcp/execute`, naming each bad field. */
+export function parseExecuteBody(body: unknown): z.output<typeof ExecuteBodySchema> {
+  const parsed = ExecuteBodySchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+  throw new BadRequestError(
+    `Invalid execute request: ${problems}. Expected { "tool": string, "arguments": object }`,
+  );
+}
+
+/** REST API under `/mcp`: execute, status, servers, tools and reload; `limit` is the per-key rate limiter. */
+export function restMcpRoutes(ctx: GatewayContext, limit: RequestHandler): ExpressRouter {
+  const routes = expressRouter();
+  const production = ctx.production;
+
+  routes.post("/execute", requireJsonContentType(production), limit, async (req, res) => {
+    try {
+      const body = parseExecuteBody(req.body);
+      const result = await ctx.policy.callTool({
+        caller: callerOf(res),
+        requestId: contextOf(res).requestId,
+        transport: "rest",
+        view: { kind: "aggregate" },
+        name: body.tool,
+        arguments: body.arguments,
+      });
+      res.json({ tool: body.tool, result });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  routes.get("/status", requireScope("tools:list", production), (_req, res) => {
+    const servers = ctx.router.backends().map(backendStatus);
+    res.json({
+      status: servers.every((s) => s.state === "ready") ? "ok" : "degraded",
+      ready: ctx.isReady(),
+      uptimeSeconds: Math.round((Date.now() - ctx.startedAt.getTime()) / 1000),
+      sessions: ctx.sessions.count(),
+      inFlightCalls: ctx.policy.inFlight(),
+      servers,
+    });
+  });
+
+  routes.get("/servers", requireScope("tools:list", production), (_req, res) => {
+    res.json({ servers: ctx.router.backends().map(backendStatus) });
+  });
+
+  routes.get("/tools", requireScope("tools:list", production), async (_req, res) => {
+    try {
+      const caller = callerOf(res);
+      const { tools, collisions } = await ctx.router.listTools({ kind: "aggregate" });
+      const visible = tools.filter((t) => toolAllowed(caller.toolPatterns, t.entry.exposed));
+      res.json({
+        tools: visible.map(({ tool, entry }) => ({
+          name: entry.exposed,
+          server: entry.server,
+          originalName: entry.original,
+          shortened: entry.shortened,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+        })),
+        collisions,
+      });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  routes.post("/servers/:name/reload", requireScope("admin", production), async (req, res) => {
+    try {
+      const status = await ctx.servers.reload(String(req.params.name), callerOf(res).keyId);
+      res.json({ reloaded: true, server: status });
+    } catch (error) {
+      sendError(res, error, production);
+    }
+  });
+
+  return routes;
+}

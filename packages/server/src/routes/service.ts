@@ -1,0 +1,60 @@
+import { type Router as ExpressRouter, Router as expressRouter } from "express";
+import { type authenticate, requireScope } from "../auth.js";
+import { backendStatus } from "../backend.js";
+import type { GatewayContext } from "../gateway-context.js";
+
+/** `GET /`, `/health`, `/ready` and `/metrics`. */
+export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authenticate>): ExpressRouter {
+  const routes = expressRouter();
+
+  routes.get("/", (_req, res) => {
+    res.json({
+      name: ctx.options.serverInfo.name,
+      version: ctx.options.serverInfo.version,
+      auth: ctx.options.auth,
+      startedAt: ctx.startedAt.toISOString(),
+      endpoints: {
+        mcp: "/mcp",
+        singleServerMcp: "/servers/{name}/mcp",
+        legacySse: "/sse",
+        execute: "/mcp/execute",
+        tools: "/mcp/tools",
+        servers: "/mcp/servers",
+        status: "/mcp/status",
+        health: "/health",
+        ready: "/ready",
+        metrics: "/metrics",
+        admin: "/admin",
+      },
+    });
+  });
+
+  routes.get("/health", async (_req, res) => {
+    const database = await ctx.store.ping();
+    const servers = ctx.router.backends().map(backendStatus);
+    const serversOk = servers.every((s) => s.state === "ready");
+    const status = !database.ok ? "down" : serversOk ? "ok" : "degraded";
+    res.status(database.ok ? 200 : 503).json({ status, database, servers });
+  });
+
+  routes.get("/ready", (_req, res) => {
+    const ready = ctx.isReady();
+    res.status(ready ? 200 : 503).json({
+      ready,
+      servers: ctx.router.backends().map((b) => ({ name: b.name, state: b.plugin.getStatus().state })),
+    });
+  });
+
+  const metricsGuard =
+    ctx.options.metrics === "open" ? [] : [auth, requireScope("metrics:read", ctx.production)];
+  routes.get("/metrics", ...metricsGuard, async (_req, res, next) => {
+    try {
+      const body = await ctx.metrics.registry.metrics();
+      res.type(ctx.metrics.registry.contentType).send(body);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  return routes;
+}

@@ -1,0 +1,15 @@
+import type { Response } from "express";
+import { jsonRpcErrorBody, restErrorBody, toPublicError } from "./error-mapping.js";
+import { contextOf } from "./request-context.js";
+
+/** Sends an error in the route's style (REST or JSON-RPC) with the mapped status; never leaks a stack. */
+export function sendError(res: Response, error: unknown, production: boolean): void {
+  if (res.headersSent) return;
+  const mapped = toPublicError(error, production);
+  const context = contextOf(res);
+  const body =
+    context.errorStyle === "jsonrpc"
+      ? jsonRpcErrorBody(mapped, context.requestId)
+      : restErrorBody(mapped, context.requestId);
+  res.status(mapped.status).json(body);
+}

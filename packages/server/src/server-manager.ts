@@ -1,0 +1,185 @@
+import type winston from "winston";
+import { type Backend, type BackendKind, type BackendStatus, backendStatus } from "./backend.js";
+import { GatewayError, NotFoundError } from "./errors.js";
+import type { HostedPlugin } from "./hosted-plugin.js";
+import type { Router } from "./router.js";
+
+/** Records a notable event (core's `systemEvents.record`); failures are logged, never thrown. */
+export type EventRecorder = (event: {
+  level: "info" | "warn" | "error";
+  type: string;
+  message: string;
+  details?: Record<string, unknown>;
+}) => Promise<void>;
+
+/** How a backend is (re)built: plugins are reused, upstreams are rebuilt from their config. */
+export interface BackendSpec {
+  name: string;
+  kind: BackendKind;
+  origin: "options" | "database";
+  transport?: string;
+  build(): HostedPlugin;
+  config?: unknown;
+}
+
+/** Starts, reloads, removes and watches the gateway's plugins and upstreams. */
+export interface ServerManager {
+  add(spec: BackendSpec): Backend;
+  reload(name: string, actorKeyId: string | null): Promise<BackendStatus>;
+  remove(name: string): Promise<void>;
+  /** Stops a server but keeps its definition, so `enable` can start it again. */
+  disable(name: string): Promise<void>;
+  enable(name: string): Promise<BackendStatus>;
+  /** Definitions of every server, running or disabled. */
+  specs(): { spec: BackendSpec; enabled: boolean }[];
+  /** Resolves when every backend added so far has finished its first start attempt. */
+  settled(): Promise<void>;
+  isSettled(): boolean;
+  shutdownAll(): Promise<void>;
+}
+
+/** Creates the manager; a background watch records state changes (crashes, recoveries) as system events. */
+export function createServerManager(options: {
+  router: Router;
+  logger: winston.Logger;
+  recordEvent: EventRecorder;
+  hostVersion: string;
+  watchIntervalMs?: number;
+}): ServerManager {
+  const specs = new Map<string, BackendSpec>();
+  const pending = new Set<Promise<void>>();
+  const lastState = new Map<string, string>();
+
+  const start = (spec: BackendSpec): Backend => {
+    const plugin = spec.build();
+    const logger = options.logger.child({ server: spec.name });
+    const backend: Backend = {
+      name: spec.name,
+      kind: spec.kind,
+      plugin,
+      ...(spec.transport ? { transport: spec.transport } : {}),
+      origin: spec.origin,
+      started: Promise.resolve(),
+      unsubscribe: () => {},
+    };
+    backend.unsubscribe = plugin.onListChanged((kind) => options.router.notifyListChanged(kind, spec.name));
+    const started = plugin
+      .start({ config: spec.config, logger, hostVersion: options.hostVersion })
+      .then(
+        () => {
+          logger.info("server started", { state: plugin.getStatus().state });
+        },
+        (error: unknown) => {
+          backend.startError = (error as Error).message ?? String(error);
+          logger.error("server failed to start", { error: backend.startError });
+          return options.recordEvent({
+            level: "error",
+            type: "upstream.start_failed",
+            message: `Server '${spec.name}' failed to start: ${backend.startError}`,
+            details: { server: spec.name },
+          });
+        },
+      )
+      .finally(() => {
+        pending.delete(started);
+        options.router.invalidate(spec.name);
+      });
+    backend.started = started;
+    pending.add(started);
+    options.router.add(backend);
+    return backend;
+  };
+
+  const stop = async (name: string) => {
+    const backend = options.router.remove(name);
+    if (!backend) return;
+    backend.unsubscribe();
+    await backend.plugin.shutdown().catch((error: unknown) => {
+      options.logger.warn("server shutdown failed", {
+        server: name,
+        error: String((error as Error).message),
+      });
+    });
+  };
+
+  const watch = setInterval(() => {
+    for (const backend of options.router.backends()) {
+      const state = backend.plugin.getStatus().state;
+      const before = lastState.get(backend.name);
+      lastState.set(backend.name, state);
+      if (before === "ready" && (state === "failed" || state === "degraded" || state === "connecting")) {
+        void options.recordEvent({
+          level: "error",
+          type: "upstream.down",
+          message: `Server '${backend.name}' went from ready to ${state}`,
+          details: { server: backend.name, lastError: backend.plugin.getStatus().lastError?.message },
+        });
+      }
+    }
+  }, options.watchIntervalMs ?? 2000);
+  watch.unref();
+
+  return {
+    add(spec) {
+      if (specs.has(spec.name)) {
+        throw new GatewayError(
+          "conflict",
+          `A server named '${spec.name}' already exists; remove it first or pick another name`,
+        );
+      }
+      specs.set(spec.name, spec);
+      return start(spec);
+    },
+    async reload(name, actorKeyId) {
+      const spec = specs.get(name);
+      if (!spec || !options.router.get(name)) {
+        throw new NotFoundError(
+          "unknown_server",
+          `Unknown server '${name}'; list them with GET /mcp/servers`,
+        );
+      }
+      await stop(name);
+      const backend = start(spec);
+      await backend.started;
+      await options.recordEvent({
+        level: "info",
+        type: "server.reloaded",
+        message: `Server '${name}' reloaded`,
+        details: { server: name, by: actorKeyId },
+      });
+      options.router.notifyListChanged("tools", name);
+      return backendStatus(backend);
+    },
+    async disable(name) {
+      if (!specs.has(name)) throw new NotFoundError("unknown_server", `Unknown server '${name}'`);
+      await stop(name);
+      lastState.delete(name);
+      options.router.notifyListChanged("tools", name);
+    },
+    async enable(name) {
+      const spec = specs.get(name);
+      if (!spec) throw new NotFoundError("unknown_server", `Unknown server '${name}'`);
+      const backend = options.router.get(name) ?? start(spec);
+      await backend.started;
+      options.router.notifyListChanged("tools", name);
+      return backendStatus(backend);
+    },
+    specs: () =>
+      [...specs.values()].map((spec) => ({ spec, enabled: options.router.get(spec.name) !== undefined })),
+    async remove(name) {
+      if (!specs.has(name)) throw new NotFoundError("unknown_server", `Unknown server '${name}'`);
+      specs.delete(name);
+      lastState.delete(name);
+      await stop(name);
+      options.router.notifyListChanged("tools", name);
+    },
+    async settled() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+    isSettled: () => pending.size === 0,
+    async shutdownAll() {
+      clearInterval(watch);
+      await Promise.allSettled(options.router.backends().map((b) => stop(b.name)));
+    },
+  };
+}

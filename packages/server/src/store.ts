@@ -1,0 +1,65 @@
+import {
+  type AuditWriter,
+  createAuditWriter,
+  createRepositories,
+  openDatabase,
+  type WaygateDatabase,
+} from "@waygate/core";
+import type { AuditRecord, AuditSink } from "./audit.js";
+
+/** The repositories core creates for one database. */
+export type Repositories = ReturnType<typeof createRepositories>;
+
+/** The gateway's handle on core: the database, its repositories and the audit writer. */
+export interface Store extends AuditSink {
+  db: WaygateDatabase;
+  repos: Repositories;
+  kind: WaygateDatabase["kind"];
+  /** Runs `SELECT 1`; never throws. */
+  ping(): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
+  auditDepth(): number;
+  /** Flushes the audit queue, then closes the database if the gateway opened it. */
+  close(): Promise<void>;
+}
+
+/** Opens (or adopts) the database, creates repositories and the audit writer. */
+export async function openStore(options: {
+  database?: WaygateDatabase;
+  databaseUrl?: string;
+  databaseAuthToken?: string;
+  secretKey: string;
+}): Promise<Store> {
+  const owned = !options.database;
+  const db =
+    options.database ??
+    (await openDatabase({
+      ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
+      ...(options.databaseAuthToken ? { authToken: options.databaseAuthToken } : {}),
+    }));
+  const repos = createRepositories(db, { secretKey: options.secretKey });
+  const audit: AuditWriter = createAuditWriter(db);
+  return {
+    db,
+    repos,
+    kind: db.kind,
+    record: (entry: AuditRecord) => audit.record({ ...entry, tool: entry.tool.slice(0, 200) }),
+    auditDepth: () => audit.depth,
+    async ping() {
+      const started = performance.now();
+      try {
+        await db.client.execute("SELECT 1");
+        return { ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+      } catch (error) {
+        return {
+          ok: false,
+          latencyMs: Math.round((performance.now() - started) * 100) / 100,
+          error: (error as Error).message ?? String(error),
+        };
+      }
+    },
+    async close() {
+      await audit.close();
+      if (owned) db.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Compiles a glob over namespaced names (`*` any run of characters, `?` one character) to a RegExp. */
+export function compileToolPattern(pattern: string): RegExp {
+  const body = pattern
+    .split("")
+    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`);
+}
+
+/** True when the namespaced tool name matches the glob. */
+export function toolPatternMatches(pattern: string, name: string): boolean {
+  return compileToolPattern(pattern).test(name);
+}
+
+/** True when a key's patterns allow the tool; a key without patterns may use every tool. */
+export function toolAllowed(patterns: readonly string[] | null | undefined, name: string): boolean {
+  if (!patterns || patterns.length === 0) return true;
+  return patterns.some((pattern) => toolPatternMatches(pattern, name));
+}

@@ -1,0 +1,67 @@
+import { z } from "zod";
+import { BadRequestError } from "./errors.js";
+
+const StdioEntrySchema = z.object({
+  type: z.literal("stdio").optional(),
+  command: z.string().min(1, "command must not be empty"),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+  disabled: z.boolean().optional(),
+});
+
+const RemoteEntrySchema = z.object({
+  type: z.enum(["http", "streamable-http", "sse"]).optional(),
+  url: z.url("url must be an absolute http(s) URL"),
+  headers: z.record(z.string(), z.string()).default({}),
+  disabled: z.boolean().optional(),
+});
+
+/** One entry of an `mcpServers` object, as Claude Desktop, Cursor and VS Code write it. */
+export const UpstreamEntrySchema = z.union([StdioEntrySchema, RemoteEntrySchema]);
+/** A validated `mcpServers` entry. */
+export type UpstreamEntry = z.output<typeof UpstreamEntrySchema>;
+
+/** The bridge transport an entry describes. */
+export type UpstreamTransport =
+  | { type: "stdio"; command: string; args: string[]; env: Record<string, string>; cwd?: string }
+  | { type: "http" | "sse"; url: string; headers: Record<string, string> };
+
+/** Validates an `mcpServers` entry and turns it into a bridge transport; errors name the server and field. */
+export function parseUpstreamEntry(
+  name: string,
+  entry: unknown,
+): { transport: UpstreamTransport; disabled: boolean } {
+  const parsed = UpstreamEntrySchema.safeParse(entry);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "entry"}: ${i.message}`)
+      .join("; ");
+    throw new BadRequestError(
+      `Invalid server '${name}': ${problems}. Give { command, args?, env? } or { url, type?: "http" | "sse", headers? }`,
+    );
+  }
+  const value = parsed.data;
+  const disabled = value.disabled ?? false;
+  if ("command" in value) {
+    return {
+      transport: {
+        type: "stdio",
+        command: value.command,
+        args: value.args,
+        env: value.env,
+        ...(value.cwd ? { cwd: value.cwd } : {}),
+      },
+      disabled,
+    };
+  }
+  return {
+    transport: { type: value.type === "sse" ? "sse" : "http", url: value.url, headers: value.headers },
+    disabled,
+  };
+}
+
+/** The exact command line compared against the operator's stdio allowlist. */
+export function commandLineOf(transport: { command: string; args: readonly string[] }): string {
+  return [transport.command, ...transport.args].join(" ");
+}
