@@ -1,2 +1,80 @@
 // Every export of this file is public API.
-export {};
+
+export { API_KEY_PREFIX, apiKeyPrefixOf } from "./api-keys/key-format.js";
+export type {
+  ApiKeyRecord,
+  ApiKeyRejection,
+  ApiKeyVerification,
+  CreateApiKeyInput,
+} from "./api-keys/schema.js";
+export { ApiKeyRecordSchema, CreateApiKeyInputSchema, ScopeSchema } from "./api-keys/schema.js";
+export type { AuditEntry, AuditOutcome } from "./audit/audit-entry.js";
+export { AuditEntrySchema, AuditOutcomeSchema } from "./audit/audit-entry.js";
+export type { AuditWriter, AuditWriterOptions } from "./audit/audit-writer.js";
+export { createAuditWriter } from "./audit/audit-writer.js";
+export type { Clock } from "./clock.js";
+export type {
+  ConfigDefinition,
+  ConfigDefinitions,
+  ConfigValue,
+  DefaultConfigDefinitions,
+} from "./config-definitions.js";
+export { defaultConfigDefinitions, defineConfig } from "./config-definitions.js";
+export type { CreateDatabaseOptions, WaygateDatabase } from "./database/create-database.js";
+export { createDatabase } from "./database/create-database.js";
+export { DEFAULT_DATABASE_URL, redactUrl } from "./database/url.js";
+export type { CoreErrorCode, ValidationIssue } from "./errors.js";
+export {
+  AlreadyExistsError,
+  AuditWriteError,
+  AuditWriterClosedError,
+  ConfigValidationError,
+  DatabaseAuthError,
+  DatabaseCorruptError,
+  DatabaseError,
+  DatabaseLockedError,
+  DatabaseReadOnlyError,
+  DatabaseUnreachableError,
+  InvalidInputError,
+  MigrationError,
+  NotFoundError,
+  SchemaTooNewError,
+  SecretKeyError,
+  UnsupportedDatabaseUrlError,
+  WaygateError,
+} from "./errors.js";
+export type { McpServerConfig, McpServerConfigInput } from "./mcp-server-config.js";
+export {
+  HttpMcpServerConfigSchema,
+  McpServerConfigSchema,
+  McpServerNameSchema,
+  redactMcpServerConfig,
+  SseMcpServerConfigSchema,
+  StdioMcpServerConfigSchema,
+} from "./mcp-server-config.js";
+export type { MigrationResult } from "./migrate.js";
+export { migrate } from "./migrate.js";
+export { LATEST_SCHEMA_VERSION } from "./migrations/index.js";
+export { openDatabase } from "./open-database.js";
+export type { RedactOptions } from "./redact.js";
+export { isSecretKeyName, REDACTED, redactArguments } from "./redact.js";
+export type { ApiKeysRepository } from "./repositories/api-keys.js";
+export type {
+  CommandHistoryQuery,
+  CommandHistoryRecord,
+  CommandHistoryRepository,
+} from "./repositories/command-history.js";
+export type { ConfigEntry, ConfigRepository, ConfigValueType } from "./repositories/config.js";
+export type { Repositories, RepositoriesOptions } from "./repositories/index.js";
+export { createRepositories } from "./repositories/index.js";
+export type { McpServerRecord, McpServerStatus, McpServersRepository } from "./repositories/mcp-servers.js";
+export type { MetricQuery, MetricRecord, MetricSample, MetricsRepository } from "./repositories/metrics.js";
+export type { Page } from "./repositories/page.js";
+export type { PluginInput, PluginRecord, PluginStatus, PluginsRepository } from "./repositories/plugins.js";
+export type {
+  SystemEventInput,
+  SystemEventQuery,
+  SystemEventRecord,
+  SystemEventsRepository,
+} from "./repositories/system-events.js";
+export { ToolPatternSchema, toolPatternMatches } from "./tool-patterns.js";

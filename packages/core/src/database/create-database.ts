@@ -1,0 +1,142 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { type Client, createClient } from "@libsql/client";
+import { DatabaseError, DatabaseReadOnlyError, DatabaseUnreachableError } from "../errors.js";
+import { type DatabaseErrorContext, toDatabaseError } from "./map-error.js";
+import { DEFAULT_DATABASE_URL, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
+
+/** How to reach the database; every field is optional. */
+export interface CreateDatabaseOptions {
+  /** `file:./path.db` (default `file:./data/waygate.db`), `:memory:`, `libsql://…` or `https://…`. */
+  url?: string;
+  /** Token for a remote (Turso / sqld) database; `?authToken=` in the URL works too. */
+  authToken?: string;
+  /** How long a local file operation waits for another process's lock before failing (default 5000). */
+  busyTimeoutMs?: number;
+  /** How long the first round trip to a remote database may take before it counts as unreachable (default 10000). */
+  connectTimeoutMs?: number;
+}
+
+/** An open Waygate database: a libSQL client plus what kind of database it talks to. */
+export interface WaygateDatabase {
+  /** The underlying `@libsql/client` client, for queries core does not cover. */
+  readonly client: Client;
+  /** The database URL with credentials removed, safe to log. */
+  readonly url: string;
+  readonly kind: "file" | "memory" | "remote";
+  /** The busy timeout applied to local connections, in milliseconds. */
+  readonly busyTimeoutMs: number;
+  /** Closes every connection; safe to call twice. */
+  close(): void;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Opens (and for `file:` URLs creates) a database; local files get WAL, a busy timeout and foreign keys. */
+export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<WaygateDatabase> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new DatabaseError(
+      `busyTimeoutMs must be a whole number of milliseconds >= 0, got ${busyTimeoutMs}.`,
+    );
+  }
+  const target = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL);
+  const context: DatabaseErrorContext = {
+    displayUrl: target.displayUrl,
+    kind: target.kind,
+    busyTimeoutMs,
+    action: "opening the database",
+  };
+  if (target.kind === "file") ensureParentFolder(target.path, target.displayUrl);
+
+  let client: Client;
+  try {
+    client = createClient({
+      url: target.clientUrl,
+      authToken: target.kind === "remote" ? (options.authToken ?? target.authToken) : undefined,
+      timeout: target.kind === "file" ? busyTimeoutMs : undefined,
+    });
+  } catch (error) {
+    throw toDatabaseError(error, context);
+  }
+  try {
+    await prepareConnection(client, target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  } catch (error) {
+    client.close();
+    throw toDatabaseError(error, context);
+  }
+  return wrap(client, target, busyTimeoutMs);
+}
+
+function ensureParentFolder(path: string, displayUrl: string): void {
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const message =
+      code === "EACCES" || code === "EPERM" || code === "EROFS"
+        ? `Cannot create the folder ${folder} for the database ${displayUrl}: permission denied. ` +
+          "Create it yourself or choose a writable DATABASE_URL."
+        : `Cannot create the folder ${folder} for the database ${displayUrl} (${(cause as Error).message}). ` +
+          "Choose a DATABASE_URL whose folder can be created.";
+    throw new DatabaseReadOnlyError(message, { cause });
+  }
+}
+
+async function prepareConnection(client: Client, target: ParsedDatabaseUrl, connectTimeoutMs: number) {
+  if (target.kind === "remote") {
+    await withTimeout(client.execute("SELECT 1"), connectTimeoutMs, target.displayUrl);
+    return;
+  }
+  if (target.kind === "file") {
+    const mode = await client.execute("PRAGMA journal_mode = WAL");
+    const journal = String(mode.rows[0]?.[0] ?? "").toLowerCase();
+    if (journal !== "wal") {
+      throw new DatabaseError(
+        `The database ${target.displayUrl} stayed in journal mode "${journal}" instead of WAL; ` +
+          "it may be on a file system without shared-memory support. Move it to a local disk.",
+      );
+    }
+  }
+  // libSQL turns foreign keys on for every connection it opens; check rather than trust it.
+  await client.execute("PRAGMA foreign_keys = ON");
+  const fk = await client.execute("PRAGMA foreign_keys");
+  if (Number(fk.rows[0]?.[0]) !== 1) {
+    throw new DatabaseError(`Foreign keys could not be enabled on ${target.displayUrl}.`);
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, displayUrl: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DatabaseUnreachableError(
+            `The remote database ${displayUrl} did not answer within ${ms} ms. ` +
+              "Check the URL and your network, or raise connectTimeoutMs.",
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function wrap(client: Client, target: ParsedDatabaseUrl, busyTimeoutMs: number): WaygateDatabase {
+  return {
+    client,
+    url: target.displayUrl,
+    kind: target.kind,
+    busyTimeoutMs,
+    close() {
+      if (!client.closed) client.close();
+    },
+  };
+}

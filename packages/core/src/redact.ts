@@ -1,0 +1,94 @@
+/** Options for `redactArguments`. */
+export interface RedactOptions {
+  /** Extra key names (matched case-insensitively, ignoring `-` and `_`) whose values are hidden. */
+  extraKeys?: readonly string[];
+  /** When the redacted value serialises to more than this many UTF-8 bytes, it is replaced by a truncation marker. */
+  maxBytes?: number;
+  /** Nesting deeper than this is replaced by a marker (default 16). */
+  maxDepth?: number;
+}
+
+/** The string that replaces every hidden value. */
+export const REDACTED = "[REDACTED]";
+
+// Matched against the key with `-`/`_` removed and lower-cased, as substrings.
+const SECRET_KEY_PARTS = [
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "passphrase",
+  "authorization",
+  "apikey",
+  "accesskey",
+  "privatekey",
+  "cookie",
+  "credential",
+  "signature",
+];
+const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
+// Waygate keys and bearer/basic credentials embedded in free text.
+const SECRET_IN_TEXT = /\bwg_[a-z0-9]{12}_[A-Za-z0-9_-]{20,}|\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
+
+/** True when a field with this name must never be stored or logged in clear. */
+export function isSecretKeyName(name: string, extraKeys: readonly string[] = []): boolean {
+  const normalised = name.replace(/[-_\s]/g, "").toLowerCase();
+  if (SECRET_KEY_EXACT.has(normalised)) return true;
+  if (SECRET_KEY_PARTS.some((part) => normalised.includes(part))) return true;
+  return extraKeys.some((extra) => normalised === extra.replace(/[-_\s]/g, "").toLowerCase());
+}
+
+/** Copies `value` with secret-named fields replaced by `[REDACTED]`, then caps its serialised size. */
+export function redactArguments(value: unknown, options: RedactOptions = {}): unknown {
+  const redacted = redactValue(value, options.extraKeys ?? [], options.maxDepth ?? 16, 0, new WeakSet());
+  if (options.maxBytes === undefined) return redacted;
+  return capSize(redacted, options.maxBytes);
+}
+
+function redactValue(
+  value: unknown,
+  extraKeys: readonly string[],
+  maxDepth: number,
+  depth: number,
+  seen: WeakSet<object>,
+): unknown {
+  if (typeof value === "string") return value.replace(SECRET_IN_TEXT, REDACTED);
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "function" || typeof value === "symbol" || value === undefined) return undefined;
+  if (typeof value !== "object" || value === null) return value;
+  if (seen.has(value)) return "[Circular]";
+  if (depth >= maxDepth) return "[Too deep]";
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[Binary ${value.byteLength} bytes]`;
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) {
+      return value.map((item) => redactValue(item, extraKeys, maxDepth, depth + 1, seen) ?? null);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = isSecretKeyName(key, extraKeys)
+        ? REDACTED
+        : redactValue(item, extraKeys, maxDepth, depth + 1, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function capSize(value: unknown, maxBytes: number): unknown {
+  const json = JSON.stringify(value);
+  if (json === undefined) return value;
+  const bytes = Buffer.byteLength(json, "utf8");
+  if (bytes <= maxBytes) return value;
+  // Keep a readable start of the (already redacted) JSON so the row still says what was called,
+  // shrinking it until the marker itself (with its escaping) fits.
+  let previewChars = Math.min(json.length, maxBytes);
+  for (;;) {
+    const marker = { "[truncated]": true, originalBytes: bytes, preview: json.slice(0, previewChars) };
+    const size = Buffer.byteLength(JSON.stringify(marker), "utf8");
+    if (size <= maxBytes || previewChars === 0) return marker;
+    previewChars = Math.max(0, previewChars - Math.max(1, Math.ceil((size - maxBytes) / 2)));
+  }
+}

@@ -1,0 +1,58 @@
+import { type Clock, systemClock } from "../clock.js";
+import {
+  type ConfigDefinitions,
+  type DefaultConfigDefinitions,
+  defaultConfigDefinitions,
+} from "../config-definitions.js";
+import type { WaygateDatabase } from "../database/create-database.js";
+import { type ApiKeysRepository, createApiKeysRepository } from "./api-keys.js";
+import { type CommandHistoryRepository, createCommandHistoryRepository } from "./command-history.js";
+import { type ConfigRepository, createConfigRepository } from "./config.js";
+import { createMcpServersRepository, type McpServersRepository } from "./mcp-servers.js";
+import { createMetricsRepository, type MetricsRepository } from "./metrics.js";
+import { createPluginsRepository, type PluginsRepository } from "./plugins.js";
+import { createSystemEventsRepository, type SystemEventsRepository } from "./system-events.js";
+
+/** Options for `createRepositories`. */
+export interface RepositoriesOptions<D extends ConfigDefinitions = DefaultConfigDefinitions> {
+  /** `WAYGATE_SECRET_KEY`: keys the API-key hashes; at least 32 characters, and it must not change. */
+  secretKey: string;
+  /** Typed settings for `config` (default: Waygate's own). */
+  configDefinitions?: D;
+  /** Cap on stored tool-call arguments in `commandHistory.appendMany`, in bytes (default 8192). */
+  maxArgumentBytes?: number;
+  /** Time source, for tests. */
+  clock?: Clock;
+}
+
+/** One typed repository per table. */
+export interface Repositories<D extends ConfigDefinitions = DefaultConfigDefinitions> {
+  config: ConfigRepository<D>;
+  apiKeys: ApiKeysRepository;
+  plugins: PluginsRepository;
+  commandHistory: CommandHistoryRepository;
+  metrics: MetricsRepository;
+  systemEvents: SystemEventsRepository;
+  mcpServers: McpServersRepository;
+}
+
+/** Creates every repository over one migrated database. */
+export function createRepositories<D extends ConfigDefinitions = DefaultConfigDefinitions>(
+  db: WaygateDatabase,
+  options: RepositoriesOptions<D>,
+): Repositories<D> {
+  const clock = options.clock ?? systemClock;
+  return {
+    config: createConfigRepository(
+      db,
+      options.configDefinitions ?? (defaultConfigDefinitions as unknown as D),
+      clock,
+    ),
+    apiKeys: createApiKeysRepository(db, options.secretKey, clock),
+    plugins: createPluginsRepository(db, clock),
+    commandHistory: createCommandHistoryRepository(db, clock, options.maxArgumentBytes),
+    metrics: createMetricsRepository(db, clock),
+    systemEvents: createSystemEventsRepository(db, clock),
+    mcpServers: createMcpServersRepository(db, clock),
+  };
+}

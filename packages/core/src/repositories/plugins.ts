@@ -1,0 +1,154 @@
+import type { Row } from "@libsql/client";
+import { z } from "zod";
+import type { Clock } from "../clock.js";
+import type { WaygateDatabase } from "../database/create-database.js";
+import { NotFoundError } from "../errors.js";
+import { parseOrThrow } from "../validation.js";
+import { dbCall, toDate } from "./db-call.js";
+
+/** Where a plugin is in its life. */
+export const PluginStatusSchema = z.enum(["registered", "loaded", "failed", "disabled"]);
+export type PluginStatus = z.infer<typeof PluginStatusSchema>;
+
+/** What `plugins.upsert` accepts: the plugin's name and where it is loaded from. */
+export const PluginInputSchema = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -"),
+  /** An npm package name or a file path. */
+  source: z.string().trim().min(1).max(1024),
+  version: z.string().max(64).nullable().default(null),
+  enabled: z.boolean().default(true),
+});
+export type PluginInput = z.input<typeof PluginInputSchema>;
+
+/** A registered plugin and its last known state. */
+export interface PluginRecord {
+  name: string;
+  source: string;
+  version: string | null;
+  enabled: boolean;
+  status: PluginStatus;
+  lastError: string | null;
+  loadedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The plugins the gateway knows about and whether they loaded. */
+export interface PluginsRepository {
+  /** Registers a plugin or updates its source, version and enabled flag. */
+  upsert(input: PluginInput): Promise<PluginRecord>;
+  get(name: string): Promise<PluginRecord | null>;
+  /** All plugins by name. */
+  list(): Promise<PluginRecord[]>;
+  /** Records a load result; `loaded` stamps `loadedAt` and clears the last error. */
+  setStatus(name: string, status: PluginStatus, error?: string | null): Promise<PluginRecord>;
+  setEnabled(name: string, enabled: boolean): Promise<PluginRecord>;
+  /** Forgets a plugin; true when it existed. */
+  remove(name: string): Promise<boolean>;
+}
+
+const MAX_ERROR_CHARS = 4000;
+const SELECT =
+  "SELECT name, source, version, enabled, status, last_error, loaded_at, created_at, updated_at FROM plugins";
+
+/** Creates the plugins repository. */
+export function createPluginsRepository(db: WaygateDatabase, clock: Clock): PluginsRepository {
+  async function mustGet(name: string): Promise<PluginRecord> {
+    const result = await dbCall(db, `reading plugin ${name}`, () =>
+      db.client.execute({ sql: `${SELECT} WHERE name = ?`, args: [name] }),
+    );
+    const row = result.rows[0];
+    if (!row) throw new NotFoundError(`No plugin named ${JSON.stringify(name)} is registered.`);
+    return toRecord(row);
+  }
+
+  async function update(name: string, sql: string, args: (string | number | null)[]): Promise<PluginRecord> {
+    const result = await dbCall(db, `updating plugin ${name}`, () => db.client.execute({ sql, args }));
+    if (result.rowsAffected === 0)
+      throw new NotFoundError(`No plugin named ${JSON.stringify(name)} is registered.`);
+    return mustGet(name);
+  }
+
+  return {
+    async upsert(input) {
+      const plugin = parseOrThrow(PluginInputSchema, input, "plugin");
+      const now = clock();
+      await dbCall(db, `registering plugin ${plugin.name}`, () =>
+        db.client.execute({
+          sql: `INSERT INTO plugins (name, source, version, enabled, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET source = excluded.source, version = excluded.version,
+              enabled = excluded.enabled, updated_at = excluded.updated_at,
+              status = CASE WHEN excluded.enabled = 0 THEN 'disabled'
+                            WHEN plugins.status = 'disabled' THEN 'registered' ELSE plugins.status END`,
+          args: [
+            plugin.name,
+            plugin.source,
+            plugin.version,
+            plugin.enabled ? 1 : 0,
+            plugin.enabled ? "registered" : "disabled",
+            now,
+            now,
+          ],
+        }),
+      );
+      return mustGet(plugin.name);
+    },
+    async get(name) {
+      const result = await dbCall(db, `reading plugin ${name}`, () =>
+        db.client.execute({ sql: `${SELECT} WHERE name = ?`, args: [name] }),
+      );
+      return result.rows[0] ? toRecord(result.rows[0]) : null;
+    },
+    async list() {
+      const result = await dbCall(db, "listing plugins", () => db.client.execute(`${SELECT} ORDER BY name`));
+      return result.rows.map(toRecord);
+    },
+    async setStatus(name, status, error = null) {
+      const parsed = parseOrThrow(PluginStatusSchema, status, "plugin status");
+      const now = clock();
+      return update(
+        name,
+        `UPDATE plugins SET status = ?, last_error = ?, updated_at = ?,
+          loaded_at = CASE WHEN ? = 'loaded' THEN ? ELSE loaded_at END WHERE name = ?`,
+        [
+          parsed,
+          parsed === "loaded" ? null : (error?.slice(0, MAX_ERROR_CHARS) ?? null),
+          now,
+          parsed,
+          now,
+          name,
+        ],
+      );
+    },
+    async setEnabled(name, enabled) {
+      return update(
+        name,
+        `UPDATE plugins SET enabled = ?, updated_at = ?,
+          status = CASE WHEN ? = 0 THEN 'disabled' WHEN status = 'disabled' THEN 'registered' ELSE status END
+          WHERE name = ?`,
+        [enabled ? 1 : 0, clock(), enabled ? 1 : 0, name],
+      );
+    },
+    async remove(name) {
+      const result = await dbCall(db, `removing plugin ${name}`, () =>
+        db.client.execute({ sql: "DELETE FROM plugins WHERE name = ?", args: [name] }),
+      );
+      return result.rowsAffected > 0;
+    },
+  };
+}
+
+function toRecord(row: Row): PluginRecord {
+  return {
+    name: String(row.name),
+    source: String(row.source),
+    version: row.version === null ? null : String(row.version),
+    enabled: Number(row.enabled) === 1,
+    status: row.status as PluginStatus,
+    lastError: row.last_error === null ? null : String(row.last_error),
+    loadedAt: toDate(row.loaded_at),
+    createdAt: new Date(Number(row.created_at)),
+    updatedAt: new Date(Number(row.updated_at)),
+  };
+}
