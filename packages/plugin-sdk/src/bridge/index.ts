@@ -1,2 +1,15 @@
 // Every export of this file is public API.
-export {};
+export { restartDelayMs } from "./backoff.js";
+export { type McpBridgeHooks, McpBridgePlugin } from "./mcp-bridge-plugin.js";
+export {
+  type McpBridgeOptions,
+  type McpBridgeOptionsInput,
+  McpBridgeOptionsSchema,
+  type RestartPolicy,
+  UpstreamTransportSchema,
+} from "./options.js";
+export {
+  type ChildExit,
+  ProcessGroupTransport,
+  type ProcessGroupTransportOptions,
+} from "./process-group-transport.js";

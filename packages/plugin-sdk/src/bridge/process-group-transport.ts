@@ -1,0 +1,186 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { UpstreamMessageTooLargeError, UpstreamProtocolError } from "../errors.js";
+
+/** How to start a stdio MCP server and what to allow from it. */
+export interface ProcessGroupTransportOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | undefined;
+  /** Largest single message (one stdout line) accepted, in bytes. */
+  maxMessageBytes: number;
+  /** How long `close()` waits after ending stdin, and again after SIGTERM, before escalating. */
+  killGraceMs: number;
+  onStderrLine(line: string): void;
+}
+
+/** How the child ended, for error messages. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+const preview = (line: string) => (line.length > 80 ? `${line.slice(0, 80)}…` : line);
+
+/**
+ * An MCP stdio client transport that starts the server as the leader of its own process group, so that
+ * closing it ends the server and every process it started; it caps message size and reports non-JSON
+ * output as errors without dropping the connection.
+ */
+export class ProcessGroupTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  readonly #options: ProcessGroupTransportOptions;
+  #child: ChildProcess | undefined;
+  #buffer: Buffer = Buffer.alloc(0);
+  #exit: ChildExit | undefined;
+  #closed: Promise<void> | undefined;
+  readonly #inbox: JSONRPCMessage[] = [];
+  #draining = false;
+
+  constructor(options: ProcessGroupTransportOptions) {
+    this.#options = options;
+  }
+
+  /** The server's pid (also its process group id) once started. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** How the server ended, once it has. */
+  get exit(): ChildExit | undefined {
+    return this.#exit;
+  }
+
+  start(): Promise<void> {
+    if (this.#child) throw new Error("ProcessGroupTransport already started");
+    const { command, args, env, cwd } = this.#options;
+    const child = spawn(command, args, {
+      env: { ...getDefaultEnvironment(), ...env },
+      cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: process.platform !== "win32",
+      windowsHide: true,
+    });
+    this.#child = child;
+    this.#closed = new Promise((resolve) => child.once("close", () => resolve()));
+    child.once("exit", (code, signal) => {
+      this.#exit = { code, signal };
+    });
+    child.once("close", () => this.onclose?.());
+    child.stdin?.on("error", (error) => this.onerror?.(error));
+    child.stdout?.on("data", (chunk: Buffer) => this.#onData(chunk));
+    if (child.stderr) {
+      createInterface({ input: child.stderr }).on("line", (line) => this.#options.onStderrLine(line));
+    }
+    return new Promise((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (error) => {
+        reject(error);
+        this.onerror?.(error);
+      });
+    });
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.#child?.stdin;
+    if (!stdin || stdin.destroyed) return Promise.reject(new Error("Not connected"));
+    return new Promise((resolve, reject) => {
+      const ok = stdin.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : undefined));
+      if (ok) resolve();
+      else stdin.once("drain", resolve);
+    });
+  }
+
+  /** Ends stdin, then SIGTERMs and finally SIGKILLs the whole process group until the server is gone. */
+  async close(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.stdin?.end();
+    const gone = () => this.#exit !== undefined || child.exitCode !== null || child.signalCode !== null;
+    const waitClosed = (ms: number) =>
+      Promise.race([this.#closed, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())]);
+    if (!gone()) await waitClosed(this.#options.killGraceMs);
+    if (!gone()) {
+      this.#signalGroup(child, "SIGTERM");
+      await waitClosed(this.#options.killGraceMs);
+    }
+    if (!gone()) this.#signalGroup(child, "SIGKILL");
+    // The leader may have exited on stdin EOF while its children live on in the group.
+    this.#signalGroup(child, "SIGKILL");
+    await waitClosed(this.#options.killGraceMs);
+  }
+
+  #signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+    if (child.pid === undefined) return;
+    try {
+      if (process.platform === "win32") child.kill(signal);
+      else process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    let newline = this.#buffer.indexOf(0x0a);
+    while (newline !== -1) {
+      const line = this.#buffer.toString("utf8", 0, newline).replace(/\r$/, "");
+      this.#buffer = this.#buffer.subarray(newline + 1);
+      if (newline > this.#options.maxMessageBytes) {
+        this.#tooLarge(newline);
+        return;
+      }
+      this.#onLine(line);
+      newline = this.#buffer.indexOf(0x0a);
+    }
+    if (this.#buffer.length > this.#options.maxMessageBytes) this.#tooLarge(this.#buffer.length);
+  }
+
+  #tooLarge(size: number): void {
+    this.#buffer = Buffer.alloc(0);
+    this.onerror?.(
+      new UpstreamMessageTooLargeError(
+        `upstream sent a message of at least ${size} bytes, over the ${this.#options.maxMessageBytes}-byte cap`,
+      ),
+    );
+    void this.close();
+  }
+
+  #onLine(line: string): void {
+    if (line.trim() === "") return;
+    let message: JSONRPCMessage;
+    try {
+      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+    } catch {
+      this.onerror?.(
+        new UpstreamProtocolError(`upstream wrote a line to stdout that is not JSON-RPC: ${preview(line)}`),
+      );
+      return;
+    }
+    this.#inbox.push(message);
+    if (!this.#draining) this.#drain();
+  }
+
+  // The SDK dispatches notifications a microtask late but responses at once, and a stream may emit several
+  // chunks in one tick, so a progress notification followed closely by its response would be dropped.
+  // After each notification, hold later messages until its handler has run.
+  #drain(): void {
+    this.#draining = true;
+    while (this.#inbox.length > 0) {
+      const message = this.#inbox.shift()!;
+      this.onmessage?.(message);
+      if (!("id" in message)) {
+        setImmediate(() => this.#drain());
+        return;
+      }
+    }
+    this.#draining = false;
+  }
+}

@@ -1,0 +1,251 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type McpBridgeOptionsInput, McpBridgePlugin } from "../src/bridge/index.js";
+import { PluginConfigError } from "../src/index.js";
+import { createTestHarness, type TestHarness } from "../src/testing/index.js";
+import { childPids, misbehavingStdio, processIsGone, waitFor } from "./helpers.js";
+
+const textOf = (result: { content: unknown[] }) => (result.content[0] as { text: string }).text;
+
+describe("McpBridgePlugin against the misbehaving fixture", () => {
+  const open: TestHarness[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((harness) => harness.close()));
+  });
+
+  async function bridge(options: Partial<McpBridgeOptionsInput> & { modes?: string[] } = {}) {
+    const { modes, ...rest } = options;
+    const plugin = new McpBridgePlugin({
+      name: "flaky",
+      transport: misbehavingStdio(modes),
+      timeouts: { callMs: 2_000, connectMs: 15_000, killGraceMs: 500 },
+      restart: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
+      ...rest,
+    });
+    const harness = await createTestHarness(plugin);
+    open.push(harness);
+    return { plugin, harness };
+  }
+
+  it("mirrors the upstream's tools, resources and prompts and forwards calls", async () => {
+    const { harness } = await bridge();
+    const names = (await harness.listTools()).map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(["echo", "hang", "exit_mid_call", "oversize"]));
+    expect(await harness.callTool("echo", { text: "hello" })).toEqual({
+      content: [{ type: "text", text: "hello" }],
+    });
+    expect((await harness.listResources()).map((r) => r.uri)).toEqual(["misbehaving://status"]);
+    expect((await harness.readResource("misbehaving://status")).contents[0]).toMatchObject({ text: "ok" });
+    const prompt = await harness.getPrompt("greet", { who: "Ada" });
+    expect(prompt.messages[0]?.content).toEqual({ type: "text", text: "Hello Ada" });
+    expect(harness.status()).toEqual({ state: "ready", restarts: 0 });
+    expect(await harness.plugin.healthCheck()).toMatchObject({ healthy: true });
+  });
+
+  it("passes the upstream's own tool errors through as isError results", async () => {
+    const { harness } = await bridge();
+    const result = await harness.callTool("echo", { text: 5 });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/text/);
+  });
+
+  it("answers a call with a clear error when the upstream exits mid-call, then restarts it", async () => {
+    const { plugin, harness } = await bridge();
+    const firstPid = plugin.upstreamPid;
+    const result = await harness.callTool("exit_mid_call", { code: 7 });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe(
+      "Upstream 'flaky' closed the connection during tools/call 'exit_mid_call' (upstream exited with code 7); the bridge is reconnecting",
+    );
+    await waitFor("restart", () => harness.status().state === "ready" && harness.status().restarts === 1);
+    expect(harness.status().lastError?.message).toContain("exited with code 7");
+    expect(await harness.callTool("echo", { text: "back" })).toEqual({
+      content: [{ type: "text", text: "back" }],
+    });
+    expect(plugin.upstreamPid).not.toBe(firstPid);
+    expect(harness.logs.some((line) => line.message === "upstream restarted")).toBe(true);
+  });
+
+  it("fails calls clearly while the upstream is restarting", async () => {
+    const { harness } = await bridge({
+      restart: { initialDelayMs: 1_000, maxDelayMs: 1_000, maxAttempts: 1 },
+    });
+    await harness.callTool("exit_mid_call", {});
+    const result = await harness.callTool("echo", { text: "x" });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/^Upstream 'flaky' is degraded; last error: .*exited with code 1/);
+  });
+
+  it("times out a call that hangs, cancels it upstream, and keeps serving", async () => {
+    const { harness } = await bridge({ timeouts: { callMs: 300, connectMs: 15_000 } });
+    const result = await harness.callTool("hang", {});
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe(
+      "Upstream 'flaky' did not answer tools/call 'hang' within 300 ms; the request was cancelled upstream",
+    );
+    expect(await harness.callTool("echo", { text: "still here" })).toEqual({
+      content: [{ type: "text", text: "still here" }],
+    });
+    expect(harness.status().state).toBe("ready");
+  });
+
+  it("cancels an upstream call when the caller aborts", async () => {
+    const { harness } = await bridge();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const result = await harness.callTool("hang", {}, { signal: controller.signal });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe("tools/call 'hang' on upstream 'flaky' was cancelled by the caller");
+  });
+
+  it("logs non-JSON stdout lines as protocol warnings and still answers the call", async () => {
+    const { harness } = await bridge();
+    expect(await harness.callTool("noise", { text: "fine" })).toEqual({
+      content: [{ type: "text", text: "fine" }],
+    });
+    const warning = harness.logs.find((line) => line.message === "upstream transport error");
+    expect(warning?.meta.error).toBe(
+      "upstream wrote a line to stdout that is not JSON-RPC: this line is not JSON-RPC",
+    );
+    expect(harness.status().state).toBe("ready");
+  });
+
+  it("drops an upstream that sends a message over the size cap, says why, and recovers", async () => {
+    const { harness } = await bridge({ maxMessageBytes: 64 * 1024 });
+    const result = await harness.callTool("oversize", { bytes: 200_000 });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/over the 65536-byte cap/);
+    await waitFor("restart", () => harness.status().state === "ready");
+    expect(await harness.callTool("oversize", { bytes: 100 })).toMatchObject({
+      content: [{ text: "x".repeat(100) }],
+    });
+  });
+
+  it("fails start with a timeout when the upstream never answers initialize, and kills it", async () => {
+    const plugin = new McpBridgePlugin({
+      name: "mute",
+      transport: misbehavingStdio(["no-initialize"]),
+      timeouts: { connectMs: 1_500, killGraceMs: 300 },
+    });
+    const error = await plugin.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "UPSTREAM_TIMEOUT",
+      message: "Upstream 'mute' did not answer initialize within 1500 ms; the request was cancelled upstream",
+    });
+    expect(plugin.getStatus()).toMatchObject({ state: "failed", lastError: { code: "UPSTREAM_TIMEOUT" } });
+    expect(plugin.upstreamPid).toBeUndefined();
+    expect(childPids(process.pid).filter((pid) => !processIsGone(pid))).toEqual([]);
+    await plugin.shutdown();
+  });
+
+  it("fails start with the exit reason when the upstream crashes on start, logging its stderr", async () => {
+    const plugin = new McpBridgePlugin({ name: "dead", transport: misbehavingStdio(["crash-on-start"]) });
+    const { createMemoryLogger } = await import("../src/index.js");
+    const logger = createMemoryLogger();
+    const error = await plugin.start({ logger }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "UPSTREAM_CLOSED" });
+    expect((error as Error).message).toContain("Upstream 'dead' closed the connection during initialize");
+    expect(logger.records).toContainEqual({
+      level: "info",
+      message: "upstream stderr",
+      meta: { plugin: "dead", stream: "stderr", line: "crashing on start" },
+    });
+    await plugin.shutdown();
+  });
+
+  it("gives up after the bounded number of failed restarts and reports failed", async () => {
+    const flag = `${process.env.TMPDIR ?? "/tmp"}/waygate-restart-${process.pid}-${Date.now()}`;
+    const fixture = misbehavingStdio();
+    const script = `if [ -e "${flag}" ]; then echo "refusing to start again" >&2; exit 4; fi; touch "${flag}"; exec "$0" "$@"`;
+    const { harness } = await bridge({
+      transport: { type: "stdio", command: "sh", args: ["-c", script, fixture.command, ...fixture.args] },
+      restart: { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 2 },
+    });
+    await harness.callTool("exit_mid_call", {});
+    await waitFor("failed", () => harness.status().state === "failed");
+    expect(harness.status().lastError?.message).toMatch(
+      /^Upstream 'flaky' gave up after 2 restart attempts; last: /,
+    );
+    const { rmSync } = await import("node:fs");
+    rmSync(flag, { force: true });
+  });
+
+  it("kills the upstream's whole process tree on shutdown", async () => {
+    const { plugin, harness } = await bridge();
+    const serverPid = plugin.upstreamPid!;
+    const grandchild = Number(textOf(await harness.callTool("spawn_child", {})));
+    expect(processIsGone(grandchild)).toBe(false);
+    await harness.close();
+    await waitFor("grandchild to die", () => processIsGone(grandchild), 5_000);
+    expect(processIsGone(serverPid)).toBe(true);
+    expect(harness.status().state).toBe("stopped");
+  });
+
+  it("sends the upstream's stderr to the logger and forwards its log notifications to the caller", async () => {
+    const { harness } = await bridge();
+    await harness.callTool("stderr", { text: "a line on stderr" });
+    await waitFor("stderr line", () => harness.logs.some((line) => line.meta.line === "a line on stderr"));
+    await harness.callTool("log", { level: "warning", message: "careful" });
+    expect(harness.notifications).toContainEqual({ level: "warning", data: "careful" });
+    expect(harness.logs).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        message: "upstream log",
+        meta: expect.objectContaining({ data: "careful" }),
+      }),
+    );
+  });
+
+  it("forwards progress notifications to the caller", async () => {
+    const { harness } = await bridge();
+    await harness.callTool("slow", { ms: 90, steps: 3 });
+    expect(harness.progress).toEqual([
+      { progress: 1, total: 3, message: "step 1" },
+      { progress: 2, total: 3, message: "step 2" },
+      { progress: 3, total: 3, message: "step 3" },
+    ]);
+  });
+
+  it("refreshes its tool list and notifies listeners on tools/list_changed", async () => {
+    const { harness } = await bridge();
+    const changes: string[] = [];
+    harness.plugin.onListChanged((kind) => changes.push(kind));
+    await harness.callTool("add_tool", { name: "brand_new" });
+    await waitFor("list_changed", () => changes.includes("tools"));
+    expect((await harness.listTools()).map((tool) => tool.name)).toContain("brand_new");
+  });
+
+  it("forwards sampling and roots requests to the calling client, and refuses them without one", async () => {
+    const plugin = new McpBridgePlugin({ name: "asker", transport: misbehavingStdio() });
+    const harness = await createTestHarness(plugin, {
+      clientRequests: {
+        createMessage: async (params) => ({
+          role: "assistant",
+          model: "test-model",
+          content: {
+            type: "text",
+            text: `model saw: ${(params.messages[0]?.content as { text?: string } | undefined)?.text}`,
+          },
+        }),
+        elicitInput: async () => ({ action: "decline" }),
+        listRoots: async () => ({ roots: [{ uri: "file:///work" }] }),
+      },
+    });
+    open.push(harness);
+    expect(textOf(await harness.callTool("sample", { prompt: "hi" }))).toBe("model saw: hi");
+    expect(textOf(await harness.callTool("roots", {}))).toBe('["file:///work"]');
+
+    const { harness: bare } = await bridge();
+    const refused = await bare.callTool("sample", { prompt: "hi" });
+    expect(refused.isError).toBe(true);
+    expect(textOf(refused)).toContain("No client is available to answer sampling/createMessage for 'flaky'");
+  });
+
+  it("rejects bad options with an error naming each field", () => {
+    expect(() => new McpBridgePlugin({ name: "x", transport: { type: "stdio", command: "" } })).toThrow(
+      PluginConfigError,
+    );
+    expect(
+      () => new McpBridgePlugin({ name: "x", transport: { type: "http", url: "not a url" } as never }),
+    ).toThrow(/Invalid options for MCP bridge 'x': transport.url: /);
+  });
+});
