@@ -1,0 +1,134 @@
+import type { Command } from "commander";
+import type { GatewayConfig } from "../../config/load.js";
+import { checkDataFolder, checkNode, checkPort, checkSecretKey } from "../../doctor/check-environment.js";
+import { type Finding, ok, problem } from "../../doctor/finding.js";
+import { probeUpstream } from "../../doctor/probe-upstream.js";
+import { CliError, ConfigError } from "../../errors.js";
+import { resolvePlugin } from "../../plugins/resolve-plugin.js";
+import { runtimeUpstreams } from "../../runtime/select-upstreams.js";
+import { type CommandContext, contextOf } from "../context.js";
+import type { CliIo } from "../io.js";
+import { parsePositiveInt } from "../parse.js";
+import { openStoreFor } from "../with-store.js";
+
+async function checkDatabase(config: GatewayConfig, context: CommandContext, findings: Finding[]) {
+  try {
+    const store = await openStoreFor(config, context.io.cwd);
+    try {
+      findings.push(ok("database", `${config.database.url.replace(/\?.*$/, "")} opened and migrated`));
+      const active = await store.countActiveKeys();
+      if (active > 0) findings.push(ok("api keys", `${active} active key(s)`));
+      else if (config.auth === "none") findings.push(ok("api keys", "none needed: WAYGATE_AUTH=none"));
+      else
+        findings.push(
+          problem(
+            "api keys",
+            config.env === "production" ? "fail" : "warn",
+            "no active API key: production refuses to start without one",
+            "create one with `waygate keys create --name admin --scopes admin`",
+          ),
+        );
+      return await store.listServersWithSecrets();
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    findings.push(
+      problem(
+        "database",
+        "fail",
+        (error as Error).message,
+        "check DATABASE_URL (and DATABASE_AUTH_TOKEN for Turso) and that the database is reachable",
+      ),
+    );
+    return [];
+  }
+}
+
+async function diagnose(context: CommandContext, timeoutMs: number): Promise<Finding[]> {
+  const findings: Finding[] = [checkNode()];
+  let config: GatewayConfig;
+  try {
+    config = await context.loadConfig();
+    findings.push(
+      ok("configuration", config.configPath ? `valid (${config.configPath})` : "valid (environment only)"),
+    );
+  } catch (error) {
+    if (!ConfigError.isInstance(error)) throw error;
+    for (const issue of error.issues)
+      findings.push(problem(`config ${issue.path}`, "fail", issue.message, issue.fix));
+    return findings;
+  }
+  findings.push(
+    checkSecretKey(config),
+    await checkDataFolder(config, context.io.cwd),
+    await checkPort(config),
+  );
+  const stored = await checkDatabase(config, context, findings);
+  for (const entry of config.plugins) {
+    const plugin = resolvePlugin(entry, context.io.cwd);
+    findings.push(
+      plugin.error === null
+        ? ok(`plugin ${plugin.package}`, `installed (${plugin.version ?? "unknown version"})`)
+        : problem(
+            `plugin ${plugin.package}`,
+            "fail",
+            plugin.error,
+            `npm install ${plugin.package} where the gateway runs`,
+          ),
+    );
+  }
+  const { selected, unknownNames } = runtimeUpstreams(config, stored);
+  for (const name of unknownNames) {
+    findings.push(
+      problem(
+        "MCP_SERVERS_ENABLED",
+        "fail",
+        `names "${name}", which is not configured`,
+        "add the server, or remove the name",
+      ),
+    );
+  }
+  for (const server of selected) {
+    context.output.progress(`checking upstream ${server.name} (${server.transport})…`);
+    const result = await probeUpstream(server, timeoutMs);
+    findings.push(
+      result.ok
+        ? ok(
+            `upstream ${server.name}`,
+            `${server.transport}: ${result.tools} tool(s) from ${result.serverName}`,
+          )
+        : problem(`upstream ${server.name}`, "fail", result.error, result.fix),
+    );
+  }
+  return findings;
+}
+
+/** `waygate doctor`: environment, configuration, database and every upstream, with fixes. */
+export function registerDoctorCommand(program: Command, io: CliIo): void {
+  program
+    .command("doctor")
+    .description(
+      "check environment, configuration, database and each upstream; print what is wrong and how to fix it",
+    )
+    .option("--timeout <ms>", "how long each upstream may take to answer", parsePositiveInt, 15_000)
+    .action(async (options: { timeout: number }, command: Command) => {
+      const context = contextOf(command, io);
+      const findings = await diagnose(context, options.timeout);
+      const failed = findings.filter((finding) => finding.status === "fail").length;
+      if (context.output.json) context.output.result("", { ok: failed === 0, findings });
+      else {
+        context.output.table(
+          findings,
+          [
+            { header: "check", value: (row) => row.check },
+            { header: "status", value: (row) => row.status },
+            { header: "detail", value: (row) => row.detail },
+            { header: "fix", value: (row) => row.fix },
+          ],
+          "",
+        );
+      }
+      if (failed > 0) throw new CliError("unhealthy", `${failed} check(s) failed: see the fix column`);
+    });
+}

@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import { contextOf } from "../context.js";
+import type { CliIo } from "../io.js";
+import { openStoreFor } from "../with-store.js";
+
+/** `waygate migrate`: applies pending database migrations and says which. */
+export function registerMigrateCommand(program: Command, io: CliIo): void {
+  program
+    .command("migrate")
+    .description("apply pending database migrations")
+    .action(async (_options: unknown, command: Command) => {
+      const context = contextOf(command, io);
+      const config = await context.loadConfig();
+      const store = await openStoreFor(config, io.cwd, { migrate: false });
+      try {
+        const applied = await store.migrate();
+        context.output.result(
+          applied.length === 0
+            ? "database is up to date (no migrations pending)"
+            : `applied ${applied.length} migration(s): ${applied.join(", ")}`,
+          { database: redactUrl(config.database.url), applied },
+        );
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+/** A database URL without credentials, for output. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]authToken=)[^&]*/i, "$1***").replace(/\/\/[^@/]*@/, "//***@");
+}

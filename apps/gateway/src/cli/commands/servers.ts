@@ -1,0 +1,186 @@
+import type { Command } from "commander";
+import type { UpstreamServer } from "../../config/server-entry.js";
+import { ServerEntrySchema, ServerNameSchema, toUpstreamServer } from "../../config/server-entry.js";
+import { CliError } from "../../errors.js";
+import { contextOf } from "../context.js";
+import type { CliIo } from "../io.js";
+import { collectPair } from "../parse.js";
+import type { Column } from "../table.js";
+import { withStore } from "../with-store.js";
+import { importServersFromFile } from "./servers-import.js";
+
+type ServerRow = UpstreamServer & { source: "config" | "database"; status: string | null };
+
+const serverColumns: Column<ServerRow>[] = [
+  { header: "name", value: (row) => row.name },
+  { header: "transport", value: (row) => row.transport },
+  {
+    header: "target",
+    value: (row) => (row.transport === "stdio" ? [row.command, ...row.args].join(" ") : row.url),
+  },
+  { header: "enabled", value: (row) => (row.enabled ? "yes" : "no") },
+  { header: "source", value: (row) => row.source },
+  { header: "status", value: (row) => row.status ?? "-" },
+];
+
+/** A server as `--json` prints it: env and header values are hidden, their names kept. */
+export function redactServer<T extends UpstreamServer>(server: T): T {
+  const hide = (values: Record<string, string>) =>
+    Object.fromEntries(Object.keys(values).map((key) => [key, "***"]));
+  return server.transport === "stdio"
+    ? { ...server, env: hide(server.env) }
+    : { ...server, headers: hide(server.headers) };
+}
+
+interface AddOptions {
+  url?: string;
+  transport?: "http" | "sse";
+  env?: Record<string, string>;
+  header?: Record<string, string>;
+  cwd?: string;
+  disabled?: boolean;
+}
+
+/** Validates the arguments of `servers add` into an upstream, or throws a usage error naming the fix. */
+function serverFromArguments(name: string, commandLine: string[], options: AddOptions): UpstreamServer {
+  const nameCheck = ServerNameSchema.safeParse(name);
+  if (!nameCheck.success)
+    throw new CliError("usage", `invalid server name "${name}": ${nameCheck.error.issues[0]?.message}`);
+  const [command, ...args] = commandLine;
+  if ((command === undefined) === (options.url === undefined)) {
+    throw new CliError(
+      "usage",
+      "give either a command after `--` (waygate servers add NAME -- npx -y some-server) or --url URL, not both",
+    );
+  }
+  const entry =
+    command !== undefined
+      ? {
+          command,
+          args,
+          env: options.env ?? {},
+          ...(options.cwd ? { cwd: options.cwd } : {}),
+          disabled: options.disabled,
+        }
+      : {
+          type: options.transport ?? "http",
+          url: options.url,
+          headers: options.header ?? {},
+          disabled: options.disabled,
+        };
+  const parsed = ServerEntrySchema.safeParse(entry);
+  if (!parsed.success) {
+    throw new CliError(
+      "usage",
+      `invalid server "${name}": ${parsed.error.issues.map((issue) => issue.message).join("; ")}`,
+    );
+  }
+  return toUpstreamServer(name, parsed.data);
+}
+
+async function setEnabled(io: CliIo, command: Command, name: string, enabled: boolean): Promise<void> {
+  const context = contextOf(command, io);
+  const found = await withStore(context, (store) => store.setServerEnabled(name, enabled));
+  if (!found)
+    throw new CliError("not_found", `no stored server named "${name}": see \`waygate servers list\``);
+  context.output.result(`${enabled ? "enabled" : "disabled"} server ${name}`, { name, enabled });
+}
+
+/** `waygate servers add|list|remove|enable|disable|import`. */
+export function registerServersCommands(program: Command, io: CliIo): void {
+  const servers = program
+    .command("servers")
+    .description("manage the upstream MCP servers stored in the database");
+
+  servers
+    .command("add")
+    .description("store an upstream server: a command after `--` (stdio) or --url (remote)")
+    .argument("<name>", "server name; its tools appear as <name>__<tool>")
+    .argument("[command...]", "command line of a local stdio server, after `--`")
+    .option("--url <url>", "URL of a remote server")
+    .option("--transport <transport>", "transport of a remote server: http (default) or sse")
+    .option(
+      "-e, --env <KEY=VALUE>",
+      "environment variable for a stdio server (repeatable; ${env:NAME} allowed)",
+      collectPair,
+    )
+    .option(
+      "-H, --header <KEY=VALUE>",
+      "HTTP header for a remote server (repeatable; ${env:NAME} allowed)",
+      collectPair,
+    )
+    .option("--cwd <dir>", "working directory of a stdio server")
+    .option("--disabled", "store the server disabled")
+    .action(async (name: string, commandLine: string[], options: AddOptions, command: Command) => {
+      const context = contextOf(command, io);
+      if (options.transport !== undefined && !["http", "sse"].includes(options.transport)) {
+        throw new CliError("usage", `--transport must be http or sse, not "${options.transport}"`);
+      }
+      const server = serverFromArguments(name, commandLine, options);
+      const config = await context.loadConfig();
+      if (config.upstreams.some((upstream) => upstream.name === name)) {
+        throw new CliError(
+          "conflict",
+          `server "${name}" is already declared in the config file ${config.configPath}`,
+        );
+      }
+      await withStore(context, (store) => store.addServer(server));
+      context.output.result(`added server ${name} (${server.transport})`, redactServer(server));
+    });
+
+  servers
+    .command("list")
+    .description("list upstream servers from the config file and the database")
+    .action(async (_options: unknown, command: Command) => {
+      const context = contextOf(command, io);
+      const config = await context.loadConfig();
+      const stored = await withStore(context, (store) => store.listServers());
+      const rows: ServerRow[] = [
+        ...config.upstreams.map((server) => ({ ...server, source: "config" as const, status: null })),
+        ...stored.map((server) => ({ ...server, source: "database" as const })),
+      ];
+      context.output.table(
+        context.output.json ? rows.map(redactServer) : rows,
+        serverColumns,
+        "no servers yet: add one with `waygate servers add NAME -- COMMAND` or `waygate servers import FILE`",
+      );
+    });
+
+  servers
+    .command("remove")
+    .description("remove a stored server")
+    .argument("<name>")
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const context = contextOf(command, io);
+      const removed = await withStore(context, (store) => store.removeServer(name));
+      if (!removed)
+        throw new CliError("not_found", `no stored server named "${name}": see \`waygate servers list\``);
+      context.output.result(`removed server ${name}`, { name, removed: true });
+    });
+
+  servers
+    .command("enable")
+    .description("enable a stored server")
+    .argument("<name>")
+    .action((name: string, _options: unknown, command: Command) => setEnabled(io, command, name, true));
+
+  servers
+    .command("disable")
+    .description("disable a stored server (kept, but not started)")
+    .argument("<name>")
+    .action((name: string, _options: unknown, command: Command) => setEnabled(io, command, name, false));
+
+  servers
+    .command("import")
+    .description("import the mcpServers of a Claude Desktop, Cursor or VS Code config file")
+    .argument("<file>", "e.g. claude_desktop_config.json, .cursor/mcp.json or .vscode/mcp.json")
+    .option("--replace", "replace stored servers that have the same names")
+    .action(async (file: string, options: { replace?: boolean }, command: Command) => {
+      const context = contextOf(command, io);
+      const imported = await importServersFromFile(context, file, options.replace === true);
+      context.output.result(
+        `imported ${imported.length} server(s): ${imported.map((server) => server.name).join(", ")}`,
+        imported.map(redactServer),
+      );
+    });
+}

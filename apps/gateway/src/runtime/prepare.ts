@@ -1,0 +1,87 @@
+import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
+import type { GatewayOptionsInput } from "@waygate/server";
+import type { CommandContext } from "../cli/context.js";
+import type { GatewayConfig } from "../config/load.js";
+import { ConfigError } from "../errors.js";
+import { fromCoreServerConfig } from "../store/open-store.js";
+import { VERSION } from "../version.js";
+import { resolveSecretKey } from "./dev-secret.js";
+import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
+import { KNOWN_BRIDGES, loadPlugins } from "./load-plugins.js";
+import { runtimeUpstreams, toClientShape } from "./select-upstreams.js";
+
+/** Everything needed to create the gateway, and the database to close after it. */
+export interface PreparedGateway {
+  options: GatewayOptionsInput;
+  db: WaygateDatabase;
+  upstreamNames: string[];
+}
+
+/** Opens and migrates the database, applies first-run rules, loads plugins and selects upstreams. */
+export async function prepareGateway(
+  config: GatewayConfig,
+  context: CommandContext,
+): Promise<PreparedGateway> {
+  const { cwd } = context.io;
+  const secret = await resolveSecretKey(config, cwd);
+  if (secret.source === "generated-file") {
+    context.output.progress(
+      `development: generated a secret key in ${secret.path} (set WAYGATE_SECRET_KEY in production)`,
+    );
+  }
+  const db = await openDatabase({
+    url: config.database.url,
+    ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
+  });
+  try {
+    const repos = createRepositories(db, { secretKey: secret.secretKey });
+    const firstKey = await ensureFirstKey(config, repos.apiKeys);
+    if (firstKey) context.io.stderr.write(`${firstKeyBanner(firstKey)}\n`);
+
+    const stored = (await repos.mcpServers.listWithSecrets()).map((record) =>
+      fromCoreServerConfig(record.config),
+    );
+    const { selected, unknownNames } = runtimeUpstreams(config, stored);
+    const bridges = unknownNames.filter((name) => (KNOWN_BRIDGES as readonly string[]).includes(name));
+    const unknown = unknownNames.filter((name) => !bridges.includes(name));
+    if (unknown.length > 0) {
+      throw new ConfigError(
+        unknown.map((name) => ({
+          path: "MCP_SERVERS_ENABLED",
+          message: `names "${name}", which is neither a configured server nor a bridge (${KNOWN_BRIDGES.join(", ")})`,
+          fix: `add "${name}" with \`waygate servers add\` or under mcpServers in the config file, or remove it from MCP_SERVERS_ENABLED`,
+        })),
+      );
+    }
+    const plugins = await loadPlugins(
+      [...config.plugins, ...bridges.map((name) => `@waygate/bridge-${name}`)],
+      cwd,
+    );
+    // With MCP_SERVERS_ENABLED set, the selection (file and database) is passed explicitly; otherwise the
+    // server loads the enabled stored servers itself, so that the admin API can manage them.
+    const explicit = config.serversEnabled !== undefined;
+    const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
+    return {
+      db,
+      upstreamNames: selected.map((server) => server.name),
+      options: {
+        database: db,
+        secretKey: secret.secretKey,
+        env: config.env,
+        auth: config.auth,
+        host: config.host,
+        port: config.port,
+        corsOrigins: config.corsOrigins,
+        logLevel: config.logLevel,
+        plugins,
+        upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
+        loadStoredServers: !explicit,
+        stdioAllowlist: config.stdioAllowlist,
+        serverInfo: { name: "waygate", version: VERSION },
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

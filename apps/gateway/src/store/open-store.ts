@@ -1,0 +1,190 @@
+import {
+  AlreadyExistsError,
+  type ApiKeyRecord,
+  createDatabase,
+  createRepositories,
+  type McpServerConfig,
+  type McpServerConfigInput,
+  type McpServerRecord,
+  migrate,
+  NotFoundError,
+} from "@waygate/core";
+import type { GatewayConfig } from "../config/load.js";
+import type { UpstreamServer } from "../config/server-entry.js";
+import { CliError } from "../errors.js";
+import { resolveSecretKey } from "../runtime/dev-secret.js";
+import type { GatewayStore, KeySummary, StoredServer } from "./types.js";
+
+const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+
+function toKeySummary(key: ApiKeyRecord): KeySummary {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    toolPatterns: key.toolPatterns,
+    rateLimitPerMinute: key.rateLimitPerMinute,
+    expiresAt: iso(key.expiresAt),
+    revokedAt: iso(key.revokedAt),
+    lastUsedAt: iso(key.lastUsedAt),
+    createdAt: iso(key.createdAt),
+  };
+}
+
+/** The gateway's upstream shape in core's stored-config shape. */
+export function toCoreServerConfig(server: UpstreamServer): McpServerConfigInput {
+  return server.transport === "stdio"
+    ? {
+        name: server.name,
+        transport: "stdio",
+        command: server.command,
+        args: server.args,
+        env: server.env,
+        ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+        enabled: server.enabled,
+      }
+    : {
+        name: server.name,
+        transport: server.transport,
+        url: server.url,
+        headers: server.headers,
+        enabled: server.enabled,
+      };
+}
+
+/** Core's stored config in the gateway's upstream shape. */
+export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
+  return config.transport === "stdio"
+    ? {
+        name: config.name,
+        transport: "stdio",
+        command: config.command,
+        args: config.args,
+        env: config.env,
+        ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
+        enabled: config.enabled,
+      }
+    : {
+        name: config.name,
+        transport: config.transport,
+        url: config.url,
+        headers: config.headers,
+        enabled: config.enabled,
+      };
+}
+
+const toStored = (record: McpServerRecord): StoredServer => ({
+  ...fromCoreServerConfig(record.config),
+  status: record.status,
+});
+
+/**
+ * Opens the configured database (migrating it unless told not to) with core's repositories, keyed by the
+ * configured or development secret.
+ */
+export async function openStore(
+  config: GatewayConfig,
+  cwd: string,
+  options: { migrate?: boolean } = {},
+): Promise<GatewayStore> {
+  const { secretKey } = await resolveSecretKey(config, cwd);
+  const db = await createDatabase({
+    url: config.database.url,
+    ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
+  });
+  try {
+    if (options.migrate !== false) await migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const repos = createRepositories(db, { secretKey });
+
+  const isNotFound = (error: unknown) => NotFoundError.isInstance(error);
+  return {
+    async migrate() {
+      const result = await migrate(db);
+      return result.applied.map(String);
+    },
+    async createKey(input) {
+      const created = await repos.apiKeys.create(input);
+      return { key: toKeySummary(created.key), plaintext: created.plaintext };
+    },
+    async listKeys() {
+      return (await repos.apiKeys.list()).map(toKeySummary);
+    },
+    async revokeKey(id) {
+      try {
+        return toKeySummary(await repos.apiKeys.revoke(id));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    countActiveKeys: () => repos.apiKeys.count({ activeOnly: true }),
+    countAllKeys: () => repos.apiKeys.count(),
+    async addServer(server) {
+      try {
+        await repos.mcpServers.create(toCoreServerConfig(server));
+      } catch (error) {
+        if (AlreadyExistsError.isInstance(error)) {
+          throw new CliError(
+            "conflict",
+            `a server named "${server.name}" is already stored: pick another name, or \`waygate servers remove ${server.name}\` first`,
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    },
+    async addServers(servers, replace) {
+      const previous = new Map<string, McpServerRecord | null>();
+      try {
+        for (const server of servers) {
+          previous.set(server.name, await repos.mcpServers.get(server.name));
+          if (replace) await repos.mcpServers.upsert(toCoreServerConfig(server));
+          else await repos.mcpServers.create(toCoreServerConfig(server));
+        }
+      } catch (error) {
+        // All or nothing: put back what was there before this import.
+        for (const [name, before] of previous) {
+          if (before === null) await repos.mcpServers.remove(name).catch(() => false);
+          else await repos.mcpServers.upsert(before.config).catch(() => undefined);
+        }
+        throw error;
+      }
+    },
+    async listServers() {
+      return (await repos.mcpServers.list()).map(toStored);
+    },
+    async listServersWithSecrets() {
+      return (await repos.mcpServers.listWithSecrets()).map(toStored);
+    },
+    async getServer(name) {
+      const record = await repos.mcpServers.get(name);
+      return record === null ? undefined : toStored(record);
+    },
+    removeServer: (name) => repos.mcpServers.remove(name),
+    async setServerEnabled(name, enabled) {
+      try {
+        await repos.mcpServers.setEnabled(name, enabled);
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+    async recordEvent(level, type, message, details) {
+      await repos.systemEvents.record({
+        level,
+        type,
+        message,
+        ...(details === undefined ? {} : { details }),
+      });
+    },
+    async close() {
+      db.close();
+    },
+  };
+}
