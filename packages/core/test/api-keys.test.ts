@@ -1,0 +1,246 @@
+import { describe, expect, it } from "vitest";
+import {
+  createDatabase,
+  createRepositories,
+  InvalidInputError,
+  NotFoundError,
+  SecretKeyError,
+  toolPatternMatches,
+} from "../src/index.js";
+import { manualClock, SECRET, useTempDirs } from "./helpers.js";
+
+const temp = useTempDirs();
+
+describe("apiKeys.create", () => {
+  it("returns a wg_ key with 32 random bytes once, and stores only a keyed hash", async () => {
+    const db = await temp.db();
+    const { apiKeys } = createRepositories(db, { secretKey: SECRET });
+    const { key, plaintext } = await apiKeys.create({
+      name: "ci",
+      scopes: ["tools:call"],
+      toolPatterns: ["github__*"],
+      rateLimitPerMinute: 120,
+    });
+    expect(plaintext).toMatch(/^wg_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(plaintext.slice(16), "base64url")).toHaveLength(32);
+    expect(plaintext.startsWith(key.prefix)).toBe(true);
+    expect(key).toMatchObject({
+      name: "ci",
+      scopes: ["tools:call"],
+      toolPatterns: ["github__*"],
+      rateLimitPerMinute: 120,
+      revokedAt: null,
+      expiresAt: null,
+      lastUsedAt: null,
+    });
+    expect(Object.keys(key)).not.toContain("hash");
+    const stored = await db.client.execute("SELECT * FROM api_keys");
+    const rowText = JSON.stringify(stored.rows);
+    expect(rowText).not.toContain(plaintext);
+    expect(rowText).not.toContain(plaintext.slice(16));
+    expect(String(stored.rows[0]?.key_hash)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("gives every key a distinct prefix and id", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const made = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => apiKeys.create({ name: `k${i}`, scopes: [] })),
+    );
+    expect(new Set(made.map((m) => m.key.prefix)).size).toBe(20);
+    expect(new Set(made.map((m) => m.key.id)).size).toBe(20);
+    expect(await apiKeys.count()).toBe(20);
+  });
+
+  it("defaults tool patterns to every tool and records a system event", async () => {
+    const repos = createRepositories(await temp.db(), { secretKey: SECRET });
+    const { key } = await repos.apiKeys.create({ name: "all", scopes: [] });
+    expect(key.toolPatterns).toEqual(["*"]);
+    const events = await repos.systemEvents.list({ type: "api_key.created" });
+    expect(events.items[0]?.details).toEqual({ id: key.id, prefix: key.prefix });
+  });
+
+  it("rejects bad input with every problem named, and stores nothing", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const error = await apiKeys
+      .create({ name: " ", scopes: ["has space"], rateLimitPerMinute: 0, toolPatterns: [] })
+      .catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.code).toBe("INVALID_INPUT");
+    expect(error.issues.map((issue: { path: string }) => issue.path).sort()).toEqual(
+      ["name", "rateLimitPerMinute", "scopes.0", "toolPatterns"].sort(),
+    );
+    expect(error.message).toMatch(/^Invalid API key: /);
+    expect(await apiKeys.count()).toBe(0);
+  });
+
+  it("rejects an expiry in the past", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const error = await apiKeys
+      .create({ name: "old", scopes: [], expiresAt: new Date(Date.now() - 1000) })
+      .catch((e) => e);
+    expect(error.code).toBe("INVALID_INPUT");
+    expect(error.message).toContain("expiresAt is in the past");
+  });
+});
+
+describe("apiKeys.verify", () => {
+  it("accepts the key it created and returns its record", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const { key, plaintext } = await apiKeys.create({ name: "ok", scopes: ["admin"] });
+    const result = await apiKeys.verify(plaintext);
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.key).toMatchObject({ id: key.id, scopes: ["admin"] });
+  });
+
+  it("calls text that is not a Waygate key malformed", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const { plaintext } = await apiKeys.create({ name: "x", scopes: [] });
+    for (const bad of [
+      "",
+      "Bearer abc",
+      "wg_short",
+      `${plaintext}x`,
+      ` ${plaintext}`,
+      42 as unknown as string,
+    ]) {
+      expect(await apiKeys.verify(bad)).toEqual({ ok: false, reason: "malformed" });
+    }
+  });
+
+  it("calls a well-formed key that was never issued unknown, including a right prefix with a wrong secret", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const { plaintext } = await apiKeys.create({ name: "x", scopes: [] });
+    const forged = `${plaintext.slice(0, 16)}${"A".repeat(43)}`;
+    expect(await apiKeys.verify(forged)).toEqual({ ok: false, reason: "unknown" });
+    expect(await apiKeys.verify(`wg_aaaaaaaaaaaa_${"B".repeat(43)}`)).toEqual({
+      ok: false,
+      reason: "unknown",
+    });
+  });
+
+  it("does not accept keys when the server secret changes", async () => {
+    const db = await temp.db();
+    const { plaintext } = await createRepositories(db, { secretKey: SECRET }).apiKeys.create({
+      name: "x",
+      scopes: [],
+    });
+    const other = createRepositories(db, { secretKey: `${SECRET}-rotated` });
+    expect(await other.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "unknown" });
+  });
+
+  it("sees a revocation at once, in this process and through another connection to the file", async () => {
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET });
+    const otherDb = temp.track(await createDatabase({ url: db.url }));
+    const other = createRepositories(otherDb, { secretKey: SECRET });
+    const { key, plaintext } = await repos.apiKeys.create({ name: "soon revoked", scopes: [] });
+    expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
+    expect((await other.apiKeys.verify(plaintext)).ok).toBe(true);
+
+    const revoked = await other.apiKeys.revoke(key.id);
+    expect(revoked.revokedAt).toBeInstanceOf(Date);
+    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
+    expect(await other.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
+
+    const again = await repos.apiKeys.revoke(key.id);
+    expect(again.revokedAt).toEqual(revoked.revokedAt);
+    const events = await repos.systemEvents.list({ type: "api_key.revoked" });
+    expect(events.items).toHaveLength(1);
+    expect(events.items[0]?.details).toEqual({ id: key.id, prefix: key.prefix });
+  });
+
+  it("calls a key past its expiry expired", async () => {
+    const clock = manualClock();
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
+    const { plaintext } = await apiKeys.create({
+      name: "short",
+      scopes: [],
+      expiresAt: new Date(clock.now() + 60_000),
+    });
+    expect((await apiKeys.verify(plaintext)).ok).toBe(true);
+    clock.advance(60_000);
+    expect(await apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "expired" });
+  });
+
+  it("writes last_used_at at most once a minute per key", async () => {
+    const clock = manualClock();
+    const db = await temp.db();
+    const { apiKeys } = createRepositories(db, { secretKey: SECRET, clock: clock.now });
+    const { key, plaintext } = await apiKeys.create({ name: "busy", scopes: [] });
+    const stored = async () =>
+      Number(
+        (await db.client.execute({ sql: "SELECT last_used_at FROM api_keys WHERE id = ?", args: [key.id] }))
+          .rows[0]?.[0],
+      );
+    const first = clock.now();
+    await apiKeys.verify(plaintext);
+    expect(await stored()).toBe(first);
+    clock.advance(59_000);
+    const second = await apiKeys.verify(plaintext);
+    expect(second.ok && second.key.lastUsedAt?.getTime()).toBe(first);
+    expect(await stored()).toBe(first);
+    clock.advance(1_000);
+    await apiKeys.verify(plaintext);
+    expect(await stored()).toBe(first + 60_000);
+  });
+});
+
+describe("apiKeys listing", () => {
+  it("lists, gets and counts keys without any secret material", async () => {
+    const db = await temp.db();
+    const { apiKeys } = createRepositories(db, { secretKey: SECRET });
+    const a = await apiKeys.create({ name: "a", scopes: [] });
+    const b = await apiKeys.create({ name: "b", scopes: [] });
+    await apiKeys.revoke(a.key.id);
+    const all = await apiKeys.list();
+    expect(all.map((k) => k.name).sort()).toEqual(["a", "b"]);
+    expect((await apiKeys.list({ activeOnly: true })).map((k) => k.name)).toEqual(["b"]);
+    expect(await apiKeys.count()).toBe(2);
+    expect(await apiKeys.count({ activeOnly: true })).toBe(1);
+    expect(await apiKeys.get(b.key.id)).toEqual(b.key);
+    expect(await apiKeys.get("nope")).toBeNull();
+    const hashes = (await db.client.execute("SELECT key_hash FROM api_keys")).rows.map((row) =>
+      String(row.key_hash),
+    );
+    const shown = JSON.stringify(all);
+    for (const secret of [a.plaintext, b.plaintext, ...hashes]) expect(shown).not.toContain(secret);
+  });
+
+  it("fails to revoke an id that does not exist with NotFoundError", async () => {
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const error = await apiKeys.revoke("missing-id").catch((e) => e);
+    expect(NotFoundError.isInstance(error)).toBe(true);
+    expect(error.code).toBe("NOT_FOUND");
+    expect(error.message).toContain('"missing-id"');
+  });
+});
+
+describe("createRepositories secret key", () => {
+  it("refuses a missing or short WAYGATE_SECRET_KEY with advice", async () => {
+    const db = await temp.db();
+    for (const secretKey of ["", "short"]) {
+      const error = (() => {
+        try {
+          createRepositories(db, { secretKey });
+        } catch (e) {
+          return e as SecretKeyError;
+        }
+      })();
+      expect(SecretKeyError.isInstance(error)).toBe(true);
+      expect(error?.code).toBe("SECRET_KEY_INVALID");
+      expect(error?.message).toMatch(/WAYGATE_SECRET_KEY must be at least 32 characters/);
+    }
+  });
+});
+
+describe("toolPatternMatches", () => {
+  it("matches exact names, * alone and wildcards inside names", () => {
+    expect(toolPatternMatches("*", "anything")).toBe(true);
+    expect(toolPatternMatches("github__*", "github__create_issue")).toBe(true);
+    expect(toolPatternMatches("github__*", "gitlab__create_issue")).toBe(false);
+    expect(toolPatternMatches("*__read_*", "fs__read_file")).toBe(true);
+    expect(toolPatternMatches("echo", "echo")).toBe(true);
+    expect(toolPatternMatches("echo", "echo2")).toBe(false);
+    expect(toolPatternMatches("a.b", "axb")).toBe(false);
+  });
+});

@@ -1,0 +1,132 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  createDatabase,
+  LATEST_SCHEMA_VERSION,
+  MigrationError,
+  migrate,
+  openDatabase,
+  SchemaTooNewError,
+} from "../src/index.js";
+import { runMigrations } from "../src/migrate.js";
+import { migrations } from "../src/migrations/index.js";
+import { DIST_ENTRY, runNodeScript, useTempDirs } from "./helpers.js";
+
+const temp = useTempDirs();
+
+const TABLES = [
+  "api_keys",
+  "command_history",
+  "config",
+  "mcp_servers",
+  "metrics",
+  "plugins",
+  "system_events",
+];
+
+async function tableNames(db: Awaited<ReturnType<typeof createDatabase>>): Promise<string[]> {
+  const rows = await db.client.execute(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  );
+  return rows.rows.map((row) => String(row.name));
+}
+
+describe("migrate", () => {
+  it("creates the seven tables and records the version in schema_migrations", async () => {
+    const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "m.db")}` }));
+    const result = await migrate(db);
+    expect(result).toEqual({ applied: [1], version: LATEST_SCHEMA_VERSION });
+    expect(await tableNames(db)).toEqual([...TABLES, "schema_migrations"].sort());
+    const recorded = await db.client.execute("SELECT version, name FROM schema_migrations");
+    expect(recorded.rows.map((row) => [row.version, row.name])).toEqual([[1, "init"]]);
+  });
+
+  it("creates the indexes the history queries use", async () => {
+    const db = await temp.db();
+    const plan = await db.client.execute(
+      "EXPLAIN QUERY PLAN SELECT * FROM command_history WHERE key_id = 'k' AND at >= 0 ORDER BY at DESC LIMIT 10",
+    );
+    expect(plan.rows.map((row) => String(row.detail)).join(" ")).toMatch(
+      /USING INDEX command_history_key_at/,
+    );
+    const keyPlan = await db.client.execute(
+      "EXPLAIN QUERY PLAN SELECT * FROM api_keys WHERE prefix = 'wg_x'",
+    );
+    expect(keyPlan.rows.map((row) => String(row.detail)).join(" ")).toMatch(/USING INDEX/);
+  });
+
+  it("is a no-op when run again", async () => {
+    const db = await temp.db();
+    expect(await migrate(db)).toEqual({ applied: [], version: LATEST_SCHEMA_VERSION });
+    const count = await db.client.execute("SELECT count(*) AS n FROM schema_migrations");
+    expect(count.rows[0]?.n).toBe(1);
+  });
+
+  it("applies each migration once when two processes migrate the same new file at the same moment", async () => {
+    const path = join(temp.dir(), "race.db");
+    // Both children wait for the same wall-clock instant, then open and migrate.
+    const startAt = Date.now() + 1500;
+    const script = `import { openDatabase } from ${JSON.stringify(DIST_ENTRY)};
+      while (Date.now() < ${startAt}) {}
+      const { migrate } = await import(${JSON.stringify(DIST_ENTRY)});
+      const db = await openDatabase({ url: ${JSON.stringify(`file:${path}`)} });
+      const again = await migrate(db);
+      console.log(JSON.stringify(again));
+      db.close();`;
+    const runs = await Promise.all([runNodeScript(script), runNodeScript(script), runNodeScript(script)]);
+    for (const run of runs) {
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ applied: [], version: LATEST_SCHEMA_VERSION });
+    }
+    const db = temp.track(await createDatabase({ url: `file:${path}` }));
+    const recorded = await db.client.execute("SELECT version FROM schema_migrations");
+    expect(recorded.rows.map((row) => row.version)).toEqual([1]);
+    expect(await tableNames(db)).toEqual([...TABLES, "schema_migrations"].sort());
+  });
+
+  it("refuses a database whose schema is newer than this code and leaves it unchanged", async () => {
+    const db = await temp.db();
+    await db.client.execute(
+      "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', 0)",
+    );
+    const error = await migrate(db).catch((e) => e);
+    expect(SchemaTooNewError.isInstance(error)).toBe(true);
+    expect(MigrationError.isInstance(error)).toBe(true);
+    expect(error.code).toBe("SCHEMA_TOO_NEW");
+    expect(error.message).toContain("version 99");
+    expect(error.message).toContain(`up to ${LATEST_SCHEMA_VERSION}`);
+    expect(error.message).toMatch(/Upgrade @waygate\/core/);
+    expect(error).toMatchObject({ databaseVersion: 99, supportedVersion: LATEST_SCHEMA_VERSION });
+    // openDatabase refuses the same way and closes what it opened.
+    const reopened = await openDatabase({ url: db.url }).catch((e) => e);
+    expect(reopened.code).toBe("SCHEMA_TOO_NEW");
+  });
+
+  it("rolls back a failing migration completely and names it", async () => {
+    const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "bad.db")}` }));
+    const broken = [
+      ...migrations,
+      { version: 2, name: "broken", statements: ["CREATE TABLE half_done (x)", "THIS IS NOT SQL"] },
+    ];
+    const error = await runMigrations(db, broken).catch((e) => e);
+    expect(MigrationError.isInstance(error)).toBe(true);
+    expect(error.code).toBe("MIGRATION_FAILED");
+    expect(error.message).toContain("migration 2 (broken) failed and was rolled back");
+    expect(await tableNames(db)).not.toContain("half_done");
+    const recorded = await db.client.execute("SELECT version FROM schema_migrations");
+    expect(recorded.rows.map((row) => row.version)).toEqual([1]);
+  });
+
+  it("refuses a database recording a version this build does not know", async () => {
+    const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "gap.db")}` }));
+    const withThree = [...migrations, { version: 3, name: "three", statements: ["CREATE TABLE three (x)"] }];
+    await runMigrations(db, withThree);
+    const error = await runMigrations(db, [
+      ...migrations,
+      { version: 4, name: "four", statements: [] },
+    ]).catch((e) => e);
+    expect(error.code).toBe("MIGRATION_FAILED");
+    expect(error.message).toContain("does not know (3)");
+  });
+});
