@@ -17,7 +17,7 @@ import { createMemoryRateLimitStore } from "./rate-limit.js";
 import { createRouter } from "./router.js";
 import { createServerManager, type EventRecorder } from "./server-manager.js";
 import { openStore } from "./store.js";
-import { parseUpstreamEntry } from "./upstream-config.js";
+import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
 import { createUpstreamPlugin } from "./upstream-plugin.js";
 
 /** Where a listening gateway can be reached. */
@@ -121,6 +121,27 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       transport: transport.type,
       build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
     });
+  }
+
+  if (options.loadStoredServers) {
+    for (const record of await store.repos.mcpServers.listWithSecrets()) {
+      const name = record.config.name;
+      if (router.get(name)) {
+        logger.warn("stored server ignored: a server with this name is configured in options", {
+          server: name,
+        });
+        continue;
+      }
+      const transport = transportOfStored(record.config);
+      servers.add({
+        name,
+        kind: "upstream",
+        origin: "database",
+        transport: transport.type,
+        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+      });
+      if (!record.config.enabled) await servers.disable(name);
+    }
   }
 
   const startedAt = new Date();

@@ -1,3 +1,4 @@
+import type { McpServerConfig, McpServerConfigInput } from "@waygate/core";
 import { z } from "zod";
 import { BadRequestError } from "./errors.js";
 
@@ -64,4 +65,32 @@ export function parseUpstreamEntry(
 /** The exact command line compared against the operator's stdio allowlist. */
 export function commandLineOf(transport: { command: string; args: readonly string[] }): string {
   return [transport.command, ...transport.args].join(" ");
+}
+
+/** A stored server config (core's `McpServerConfig`) as a bridge transport. */
+export function transportOfStored(config: McpServerConfig): UpstreamTransport {
+  if (config.transport === "stdio") {
+    return {
+      type: "stdio",
+      command: config.command,
+      args: config.args,
+      env: config.env,
+      ...(config.cwd ? { cwd: config.cwd } : {}),
+    };
+  }
+  return { type: config.transport, url: config.url, headers: config.headers };
+}
+
+/** A bridge transport as core's stored server config. */
+export function storedConfigOf(name: string, transport: UpstreamTransport): McpServerConfigInput {
+  return transport.type === "stdio"
+    ? {
+        name,
+        transport: "stdio",
+        command: transport.command,
+        args: transport.args,
+        env: transport.env,
+        ...(transport.cwd ? { cwd: transport.cwd } : {}),
+      }
+    : { name, transport: transport.type, url: transport.url, headers: transport.headers };
 }

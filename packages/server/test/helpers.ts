@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { createRepositories, openDatabase, type Repositories, type WaygateDatabase } from "@waygate/core";
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { z } from "zod";
-import { createGateway, type Gateway } from "../src/index.js";
+import { createGateway, createLogger, type Gateway } from "../src/index.js";
 import type { GatewayOptionsInput } from "../src/options.js";
 
 export const SECRET_KEY = "test-secret-key-0123456789abcdef-0123456789";
@@ -110,7 +110,8 @@ export async function startGateway(overrides: Partial<GatewayOptionsInput> = {})
     database: db,
     secretKey: SECRET_KEY,
     env: "test",
-    logLevel: "error",
+    // Expected failures (a broken upstream) would otherwise print; assertions cover behaviour instead.
+    logger: createLogger({ silent: true }),
     plugins: [localPlugin()],
     collectDefaultMetrics: false,
     ...overrides,

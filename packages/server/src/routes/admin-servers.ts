@@ -1,12 +1,12 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { z } from "zod";
 import { backendStatus } from "../backend.js";
-import { BadRequestError, ForbiddenError } from "../errors.js";
+import { BadRequestError, ForbiddenError, GatewayError } from "../errors.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { ServerNameSchema } from "../options.js";
 import { callerOf } from "../request-context.js";
 import { sendError } from "../send-error.js";
-import { commandLineOf, parseUpstreamEntry } from "../upstream-config.js";
+import { commandLineOf, parseUpstreamEntry, storedConfigOf } from "../upstream-config.js";
 import { createUpstreamPlugin } from "../upstream-plugin.js";
 
 const AddServerBodySchema = z.looseObject({ name: ServerNameSchema });
@@ -16,6 +16,12 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
   const routes = expressRouter();
   const production = ctx.production;
   const allowlist = new Set(ctx.options.stdioAllowlist);
+
+  /** Stored servers keep their enabled flag across restarts; configured ones are switched for this run only. */
+  const persistEnabled = async (name: string, enabled: boolean) => {
+    const spec = ctx.servers.specs().find((s) => s.spec.name === name)?.spec;
+    if (spec?.origin === "database") await ctx.store.repos.mcpServers.setEnabled(name, enabled);
+  };
 
   routes.get("/", (_req, res) => {
     const servers = ctx.servers.specs().map(({ spec, enabled }) => {
@@ -50,6 +56,13 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
           `Stdio servers can be added over HTTP only when the exact command line is on the operator's stdioAllowlist; '${commandLineOf(transport)}' is not. Add it in the config file instead.`,
         );
       }
+      if (ctx.servers.specs().some((s) => s.spec.name === name)) {
+        throw new GatewayError(
+          "conflict",
+          `A server named '${name}' already exists; remove it first or pick another name`,
+        );
+      }
+      await ctx.store.repos.mcpServers.create(storedConfigOf(name, transport));
       const backend = ctx.servers.add({
         name,
         kind: "upstream",
@@ -67,7 +80,10 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
 
   routes.post("/:name/enable", async (req, res) => {
     try {
-      res.json({ server: await ctx.servers.enable(String(req.params.name)) });
+      const name = String(req.params.name);
+      const server = await ctx.servers.enable(name);
+      await persistEnabled(name, true);
+      res.json({ server });
     } catch (error) {
       sendError(res, error, production);
     }
@@ -76,6 +92,7 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
   routes.post("/:name/disable", async (req, res) => {
     try {
       await ctx.servers.disable(String(req.params.name));
+      await persistEnabled(String(req.params.name), false);
       res.json({ name: req.params.name, enabled: false });
     } catch (error) {
       sendError(res, error, production);
@@ -84,7 +101,16 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
 
   routes.delete("/:name", async (req, res) => {
     try {
-      await ctx.servers.remove(String(req.params.name));
+      const name = String(req.params.name);
+      const spec = ctx.servers.specs().find((s) => s.spec.name === name)?.spec;
+      if (spec && spec.origin !== "database") {
+        throw new GatewayError(
+          "conflict",
+          `Server '${name}' comes from the gateway's configuration; remove it there (it can be disabled here)`,
+        );
+      }
+      await ctx.servers.remove(name);
+      await ctx.store.repos.mcpServers.remove(name);
       res.json({ name: req.params.name, removed: true });
     } catch (error) {
       sendError(res, error, production);
