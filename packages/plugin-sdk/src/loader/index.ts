@@ -1,2 +1,9 @@
 // Every export of this file is public API.
-export {};
+export {
+  type LoadedPlugin,
+  type LoadPluginOptions,
+  loadPlugin,
+  loadPlugins,
+  type PluginEntry,
+  type PluginSource,
+} from "./load-plugin.js";
