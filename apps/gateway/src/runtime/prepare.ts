@@ -2,13 +2,30 @@ import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate
 import type { GatewayOptionsInput } from "@waygate/server";
 import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
-import { ConfigError } from "../errors.js";
+import { hasEnvReference, resolveEnvReferences } from "../config/secret-ref.js";
+import type { UpstreamServer } from "../config/server-entry.js";
+import { ConfigError, type ConfigIssue } from "../errors.js";
 import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
 import { resolveSecretKey } from "./dev-secret.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { KNOWN_BRIDGES, loadPlugins } from "./load-plugins.js";
 import { runtimeUpstreams, toClientShape } from "./select-upstreams.js";
+
+/** Stored servers with their `${env:NAME}` references replaced; an unset variable is a ConfigError. */
+function resolveStoredReferences(
+  servers: UpstreamServer[],
+  env: Readonly<Record<string, string | undefined>>,
+): (UpstreamServer & { hadReferences: boolean })[] {
+  const issues: ConfigIssue[] = [];
+  const resolved = servers.map((server) => {
+    const hadReferences = hasEnvReference(JSON.stringify(server));
+    const value = resolveEnvReferences(server, env, `stored server ${server.name}`, issues) as UpstreamServer;
+    return { ...value, hadReferences };
+  });
+  if (issues.length > 0) throw new ConfigError(issues, { source: "the stored servers" });
+  return resolved;
+}
 
 /** Everything needed to create the gateway, and the database to close after it. */
 export interface PreparedGateway {
@@ -38,8 +55,9 @@ export async function prepareGateway(
     const firstKey = await ensureFirstKey(config, repos.apiKeys);
     if (firstKey) context.io.stderr.write(`${firstKeyBanner(firstKey)}\n`);
 
-    const stored = (await repos.mcpServers.listWithSecrets()).map((record) =>
-      fromCoreServerConfig(record.config),
+    const stored = resolveStoredReferences(
+      (await repos.mcpServers.listWithSecrets()).map((record) => fromCoreServerConfig(record.config)),
+      context.io.env,
     );
     const { selected, unknownNames } = runtimeUpstreams(config, stored);
     const bridges = unknownNames.filter((name) => (KNOWN_BRIDGES as readonly string[]).includes(name));
@@ -57,9 +75,9 @@ export async function prepareGateway(
       [...config.plugins, ...bridges.map((name) => `@waygate/bridge-${name}`)],
       cwd,
     );
-    // With MCP_SERVERS_ENABLED set, the selection (file and database) is passed explicitly; otherwise the
-    // server loads the enabled stored servers itself, so that the admin API can manage them.
-    const explicit = config.serversEnabled !== undefined;
+    // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
+    // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
+    const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
     const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
     return {
       db,

@@ -1,0 +1,137 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createRepositories, openDatabase } from "@waygate/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { firstRunKey, type GatewayProcess, startGateway, waitForOutput } from "./gateway-process.js";
+import { tempDir, writeJson } from "./helpers.js";
+import { EVERYTHING, runCli } from "./run-cli.js";
+
+let dir: { path: string; cleanup: () => Promise<void> };
+const started: GatewayProcess[] = [];
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((gateway) => gateway.stop("SIGKILL")));
+  await dir.cleanup();
+});
+
+async function start(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const gateway = await startGateway(dir.path, env);
+  started.push(gateway);
+  return gateway;
+}
+
+const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef";
+
+describe("waygate start", () => {
+  it("creates an admin key on the first run in development, prints it once, and serves /health", async () => {
+    const first = await start();
+    const key = firstRunKey(first.stderr());
+    expect(key).toMatch(/^wg_/);
+    const health = await fetch(`${first.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await first.stop()).toBe(0);
+    expect(first.stderr()).toContain("stopped");
+
+    const second = await start();
+    expect(second.stderr()).not.toContain("First run");
+    expect(await second.stop()).toBe(0);
+    const secret = await readFile(join(dir.path, "data", "waygate.secret"), "utf8");
+    expect(secret.trim()).toHaveLength(64);
+  });
+
+  it("lets an MCP SDK client call a server-everything tool with the key, refuses it without, and audits the call", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+    const gateway = await start({ WAYGATE_CONFIG: "waygate.json", WAYGATE_SECRET_KEY: SECRET });
+    const key = firstRunKey(gateway.stderr());
+    expect(key).toBeDefined();
+    await waitForOutput(gateway, "upstreams started");
+
+    const anonymous = await fetch(`${gateway.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(anonymous.status).toBe(401);
+
+    const client = new Client({ name: "gateway-test", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+    );
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toContain("everything__echo");
+    const result = await client.callTool({
+      name: "everything__echo",
+      arguments: { message: "through waygate" },
+    });
+    expect(JSON.stringify(result.content)).toContain("through waygate");
+    await client.close();
+    expect(await gateway.stop()).toBe(0);
+
+    const db = await openDatabase({ url: `file:${join(dir.path, "data", "waygate.db")}` });
+    try {
+      const repos = createRepositories(db, { secretKey: SECRET });
+      const history = await repos.commandHistory.query({});
+      const calls = history.items.filter((item) => item.tool?.endsWith("echo"));
+      expect(calls).toEqual([
+        expect.objectContaining({ server: "everything", outcome: "ok", transport: "mcp" }),
+      ]);
+      const events = await repos.systemEvents.list({ type: "gateway.stopped" });
+      expect(events.items).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("refuses to start in production without WAYGATE_SECRET_KEY, exiting 3 before binding a port", async () => {
+    const run = await runCli(["start"], { cwd: dir.path, env: { WAYGATE_ENV: "production" } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("WAYGATE_SECRET_KEY: is required when WAYGATE_ENV=production");
+    expect(run.stderr).not.toContain("listening");
+  });
+
+  it("refuses to start in production without an active key, and starts once one exists", async () => {
+    const env = { WAYGATE_ENV: "production", WAYGATE_SECRET_KEY: SECRET };
+    const refused = await runCli(["start"], { cwd: dir.path, env });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("production needs at least one active API key");
+    expect(refused.stderr).not.toContain("listening");
+
+    expect(
+      (await runCli(["keys", "create", "--name", "admin", "--scopes", "admin"], { cwd: dir.path, env })).code,
+    ).toBe(0);
+    const gateway = await start(env);
+    expect(gateway.stderr()).not.toContain("First run");
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it("exits 3 listing every configuration error before binding a port", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { broken: { args: ["no command"] } } });
+    const run = await runCli(["start"], {
+      cwd: dir.path,
+      env: { WAYGATE_CONFIG: "waygate.json", WAYGATE_AUTH: "maybe" },
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("WAYGATE_AUTH");
+    expect(run.stderr).not.toContain("listening");
+  });
+
+  it("exits 3 when MCP_SERVERS_ENABLED names a server that is not configured", async () => {
+    const run = await runCli(["start"], { cwd: dir.path, env: { MCP_SERVERS_ENABLED: "nosuchserver" } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('names "nosuchserver", which is neither a configured server nor a bridge');
+  });
+
+  it("exits 1 with the port in the message when the port is taken", async () => {
+    const first = await start({ WAYGATE_AUTH: "none" });
+    const port = new URL(first.url).port;
+    const run = await runCli(["start"], { cwd: dir.path, env: { WAYGATE_AUTH: "none", WAYGATE_PORT: port } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
+  });
+});
