@@ -5,6 +5,7 @@ import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
 import { NotFoundError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { httpMetrics } from "./http-metrics.js";
+import { createInFlightTracker, type InFlightTracker } from "./in-flight.js";
 import { perKeyRateLimit } from "./rate-limit.js";
 import { contextOf, useJsonRpcErrors } from "./request-context.js";
 import { requestIdMiddleware } from "./request-id.js";
@@ -19,6 +20,7 @@ import { sendError } from "./send-error.js";
 /** The Express app and what must be stopped with it. */
 export interface BuiltApp {
   app: Express;
+  inFlight: InFlightTracker;
   stop(): void;
 }
 
@@ -71,6 +73,8 @@ export function buildApp(
   const { options, production, metrics } = ctx;
   const app = express();
   app.disable("x-powered-by");
+  const inFlight = createInFlightTracker();
+  app.use(inFlight.middleware);
   app.use(requestIdMiddleware());
   app.use(httpMetrics(metrics));
   app.use(securityHeaders());
@@ -123,5 +127,5 @@ export function buildApp(
     sendError(res, error, production);
   };
   app.use(finalHandler);
-  return { app, stop: diagnostics.stop };
+  return { app, inFlight, stop: diagnostics.stop };
 }

@@ -198,7 +198,11 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         const stopped = httpServer
           ? new Promise<void>((resolve) => httpServer?.close(() => resolve()))
           : undefined;
-        const drained = await policy.drain(deadlineMs);
+        const deadline = Date.now() + deadlineMs;
+        const callsDone = await policy.drain(deadlineMs);
+        // Calls are done once audited; their responses may still be on the wire.
+        const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));
+        const drained = callsDone && responsesDone;
         await sessions.closeAll();
         httpServer?.closeIdleConnections();
         httpServer?.closeAllConnections();

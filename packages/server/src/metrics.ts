@@ -26,8 +26,14 @@ export function createMetrics(
   } = {},
 ): GatewayMetrics {
   const registry = new Registry();
-  if (options.collectDefault ?? true) collectDefaultMetrics({ register: registry, prefix: "waygate_" });
   const registers = [registry];
+  if (options.collectDefault ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: "waygate_" });
+    // Gauges named `_total`, which `promtool check metrics` rejects; `nodejs_active_resources` (by type) covers them.
+    for (const name of ["active_handles_total", "active_requests_total", "active_resources_total"]) {
+      registry.removeSingleMetric(`waygate_nodejs_${name}`);
+    }
+  }
   const { auditDepth, upstreamStates } = options;
   return {
     registry,

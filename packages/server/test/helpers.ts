@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createRepositories, openDatabase, type Repositories, type WaygateDatabase } from "@waygate/core";
 import { definePlugin, tool } from "@waygate/plugin-sdk";
+import winston from "winston";
 import { z } from "zod";
 import { createGateway, createLogger, type Gateway } from "../src/index.js";
 import type { GatewayOptionsInput } from "../src/options.js";
@@ -142,6 +144,26 @@ export async function startGateway(overrides: Partial<GatewayOptionsInput> = {})
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A winston logger that keeps each entry in `entries` instead of printing it. */
+export function memoryLogger(): { logger: winston.Logger; entries: { level: string; message: string }[] } {
+  const entries: { level: string; message: string }[] = [];
+  const logger = winston.createLogger({
+    level: "debug",
+    transports: [
+      new winston.transports.Stream({
+        stream: new Writable({
+          objectMode: true,
+          write(info: { level: string; message: string }, _encoding, done) {
+            entries.push(info);
+            done();
+          },
+        }),
+      }),
+    ],
+  });
+  return { logger, entries };
 }
 
 /** Connects the official SDK client to a Streamable HTTP endpoint with a key. */

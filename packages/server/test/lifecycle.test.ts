@@ -1,0 +1,129 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { createGateway, createLogger } from "../src/index.js";
+import { connectClient, get, localPlugin, memoryLogger, post, SECRET_KEY, startGateway } from "./helpers.js";
+
+describe("gateway isolation", () => {
+  it("keeps metrics and rate limits separate for two gateways in one process, even on one database", async () => {
+    const a = await startGateway();
+    const b = await createGateway({
+      database: a.db,
+      secretKey: SECRET_KEY,
+      logger: createLogger({ silent: true }),
+      plugins: [localPlugin()],
+    });
+    try {
+      const { url: bUrl } = await b.listen({ port: 0 });
+      const key = await a.key(["tools:call", "metrics:read"], { rateLimitPerMinute: 1 });
+      const auth = { authorization: `Bearer ${key}` };
+      const body = { tool: "local__echo", arguments: { text: "x" } };
+      expect((await post(`${a.url}/mcp/execute`, body, auth)).status).toBe(200);
+      expect((await post(`${a.url}/mcp/execute`, body, auth)).status).toBe(429);
+      // Same key, other gateway: its own limiter has not counted anything yet.
+      expect((await post(`${bUrl}/mcp/execute`, body, auth)).status).toBe(200);
+      const metricsA = String((await get(`${a.url}/metrics`, auth)).body);
+      const metricsB = String((await get(`${bUrl}/metrics`, auth)).body);
+      expect(metricsA).toContain('waygate_tool_calls_total{server="local",tool="echo",outcome="ok"} 1');
+      expect(metricsA).toContain('waygate_rate_limited_total{transport="rest"} 1');
+      expect(metricsB).toContain('waygate_tool_calls_total{server="local",tool="echo",outcome="ok"} 1');
+      expect(metricsB).not.toContain("waygate_rate_limited_total{");
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
+});
+
+describe("graceful close", () => {
+  it("lets an in-flight call finish and audits it before closing, then refuses new connections", async () => {
+    const t = await startGateway();
+    const key = await t.key();
+    const inFlight = post(
+      `${t.url}/mcp/execute`,
+      { tool: "local__slow", arguments: { ms: 300 } },
+      { authorization: `Bearer ${key}` },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closed = t.gateway.close({ deadlineMs: 5000 });
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(response.body.result.content[0].text).toBe("waited 300");
+    expect(await closed).toEqual({ drained: true });
+    const rows = await t.db.client.execute("SELECT outcome FROM command_history WHERE tool = 'slow'");
+    expect(rows.rows.map((r) => r.outcome)).toEqual(["ok"]);
+    const events = await t.repos.systemEvents.list({ type: "gateway.stopped" });
+    expect(events.items).toHaveLength(1);
+    await expect(fetch(`${t.url}/`)).rejects.toThrow();
+    await t.close();
+  });
+
+  it("reports drained: false when a call outlives the deadline", async () => {
+    const t = await startGateway();
+    const key = await t.key();
+    const inFlight = post(
+      `${t.url}/mcp/execute`,
+      { tool: "local__slow", arguments: { ms: 3000 } },
+      { authorization: `Bearer ${key}` },
+    ).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await t.gateway.close({ deadlineMs: 100 })).toEqual({ drained: false });
+    await inFlight;
+    await t.close();
+  });
+});
+
+describe("auth 'none'", () => {
+  it("serves MCP without credentials on loopback and logs that auth is off", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ auth: "none", logger });
+    let client: Client | undefined;
+    try {
+      client = await connectClient(`${t.url}/servers/local/mcp`, undefined);
+      const result = await client.callTool({ name: "echo", arguments: { text: "no key" } });
+      expect(result.content).toEqual([{ type: "text", text: "no key" }]);
+      expect(entries.some((e) => e.level === "warn" && e.message.includes("authentication is OFF"))).toBe(
+        true,
+      );
+      const rows = await t.auditRows();
+      expect(rows.at(-1)).toMatchObject({ key_id: null, outcome: "ok" });
+    } finally {
+      await client?.close();
+      await t.close();
+    }
+  });
+});
+
+describe("list_changed", () => {
+  it("notifies connected clients when a server's tools change (reload)", async () => {
+    const t = await startGateway();
+    const key = await t.key(["tools:list", "tools:call", "admin"]);
+    const client = await connectClient(`${t.url}/mcp`, key);
+    try {
+      let notified = 0;
+      client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+        notified++;
+      });
+      // Open the standalone SSE stream so server-initiated notifications have somewhere to go.
+      await client.listTools();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await post(`${t.url}/mcp/servers/local/reload`, {}, { authorization: `Bearer ${key}` });
+      await expect.poll(() => notified, { timeout: 5000 }).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+      await t.close();
+    }
+  });
+});
+
+describe("system events", () => {
+  it("records gateway start", async () => {
+    const t = await startGateway();
+    try {
+      const events = await t.repos.systemEvents.list({ type: "gateway.started" });
+      expect(events.items).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
