@@ -128,25 +128,45 @@ describe("apiKeys.verify", () => {
     expect(await other.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "unknown" });
   });
 
-  it("sees a revocation at once, in this process and through another connection to the file", async () => {
-    const db = await temp.db();
-    const repos = createRepositories(db, { secretKey: SECRET });
-    const otherDb = temp.track(await createDatabase({ url: db.url }));
-    const other = createRepositories(otherDb, { secretKey: SECRET });
+  it("sees a revocation made through the same repositories at once, even for a key it just verified", async () => {
+    const repos = createRepositories(await temp.db(), { secretKey: SECRET });
     const { key, plaintext } = await repos.apiKeys.create({ name: "soon revoked", scopes: [] });
     expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
-    expect((await other.apiKeys.verify(plaintext)).ok).toBe(true);
-
-    const revoked = await other.apiKeys.revoke(key.id);
+    const revoked = await repos.apiKeys.revoke(key.id);
     expect(revoked.revokedAt).toBeInstanceOf(Date);
     expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
-    expect(await other.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
 
     const again = await repos.apiKeys.revoke(key.id);
     expect(again.revokedAt).toEqual(revoked.revokedAt);
     const events = await repos.systemEvents.list({ type: "api_key.revoked" });
     expect(events.items).toHaveLength(1);
     expect(events.items[0]?.details).toEqual({ id: key.id, prefix: key.prefix });
+  });
+
+  it("sees a revocation made through another connection at once when the verify cache is off", async () => {
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET, apiKeyCacheMs: 0 });
+    const other = createRepositories(temp.track(await createDatabase({ url: db.url })), {
+      secretKey: SECRET,
+    });
+    const { key, plaintext } = await repos.apiKeys.create({ name: "k", scopes: [] });
+    expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
+    await other.apiKeys.revoke(key.id);
+    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
+  });
+
+  it("sees a revocation made through another connection once the verify cache window has passed", async () => {
+    const clock = manualClock();
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET, clock: clock.now, apiKeyCacheMs: 1000 });
+    const other = createRepositories(temp.track(await createDatabase({ url: db.url })), {
+      secretKey: SECRET,
+    });
+    const { key, plaintext } = await repos.apiKeys.create({ name: "k", scopes: [] });
+    expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
+    await other.apiKeys.revoke(key.id);
+    clock.advance(1000);
+    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
   });
 
   it("calls a key past its expiry expired", async () => {

@@ -32,6 +32,9 @@ export interface ApiKeysRepository {
 
 /** `last_used_at` is written at most this often per key, so verification stays a read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+/** How long a verified key's row is reused before it is read again (see `RepositoriesOptions.apiKeyCacheMs`). */
+export const DEFAULT_VERIFY_CACHE_MS = 1000;
+const MAX_CACHED_KEYS = 10_000;
 const COLUMNS =
   "json_array(id, name, prefix, key_hash, scopes, tool_patterns, rate_limit_per_minute, created_at, expires_at, revoked_at, last_used_at)";
 const ACTIVE = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)";
@@ -55,8 +58,33 @@ export function createApiKeysRepository(
   db: WaygateDatabase,
   secretKey: string,
   clock: Clock,
+  cacheMs: number = DEFAULT_VERIFY_CACHE_MS,
 ): ApiKeysRepository {
   const hash = createKeyHasher(secretKey);
+  // Recently verified keys by prefix. Revocation through this repository evicts at once; a revocation
+  // written by another process or connection is seen within `cacheMs`.
+  const cache = new Map<string, { row: KeyRow; hash: Buffer; until: number }>();
+
+  async function lookup(prefix: string): Promise<{ row: KeyRow; hash: Buffer } | null> {
+    const now = clock();
+    const cached = cache.get(prefix);
+    if (cached && cached.until > now) return cached;
+    const row = await findOne(
+      `SELECT ${COLUMNS} FROM api_keys WHERE prefix = ?`,
+      prefix,
+      "verifying an API key",
+    );
+    if (row === null) {
+      cache.delete(prefix);
+      return null;
+    }
+    const entry = { row, hash: Buffer.from(row[3], "hex"), until: now + cacheMs };
+    if (cacheMs > 0) {
+      if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value as string);
+      cache.set(prefix, entry);
+    }
+    return entry;
+  }
 
   async function findOne(sql: string, arg: string, action: string): Promise<KeyRow | null> {
     const result = await dbCall(db, action, () => db.client.execute({ sql, args: [arg] }));
@@ -118,25 +146,21 @@ export function createApiKeysRepository(
     async verify(plaintext) {
       const prefix = typeof plaintext === "string" ? apiKeyPrefixOf(plaintext) : null;
       if (prefix === null) return { ok: false, reason: "malformed" };
-      const row = await findOne(
-        `SELECT ${COLUMNS} FROM api_keys WHERE prefix = ?`,
-        prefix,
-        "verifying an API key",
-      );
-      if (row === null || !hashesEqual(hash(plaintext), Buffer.from(row[3], "hex"))) {
+      const found = await lookup(prefix);
+      if (found === null || !hashesEqual(hash(plaintext), found.hash))
         return { ok: false, reason: "unknown" };
-      }
+      const row = found.row;
       if (row[9] !== null) return { ok: false, reason: "revoked" };
       const now = clock();
       if (row[8] !== null && row[8] <= now) return { ok: false, reason: "expired" };
       if (row[10] === null || now - row[10] >= LAST_USED_RESOLUTION_MS) {
+        row[10] = now;
         await dbCall(db, "recording API key use", () =>
           db.client.execute({
             sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
             args: [now, row[0], now - LAST_USED_RESOLUTION_MS],
           }),
         );
-        row[10] = now;
       }
       return { ok: true, key: toRecord(row) };
     },
@@ -165,7 +189,9 @@ export function createApiKeysRepository(
       const found = results[2]?.rows[0];
       if (!found)
         throw new NotFoundError(`No API key with id ${JSON.stringify(id)}; list keys to find the right id.`);
-      return toRecord(decode(found));
+      const row = decode(found);
+      cache.delete(row[2]);
+      return toRecord(row);
     },
 
     async list(options = {}) {

@@ -21,6 +21,12 @@ export interface RepositoriesOptions<D extends ConfigDefinitions = DefaultConfig
   configDefinitions?: D;
   /** Cap on stored tool-call arguments in `commandHistory.appendMany`, in bytes (default 8192). */
   maxArgumentBytes?: number;
+  /**
+   * How long `apiKeys.verify` reuses a key it has read, in milliseconds (default 1000; 0 reads every time).
+   * Revocations made through these repositories apply at once; ones made elsewhere (another process,
+   * replica or connection) within this window.
+   */
+  apiKeyCacheMs?: number;
   /** Time source, for tests. */
   clock?: Clock;
 }
@@ -48,7 +54,7 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
       options.configDefinitions ?? (defaultConfigDefinitions as unknown as D),
       clock,
     ),
-    apiKeys: createApiKeysRepository(db, options.secretKey, clock),
+    apiKeys: createApiKeysRepository(db, options.secretKey, clock, options.apiKeyCacheMs),
     plugins: createPluginsRepository(db, clock),
     commandHistory: createCommandHistoryRepository(db, clock, options.maxArgumentBytes),
     metrics: createMetricsRepository(db, clock),

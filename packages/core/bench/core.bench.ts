@@ -1,0 +1,98 @@
+// Prints throughput figures for the audit writer and API-key verification on a real libSQL file.
+// Run with `pnpm --filter @waygate/core bench`. Figures only; nothing here asserts on speed.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AuditEntry, createAuditWriter, createRepositories, openDatabase } from "../src/index.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const SECRET = "bench-secret-key-0123456789abcdef-0123456789";
+
+function sampleEntry(writer: number, n: number): AuditEntry {
+  return {
+    requestId: `w${writer}-${n}`,
+    keyId: null,
+    server: "github",
+    tool: "create_issue",
+    transport: "mcp",
+    arguments: { owner: "acme", repo: "widgets", title: `issue ${n}`, token: "ghp_secret" },
+    outcome: "ok",
+    durationMs: 12.5,
+  };
+}
+
+async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), "waygate-bench-"));
+  try {
+    return await work(`file:${join(dir, "bench.db")}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchAudit(writers: number): Promise<void> {
+  await withDatabase(async (url) => {
+    const db = await openDatabase({ url });
+    const audit = createAuditWriter(db);
+    let rows = 0;
+    const deadline = performance.now() + SECONDS * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let n = 0; performance.now() < deadline; n++) {
+          await audit.record(sampleEntry(w, n));
+          rows++;
+        }
+      }),
+    );
+    await audit.close();
+    const elapsed = (performance.now() - started) / 1000;
+    const stored = Number((await db.client.execute("SELECT count(*) FROM command_history")).rows[0]?.[0]);
+    db.close();
+    console.log(
+      `audit rows/s  writers=${String(writers).padStart(3)}  ${Math.round(rows / elapsed)
+        .toLocaleString("en-US")
+        .padStart(8)}  (${rows} rows in ${elapsed.toFixed(2)} s, ${stored} stored)`,
+    );
+  });
+}
+
+async function benchVerify(concurrency: number, apiKeyCacheMs?: number): Promise<void> {
+  await withDatabase(async (url) => {
+    const db = await openDatabase({ url });
+    const { apiKeys } = createRepositories(db, { secretKey: SECRET, apiKeyCacheMs });
+    const keys: string[] = [];
+    for (let i = 0; i < 100; i++)
+      keys.push((await apiKeys.create({ name: `k${i}`, scopes: ["tools:call"] })).plaintext);
+    // Warm-up: each key's first use writes last_used_at; steady state writes it once a minute per key.
+    for (const key of keys) await apiKeys.verify(key);
+    let done = 0;
+    const deadline = performance.now() + SECONDS * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, c) => {
+        for (let n = c; performance.now() < deadline; n++) {
+          const result = await apiKeys.verify(keys[n % keys.length]!);
+          if (!result.ok) throw new Error(`verification failed: ${result.reason}`);
+          done++;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    db.close();
+    console.log(
+      `verifications/s  concurrency=${String(concurrency).padStart(2)}  cache=${apiKeyCacheMs === 0 ? "off" : "1s "}  ${Math.round(
+        done / elapsed,
+      )
+        .toLocaleString("en-US")
+        .padStart(8)}  (${done} in ${elapsed.toFixed(2)} s, 100 keys)`,
+    );
+  });
+}
+
+console.log(
+  `@waygate/core bench: ${SECONDS} s per case, node ${process.version}, file database in ${tmpdir()}`,
+);
+for (const writers of [1, 16, 256]) await benchAudit(writers);
+for (const concurrency of [1, 16]) await benchVerify(concurrency);
+for (const concurrency of [1, 16]) await benchVerify(concurrency, 0);
