@@ -31,6 +31,7 @@ function resolveStoredReferences(
 export interface PreparedGateway {
   options: GatewayOptionsInput;
   db: WaygateDatabase;
+  /** Plugins and upstreams that start in the background, for progress output. */
   upstreamNames: string[];
 }
 
@@ -81,7 +82,12 @@ export async function prepareGateway(
     const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
     return {
       db,
-      upstreamNames: selected.map((server) => server.name),
+      upstreamNames: [
+        ...plugins.map(
+          (loaded) => (loaded.plugin as { metadata?: { name?: string } }).metadata?.name ?? "plugin",
+        ),
+        ...selected.map((server) => server.name),
+      ],
       options: {
         database: db,
         secretKey: secret.secretKey,

@@ -35,10 +35,10 @@ async function createPrepared(prepared: PreparedGateway, logger?: winston.Logger
 function reportUpstreams(gateway: Gateway, names: string[], context: CommandContext, auto: boolean): void {
   if (names.length === 0 || !auto) return;
   const started = performance.now();
-  context.output.progress(`starting ${names.length} upstream(s): ${names.join(", ")}…`);
+  context.output.progress(`starting ${names.length} plugin(s) and upstream(s): ${names.join(", ")}…`);
   void gateway.ready().then(() => {
     const ms = Math.round(performance.now() - started);
-    context.output.progress(`upstreams started in ${ms} ms (GET /servers shows each one's state)`);
+    context.output.progress(`upstreams started in ${ms} ms (GET /ready shows each one's state)`);
   });
 }
 

@@ -1,0 +1,51 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { tempDir, writeJson } from "./helpers.js";
+import { BIN, cleanEnv, EVERYTHING, runCli } from "./run-cli.js";
+
+let dir: { path: string; cleanup: () => Promise<void> };
+let client: Client | undefined;
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await client?.close();
+  client = undefined;
+  await dir.cleanup();
+});
+
+describe("waygate stdio", () => {
+  it("serves a client that launches it as a process, like Claude Desktop, with a key", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+    const env = cleanEnv({ WAYGATE_CONFIG: "waygate.json" });
+    const created = await runCli(["keys", "create", "--name", "desktop", "--json"], { cwd: dir.path, env });
+    const { key } = JSON.parse(created.stdout) as { key: string };
+
+    client = new Client({ name: "desktop-like", version: "1.0.0" });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, "stdio"],
+      cwd: dir.path,
+      env: { ...env, WAYGATE_API_KEY: key },
+      stderr: "pipe",
+    });
+    await client.connect(transport);
+    expect(client.getServerVersion()?.name).toBe("waygate");
+    // Upstreams start in the background; the gateway announces new tools, so poll briefly.
+    let names: string[] = [];
+    for (let attempt = 0; attempt < 100 && !names.includes("everything__echo"); attempt++) {
+      names = (await client.listTools()).tools.map((tool) => tool.name);
+      if (!names.includes("everything__echo")) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(names).toContain("everything__echo");
+    const result = await client.callTool({ name: "everything__echo", arguments: { message: "over stdio" } });
+    expect(JSON.stringify(result.content)).toContain("over stdio");
+  });
+
+  it("exits 3 without an API key when authentication is required", async () => {
+    const run = await runCli(["stdio"], { cwd: dir.path });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("set WAYGATE_API_KEY");
+  });
+});
