@@ -17,6 +17,8 @@ import {
   type ServerNotification,
   type ServerRequest,
   SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { CallPolicy } from "./call-policy.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
@@ -28,6 +30,11 @@ import { hasScope, type Scope } from "./scopes.js";
 import { toolAllowed } from "./tool-patterns.js";
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Optional plugin hook for resource subscriptions; returns the function that ends the subscription. */
+export interface ResourceSubscriber {
+  subscribeResource(uri: string, onUpdated: () => void): Promise<() => void>;
+}
 
 /** What each MCP request carries from the HTTP layer, via the transport's `authInfo.extra`. */
 export interface McpRequestInfo {
@@ -63,7 +70,7 @@ export function createMcpServer(deps: McpServerDeps, view: View): { server: Serv
   const server = new Server(deps.serverInfo, {
     capabilities: {
       tools: { listChanged: true },
-      resources: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
       prompts: { listChanged: true },
       completions: {},
       logging: {},
@@ -171,6 +178,37 @@ export function createMcpServer(deps: McpServerDeps, view: View): { server: Serv
     }),
   );
 
+  // The plugin interface has no subscription hook yet: a plugin that offers `subscribeResource` gets updates
+  // forwarded; for others the subscription is accepted and kept, and list_changed still reaches the client.
+  const subscriptions = new Map<string, () => void>();
+  server.setRequestHandler(
+    SubscribeRequestSchema,
+    handle(async (request, _extra, { caller }) => {
+      requireScope(caller, "tools:list");
+      const { uri } = request.params;
+      const backend = await deps.router.resolveResource(view, uri);
+      if (subscriptions.has(uri)) return {};
+      const hook = (backend.plugin as Partial<ResourceSubscriber>).subscribeResource;
+      const off = hook
+        ? await hook.call(backend.plugin, uri, () => {
+            server.sendResourceUpdated({ uri }).catch(() => {});
+          })
+        : () => {};
+      subscriptions.set(uri, off);
+      return {};
+    }),
+  );
+
+  server.setRequestHandler(
+    UnsubscribeRequestSchema,
+    handle(async (request, _extra, { caller }) => {
+      requireScope(caller, "tools:list");
+      subscriptions.get(request.params.uri)?.();
+      subscriptions.delete(request.params.uri);
+      return {};
+    }),
+  );
+
   server.setRequestHandler(
     ListPromptsRequestSchema,
     handle(async (_request, _extra, { caller }) => {
@@ -228,5 +266,10 @@ export function createMcpServer(deps: McpServerDeps, view: View): { server: Serv
           : server.sendResourceListChanged();
     send.catch(() => {});
   });
-  return { server, close: unsubscribe };
+  const close = () => {
+    unsubscribe();
+    for (const off of subscriptions.values()) off();
+    subscriptions.clear();
+  };
+  return { server, close };
 }

@@ -178,7 +178,8 @@ export function createRouter(
     },
     async resolveResource(view, uri) {
       const backends = viewBackends(view);
-      if (backends.length === 1) return backends[0]!;
+      // One server's own view: it decides what its URIs are.
+      if (view.kind === "single") return backends[0]!;
       const resources = await this.listResources(view);
       const exact = resources.find((r) => r.resource.uri === uri);
       if (exact) return byName.get(exact.server)!;

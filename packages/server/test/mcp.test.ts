@@ -3,9 +3,10 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import {
   CreateMessageRequestSchema,
   type LoggingMessageNotification,
+  ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient, post, startGateway, type TestGateway } from "./helpers.js";
+import { connectClient, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 
 let t: TestGateway;
 let key: string;
@@ -280,5 +281,39 @@ describe("logging", () => {
     await c.setLoggingLevel("error");
     await c.callTool({ name: "local__chatty", arguments: {} });
     expect(messages.map((m) => m.data)).toEqual(["error line"]);
+  });
+});
+
+describe("resource subscriptions", () => {
+  it("accepts resources/subscribe and forwards updates from a plugin that offers subscribeResource", async () => {
+    const plugin = Object.assign(localPlugin(), {
+      subscribeResource: async (_uri: string, onUpdated: () => void) => {
+        const timer = setInterval(onUpdated, 20);
+        return () => clearInterval(timer);
+      },
+    });
+    const g = await startGateway({ plugins: [plugin] });
+    const c = await connectClient(`${g.url}/mcp`, await g.key());
+    try {
+      const updated: string[] = [];
+      c.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+        updated.push(n.params.uri);
+      });
+      await c.subscribeResource({ uri: "local://motd" });
+      await expect.poll(() => updated.length).toBeGreaterThan(0);
+      expect(updated[0]).toBe("local://motd");
+      await c.unsubscribeResource({ uri: "local://motd" });
+      const count = updated.length;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(updated.length).toBeLessThanOrEqual(count + 1);
+    } finally {
+      await c.close();
+      await g.close();
+    }
+  });
+
+  it("answers a subscription to a URI no server offers with JSON-RPC -32602", async () => {
+    const c = await client();
+    await expect(c.subscribeResource({ uri: "nowhere://x" })).rejects.toMatchObject({ code: -32602 });
   });
 });
