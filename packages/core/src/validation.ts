@@ -5,8 +5,16 @@ import { InvalidInputError, type ValidationIssue } from "./errors.js";
 export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.length === 0 ? "(root)" : issue.path.map(String).join("."),
-    message: issue.message,
+    message: messageOf(issue),
   }));
+}
+
+// A bad record key is reported as "Invalid key in record" with the reason nested; surface the reason.
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key" && issue.issues.length > 0) {
+    return `key ${issue.issues.map((inner) => inner.message).join("; ")}`;
+  }
+  return issue.message;
 }
 
 /** One line per issue, e.g. `name: Too small`, for error messages. */

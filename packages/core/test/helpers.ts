@@ -78,3 +78,15 @@ export function runNodeScript(
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** The error `promise` rejects with; fails the test if it resolves instead. */
+export async function rejectionOf<
+  E = { code: string; message: string; issues: { path: string; message: string }[] },
+>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error("expected the promise to reject, but it resolved");
+}
