@@ -1,0 +1,139 @@
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { DEPLOYMENT, REPO_ROOT } from "./dockerfile.js";
+
+const run = promisify(execFile);
+
+async function filesUnder(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true, recursive: true });
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+}
+
+async function yamlDocuments(path: string): Promise<Record<string, unknown>[]> {
+  const documents = parseAllDocuments(await readFile(path, "utf8"));
+  for (const document of documents) {
+    expect(
+      document.errors.map((error) => error.message),
+      relative(REPO_ROOT, path),
+    ).toEqual([]);
+  }
+  return documents.map((document) => document.toJS() as Record<string, unknown>);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML, checked field by field below.
+type Manifest = Record<string, any>;
+
+async function manifest(kind: string): Promise<Manifest> {
+  for (const file of (await filesUnder(join(DEPLOYMENT, "k8s"))).filter((path) => path.endsWith(".yaml"))) {
+    for (const document of await yamlDocuments(file)) if (document.kind === kind) return document;
+  }
+  throw new Error(`no ${kind} manifest in deployment/k8s`);
+}
+
+describe("deployment files", () => {
+  it("every YAML file parses", async () => {
+    const files = (await filesUnder(DEPLOYMENT)).filter((path) => /\.ya?ml$/.test(path));
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    for (const file of files) expect((await yamlDocuments(file)).length).toBeGreaterThan(0);
+  });
+
+  it("every shell script passes shellcheck", async () => {
+    const scripts = (await filesUnder(DEPLOYMENT)).filter((path) => path.endsWith(".sh"));
+    expect(scripts.map((path) => relative(DEPLOYMENT, path))).toContain("quickstart.sh");
+    const result = await run("shellcheck", ["--severity=style", ...scripts]).then(
+      () => ({ code: 0, output: "" }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, output: error.stdout }),
+    );
+    expect(result.output).toBe("");
+    expect(result.code).toBe(0);
+  });
+
+  it("quickstart.sh rejects an unknown option with exit 2", async () => {
+    const result = await run("bash", [join(DEPLOYMENT, "quickstart.sh"), "--bogus"]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--bogus'") });
+  });
+
+  it("docker-compose.yml keeps the hardening: read-only, no capabilities, seccomp, AppArmor, limits, log rotation", async () => {
+    const [compose] = (await yamlDocuments(join(DEPLOYMENT, "docker-compose.yml"))) as Manifest[];
+    const gateway = compose?.services.waygate;
+    expect(gateway.read_only).toBe(true);
+    expect(gateway.cap_drop).toEqual(["ALL"]);
+    expect(gateway.security_opt).toEqual(
+      expect.arrayContaining([
+        "no-new-privileges:true",
+        "seccomp=./security/seccomp-waygate.json",
+        "apparmor=waygate-gateway",
+      ]),
+    );
+    expect(gateway.deploy.resources.limits).toEqual({ cpus: "2", memory: "1g" });
+    expect(gateway.logging.options).toEqual({ "max-size": "10m", "max-file": "3" });
+    expect(gateway.healthcheck.test.join(" ")).toContain("/health");
+    expect(gateway.user).toBe("1000:1000");
+    expect(gateway.tmpfs[0]).toMatch(/^\/tmp:/);
+    expect(compose?.services.nginx.profiles).toEqual(["ssl"]);
+  });
+
+  it("the seccomp profile denies by default and never allows mount, ptrace, bpf or module loading", async () => {
+    const profile = JSON.parse(await readFile(join(DEPLOYMENT, "security", "seccomp-waygate.json"), "utf8"));
+    expect(profile.defaultAction).toBe("SCMP_ACT_ERRNO");
+    const allowed = profile.syscalls.flatMap((rule: { names: string[] }) => rule.names);
+    for (const needed of ["epoll_wait", "clone", "execve", "openat", "futex", "socket"])
+      expect(allowed).toContain(needed);
+    for (const denied of [
+      "mount",
+      "ptrace",
+      "bpf",
+      "init_module",
+      "kexec_load",
+      "keyctl",
+      "unshare",
+      "setns",
+    ]) {
+      expect(allowed).not.toContain(denied);
+    }
+  });
+
+  it("the AppArmor profile is named as compose expects and allows writes only to /data and /tmp", async () => {
+    const profile = await readFile(join(DEPLOYMENT, "security", "apparmor-waygate"), "utf8");
+    expect(profile).toContain("profile waygate-gateway");
+    const writable = [...profile.matchAll(/^\s*(\S+)\s+\w*w\w*,$/gm)].map((match) => match[1]);
+    expect(writable.length).toBeGreaterThan(0);
+    expect(writable.every((path) => path?.startsWith("/data") || path?.startsWith("/tmp"))).toBe(true);
+  });
+
+  it("the Kubernetes Deployment runs non-root, read-only, without capabilities, probing /ready and /health", async () => {
+    const deployment = await manifest("Deployment");
+    const pod = deployment.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    const [container] = pod.containers;
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container.readinessProbe.httpGet.path).toBe("/ready");
+    expect(container.livenessProbe.httpGet.path).toBe("/health");
+    expect(pod.volumes.map((volume: { name: string }) => volume.name)).toEqual(["data", "tmp", "config"]);
+  });
+
+  it("ships a Service, ConfigMap, Secret, PodDisruptionBudget and HorizontalPodAutoscaler that select the pods", async () => {
+    const labels = (await manifest("Deployment")).spec.template.metadata.labels;
+    expect((await manifest("Service")).spec.selector).toEqual(labels);
+    expect((await manifest("PodDisruptionBudget")).spec.selector.matchLabels).toEqual(labels);
+    expect((await manifest("HorizontalPodAutoscaler")).spec.scaleTargetRef.name).toBe("waygate");
+    expect((await manifest("ConfigMap")).data.WAYGATE_ENV).toBe("production");
+    expect(Object.keys((await manifest("Secret")).stringData)).toContain("WAYGATE_SECRET_KEY");
+  });
+
+  it("the ConfigMap's config file is valid for the gateway", async () => {
+    const { ConfigFileSchema } = await import("../src/config/file.js");
+    const configMap = await manifest("ConfigMap");
+    expect(ConfigFileSchema.safeParse(JSON.parse(configMap.data["waygate.json"])).success).toBe(true);
+  });
+});
