@@ -1,0 +1,83 @@
+import type { UpstreamTool } from "./guarded-bridge.js";
+
+/**
+ * GitHub MCP server tools known not to write, for servers or versions that omit the `readOnlyHint`
+ * annotation. Keep it in step with github/github-mcp-server's tool snapshots; a tool missing here is hidden
+ * in read-only mode, which is the safe way to be wrong.
+ */
+export const GITHUB_READ_ONLY_TOOLS: ReadonlySet<string> = new Set([
+  "actions_get",
+  "actions_list",
+  "get_code_scanning_alert",
+  "get_commit",
+  "get_dependabot_alert",
+  "get_discussion",
+  "get_discussion_comments",
+  "get_file_contents",
+  "get_gist",
+  "get_global_security_advisory",
+  "get_issue",
+  "get_issue_comments",
+  "get_job_logs",
+  "get_label",
+  "get_latest_release",
+  "get_me",
+  "get_notification_details",
+  "get_project",
+  "get_project_field",
+  "get_project_item",
+  "get_pull_request",
+  "get_pull_request_comments",
+  "get_pull_request_diff",
+  "get_pull_request_files",
+  "get_pull_request_reviews",
+  "get_pull_request_status",
+  "get_release_by_tag",
+  "get_repository_tree",
+  "get_secret_scanning_alert",
+  "get_tag",
+  "get_team_members",
+  "get_teams",
+  "get_workflow_run",
+  "get_workflow_run_logs",
+  "issue_read",
+  "list_branches",
+  "list_code_scanning_alerts",
+  "list_commits",
+  "list_dependabot_alerts",
+  "list_discussion_categories",
+  "list_discussions",
+  "list_gists",
+  "list_global_security_advisories",
+  "list_issue_types",
+  "list_issues",
+  "list_label",
+  "list_notifications",
+  "list_org_repository_security_advisories",
+  "list_project_fields",
+  "list_project_items",
+  "list_projects",
+  "list_pull_requests",
+  "list_releases",
+  "list_repository_security_advisories",
+  "list_secret_scanning_alerts",
+  "list_starred_repositories",
+  "list_sub_issues",
+  "list_tags",
+  "list_workflow_jobs",
+  "list_workflow_runs",
+  "list_workflows",
+  "pull_request_read",
+  "search_code",
+  "search_issues",
+  "search_orgs",
+  "search_pull_requests",
+  "search_repositories",
+  "search_users",
+]);
+
+/** True when a tool does not write: its `readOnlyHint` says so, or, without the hint, the maintained list does. */
+export function isReadOnlyTool(tool: UpstreamTool): boolean {
+  const hint = tool.annotations?.readOnlyHint;
+  return typeof hint === "boolean" ? hint : GITHUB_READ_ONLY_TOOLS.has(tool.name);
+}
