@@ -18,6 +18,7 @@ import {
   type ListChangedEmitter,
   resolveStartOptions,
   type StatusTracker,
+  withPluginContext,
 } from "./lifecycle.js";
 import { createSilentLogger, type Logger } from "./logger.js";
 import { assertValidToolNames, type PluginMetadata, validatePluginMetadata } from "./metadata.js";
@@ -226,10 +227,6 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
   }
 
   #pluginContext(ctx: CallContext, bindings: Record<string, string>): PluginCallContext<Config> {
-    return {
-      ...ctx,
-      logger: this.#logger.child({ ...bindings, requestId: ctx.requestId }),
-      config: this.#config as Config,
-    };
+    return withPluginContext(ctx, this.#logger, bindings, this.#config as Config);
   }
 }

@@ -12,7 +12,12 @@ import type {
 import type { z } from "zod";
 import { PLUGIN_BRAND } from "./brand.js";
 import { CallCancelledError, NotFoundError } from "./errors.js";
-import { createListChangedEmitter, createStatusTracker, resolveStartOptions } from "./lifecycle.js";
+import {
+  createListChangedEmitter,
+  createStatusTracker,
+  resolveStartOptions,
+  withPluginContext,
+} from "./lifecycle.js";
 import { createSilentLogger, type Logger } from "./logger.js";
 import { assertValidToolNames, type PluginMetadata, validatePluginMetadata } from "./metadata.js";
 import type {
@@ -82,11 +87,8 @@ export function definePlugin<Config = unknown>(definition: PluginDefinition<Conf
   let config = undefined as Config;
   const status = createStatusTracker();
   const listChanged = createListChangedEmitter(() => logger);
-  const contextFor = (ctx: CallContext, bindings: Record<string, string>): PluginCallContext<Config> => ({
-    ...ctx,
-    logger: logger.child({ ...bindings, requestId: ctx.requestId }),
-    config,
-  });
+  const contextFor = (ctx: CallContext, bindings: Record<string, string>): PluginCallContext<Config> =>
+    withPluginContext(ctx, logger, bindings, config);
 
   async function runTool(
     name: string,

@@ -4,7 +4,9 @@ import { assertHostVersionSupported } from "./host-version.js";
 import { createSilentLogger, type Logger } from "./logger.js";
 import type { PluginMetadata } from "./metadata.js";
 import type {
+  CallContext,
   ListChangedKind,
+  PluginCallContext,
   PluginErrorInfo,
   PluginInitContext,
   PluginStartOptions,
@@ -86,6 +88,25 @@ export function createListChangedEmitter(logger: () => Logger): ListChangedEmitt
           logger().warn("list_changed listener threw", { kind, error: errorMessage(error) });
         }
       }
+    },
+  };
+}
+
+/** Extends a host call context with the plugin's config and a per-call child logger made only if used. */
+export function withPluginContext<Config>(
+  ctx: CallContext,
+  logger: Logger,
+  bindings: Record<string, string>,
+  config: Config,
+): PluginCallContext<Config> {
+  // Child loggers cost an allocation or more per call (winston builds a new logger), so make them lazily.
+  let child: Logger | undefined;
+  return {
+    ...ctx,
+    config,
+    get logger() {
+      child ??= logger.child({ ...bindings, requestId: ctx.requestId });
+      return child;
     },
   };
 }
