@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -6,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   createDatabase,
   createRepositories,
+  DatabaseAuthError,
   DatabaseCorruptError,
   DatabaseLockedError,
   DatabaseReadOnlyError,
@@ -133,6 +135,25 @@ describe("createDatabase bad input", () => {
       expect(error.message).toContain("did not answer within 300 ms");
     } finally {
       for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("reports a remote database that refuses the token as an auth failure", async () => {
+    // No sqld/Turso server can run here, so a loopback HTTP server answers the way one does for a bad token.
+    const server = createHttpServer((_, res) =>
+      res.writeHead(401, { "content-type": "text/plain" }).end("Unauthorized"),
+    );
+    const port = await listen(server as unknown as Server);
+    try {
+      const error = await createDatabase({ url: `http://127.0.0.1:${port}`, authToken: "wrong-token" }).catch(
+        (e) => e,
+      );
+      expect(DatabaseAuthError.isInstance(error)).toBe(true);
+      expect(error.code).toBe("DATABASE_AUTH_FAILED");
+      expect(error.message).toContain("DATABASE_AUTH_TOKEN");
+      expect(error.message).not.toContain("wrong-token");
+    } finally {
       await new Promise((resolve) => server.close(resolve));
     }
   });

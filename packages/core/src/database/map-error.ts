@@ -55,7 +55,7 @@ export function toDatabaseError(error: unknown, context: DatabaseErrorContext): 
     );
   }
   if (context.kind === "remote") {
-    if (/\b(401|403)\b|unauthori[sz]ed|forbidden|auth/i.test(detail) || code === "SERVER_ERROR_401") {
+    if (/\b(401|403)\b|unauthori[sz]ed|forbidden/i.test(detail)) {
       return new DatabaseAuthError(
         `The remote database ${where} refused the credentials (${detail}). ` +
           "Set DATABASE_AUTH_TOKEN (or authToken) to a valid token for this database.",
