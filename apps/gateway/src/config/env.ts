@@ -57,7 +57,9 @@ export const EnvSchema = z.object({
     .describe("comma-separated names of configured servers and bridges to start (default: all enabled)"),
   MCP_AUTO_INITIALIZE: booleanFromEnv
     .optional()
-    .describe("connect to upstream servers at start (default `true`) instead of on first use"),
+    .describe(
+      "`true` (default): report upstream start-up progress at start; `false`: let them start quietly",
+    ),
   CORS_ORIGINS: csv.optional().describe("comma-separated origins allowed to call the gateway from a browser"),
   LOG_LEVEL: z
     .enum(["error", "warn", "info", "http", "debug"])

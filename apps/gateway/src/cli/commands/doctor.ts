@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import type { GatewayConfig } from "../../config/load.js";
 import { checkDataFolder, checkNode, checkPort, checkSecretKey } from "../../doctor/check-environment.js";
 import { type Finding, ok, problem } from "../../doctor/finding.js";
-import { probeUpstream } from "../../doctor/probe-upstream.js";
 import { CliError, ConfigError } from "../../errors.js";
 import { resolvePlugin } from "../../plugins/resolve-plugin.js";
 import { runtimeUpstreams } from "../../runtime/select-upstreams.js";
@@ -89,6 +88,8 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
       ),
     );
   }
+  // The MCP SDK client is loaded only when there is an upstream to probe.
+  const { probeUpstream } = await import("../../doctor/probe-upstream.js");
   for (const server of selected) {
     context.output.progress(`checking upstream ${server.name} (${server.transport})…`);
     const result = await probeUpstream(server, timeoutMs);
