@@ -88,7 +88,12 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
     while (pending.length > 0) {
       const batch = pending.splice(0, maxBatch);
       inFlight = batch.length;
-      await commit(batch);
+      try {
+        await commit(batch);
+      } catch (error) {
+        // commit() reports database failures per row; this only catches a bug, and must not strand callers.
+        for (const item of batch) fail(item, error);
+      }
       inFlight = 0;
       settled = batch[batch.length - 1]?.seq ?? settled;
       wakeRoomWaiters();

@@ -147,8 +147,9 @@ export function createApiKeysRepository(
       const prefix = typeof plaintext === "string" ? apiKeyPrefixOf(plaintext) : null;
       if (prefix === null) return { ok: false, reason: "malformed" };
       const found = await lookup(prefix);
-      if (found === null || !hashesEqual(hash(plaintext), found.hash))
-        return { ok: false, reason: "unknown" };
+      // Hash even when the prefix is unknown, so both "unknown" paths cost the same.
+      const presented = hash(plaintext);
+      if (found === null || !hashesEqual(presented, found.hash)) return { ok: false, reason: "unknown" };
       const row = found.row;
       if (row[9] !== null) return { ok: false, reason: "revoked" };
       const now = clock();
