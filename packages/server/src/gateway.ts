@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { WaygateDatabase } from "@waygate/core";
 import type { Express } from "express";
 import type { Registry } from "prom-client";
+import type winston from "winston";
 import { buildApp } from "./app.js";
 import { backendUsable } from "./backend.js";
 import { createCallPolicy } from "./call-policy.js";
@@ -14,7 +15,7 @@ import { createMcpSessions } from "./mcp-sessions.js";
 import { createMetrics } from "./metrics.js";
 import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { createMemoryRateLimitStore } from "./rate-limit.js";
-import { createRouter } from "./router.js";
+import { createRouter, type Router } from "./router.js";
 import { createServerManager, type EventRecorder } from "./server-manager.js";
 import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
@@ -144,6 +145,12 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     }
   }
 
+  const reportCollisions = reportCollisionsOnce(router, logger, recordEvent);
+  void servers.settled().then(reportCollisions);
+  router.onListChanged((kind) => {
+    if (kind === "tools") void reportCollisions();
+  });
+
   const startedAt = new Date();
   const ctx: GatewayContext = {
     options,
@@ -222,6 +229,26 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       })();
       return closing;
     },
+  };
+}
+
+/** Logs and records each tool-name collision once, so an operator learns about it at load, not from a user. */
+function reportCollisionsOnce(router: Router, logger: winston.Logger, recordEvent: EventRecorder) {
+  const reported = new Set<string>();
+  return async () => {
+    const { collisions } = await router.listTools({ kind: "aggregate" });
+    for (const collision of collisions) {
+      const id = JSON.stringify(collision);
+      if (reported.has(id)) continue;
+      reported.add(id);
+      logger.warn("tool name collision", { ...collision });
+      await recordEvent({
+        level: "warn",
+        type: "naming.collision",
+        message: `Tool name '${collision.exposed}' is claimed by ${collision.kept.server}/${collision.kept.original} and ${collision.dropped.server}/${collision.dropped.original}; the second is not reachable under that name`,
+        details: { ...collision },
+      });
+    }
   };
 }
 

@@ -62,6 +62,18 @@ export function localPlugin() {
           return "logged";
         },
       }),
+      confirm: tool({
+        description: "Asks the user to confirm through the client",
+        input: {},
+        handler: async (_args, ctx) => {
+          const reply = await ctx.clientRequests!.elicitInput({
+            mode: "form",
+            message: "Proceed?",
+            requestedSchema: { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] },
+          });
+          return `user ${reply.action}: ${JSON.stringify(reply.content ?? {})}`;
+        },
+      }),
       ask: tool({
         description: "Asks the client's model a question",
         input: { question: z.string() },

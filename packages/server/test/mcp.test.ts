@@ -2,6 +2,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import {
   CreateMessageRequestSchema,
+  ElicitRequestSchema,
   type LoggingMessageNotification,
   ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -38,6 +39,7 @@ describe("/mcp (aggregated Streamable HTTP)", () => {
     expect(tools.map((x) => x.name).sort()).toEqual([
       "local__ask",
       "local__chatty",
+      "local__confirm",
       "local__echo",
       "local__fail",
       "local__slow",
@@ -106,6 +108,13 @@ describe("/mcp (aggregated Streamable HTTP)", () => {
     });
     const result = await c.callTool({ name: "local__ask", arguments: { question: "2+2?" } });
     expect(result.content).toEqual([{ type: "text", text: "model said: echo of 2+2?" }]);
+  });
+
+  it("forwards a plugin's elicitation request to the connected client", async () => {
+    const c = await client("/mcp", key, { elicitation: { form: {} } });
+    c.setRequestHandler(ElicitRequestSchema, async () => ({ action: "accept", content: { ok: true } }));
+    const result = await c.callTool({ name: "local__confirm", arguments: {} });
+    expect(result.content).toEqual([{ type: "text", text: 'user accept: {"ok":true}' }]);
   });
 
   it("lists and gets namespaced prompts and reads resources by URI", async () => {
@@ -231,6 +240,7 @@ describe("/servers/:name/mcp (one server, original names)", () => {
     expect((await c.listTools()).tools.map((x) => x.name).sort()).toEqual([
       "ask",
       "chatty",
+      "confirm",
       "echo",
       "fail",
       "slow",
@@ -260,7 +270,7 @@ describe("legacy SSE (/sse + /messages)", () => {
     });
     await c.connect(transport);
     clients.push(c);
-    expect((await c.listTools()).tools.length).toBe(5);
+    expect((await c.listTools()).tools.length).toBe(6);
     const result = await c.callTool({ name: "local__echo", arguments: { text: "legacy" } });
     expect(result.content).toEqual([{ type: "text", text: "legacy" }]);
   });

@@ -195,6 +195,7 @@ describe("REST listings", () => {
     expect(res.body.tools.map((x: { name: string }) => x.name).sort()).toEqual([
       "local__ask",
       "local__chatty",
+      "local__confirm",
       "local__echo",
       "local__fail",
       "local__slow",

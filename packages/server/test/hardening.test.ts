@@ -1,0 +1,154 @@
+import { definePlugin, tool } from "@waygate/plugin-sdk";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { get, localPlugin, memoryLogger, post, startGateway } from "./helpers.js";
+
+describe("production responses", () => {
+  it("answers an internal failure with a generic message, no detail and no stack", async () => {
+    const broken = Object.assign(localPlugin(), {
+      callTool: async () => {
+        throw new Error("connection string postgres://admin:hunter2@db");
+      },
+    });
+    const t = await startGateway({ env: "production", plugins: [broken] });
+    try {
+      const res = await post(
+        `${t.url}/mcp/execute`,
+        { tool: "local__echo", arguments: { text: "x" } },
+        { authorization: `Bearer ${await t.key()}` },
+      );
+      expect(res.status).toBe(500);
+      expect(res.body.error).toEqual({
+        code: "internal",
+        message: "Internal server error",
+        requestId: expect.any(String),
+      });
+      expect(JSON.stringify(res.body)).not.toContain("hunter2");
+      const row = (await t.auditRows()).find((r) => r.request_id === res.headers.get("x-request-id"));
+      expect(row).toMatchObject({ outcome: "error" });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("secrets", () => {
+  it("never writes API keys into logs, even for refused and malformed keys", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ logger });
+    try {
+      const key = await t.key();
+      await post(
+        `${t.url}/mcp/execute`,
+        { tool: "local__echo", arguments: { text: "x" } },
+        { authorization: `Bearer ${key}` },
+      );
+      await post(
+        `${t.url}/mcp/execute`,
+        { tool: "local__echo" },
+        { authorization: "Bearer wg_not_a_real_key_123" },
+      );
+      await post(`${t.url}/mcp/execute`, { tool: "local__nope" }, { "x-api-key": key });
+      const logged = JSON.stringify(entries);
+      expect(entries.some((e) => e.message === "tool call")).toBe(true);
+      expect(logged).not.toContain(key);
+      expect(logged).not.toContain("wg_not_a_real_key_123");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("redacts secret-named arguments in audit rows", async () => {
+    const t = await startGateway();
+    try {
+      await post(
+        `${t.url}/mcp/execute`,
+        { tool: "local__echo", arguments: { text: "x", apiToken: "tok-123" } },
+        { authorization: `Bearer ${await t.key()}` },
+      );
+      const rows = await t.auditRows();
+      expect(JSON.stringify(rows)).not.toContain("tok-123");
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("timeouts", () => {
+  it("answers a call that outlives toolCallMs with 504 and audits it as a timeout", async () => {
+    const t = await startGateway({ timeouts: { toolCallMs: 100 } });
+    try {
+      const res = await post(
+        `${t.url}/mcp/execute`,
+        { tool: "local__slow", arguments: { ms: 5000 } },
+        { authorization: `Bearer ${await t.key()}` },
+      );
+      expect(res.status).toBe(504);
+      expect(res.body.error).toMatchObject({ code: "upstream_timeout" });
+      expect(res.body.error.message).toContain("within 100 ms");
+      const row = (await t.auditRows()).find((r) => r.request_id === res.headers.get("x-request-id"));
+      expect(row).toMatchObject({ outcome: "timeout", tool: "slow" });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("naming", () => {
+  const longName = `summarise_${"x".repeat(50)}`;
+  const longPlugin = () =>
+    definePlugin({
+      name: "a-rather-long-server-name",
+      version: "1.0.0",
+      tools: { [longName]: tool({ input: { n: z.number() }, handler: ({ n }) => `n=${n}` }) },
+    });
+
+  it("shortens names over 64 characters, shows the mapping in /mcp/tools and routes the short name", async () => {
+    const t = await startGateway({ plugins: [longPlugin()] });
+    try {
+      const key = await t.key();
+      const tools = await get(`${t.url}/mcp/tools`, { authorization: `Bearer ${key}` });
+      const entry = tools.body.tools.find((x: { originalName: string }) => x.originalName === longName);
+      expect(entry).toMatchObject({ server: "a-rather-long-server-name", shortened: true });
+      expect(entry.name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+      const res = await post(
+        `${t.url}/mcp/execute`,
+        { tool: entry.name, arguments: { n: 7 } },
+        { authorization: `Bearer ${key}` },
+      );
+      expect(res.body.result.content).toEqual([{ type: "text", text: "n=7" }]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("reports name collisions at load in the log, system events and /mcp/tools instead of dropping silently", async () => {
+    // "a" + "__" + "_b" and "a_" + "__" + "b" both expose "a___b".
+    const a = definePlugin({
+      name: "a",
+      version: "1.0.0",
+      tools: { _b: tool({ input: {}, handler: () => "from a" }) },
+    });
+    const b = definePlugin({
+      name: "a_",
+      version: "1.0.0",
+      tools: { b: tool({ input: {}, handler: () => "from a_" }) },
+    });
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ plugins: [a, b], logger });
+    try {
+      const expected = {
+        exposed: "a___b",
+        kept: { server: "a", original: "_b" },
+        dropped: { server: "a_", original: "b" },
+      };
+      const tools = await get(`${t.url}/mcp/tools`, { authorization: `Bearer ${await t.key()}` });
+      expect(tools.body.collisions).toEqual([expected]);
+      await expect.poll(() => entries.some((e) => e.message === "tool name collision")).toBe(true);
+      const events = await t.repos.systemEvents.list({ type: "naming.collision" });
+      expect(events.items[0]?.message).toContain("a___b");
+    } finally {
+      await t.close();
+    }
+  });
+});
