@@ -72,6 +72,8 @@ const CORE_EXIT_CODES: Readonly<Record<string, number>> = {
   CONFIG_INVALID: ExitCode.config_invalid,
   SECRET_KEY_INVALID: ExitCode.config_invalid,
   DATABASE_URL_UNSUPPORTED: ExitCode.config_invalid,
+  // @waygate/server's GatewayOptionsError.
+  invalid_options: ExitCode.config_invalid,
 };
 
 /** True for an error of any Waygate package (they share a marker symbol). */

@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -47,5 +49,40 @@ describe("waygate stdio", () => {
     const run = await runCli(["stdio"], { cwd: dir.path });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("set WAYGATE_API_KEY");
+  });
+
+  it("drains and exits 0 when the client closes its stdin, writing nothing but protocol to stdout", async () => {
+    const child = spawn(process.execPath, [BIN, "stdio"], {
+      cwd: dir.path,
+      env: cleanEnv({ WAYGATE_AUTH: "none" }),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const initialize = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    };
+    child.stdin.write(`${JSON.stringify(initialize)}\n`);
+    while (!stdout.includes("\n")) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.stdin.end();
+    const [code] = (await once(child, "exit")) as [number | null];
+    expect(code).toBe(0);
+    expect(stderr).toContain("stopped");
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      jsonrpc: "2.0",
+      id: 1,
+      result: { serverInfo: { name: "waygate" } },
+    });
   });
 });

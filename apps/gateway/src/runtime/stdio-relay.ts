@@ -56,6 +56,8 @@ export async function relayStdio(
   };
   upstream.onerror = (error) => context.output.progress(`relay: ${error.message}`);
   client.onclose = () => finish();
+  // A client that launched us stops us by closing our stdin.
+  process.stdin.once("end", () => finish());
   upstream.onclose = () => finish();
   await upstream.start();
   await client.start();
