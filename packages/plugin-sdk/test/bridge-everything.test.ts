@@ -103,6 +103,8 @@ describe("McpBridgePlugin against @modelcontextprotocol/server-everything", () =
     harnesses.push(harness);
     expect((await harness.listTools()).map((tool) => tool.name)).toContain("echo");
     expect(textOf(await harness.callTool("echo", { message: "over http" }))).toBe("Echo: over http");
+    await harness.callTool("trigger-long-running-operation", { duration: 1, steps: 2 });
+    expect(harness.progress.map((event) => event.progress)).toEqual([1, 2]);
     expect(harness.status().state).toBe("ready");
   });
 

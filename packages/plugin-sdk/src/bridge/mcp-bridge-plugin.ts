@@ -31,6 +31,7 @@ import { errorResult } from "../results.js";
 import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
 import { type McpBridgeOptions, type McpBridgeOptionsInput, McpBridgeOptionsSchema } from "./options.js";
+import { OrderedTransport } from "./ordered-transport.js";
 import { ProcessGroupTransport } from "./process-group-transport.js";
 import { describeUpstreamFailure } from "./upstream-failure.js";
 import { fetchUpstreamLists, type UpstreamLists } from "./upstream-lists.js";
@@ -53,7 +54,7 @@ export class McpBridgePlugin extends BasePlugin {
   readonly options: McpBridgeOptions;
   readonly #hooks: McpBridgeHooks;
   #client: Client | undefined;
-  #transport: Transport | undefined;
+  #transport: OrderedTransport | undefined;
   #lists: UpstreamLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
   #stopping = false;
   #failedRestarts = 0;
@@ -81,7 +82,12 @@ export class McpBridgePlugin extends BasePlugin {
 
   /** The upstream process id, for stdio upstreams that are running. */
   get upstreamPid(): number | undefined {
-    return this.#transport instanceof ProcessGroupTransport ? this.#transport.pid : undefined;
+    return this.#processTransport()?.pid;
+  }
+
+  #processTransport(): ProcessGroupTransport | undefined {
+    const inner = this.#transport?.inner;
+    return inner instanceof ProcessGroupTransport ? inner : undefined;
   }
 
   protected override get validatesToolNames(): boolean {
@@ -167,6 +173,10 @@ export class McpBridgePlugin extends BasePlugin {
     clearTimeout(this.#restartTimer);
     const client = this.#client;
     this.#client = undefined;
+    const inner = this.#transport?.inner;
+    // Tell a Streamable HTTP server to drop our session rather than leave it to expire.
+    if (client && inner instanceof StreamableHTTPClientTransport)
+      await inner.terminateSession().catch(() => {});
     await client?.close().catch(() => {});
     this.#transport = undefined;
     await super.shutdown();
@@ -272,7 +282,11 @@ export class McpBridgePlugin extends BasePlugin {
     return client;
   }
 
-  #createTransport(): Transport {
+  #createTransport(): OrderedTransport {
+    return new OrderedTransport(this.#createRawTransport());
+  }
+
+  #createRawTransport(): Transport {
     const spec = this.options.transport;
     if (spec.type === "stdio") {
       const stderrLogger = this.logger.child({ stream: "stderr" });
@@ -323,7 +337,7 @@ export class McpBridgePlugin extends BasePlugin {
   #onUnexpectedClose(client: Client): void {
     if (this.#stopping || this.#client !== client) return;
     this.#client = undefined;
-    const exit = this.#transport instanceof ProcessGroupTransport ? this.#transport.exit : undefined;
+    const exit = this.#processTransport()?.exit;
     const exitText = exit
       ? `exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}`
       : "closed";

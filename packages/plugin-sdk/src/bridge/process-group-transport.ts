@@ -41,8 +41,6 @@ export class ProcessGroupTransport implements Transport {
   #buffer: Buffer = Buffer.alloc(0);
   #exit: ChildExit | undefined;
   #closed: Promise<void> | undefined;
-  readonly #inbox: JSONRPCMessage[] = [];
-  #draining = false;
 
   constructor(options: ProcessGroupTransportOptions) {
     this.#options = options;
@@ -164,23 +162,6 @@ export class ProcessGroupTransport implements Transport {
       );
       return;
     }
-    this.#inbox.push(message);
-    if (!this.#draining) this.#drain();
-  }
-
-  // The SDK dispatches notifications a microtask late but responses at once, and a stream may emit several
-  // chunks in one tick, so a progress notification followed closely by its response would be dropped.
-  // After each notification, hold later messages until its handler has run.
-  #drain(): void {
-    this.#draining = true;
-    while (this.#inbox.length > 0) {
-      const message = this.#inbox.shift()!;
-      this.onmessage?.(message);
-      if (!("id" in message)) {
-        setImmediate(() => this.#drain());
-        return;
-      }
-    }
-    this.#draining = false;
+    this.onmessage?.(message);
   }
 }

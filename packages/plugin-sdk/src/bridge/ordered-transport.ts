@@ -1,0 +1,67 @@
+import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+
+type Delivery = { message: JSONRPCMessage; extra: MessageExtraInfo | undefined } | "close";
+
+/**
+ * Wraps a client transport so that every notification is handled before the next message is delivered.
+ * The SDK runs notification handlers a microtask late but settles responses at once, so without this a
+ * progress or log notification sent just before its response is dropped or arrives after the result.
+ */
+export class OrderedTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  readonly inner: Transport;
+  readonly #queue: Delivery[] = [];
+  #draining = false;
+
+  constructor(inner: Transport) {
+    this.inner = inner;
+    inner.onmessage = (message, extra) => this.#enqueue({ message, extra });
+    inner.onclose = () => this.#enqueue("close");
+    inner.onerror = (error) => this.onerror?.(error);
+  }
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion?.(version);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  #enqueue(delivery: Delivery): void {
+    this.#queue.push(delivery);
+    if (!this.#draining) this.#drain();
+  }
+
+  #drain(): void {
+    this.#draining = true;
+    for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
+      if (next === "close") {
+        this.onclose?.();
+        continue;
+      }
+      this.onmessage?.(next.message, next.extra);
+      if (!("id" in next.message)) {
+        setImmediate(() => this.#drain());
+        return;
+      }
+    }
+    this.#draining = false;
+  }
+}
