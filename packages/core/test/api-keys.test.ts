@@ -226,6 +226,13 @@ describe("apiKeys listing", () => {
     for (const secret of [a.plaintext, b.plaintext, ...hashes]) expect(shown).not.toContain(secret);
   });
 
+  it("lists keys newest first, in creation order even within one millisecond", async () => {
+    const clock = manualClock();
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
+    for (const name of ["first", "second", "third"]) await apiKeys.create({ name, scopes: [] });
+    expect((await apiKeys.list()).map((k) => k.name)).toEqual(["third", "second", "first"]);
+  });
+
   it("fails to revoke an id that does not exist with NotFoundError", async () => {
     const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
     const error = await apiKeys.revoke("missing-id").catch((e) => e);

@@ -196,7 +196,7 @@ export function createApiKeysRepository(
     },
 
     async list(options = {}) {
-      const sql = `SELECT ${COLUMNS} FROM api_keys ${options.activeOnly ? `WHERE ${ACTIVE}` : ""} ORDER BY created_at DESC, id`;
+      const sql = `SELECT ${COLUMNS} FROM api_keys ${options.activeOnly ? `WHERE ${ACTIVE}` : ""} ORDER BY created_at DESC, rowid DESC`;
       const result = await dbCall(db, "listing API keys", () =>
         db.client.execute({ sql, args: options.activeOnly ? [clock()] : [] }),
       );
