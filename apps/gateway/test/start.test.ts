@@ -134,4 +134,69 @@ describe("waygate start", () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
   });
+
+  it("resolves ${env:NAME} in a stored server when it starts, keeping the reference in the database", async () => {
+    const add = await runCli(
+      [
+        "servers",
+        "add",
+        "everything",
+        "-e",
+        "GREETING=${env:TEST_GREETING}",
+        "--",
+        EVERYTHING.command,
+        ...EVERYTHING.args,
+      ],
+      { cwd: dir.path, env: { WAYGATE_SECRET_KEY: SECRET } },
+    );
+    expect(add.code).toBe(0);
+    const gateway = await start({
+      WAYGATE_AUTH: "none",
+      WAYGATE_SECRET_KEY: SECRET,
+      TEST_GREETING: "ahoy-from-env",
+    });
+    await waitForOutput(gateway, "upstreams started");
+    const client = new Client({ name: "env-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`)));
+    const result = await client.callTool({ name: "everything__get-env", arguments: {} });
+    expect(JSON.stringify(result.content)).toContain("ahoy-from-env");
+    await client.close();
+    expect(await gateway.stop()).toBe(0);
+
+    const db = await openDatabase({ url: `file:${join(dir.path, "data", "waygate.db")}` });
+    try {
+      const stored = await createRepositories(db, { secretKey: SECRET }).mcpServers.get("everything");
+      expect(stored?.config).toMatchObject({ env: { GREETING: "${env:TEST_GREETING}" } });
+    } finally {
+      db.close();
+    }
+  });
+
+  it("exits 3 naming the stored server when its ${env:NAME} is not set", async () => {
+    await runCli(["servers", "add", "gh", "-e", "TOKEN=${env:UNSET_TOKEN}", "--", "gh-mcp"], {
+      cwd: dir.path,
+    });
+    const run = await runCli(["start"], { cwd: dir.path });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      "stored server gh.env.TOKEN: refers to the environment variable UNSET_TOKEN",
+    );
+    expect(run.stderr).not.toContain("listening");
+  });
+
+  it("starts only the servers MCP_SERVERS_ENABLED names", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      mcpServers: { everything: EVERYTHING, broken: { command: "waygate-no-such-command-xyz" } },
+    });
+    const gateway = await start({
+      WAYGATE_CONFIG: "waygate.json",
+      WAYGATE_AUTH: "none",
+      MCP_SERVERS_ENABLED: "everything",
+    });
+    expect(gateway.stderr()).toContain("starting 1 plugin(s) and upstream(s): everything");
+    await waitForOutput(gateway, "upstreams started");
+    const ready = (await (await fetch(`${gateway.url}/ready`)).json()) as { servers: { name: string }[] };
+    expect(ready.servers.map((server) => server.name)).toEqual(["everything"]);
+    expect(await gateway.stop()).toBe(0);
+  });
 });
