@@ -104,10 +104,16 @@ async function directClient(): Promise<Client> {
   return client;
 }
 
-async function rssMb(url: string, key: string): Promise<number> {
+async function processFigures(url: string, key: string): Promise<{ rssMb: number; cpuSeconds: number }> {
   const res = await fetch(`${url}/diagnostics/performance`, { headers: { Authorization: `Bearer ${key}` } });
-  const body = (await res.json()) as { memory: { rssBytes: number } };
-  return body.memory.rssBytes / 1024 / 1024;
+  const body = (await res.json()) as {
+    memory: { rssBytes: number };
+    cpuSeconds: { user: number; system: number };
+  };
+  return {
+    rssMb: body.memory.rssBytes / 1024 / 1024,
+    cpuSeconds: body.cpuSeconds.user + body.cpuSeconds.system,
+  };
 }
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
@@ -121,7 +127,8 @@ async function main(): Promise<void> {
 
   const gw = await startChild(1);
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const idleRss = await rssMb(gw.url, gw.key);
+  const idle = await processFigures(gw.url, gw.key);
+  const idleRss = idle.rssMb;
   const client = await gatewayClient(gw.url, gw.key);
   const direct = await directClient();
   const args = { message: "benchmark" };
@@ -146,7 +153,12 @@ async function main(): Promise<void> {
         figures: await measure(() => direct.callTool({ name: "echo", arguments: args }), concurrency),
       });
     }
-    const loadedRss = await rssMb(gw.url, gw.key);
+    const loaded = await processFigures(gw.url, gw.key);
+    const loadedRss = loaded.rssMb;
+    const gatewayCalls = results
+      .filter((r) => r.target.startsWith("a:") || r.target.startsWith("b:"))
+      .reduce((sum, r) => sum + r.figures.calls, 0);
+    const cpuPerCallMs = ((loaded.cpuSeconds - idle.cpuSeconds) * 1000) / gatewayCalls;
 
     // Same gateway with the audit database at synchronous=NORMAL (WAL): commits no longer fsync on the event loop.
     const normal = await startChild(1, "NORMAL");
@@ -209,6 +221,7 @@ async function main(): Promise<void> {
     );
     console.log(`idle RSS of the gateway process          ${fmt(idleRss, 0).padStart(5)} MB    <= 120 MB`);
     console.log(`RSS after the load                       ${fmt(loadedRss, 0).padStart(5)} MB`);
+    console.log(`gateway CPU per call (a+b, incl. warm-up) ${fmt(cpuPerCallMs).padStart(5)} ms`);
     console.log(
       `start to ready, 3 stdio upstreams        ${fmt(three.readyMs, 0).padStart(5)} ms    <= 1500 ms (createGateway to ready)`,
     );

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
 import type { Store as RateLimitStore } from "express-rate-limit";
+import { accessLog } from "./access-log.js";
 import { authenticate, requireScope } from "./auth.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
 import { NotFoundError } from "./errors.js";
@@ -77,6 +78,7 @@ export function buildApp(
   app.use(inFlight.middleware);
   app.use(requestIdMiddleware());
   app.use(httpMetrics(metrics));
+  app.use(accessLog(ctx.logger));
   app.use(securityHeaders());
   app.use(corsAllowlist(options.corsOrigins));
 

@@ -2,6 +2,7 @@ import {
   type AuditWriter,
   createAuditWriter,
   createRepositories,
+  LATEST_SCHEMA_VERSION,
   openDatabase,
   type WaygateDatabase,
 } from "@waygate/core";
@@ -18,6 +19,8 @@ export interface Store extends AuditSink {
   /** Runs `SELECT 1`; never throws. */
   ping(): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
   auditDepth(): number;
+  /** True when every migration core knows about has been applied. */
+  schemaCurrent(): Promise<boolean>;
   /** Flushes the audit queue, then closes the database if the gateway opened it. */
   close(): Promise<void>;
 }
@@ -44,6 +47,14 @@ export async function openStore(options: {
     kind: db.kind,
     record: (entry: AuditRecord) => audit.record({ ...entry, tool: entry.tool.slice(0, 200) }),
     auditDepth: () => audit.depth,
+    async schemaCurrent() {
+      try {
+        const result = await db.client.execute("SELECT max(version) FROM schema_migrations");
+        return Number(result.rows[0]?.[0] ?? 0) >= LATEST_SCHEMA_VERSION;
+      } catch {
+        return false;
+      }
+    },
     async ping() {
       const started = performance.now();
       try {

@@ -74,6 +74,32 @@ describe("secrets", () => {
   });
 });
 
+describe("access log", () => {
+  it("logs each request at the http level with its request id, key id, route, status and duration", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ logger });
+    try {
+      const key = await t.key();
+      const res = await get(`${t.url}/mcp/servers`, { authorization: `Bearer ${key}` });
+      const [record] = await t.repos.apiKeys.list();
+      const line = entries.find(
+        (e) => (e as { requestId?: string }).requestId === res.headers.get("x-request-id"),
+      );
+      expect(line).toMatchObject({
+        level: "http",
+        message: "http request",
+        method: "GET",
+        route: "/mcp/servers",
+        status: 200,
+        keyId: record!.id,
+      });
+      expect((line as unknown as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("timeouts", () => {
   it("answers a call that outlives toolCallMs with 504 and audits it as a timeout", async () => {
     const t = await startGateway({ timeouts: { toolCallMs: 100 } });

@@ -127,3 +127,47 @@ describe("system events", () => {
     }
   });
 });
+
+describe("database down", () => {
+  it("answers /health with 503 and /ready with 503 when the database cannot be reached", async () => {
+    const t = await startGateway();
+    try {
+      t.db.close();
+      const health = await get(`${t.url}/health`);
+      expect(health.status).toBe(503);
+      expect(health.body).toMatchObject({ status: "down", database: { ok: false } });
+      expect(health.body.database.error).toBeTypeOf("string");
+      expect((await get(`${t.url}/ready`)).status).toBe(503);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("readiness", () => {
+  it("answers /ready with 503 until auto-started servers have settled", async () => {
+    const { createGateway: create } = await import("../src/index.js");
+    const { openDatabase } = await import("@waygate/core");
+    const db = await openDatabase({ url: ":memory:" });
+    const slow = Object.assign(localPlugin(), {
+      start: () => new Promise<void>((resolve) => setTimeout(resolve, 400)),
+    });
+    const gateway = await create({
+      database: db,
+      secretKey: SECRET_KEY,
+      logger: createLogger({ silent: true }),
+      plugins: [slow],
+    });
+    try {
+      const { url } = await gateway.listen({ port: 0 });
+      const early = await get(`${url}/ready`);
+      expect(early.status).toBe(503);
+      expect(early.body.ready).toBe(false);
+      await gateway.ready();
+      expect((await get(`${url}/ready`)).status).toBe(200);
+    } finally {
+      await gateway.close();
+      db.close();
+    }
+  });
+});

@@ -34,7 +34,11 @@ describe("service endpoints", () => {
   it("GET /ready is 200 once servers settled", async () => {
     const res = await get(`${t.url}/ready`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ ready: true, servers: [{ name: "local", state: "ready" }] });
+    expect(res.body).toMatchObject({
+      ready: true,
+      migrated: true,
+      servers: [{ name: "local", state: "ready" }],
+    });
   });
 
   it("echoes a well-formed X-Request-Id and replaces a malformed one", async () => {

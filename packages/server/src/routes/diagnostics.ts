@@ -28,9 +28,11 @@ export function diagnosticsRoutes(ctx: GatewayContext): { routes: ExpressRouter;
 
   routes.get("/performance", (_req, res) => {
     const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
     res.json({
       uptimeSeconds: Math.round(process.uptime()),
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal },
+      cpuSeconds: { user: round(cpu.user / 1e6), system: round(cpu.system / 1e6) },
       eventLoopDelayMs: {
         p50: round(loopDelay.percentile(50) / 1e6),
         p99: round(loopDelay.percentile(99) / 1e6),

@@ -37,10 +37,12 @@ export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authe
     res.status(database.ok ? 200 : 503).json({ status, database, servers });
   });
 
-  routes.get("/ready", (_req, res) => {
-    const ready = ctx.isReady();
+  routes.get("/ready", async (_req, res) => {
+    const migrated = await ctx.store.schemaCurrent();
+    const ready = migrated && ctx.isReady();
     res.status(ready ? 200 : 503).json({
       ready,
+      migrated,
       servers: ctx.router.backends().map((b) => ({ name: b.name, state: b.plugin.getStatus().state })),
     });
   });
