@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,9 +11,42 @@ import {
 } from "../src/index.js";
 import { runMigrations } from "../src/migrate.js";
 import { migrations } from "../src/migrations/index.js";
-import { DIST_ENTRY, runNodeScript, useTempDirs } from "./helpers.js";
+import { DIST_ENTRY, useTempDirs } from "./helpers.js";
 
 const temp = useTempDirs();
+
+/** A child process that opens and migrates `url` when told to, then prints what a second migrate() did. */
+function startWaitingMigrator(url: string) {
+  const script = `import { openDatabase, migrate } from ${JSON.stringify(DIST_ENTRY)};
+    process.stdout.write("ready\\n");
+    process.stdin.once("data", async () => {
+      const db = await openDatabase({ url: ${JSON.stringify(url)} });
+      process.stdout.write(JSON.stringify(await migrate(db)));
+      db.close();
+      process.stdin.destroy();
+    });`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  const ready = new Promise<void>((resolve) => {
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      if (stdout.startsWith("ready\n")) {
+        stdout = stdout.slice("ready\n".length);
+        resolve();
+      }
+    });
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => resolve({ code, stdout, stderr })),
+  );
+  return { ready, done, go: () => child.stdin.write("go\n"), kill: () => child.kill() };
+}
 
 const TABLES = [
   "api_keys",
@@ -62,22 +96,22 @@ describe("migrate", () => {
     expect(count.rows[0]?.n).toBe(1);
   });
 
-  it("applies each migration once when two processes migrate the same new file at the same moment", async () => {
+  it("applies each migration once when several processes migrate the same new file at the same moment", async () => {
     const path = join(temp.dir(), "race.db");
-    // Both children wait for the same wall-clock instant, then open and migrate.
-    const startAt = Date.now() + 1500;
-    const script = `import { openDatabase } from ${JSON.stringify(DIST_ENTRY)};
-      while (Date.now() < ${startAt}) {}
-      const { migrate } = await import(${JSON.stringify(DIST_ENTRY)});
-      const db = await openDatabase({ url: ${JSON.stringify(`file:${path}`)} });
-      const again = await migrate(db);
-      console.log(JSON.stringify(again));
-      db.close();`;
-    const runs = await Promise.all([runNodeScript(script), runNodeScript(script), runNodeScript(script)]);
-    for (const run of runs) {
-      expect(run.stderr).toBe("");
-      expect(run.code).toBe(0);
-      expect(JSON.parse(run.stdout)).toEqual({ applied: [], version: LATEST_SCHEMA_VERSION });
+    // Each child loads the package, says "ready" and waits; all are released together so their
+    // openDatabase + migrate calls overlap instead of being staggered by process start-up.
+    const children = Array.from({ length: 4 }, () => startWaitingMigrator(`file:${path}`));
+    try {
+      await Promise.all(children.map((child) => child.ready));
+      for (const child of children) child.go();
+      const runs = await Promise.all(children.map((child) => child.done));
+      for (const run of runs) {
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.stdout)).toEqual({ applied: [], version: LATEST_SCHEMA_VERSION });
+      }
+    } finally {
+      for (const child of children) child.kill();
     }
     const db = temp.track(await createDatabase({ url: `file:${path}` }));
     const recorded = await db.client.execute("SELECT version FROM schema_migrations");
