@@ -1,0 +1,24 @@
+// Every export of this file is public API.
+export {
+  BigqueryBridge,
+  BigqueryBridge as default,
+  type BigqueryBridgeOptions,
+  bigqueryBridgeFromEnv,
+  createBigqueryBridge,
+  toolboxEnv,
+} from "./bigquery-bridge.js";
+export { bigqueryPolicy, SQL_ARGUMENTS, TABLE_OR_SQL_ARGUMENTS } from "./bigquery-policy.js";
+export type { Env, EnvField } from "./env-settings.js";
+export { BridgeConfigError, BridgeCredentialsError, type BridgeErrorCode } from "./errors.js";
+export type { BridgePolicy, BridgeSetup, ToolCallResult, UpstreamTool } from "./guarded-bridge.js";
+export { argumentScopeReason, tableScopeReason } from "./scope.js";
+export {
+  BIGQUERY_ENV_FIELDS,
+  type BigqueryBridgeSettings,
+  type BigqueryBridgeSettingsInput,
+  BigqueryBridgeSettingsSchema,
+  gcloudAdcFile,
+  resolveBigquerySettings,
+} from "./settings.js";
+export { checkReadOnlySql, type SqlVerdict, type TableRef } from "./sql-policy.js";
+export { resolveToolboxLauncher, TOOLBOX_BIGQUERY_ARGS, TOOLBOX_PACKAGE } from "./toolbox-command.js";
