@@ -46,6 +46,11 @@ describe("McpBridgePlugin against @modelcontextprotocol/server-everything", () =
     const prompts = await harness.listPrompts();
     expect(prompts.map((prompt) => prompt.name)).toContain("simple-prompt");
     expect((await harness.getPrompt("simple-prompt")).messages.length).toBeGreaterThan(0);
+    const completion = await harness.complete({
+      ref: { type: "ref/prompt", name: "completable-prompt" },
+      argument: { name: "department", value: "Sa" },
+    });
+    expect(completion.completion.values).toEqual(["Sales"]);
 
     await harness.close();
     expect(processIsGone(pid)).toBe(true);

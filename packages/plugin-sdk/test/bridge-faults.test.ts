@@ -240,6 +240,52 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     expect(textOf(refused)).toContain("No client is available to answer sampling/createMessage for 'flaky'");
   });
 
+  it("forwards elicitation requests to the calling client", async () => {
+    const { harness } = await bridge();
+    const result = await harness.callTool(
+      "elicit",
+      { message: "Proceed?" },
+      {
+        clientRequests: {
+          createMessage: () => Promise.reject(new Error("not used")),
+          elicitInput: async (params) => ({
+            action: "accept",
+            content: { ok: params.message === "Proceed?" },
+          }),
+          listRoots: () => Promise.reject(new Error("not used")),
+        },
+      },
+    );
+    expect(textOf(result)).toBe('accept {"ok":true}');
+  });
+
+  it("never sends one caller's upstream request to another caller: with calls overlapping it uses the host hook", async () => {
+    const asked: string[] = [];
+    const answering = (who: string) => ({
+      createMessage: async () => {
+        asked.push(who);
+        return {
+          role: "assistant" as const,
+          model: "m",
+          content: { type: "text" as const, text: `from ${who}` },
+        };
+      },
+      elicitInput: async () => ({ action: "cancel" as const }),
+      listRoots: async () => ({ roots: [] }),
+    });
+    const plugin = new McpBridgePlugin(
+      { name: "shared", transport: misbehavingStdio() },
+      { clientRequests: answering("host") },
+    );
+    const harness = await createTestHarness(plugin);
+    open.push(harness);
+    const other = harness.callTool("slow", { ms: 400 }, { clientRequests: answering("other caller") });
+    const mine = await harness.callTool("sample", { prompt: "hi" }, { clientRequests: answering("me") });
+    await other;
+    expect(textOf(mine)).toBe("from host");
+    expect(asked).toEqual(["host"]);
+  });
+
   it("rejects bad options with an error naming each field", () => {
     expect(() => new McpBridgePlugin({ name: "x", transport: { type: "stdio", command: "" } })).toThrow(
       PluginConfigError,

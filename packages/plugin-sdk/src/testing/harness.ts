@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type {
   CallToolResult,
+  CompleteRequestParams,
+  CompleteResult,
   GetPromptResult,
   LoggingLevel,
   Prompt,
@@ -29,6 +31,8 @@ export interface TestHarnessOptions {
 export interface CallOptions {
   signal?: AbortSignal;
   caller?: Caller;
+  /** Answers this call's server-to-client requests, instead of the harness-wide `clientRequests`. */
+  clientRequests?: ClientRequests;
 }
 
 /** One progress report captured during a call. */
@@ -54,6 +58,8 @@ export interface TestHarness {
   readResource(uri: string, options?: CallOptions): Promise<ReadResourceResult>;
   listPrompts(): Promise<Prompt[]>;
   getPrompt(name: string, args?: Record<string, string>, options?: CallOptions): Promise<GetPromptResult>;
+  /** Asks for argument completions (prompt arguments or resource template variables). */
+  complete(params: CompleteRequestParams, options?: CallOptions): Promise<CompleteResult>;
   status(): PluginStatus;
   /** Shuts the plugin down; safe to call twice. */
   close(): Promise<void>;
@@ -86,7 +92,9 @@ export async function createTestHarness(
     log: (level, data) => {
       notifications.push({ level, data });
     },
-    ...(options.clientRequests ? { clientRequests: options.clientRequests } : {}),
+    ...(callOptions.clientRequests || options.clientRequests
+      ? { clientRequests: callOptions.clientRequests ?? options.clientRequests }
+      : {}),
   });
 
   await plugin.start({ config: options.config, logger, hostVersion: options.hostVersion });
@@ -103,6 +111,7 @@ export async function createTestHarness(
     readResource: (uri, callOptions) => plugin.readResource(uri, contextFor(callOptions)),
     listPrompts: () => plugin.listPrompts(),
     getPrompt: (name, args = {}, callOptions) => plugin.getPrompt(name, args, contextFor(callOptions)),
+    complete: (params, callOptions) => plugin.complete(params, contextFor(callOptions)),
     status: () => plugin.getStatus(),
     async close() {
       if (closed) return;
