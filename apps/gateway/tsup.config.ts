@@ -8,6 +8,8 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: "node20",
+    // import.meta.url (plugin resolution) in the CommonJS build.
+    shims: true,
   },
   {
     // The CLI entry: ESM only, with a shebang so npm can link it as the `waygate` bin.

@@ -193,10 +193,20 @@ describe("waygate start", () => {
       WAYGATE_AUTH: "none",
       MCP_SERVERS_ENABLED: "everything",
     });
-    expect(gateway.stderr()).toContain("starting 1 plugin(s) and upstream(s): everything");
+    await waitForOutput(gateway, "starting 1 plugin(s) and upstream(s): everything…");
     await waitForOutput(gateway, "upstreams started");
     const ready = (await (await fetch(`${gateway.url}/ready`)).json()) as { servers: { name: string }[] };
     expect(ready.servers.map((server) => server.name)).toEqual(["everything"]);
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it("loads the GitHub bridge for MCP_SERVERS_ENABLED=github and keeps serving when it lacks a token", async () => {
+    const gateway = await start({ WAYGATE_AUTH: "none", MCP_SERVERS_ENABLED: "github" });
+    await waitForOutput(gateway, "upstreams started");
+    const ready = (await (await fetch(`${gateway.url}/ready`)).json()) as { servers: { name: string }[] };
+    expect(ready.servers.map((server) => server.name)).toEqual(["github"]);
+    expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+    expect(gateway.stdout()).toContain("GITHUB_TOKEN is not set");
     expect(await gateway.stop()).toBe(0);
   });
 });

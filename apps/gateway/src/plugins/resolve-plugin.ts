@@ -37,14 +37,24 @@ function versionNear(modulePath: string): string | null {
   return null;
 }
 
+/** Resolves a package from `cwd` first (the operator's install), then from the gateway's own dependencies. */
+function resolvePackage(name: string, cwd: string): string {
+  try {
+    return createRequire(join(cwd, "waygate-config.js")).resolve(name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw error;
+    return createRequire(import.meta.url).resolve(name);
+  }
+}
+
 /** Resolves a configured plugin the way Node would from `cwd` (a package name, or a path). */
 export function resolvePlugin(entry: PluginEntry, cwd: string): ResolvedPlugin {
   const plugin = normalisePluginEntry(entry);
   const isPath = plugin.package.startsWith(".") || plugin.package.startsWith("/");
   try {
-    const path = createRequire(join(cwd, "waygate-config.js")).resolve(
-      isPath ? resolve(cwd, plugin.package) : plugin.package,
-    );
+    const path = isPath
+      ? createRequire(join(cwd, "waygate-config.js")).resolve(resolve(cwd, plugin.package))
+      : resolvePackage(plugin.package, cwd);
     return { ...plugin, path, version: versionNear(path), error: null };
   } catch (error) {
     const message =
