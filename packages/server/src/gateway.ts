@@ -16,6 +16,7 @@ import { createMetrics } from "./metrics.js";
 import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { createMemoryRateLimitStore } from "./rate-limit.js";
 import { createRouter, type Router } from "./router.js";
+import { hostCheckEnabled } from "./security.js";
 import { createServerManager, type EventRecorder } from "./server-manager.js";
 import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
@@ -50,6 +51,14 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   if (options.auth === "none") {
     logger.warn(
       "authentication is OFF (auth 'none'): every local client has full access; never use this outside development",
+      {
+        host: options.host,
+      },
+    );
+  }
+  if (!hostCheckEnabled({ bindHost: options.host, allowedHosts: options.allowedHosts })) {
+    logger.warn(
+      "the MCP Host-header check is off: list the names clients use in allowedHosts to guard against DNS rebinding",
       {
         host: options.host,
       },

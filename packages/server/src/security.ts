@@ -41,7 +41,7 @@ export interface RebindingGuardOptions {
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
 /** True when the Host check is active: when hosts are configured or the gateway listens on loopback. */
-export function hostCheckEnabled(options: RebindingGuardOptions): boolean {
+export function hostCheckEnabled(options: Pick<RebindingGuardOptions, "bindHost" | "allowedHosts">): boolean {
   return options.allowedHosts.length > 0 || isLoopbackHost(options.bindHost);
 }
 

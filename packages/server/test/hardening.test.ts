@@ -178,3 +178,62 @@ describe("naming", () => {
     }
   });
 });
+
+describe("Host allowlist", () => {
+  const initialize = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+  });
+
+  async function postWithHost(url: string, host: string, key: string): Promise<number> {
+    const { request } = await import("node:http");
+    const target = new URL(`${url}/mcp`);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: "/mcp",
+          method: "POST",
+          headers: {
+            host,
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            authorization: `Bearer ${key}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.end(initialize);
+    });
+  }
+
+  it("accepts configured host names and refuses others", async () => {
+    const t = await startGateway({ allowedHosts: ["gateway.internal"] });
+    try {
+      const key = await t.key();
+      expect(await postWithHost(t.url, "gateway.internal:443", key)).toBe(200);
+      expect(await postWithHost(t.url, "evil.example", key)).toBe(403);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("warns at start when bound to all interfaces without allowedHosts", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ host: "0.0.0.0", logger });
+    try {
+      expect(entries.some((e) => e.level === "warn" && e.message.includes("Host-header check is off"))).toBe(
+        true,
+      );
+    } finally {
+      await t.close();
+    }
+  });
+});

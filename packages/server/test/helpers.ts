@@ -130,7 +130,7 @@ export async function startGateway(overrides: Partial<GatewayOptionsInput> = {})
     collectDefaultMetrics: false,
     ...overrides,
   });
-  const { url } = await gateway.listen({ port: 0 });
+  const { url } = await gateway.listen({ host: "127.0.0.1", port: 0 });
   await gateway.ready();
   return {
     gateway,
