@@ -1,4 +1,4 @@
-import { definePlugin, errorResult, tool } from "@waygate/plugin-sdk";
+import { definePlugin, errorResult } from "@waygate/plugin-sdk";
 import { z } from "zod";
 
 const STYLE_GUIDE = "Write short sentences. Prefer the active voice. Name things for what they do.";
@@ -10,7 +10,7 @@ export default definePlugin({
   description: "Counts words, makes slugs and serves a style guide",
   hostVersions: ">=0.0.0 <1.0.0",
   config: z.object({ maxLength: z.number().int().positive().default(10_000) }),
-  tools: {
+  tools: (tool) => ({
     word_count: tool({
       description: "Counts the words in a text",
       input: { text: z.string().describe("The text to count") },
@@ -28,7 +28,7 @@ export default definePlugin({
         separator: z.enum(["-", "_"]).default("-"),
       }),
       handler: ({ title, separator }, ctx) => {
-        const { maxLength } = ctx.config as { maxLength: number };
+        const { maxLength } = ctx.config;
         if (title.length > maxLength) return errorResult(`title is longer than ${maxLength} characters`);
         ctx.logger.debug("slugifying", { length: title.length });
         return title
@@ -44,7 +44,7 @@ export default definePlugin({
       handler: (_args, ctx) =>
         `key ${ctx.caller.keyId ?? "(none)"} with scopes [${ctx.caller.scopes.join(", ")}]`,
     }),
-  },
+  }),
   resources: [
     {
       resource: { uri: "text-tools://style-guide", name: "style-guide", mimeType: "text/plain" },

@@ -29,7 +29,7 @@ import type {
   WaygatePlugin,
 } from "./plugin.js";
 import { errorResult, thrownToolResult, toCallToolResult } from "./results.js";
-import type { DefinedTool } from "./tool.js";
+import { type ConfiguredTool, type DefinedTool, tool } from "./tool.js";
 import { formatZodIssues } from "./zod-issues.js";
 
 /** A resource served by a definePlugin plugin. */
@@ -51,8 +51,13 @@ export interface PromptDefinition<Config = unknown> {
 export interface PluginDefinition<Config = unknown> extends PluginMetadata {
   /** Zod schema of this plugin's config; the host's config is validated against it at start. */
   config?: z.ZodType<Config>;
-  /** Tools keyed by name; each made with {@link tool}. */
-  tools?: Record<string, DefinedTool<Config>>;
+  /**
+   * Tools keyed by name, each made with {@link tool}; or a function given a `tool` whose handlers see
+   * `ctx.config` typed from the `config` schema.
+   */
+  tools?:
+    | Record<string, DefinedTool<Config>>
+    | ((tool: ConfiguredTool<Config>) => Record<string, DefinedTool<Config>>);
   resources?: ResourceDefinition<Config>[];
   resourceTemplates?: ResourceTemplate[];
   prompts?: Record<string, PromptDefinition<Config>>;
@@ -74,7 +79,10 @@ export function definePlugin<Config = unknown>(definition: PluginDefinition<Conf
     description: definition.description,
     hostVersions: definition.hostVersions,
   });
-  const tools = definition.tools ?? {};
+  const tools =
+    typeof definition.tools === "function"
+      ? definition.tools(tool as ConfiguredTool<Config>)
+      : (definition.tools ?? {});
   assertValidToolNames(metadata.name, Object.keys(tools));
   const toolList: Tool[] = Object.entries(tools).map(([name, defined]) => ({ name, ...defined.descriptor }));
   const prompts = definition.prompts ?? {};

@@ -57,6 +57,7 @@ export type {
 } from "./plugin.js";
 export { errorResult, jsonResult, textResult, toCallToolResult } from "./results.js";
 export {
+  type ConfiguredTool,
   type DefinedTool,
   type ToolArgs,
   type ToolDefinition,

@@ -82,3 +82,11 @@ export function tool<
     handler: definition.handler,
   };
 }
+
+/** The `tool` factory with the plugin's config type bound, as passed to a `tools: (tool) => ({...})` function. */
+export type ConfiguredTool<Config> = <
+  Input extends ToolInput,
+  Output extends z.ZodObject | undefined = undefined,
+>(
+  definition: ToolDefinition<Input, Output, Config>,
+) => DefinedTool<Config>;

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { type PluginCallContext, tool } from "../src/index.js";
+import { definePlugin, type PluginCallContext, tool } from "../src/index.js";
 
 describe("tool() type inference", () => {
   it("types handler args from a raw zod shape", () => {
@@ -45,6 +45,28 @@ describe("tool() type inference", () => {
         // @ts-expect-error b is not in the schema
         return args.b;
       },
+    });
+  });
+});
+
+describe("definePlugin tools function", () => {
+  it("types ctx.config from the plugin's config schema", () => {
+    definePlugin({
+      name: "typed",
+      version: "1.0.0",
+      config: z.object({ units: z.enum(["metric", "imperial"]).default("metric"), retries: z.number() }),
+      tools: (tool) => ({
+        convert: tool({
+          input: { value: z.number() },
+          handler: ({ value }, ctx) => {
+            expectTypeOf(value).toEqualTypeOf<number>();
+            expectTypeOf(ctx.config).toEqualTypeOf<{ units: "metric" | "imperial"; retries: number }>();
+            // @ts-expect-error not in the config schema
+            ctx.config.missing;
+            return `${value} ${ctx.config.units}`;
+          },
+        }),
+      }),
     });
   });
 });
