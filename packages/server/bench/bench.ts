@@ -116,6 +116,18 @@ async function processFigures(url: string, key: string): Promise<{ rssMb: number
   };
 }
 
+/** Mean server-side time of `POST /mcp` (from the gateway's own histogram), in milliseconds. */
+async function serverSideMeanMs(url: string, key: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${key}` } })).text();
+  const read = (suffix: string) =>
+    Number(
+      new RegExp(
+        `waygate_http_request_duration_seconds_${suffix}\\{method="POST",route="/mcp",status="200"\\} (\\S+)`,
+      ).exec(text)?.[1] ?? Number.NaN,
+    );
+  return (read("sum") / read("count")) * 1000;
+}
+
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 
 async function main(): Promise<void> {
@@ -154,6 +166,7 @@ async function main(): Promise<void> {
       });
     }
     const loaded = await processFigures(gw.url, gw.key);
+    const serverMean = await serverSideMeanMs(gw.url, gw.key);
     const loadedRss = loaded.rssMb;
     const gatewayCalls = results
       .filter((r) => r.target.startsWith("a:") || r.target.startsWith("b:"))
@@ -222,6 +235,7 @@ async function main(): Promise<void> {
     console.log(`idle RSS of the gateway process          ${fmt(idleRss, 0).padStart(5)} MB    <= 120 MB`);
     console.log(`RSS after the load                       ${fmt(loadedRss, 0).padStart(5)} MB`);
     console.log(`gateway CPU per call (a+b, incl. warm-up) ${fmt(cpuPerCallMs).padStart(5)} ms`);
+    console.log(`gateway-side mean time of POST /mcp      ${fmt(serverMean).padStart(5)} ms`);
     console.log(
       `start to ready, 3 stdio upstreams        ${fmt(three.readyMs, 0).padStart(5)} ms    <= 1500 ms (createGateway to ready)`,
     );
