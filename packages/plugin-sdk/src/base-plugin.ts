@@ -144,9 +144,9 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
   }
 
   async start(options: PluginStartOptions = {}): Promise<void> {
-    validatePluginMetadata(this.metadata);
     this.#status.set("connecting");
     try {
+      validatePluginMetadata(this.metadata);
       const init = resolveStartOptions(this.metadata, this.configSchema, options);
       this.#logger = init.logger;
       this.#config = init.config;

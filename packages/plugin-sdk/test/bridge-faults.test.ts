@@ -286,6 +286,17 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     expect(asked).toEqual(["host"]);
   });
 
+  it("can be started again, replacing the old process instead of leaking it", async () => {
+    const { plugin, harness } = await bridge();
+    const firstPid = plugin.upstreamPid!;
+    await plugin.start();
+    expect(plugin.upstreamPid).not.toBe(firstPid);
+    await waitFor("old process to exit", () => processIsGone(firstPid), 5_000);
+    expect(await harness.callTool("echo", { text: "again" })).toEqual({
+      content: [{ type: "text", text: "again" }],
+    });
+  });
+
   it("rejects bad options with an error naming each field", () => {
     expect(() => new McpBridgePlugin({ name: "x", transport: { type: "stdio", command: "" } })).toThrow(
       PluginConfigError,

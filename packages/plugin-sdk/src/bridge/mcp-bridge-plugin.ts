@@ -95,7 +95,12 @@ export class McpBridgePlugin extends BasePlugin {
   }
 
   protected override async initialize(): Promise<void> {
+    // A second start (after a failure or a shutdown) replaces the old connection instead of leaking it.
+    clearTimeout(this.#restartTimer);
+    this.#stopping = true;
+    await this.#client?.close().catch(() => {});
     this.#stopping = false;
+    this.#failedRestarts = 0;
     await this.#connect();
   }
 
