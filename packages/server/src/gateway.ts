@@ -192,7 +192,11 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     listen(listenOptions = {}) {
       const host = listenOptions.host ?? options.host;
       const port = listenOptions.port ?? options.port;
-      const server = createServer(built.app);
+      // Node checks the request and header deadlines on this interval (30 s by default), so keep it in step with them.
+      const server = createServer(
+        { connectionsCheckingInterval: Math.max(100, Math.min(options.timeouts.headersMs / 2, 30_000)) },
+        built.app,
+      );
       server.requestTimeout = options.timeouts.requestMs;
       server.headersTimeout = options.timeouts.headersMs;
       server.keepAliveTimeout = options.timeouts.keepAliveMs;

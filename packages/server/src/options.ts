@@ -95,6 +95,13 @@ export const GatewayOptionsSchema = z
         message: "give either `database` or `databaseUrl`",
       });
     }
+    if (options.timeouts.headersMs > options.timeouts.requestMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["timeouts", "headersMs"],
+        message: "must not exceed timeouts.requestMs (headers are part of the request)",
+      });
+    }
     if (options.auth === "none" && options.env === "production") {
       ctx.addIssue({
         code: "custom",

@@ -101,6 +101,28 @@ describe("access log", () => {
 });
 
 describe("timeouts", () => {
+  it("drops a client that sends headers too slowly with 408", async () => {
+    const t = await startGateway({ timeouts: { headersMs: 300, requestMs: 600 } });
+    try {
+      const { connect } = await import("node:net");
+      const url = new URL(t.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () =>
+          socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+        );
+        let data = "";
+        socket.on("data", (chunk) => {
+          data += chunk;
+        });
+        socket.on("close", () => resolve(data));
+        socket.on("error", reject);
+      });
+      expect(answer).toContain("408");
+    } finally {
+      await t.close();
+    }
+  });
+
   it("answers a call that outlives toolCallMs with 504 and audits it as a timeout", async () => {
     const t = await startGateway({ timeouts: { toolCallMs: 100 } });
     try {

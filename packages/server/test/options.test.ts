@@ -29,6 +29,12 @@ describe("parseGatewayOptions", () => {
     );
   });
 
+  it("refuses a header deadline longer than the request deadline", () => {
+    expect(() => parseGatewayOptions({ ...base, timeouts: { headersMs: 5000, requestMs: 1000 } })).toThrow(
+      "timeouts.headersMs: must not exceed timeouts.requestMs",
+    );
+  });
+
   it("accepts auth 'none' on loopback outside production", () => {
     expect(parseGatewayOptions({ ...base, auth: "none", host: "::1" }).auth).toBe("none");
   });

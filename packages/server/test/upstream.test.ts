@@ -1,4 +1,5 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient, get, post, serverEverythingPath, startGateway, type TestGateway } from "./helpers.js";
 
@@ -44,6 +45,38 @@ describe("stdio upstream (server-everything)", () => {
     expect(templates.resourceTemplates.length).toBeGreaterThan(0);
     const prompts = await c.listPrompts();
     expect(prompts.prompts.length).toBeGreaterThan(0);
+  });
+
+  it("passes an upstream's progress notifications through to the client", async () => {
+    const c = await connectClient(`${t.url}/servers/everything/mcp`, key);
+    clients.push(c);
+    const progress: number[] = [];
+    const result = await c.callTool(
+      { name: "trigger-long-running-operation", arguments: { duration: 0.2, steps: 2 } },
+      undefined,
+      { onprogress: (p) => progress.push(p.progress) },
+    );
+    expect(JSON.stringify(result.content)).toContain("Long running operation completed");
+    expect(progress).toEqual([1, 2]);
+  });
+
+  it("passes an upstream's sampling request through to the client and its answer back", async () => {
+    const c = await connectClient(`${t.url}/servers/everything/mcp`, key, {
+      capabilities: { capabilities: { sampling: {} } },
+    });
+    clients.push(c);
+    c.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      role: "assistant",
+      model: "test-model",
+      content: { type: "text", text: "sampled by the test client" },
+    }));
+    const names = (await c.listTools()).tools.map((x) => x.name);
+    expect(names).toContain("trigger-sampling-request");
+    const result = await c.callTool({
+      name: "trigger-sampling-request",
+      arguments: { prompt: "hi", maxTokens: 10 },
+    });
+    expect(JSON.stringify(result.content)).toContain("sampled by the test client");
   });
 
   it("keeps serving other servers while one upstream is broken (fail open) and reports it", async () => {
