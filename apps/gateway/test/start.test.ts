@@ -209,4 +209,12 @@ describe("waygate start", () => {
     expect(gateway.stdout()).toContain("GITHUB_TOKEN is not set");
     expect(await gateway.stop()).toBe(0);
   });
+
+  it("warns at start that REDIS_URL does not share rate limits yet", async () => {
+    const gateway = await start({ WAYGATE_AUTH: "none", REDIS_URL: "redis://127.0.0.1:6379" });
+    expect(gateway.stderr()).toContain(
+      "warning: REDIS_URL is set, but this version keeps rate-limit counters in memory",
+    );
+    expect(await gateway.stop()).toBe(0);
+  });
 });

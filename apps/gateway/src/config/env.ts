@@ -68,7 +68,9 @@ export const EnvSchema = z.object({
   REDIS_URL: z
     .url({ error: "expected a URL such as redis://localhost:6379" })
     .optional()
-    .describe("Redis for rate-limit counters shared by several replicas"),
+    .describe(
+      "Redis for rate-limit counters shared by replicas (accepted; not used yet: see `waygate doctor`)",
+    ),
 });
 
 /** The environment after validation. */

@@ -49,8 +49,13 @@ async function shutDown(gateway: Gateway, prepared: PreparedGateway, context: Co
   context.output.progress(drained ? "stopped" : "stopped (some calls did not finish before the deadline)");
 }
 
+/** The warning shown while `REDIS_URL` is accepted but rate-limit counters still live in each process. */
+export const REDIS_NOT_WIRED =
+  "REDIS_URL is set, but this version keeps rate-limit counters in memory: each replica limits on its own";
+
 /** `waygate start`: creates the gateway, listens, and on SIGINT/SIGTERM drains, flushes and returns. */
 export async function runHttpGateway(config: GatewayConfig, context: CommandContext): Promise<void> {
+  if (config.redisUrl !== undefined) context.output.progress(`warning: ${REDIS_NOT_WIRED}`);
   const prepared = await prepareGateway(config, context);
   const gateway = await createPrepared(prepared);
   try {

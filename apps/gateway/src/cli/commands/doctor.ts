@@ -1,6 +1,12 @@
 import type { Command } from "commander";
 import type { GatewayConfig } from "../../config/load.js";
-import { checkDataFolder, checkNode, checkPort, checkSecretKey } from "../../doctor/check-environment.js";
+import {
+  checkDataFolder,
+  checkNode,
+  checkPort,
+  checkRedis,
+  checkSecretKey,
+} from "../../doctor/check-environment.js";
 import { type Finding, ok, problem } from "../../doctor/finding.js";
 import { CliError, ConfigError } from "../../errors.js";
 import { resolvePlugin } from "../../plugins/resolve-plugin.js";
@@ -63,6 +69,8 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
     await checkDataFolder(config, context.io.cwd),
     await checkPort(config),
   );
+  const redis = checkRedis(config);
+  if (redis) findings.push(redis);
   const stored = await checkDatabase(config, context, findings);
   for (const entry of config.plugins) {
     const plugin = resolvePlugin(entry, context.io.cwd);
