@@ -21,6 +21,8 @@ export interface BridgePolicy {
   hideReason(tool: UpstreamTool): string | undefined;
   /** Why a call to an exposed tool is denied, or undefined to forward it. */
   denyReason(tool: UpstreamTool, args: Record<string, unknown>): string | undefined;
+  /** The arguments to forward for an allowed call (e.g. with defaults filled in); unchanged when absent. */
+  prepareArgs?(tool: UpstreamTool, args: Record<string, unknown>): Record<string, unknown>;
 }
 
 /** What a bridge builds at start: how to reach the upstream, its policy, and settings safe to show. */
@@ -85,7 +87,7 @@ export abstract class GuardedBridge<Config = unknown> extends BasePlugin<Config>
       ctx.logger.warn("call denied by bridge policy", { tool: name, reason });
       return errorResult(`Denied by the '${this.metadata.name}' bridge: ${reason}`);
     }
-    return upstream.callTool(name, args, ctx);
+    return upstream.callTool(name, tool && policy.prepareArgs ? policy.prepareArgs(tool, args) : args, ctx);
   }
 
   protected override async getResources() {

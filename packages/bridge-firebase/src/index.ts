@@ -1,0 +1,23 @@
+// Every export of this file is public API.
+export type { Env, EnvField } from "./env-settings.js";
+export { BridgeConfigError, BridgeCredentialsError, type BridgeErrorCode } from "./errors.js";
+export {
+  createFirebaseBridge,
+  createPinnedProjectDir,
+  FirebaseBridge,
+  FirebaseBridge as default,
+  type FirebaseBridgeOptions,
+  firebaseBridgeFromEnv,
+  firebaseMcpArgs,
+} from "./firebase-bridge.js";
+export { FIREBASE_TOOLS_PACKAGE, resolveFirebaseCli } from "./firebase-command.js";
+export { firebasePolicy } from "./firebase-policy.js";
+export type { BridgePolicy, BridgeSetup, ToolCallResult, UpstreamTool } from "./guarded-bridge.js";
+export {
+  FIREBASE_ENV_FIELDS,
+  FIREBASE_FEATURES,
+  type FirebaseBridgeSettings,
+  type FirebaseBridgeSettingsInput,
+  FirebaseBridgeSettingsSchema,
+  resolveFirebaseSettings,
+} from "./settings.js";
