@@ -259,3 +259,28 @@ describe("Host allowlist", () => {
     }
   });
 });
+
+describe("CORS", () => {
+  it("allows listed origins (exposing the MCP session header) and no others", async () => {
+    const t = await startGateway({ corsOrigins: ["https://app.example"] });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${t.url}/mcp`, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization",
+          },
+        });
+      const allowed = await preflight("https://app.example");
+      expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+      const refused = await preflight("https://other.example");
+      expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+      const simple = await fetch(`${t.url}/`, { headers: { origin: "https://app.example" } });
+      expect(simple.headers.get("access-control-expose-headers")).toContain("Mcp-Session-Id");
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -145,6 +145,24 @@ describe("/mcp (aggregated Streamable HTTP)", () => {
     expect(res.body.error).toMatchObject({ code: -32602, message: expect.stringContaining("not found") });
   });
 
+  it("ends a session on DELETE, after which its id is not found", async () => {
+    const c = await client();
+    const transport = c.transport as unknown as { sessionId?: string; terminateSession(): Promise<void> };
+    const sessionId = transport.sessionId!;
+    await transport.terminateSession();
+    const res = await post(
+      `${t.url}/mcp`,
+      { jsonrpc: "2.0", id: 1, method: "tools/list" },
+      {
+        authorization: `Bearer ${key}`,
+        "mcp-session-id": sessionId,
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2025-06-18",
+      },
+    );
+    expect(res.status).toBe(404);
+  });
+
   it("answers a request without a session id with a JSON-RPC 400", async () => {
     const res = await post(
       `${t.url}/mcp`,
@@ -291,6 +309,38 @@ describe("logging", () => {
     await c.setLoggingLevel("error");
     await c.callTool({ name: "local__chatty", arguments: {} });
     expect(messages.map((m) => m.data)).toEqual(["error line"]);
+  });
+});
+
+describe("JSON response mode", () => {
+  it("answers /mcp POSTs with application/json when mcpResponseMode is json", async () => {
+    const g = await startGateway({ mcpResponseMode: "json" });
+    try {
+      const key = await g.key();
+      const headers = { authorization: `Bearer ${key}`, accept: "application/json, text/event-stream" };
+      const init = await post(
+        `${g.url}/mcp`,
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "x", version: "1" },
+          },
+        },
+        headers,
+      );
+      expect(init.headers.get("content-type")).toContain("application/json");
+      expect(init.body.result.serverInfo.name).toBe("waygate");
+      const c = await connectClient(`${g.url}/mcp`, key);
+      const result = await c.callTool({ name: "local__echo", arguments: { text: "json" } });
+      expect(result.content).toEqual([{ type: "text", text: "json" }]);
+      await c.close();
+    } finally {
+      await g.close();
+    }
   });
 });
 

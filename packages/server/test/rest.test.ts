@@ -50,6 +50,13 @@ describe("service endpoints", () => {
     );
   });
 
+  it("sends helmet's security headers and no X-Powered-By", async () => {
+    const res = await get(`${t.url}/`);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+    expect(res.headers.get("x-powered-by")).toBeNull();
+  });
+
   it("answers unknown routes with a JSON 404", async () => {
     const res = await get(`${t.url}/nope`);
     expect(res.status).toBe(404);
