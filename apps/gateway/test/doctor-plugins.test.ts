@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +8,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startGateway, waitForOutput } from "./gateway-process.js";
 import { tempDir, writeJson } from "./helpers.js";
-import { EVERYTHING, runCli } from "./run-cli.js";
+import { BIN, cleanEnv, EVERYTHING, runCli } from "./run-cli.js";
 
 const GREETER = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "greeter-plugin.mjs");
 
@@ -67,6 +69,29 @@ describe("waygate doctor", () => {
     expect(run.stdout).toMatch(/config WAYGATE_PORT\s+fail/);
     expect(run.stdout).toMatch(/config WAYGATE_ENV\s+fail/);
     expect(run.stderr).toContain("check(s) failed");
+  });
+
+  it("ends at once on Ctrl-C while an upstream hangs", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      mcpServers: { hangs: { command: process.execPath, args: ["-e", "setInterval(() => {}, 1000)"] } },
+    });
+    const child = spawn(process.execPath, [BIN, "doctor", "--timeout", "60000"], {
+      cwd: dir.path,
+      env: cleanEnv({ WAYGATE_CONFIG: "waygate.json" }),
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so that the signal reaches the upstream too, as Ctrl-C in a terminal does.
+      detached: true,
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    while (!stderr.includes("checking upstream hangs"))
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    process.kill(-(child.pid as number), "SIGINT");
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    // Killed by the signal itself, not a clean exit after the 60 s probe timeout.
+    expect({ code, signal }).toEqual({ code: null, signal: "SIGINT" });
   });
 
   it("warns that REDIS_URL does not share rate limits yet", async () => {

@@ -4,21 +4,31 @@ export interface CliIo {
   stderr: { write(text: string): unknown };
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
-  /** Resolves when the process is asked to stop (SIGINT/SIGTERM); used by long-running commands. */
-  stopSignal: AbortSignal;
+  /** Aborts when the process is asked to stop (SIGINT/SIGTERM); only long-running commands read it. */
+  readonly stopSignal: AbortSignal;
 }
 
-/** The real process's streams, environment and stop signal. */
+/**
+ * The real process's streams, environment and stop signal. SIGINT/SIGTERM handlers are installed only when
+ * a command first reads `stopSignal`, so that Ctrl-C still ends short commands such as `waygate doctor`;
+ * a second signal falls back to Node's default and ends the process at once.
+ */
 export function processIo(): CliIo {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  let controller: AbortController | undefined;
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    stopSignal: controller.signal,
+    get stopSignal() {
+      if (!controller) {
+        const created = new AbortController();
+        const stop = () => created.abort();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        controller = created;
+      }
+      return controller.signal;
+    },
   };
 }

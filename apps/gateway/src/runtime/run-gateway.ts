@@ -55,6 +55,7 @@ export const REDIS_NOT_WIRED =
 
 /** `waygate start`: creates the gateway, listens, and on SIGINT/SIGTERM drains, flushes and returns. */
 export async function runHttpGateway(config: GatewayConfig, context: CommandContext): Promise<void> {
+  const stopSignal = context.io.stopSignal;
   if (config.redisUrl !== undefined) context.output.progress(`warning: ${REDIS_NOT_WIRED}`);
   const prepared = await prepareGateway(config, context);
   const gateway = await createPrepared(prepared);
@@ -77,7 +78,7 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
       { cause: error },
     );
   }
-  await stopped(context.io.stopSignal);
+  await stopped(stopSignal);
   await shutDown(gateway, prepared, context);
 }
 
@@ -94,6 +95,7 @@ export async function runStdioGateway(config: GatewayConfig, context: CommandCon
         "or WAYGATE_AUTH=none for local development",
     );
   }
+  const stopSignal = context.io.stopSignal;
   const local = { ...config, host: "127.0.0.1", port: 0 };
   const prepared = await prepareGateway(local, context);
   const gateway = await createPrepared(prepared, stderrLogger(config.logLevel));
@@ -103,7 +105,7 @@ export async function runStdioGateway(config: GatewayConfig, context: CommandCon
     throw error;
   });
   const relay = await relayStdio(new URL(`${address.url}/mcp`), apiKey, context);
-  await Promise.race([relay.closed, stopped(context.io.stopSignal)]);
+  await Promise.race([relay.closed, stopped(stopSignal)]);
   await relay.close();
   await shutDown(gateway, prepared, context);
 }
