@@ -101,6 +101,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     logger,
     recordEvent,
     hostVersion: options.serverInfo.version,
+    watchIntervalMs: options.timeouts.statusPollMs,
   });
   const sessions = createMcpSessions({
     deps: { router, policy, serverInfo: options.serverInfo, production },

@@ -25,6 +25,8 @@ export const TimeoutsSchema = z.object({
   keepAliveMs: z.number().int().positive().default(5_000),
   /** Default deadline for `close()` to drain in-flight calls. */
   shutdownMs: z.number().int().positive().default(10_000),
+  /** How often servers' states are sampled to record crashes and recoveries as system events. */
+  statusPollMs: z.number().int().positive().default(2_000),
   /** Idle MCP sessions are closed after this long without a request. */
   sessionIdleMs: z
     .number()

@@ -108,11 +108,21 @@ export function createServerManager(options: {
       const before = lastState.get(backend.name);
       lastState.set(backend.name, state);
       if (before === "ready" && (state === "failed" || state === "degraded" || state === "connecting")) {
+        const lastError = backend.plugin.getStatus().lastError?.message;
+        options.logger.error("server down", { server: backend.name, state, lastError });
         void options.recordEvent({
           level: "error",
           type: "upstream.down",
           message: `Server '${backend.name}' went from ready to ${state}`,
-          details: { server: backend.name, lastError: backend.plugin.getStatus().lastError?.message },
+          details: { server: backend.name, lastError },
+        });
+      } else if (before !== undefined && before !== "ready" && state === "ready") {
+        options.logger.info("server recovered", { server: backend.name });
+        void options.recordEvent({
+          level: "info",
+          type: "upstream.recovered",
+          message: `Server '${backend.name}' is ready again`,
+          details: { server: backend.name },
         });
       }
     }

@@ -171,3 +171,34 @@ describe("readiness", () => {
     }
   });
 });
+
+describe("server state changes", () => {
+  it("records a crash (ready to failed) and the recovery as system events and in upstream_up", async () => {
+    let state: "ready" | "failed" = "ready";
+    const plugin = localPlugin();
+    const flaky = Object.assign(plugin, {
+      getStatus: () => ({
+        state,
+        restarts: 0,
+        ...(state === "failed" ? { lastError: { code: "x", message: "boom", at: "" } } : {}),
+      }),
+    });
+    const t = await startGateway({ plugins: [flaky], timeouts: { statusPollMs: 20 } });
+    try {
+      const key = await t.key(["metrics:read"]);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      state = "failed";
+      await expect
+        .poll(async () => (await t.repos.systemEvents.list({ type: "upstream.down" })).items.length)
+        .toBe(1);
+      const metrics = String((await get(`${t.url}/metrics`, { authorization: `Bearer ${key}` })).body);
+      expect(metrics).toContain('waygate_upstream_up{server="local"} 0');
+      state = "ready";
+      await expect
+        .poll(async () => (await t.repos.systemEvents.list({ type: "upstream.recovered" })).items.length)
+        .toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
