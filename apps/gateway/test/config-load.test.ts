@@ -49,6 +49,26 @@ describe("loadConfig", () => {
     expect(config.auth).toBe("required");
   });
 
+  it("keeps file-only server settings for createGateway and rejects unknown ones", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      gateway: { allowedHosts: ["gw.example.com"], metrics: "open", rateLimit: { limit: 100 } },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.server).toEqual({
+      allowedHosts: ["gw.example.com"],
+      metrics: "open",
+      rateLimit: { limit: 100 },
+    });
+    const bad = await writeJson(dir.path, "bad.json", {
+      gateway: { timeouts: { toolCallMs: -1, forever: true } },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: bad }, cwd: dir.path }));
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      "gateway.timeouts",
+      "gateway.timeouts.toolCallMs",
+    ]);
+  });
+
   it("reads a Claude Desktop mcpServers file unchanged, ignoring the client's own keys", async () => {
     const file = await writeJson(dir.path, "claude_desktop_config.json", {
       globalShortcut: "Ctrl+Space",

@@ -217,4 +217,19 @@ describe("waygate start", () => {
     );
     expect(await gateway.stop()).toBe(0);
   });
+
+  it("passes the config file's server settings through: open /metrics needs no key", async () => {
+    const closed = await start();
+    expect((await fetch(`${closed.url}/metrics`)).status).toBe(401);
+    expect(await closed.stop()).toBe(0);
+
+    await writeJson(dir.path, "waygate.json", {
+      gateway: { metrics: "open", timeouts: { shutdownMs: 2000 } },
+    });
+    const open = await start({ WAYGATE_CONFIG: "waygate.json" });
+    const metrics = await fetch(`${open.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("# HELP");
+    expect(await open.stop()).toBe(0);
+  });
 });

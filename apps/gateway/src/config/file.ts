@@ -46,6 +46,32 @@ export const GatewaySettingsSchema = z.strictObject({
   logLevel: z.enum(["error", "warn", "info", "http", "debug"]).optional().describe("`LOG_LEVEL`"),
   databaseUrl: z.string().min(1).optional().describe("libSQL URL (`DATABASE_URL`)"),
   databaseAuthToken: z.string().min(1).optional().describe("`DATABASE_AUTH_TOKEN`; use `${env:NAME}`"),
+  allowedHosts: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("extra Host header names accepted (e.g. the name a proxy forwards)"),
+  metrics: z
+    .enum(["protected", "open"])
+    .optional()
+    .describe("`protected` (default): /metrics needs the metrics:read scope; `open`: no key needed"),
+  rateLimit: z
+    .strictObject({
+      windowMs: z.number().int().positive().optional(),
+      limit: z.number().int().positive().optional(),
+    })
+    .optional()
+    .describe("requests per window for keys without their own limit (default 600 per 60000 ms)"),
+  timeouts: z
+    .strictObject({
+      toolCallMs: z.number().int().positive().optional(),
+      requestMs: z.number().int().positive().optional(),
+      headersMs: z.number().int().positive().optional(),
+      keepAliveMs: z.number().int().positive().optional(),
+      shutdownMs: z.number().int().positive().optional(),
+      sessionIdleMs: z.number().int().positive().optional(),
+    })
+    .optional()
+    .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),
 });
 
 /**
@@ -68,6 +94,8 @@ export const ConfigFileSchema = z.object({
     .describe("commands the HTTP admin API may register as stdio servers (none by default)"),
 });
 
+/** The `gateway` section after validation. */
+export type GatewaySettings = z.output<typeof GatewaySettingsSchema>;
 /** The config file after validation. */
 export type ConfigFile = z.output<typeof ConfigFileSchema>;
 /** A plugin entry after validation. */

@@ -4,6 +4,7 @@ import { ENV_FIXES, EnvSchema, type WaygateEnv } from "./env.js";
 import {
   type ConfigFile,
   ConfigFileSchema,
+  type GatewaySettings,
   type KeyPolicy,
   KeyPolicySchema,
   type PluginEntry,
@@ -45,6 +46,8 @@ export interface GatewayConfig {
   stdioAllowlist: string[];
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
+  /** Server settings only the config file sets, passed to createGateway as they are. */
+  server: Partial<Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts">>;
 }
 
 /** Where loadConfig reads from; both default to the running process. */
@@ -168,6 +171,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     keyPolicy: file.keyPolicy ?? KeyPolicySchema.parse({}),
     stdioAllowlist: file.stdioAllowlist,
     configPath,
+    server: {
+      ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
+      ...(settings.metrics ? { metrics: settings.metrics } : {}),
+      ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
+      ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
+    },
   };
   checkCombination(config, issues);
   if (issues.length > 0) throw new ConfigError(issues, { source: configPath });

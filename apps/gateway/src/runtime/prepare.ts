@@ -101,6 +101,7 @@ export async function prepareGateway(
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
         loadStoredServers: !explicit,
         stdioAllowlist: config.stdioAllowlist,
+        ...config.server,
         serverInfo: { name: "waygate", version: VERSION },
       },
     };
