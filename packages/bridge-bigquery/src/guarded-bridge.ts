@@ -25,6 +25,17 @@ export interface BridgePolicy {
   prepareArgs?(tool: UpstreamTool, args: Record<string, unknown>): Record<string, unknown>;
 }
 
+/** `_meta` key marking a result as a policy denial, so a host can audit it as "denied" rather than "error". */
+export const DENIED_META_KEY = "waygate/denied";
+
+/** The tool error a denied call gets: the reason in text, and the denial marked in `_meta`. */
+export function deniedResult(bridge: string, reason: string): ToolCallResult {
+  return {
+    ...errorResult(`Denied by the '${bridge}' bridge: ${reason}`),
+    _meta: { [DENIED_META_KEY]: { bridge, reason } },
+  };
+}
+
 /** What a bridge builds at start: how to reach the upstream, its policy, and settings safe to show. */
 export interface BridgeSetup {
   upstream: Omit<McpBridgeOptionsInput, "name">;
@@ -85,7 +96,7 @@ export abstract class GuardedBridge<Config = unknown> extends BasePlugin<Config>
       : `the upstream has no tool '${name}'`;
     if (reason !== undefined) {
       ctx.logger.warn("call denied by bridge policy", { tool: name, reason });
-      return errorResult(`Denied by the '${this.metadata.name}' bridge: ${reason}`);
+      return deniedResult(this.metadata.name, reason);
     }
     return upstream.callTool(name, tool && policy.prepareArgs ? policy.prepareArgs(tool, args) : args, ctx);
   }

@@ -10,7 +10,14 @@ export {
 export { bigqueryPolicy, SQL_ARGUMENTS, TABLE_OR_SQL_ARGUMENTS } from "./bigquery-policy.js";
 export type { Env, EnvField } from "./env-settings.js";
 export { BridgeConfigError, BridgeCredentialsError, type BridgeErrorCode } from "./errors.js";
-export type { BridgePolicy, BridgeSetup, ToolCallResult, UpstreamTool } from "./guarded-bridge.js";
+export {
+  type BridgePolicy,
+  type BridgeSetup,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "./guarded-bridge.js";
 export { argumentScopeReason, tableScopeReason } from "./scope.js";
 export {
   BIGQUERY_ENV_FIELDS,

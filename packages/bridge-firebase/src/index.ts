@@ -12,7 +12,14 @@ export {
 } from "./firebase-bridge.js";
 export { FIREBASE_TOOLS_PACKAGE, resolveFirebaseCli } from "./firebase-command.js";
 export { firebasePolicy } from "./firebase-policy.js";
-export type { BridgePolicy, BridgeSetup, ToolCallResult, UpstreamTool } from "./guarded-bridge.js";
+export {
+  type BridgePolicy,
+  type BridgeSetup,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "./guarded-bridge.js";
 export {
   FIREBASE_ENV_FIELDS,
   FIREBASE_FEATURES,

@@ -9,7 +9,14 @@ export {
   githubBridgeFromEnv,
 } from "./github-bridge.js";
 export { githubPolicy } from "./github-policy.js";
-export type { BridgePolicy, BridgeSetup, ToolCallResult, UpstreamTool } from "./guarded-bridge.js";
+export {
+  type BridgePolicy,
+  type BridgeSetup,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "./guarded-bridge.js";
 export { ownerDenyReason, queryOwners } from "./owner-scope.js";
 export { GITHUB_READ_ONLY_TOOLS, isReadOnlyTool } from "./read-only-tools.js";
 export {

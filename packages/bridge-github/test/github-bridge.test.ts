@@ -88,6 +88,12 @@ describe("GitHub bridge against the GitHub look-alike fixture (Streamable HTTP o
     expect(textOf(result)).toBe(
       "Denied by the 'github' bridge: owner 'someone-else' is not allowed: GITHUB_OWNER restricts calls to 'acme'",
     );
+    expect(result._meta).toEqual({
+      "waygate/denied": {
+        bridge: "github",
+        reason: "owner 'someone-else' is not allowed: GITHUB_OWNER restricts calls to 'acme'",
+      },
+    });
     expect(upstream.calls).toEqual([]);
     expect(harness.logs).toContainEqual(
       expect.objectContaining({ level: "warn", message: "call denied by bridge policy" }),
