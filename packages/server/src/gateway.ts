@@ -64,6 +64,20 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       },
     );
   }
+  // Validate everything that can be wrong before anything is opened or started.
+  const pluginEntries = options.plugins.map(pluginEntry);
+  const upstreamEntries = Object.entries(options.upstreams).map(([name, raw]) => {
+    try {
+      return { name, ...parseUpstreamEntry(name, raw) };
+    } catch (error) {
+      throw new GatewayOptionsError(
+        `Invalid gateway options:\n- upstreams.${name}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  });
   const store = await openStore({
     ...(options.database ? { database: options.database as WaygateDatabase } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -112,47 +126,54 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     legacyMessagesPath: "/messages",
   });
 
-  for (const entry of options.plugins) {
-    const { plugin, config } = pluginEntry(entry);
-    servers.add({
-      name: plugin.metadata.name,
-      kind: "plugin",
-      origin: "options",
-      build: () => plugin,
-      config,
-    });
-  }
-  for (const [name, raw] of Object.entries(options.upstreams)) {
-    const { transport, disabled } = parseUpstreamEntry(name, raw);
-    if (disabled) continue;
-    servers.add({
-      name,
-      kind: "upstream",
-      origin: "options",
-      transport: transport.type,
-      build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
-    });
-  }
-
-  if (options.loadStoredServers) {
-    for (const record of await store.repos.mcpServers.listWithSecrets()) {
-      const name = record.config.name;
-      if (router.get(name)) {
-        logger.warn("stored server ignored: a server with this name is configured in options", {
-          server: name,
-        });
-        continue;
-      }
-      const transport = transportOfStored(record.config);
+  try {
+    for (const { plugin, config } of pluginEntries) {
+      servers.add({
+        name: plugin.metadata.name,
+        kind: "plugin",
+        origin: "options",
+        build: () => plugin,
+        config,
+      });
+    }
+    for (const { name, transport, disabled } of upstreamEntries) {
+      if (disabled) continue;
       servers.add({
         name,
         kind: "upstream",
-        origin: "database",
+        origin: "options",
         transport: transport.type,
         build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
       });
-      if (!record.config.enabled) await servers.disable(name);
     }
+    if (options.loadStoredServers) {
+      for (const record of await store.repos.mcpServers.listWithSecrets()) {
+        const name = record.config.name;
+        if (router.get(name)) {
+          logger.warn("stored server ignored: a server with this name is configured in options", {
+            server: name,
+          });
+          continue;
+        }
+        const transport = transportOfStored(record.config);
+        servers.add(
+          {
+            name,
+            kind: "upstream",
+            origin: "database",
+            transport: transport.type,
+            build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+          },
+          { enabled: record.config.enabled },
+        );
+      }
+    }
+  } catch (error) {
+    // A failed start must not leave processes or the database behind.
+    await servers.shutdownAll();
+    await sessions.closeAll();
+    await store.close();
+    throw error;
   }
 
   const reportCollisions = reportCollisionsOnce(router, logger, recordEvent);

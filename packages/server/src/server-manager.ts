@@ -24,7 +24,8 @@ export interface BackendSpec {
 
 /** Starts, reloads, removes and watches the gateway's plugins and upstreams. */
 export interface ServerManager {
-  add(spec: BackendSpec): Backend;
+  /** Registers a server and starts it, unless `enabled` is false (then `enable` starts it later). */
+  add(spec: BackendSpec, options?: { enabled?: boolean }): Backend | undefined;
   reload(name: string, actorKeyId: string | null): Promise<BackendStatus>;
   remove(name: string): Promise<void>;
   /** Stops a server but keeps its definition, so `enable` can start it again. */
@@ -130,7 +131,7 @@ export function createServerManager(options: {
   watch.unref();
 
   return {
-    add(spec) {
+    add(spec, addOptions = {}) {
       if (specs.has(spec.name)) {
         throw new GatewayError(
           "conflict",
@@ -138,7 +139,7 @@ export function createServerManager(options: {
         );
       }
       specs.set(spec.name, spec);
-      return start(spec);
+      return addOptions.enabled === false ? undefined : start(spec);
     },
     async reload(name, actorKeyId) {
       const spec = specs.get(name);

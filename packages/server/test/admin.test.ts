@@ -127,8 +127,9 @@ describe("admin servers", () => {
     expect(res.body.error.message).toContain("comes from the gateway's configuration");
   });
 
-  it("starts servers stored in the database when a gateway starts", async () => {
+  it("starts the enabled servers stored in the database when a gateway starts, and only registers disabled ones", async () => {
     await t.repos.mcpServers.create({ name: "stored", transport: "stdio", ...everything });
+    await t.repos.mcpServers.create({ name: "parked", transport: "stdio", enabled: false, ...everything });
     const second = await createGateway({
       database: t.db,
       secretKey: SECRET_KEY,

@@ -202,3 +202,32 @@ describe("server state changes", () => {
     }
   });
 });
+
+describe("start-up failures", () => {
+  it("rejects an invalid upstream entry with a GatewayOptionsError naming it, before starting anything", async () => {
+    const first = localPlugin();
+    await expect(
+      createGateway({
+        databaseUrl: ":memory:",
+        secretKey: SECRET_KEY,
+        logger: createLogger({ silent: true }),
+        plugins: [first],
+        upstreams: { bad: { url: "not a url" } },
+      }),
+    ).rejects.toThrow(/upstreams\.bad: Invalid server 'bad': url/);
+    expect(first.getStatus().state).toBe("idle");
+  });
+
+  it("stops what it started when two servers share a name", async () => {
+    const first = localPlugin();
+    await expect(
+      createGateway({
+        databaseUrl: ":memory:",
+        secretKey: SECRET_KEY,
+        logger: createLogger({ silent: true }),
+        plugins: [first, localPlugin()],
+      }),
+    ).rejects.toMatchObject({ code: "conflict", message: expect.stringContaining("'local' already exists") });
+    await expect.poll(() => first.getStatus().state).toBe("stopped");
+  });
+});

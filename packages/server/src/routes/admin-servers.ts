@@ -70,9 +70,9 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
         transport: transport.type,
         build: () => createUpstreamPlugin(name, transport, ctx.options.timeouts.toolCallMs),
       });
-      await backend.started;
+      await backend?.started;
       ctx.logger.info("server added", { server: name, transport: transport.type, by: callerOf(res).keyId });
-      res.status(201).json({ server: backendStatus(backend) });
+      res.status(201).json({ server: backend ? backendStatus(backend) : { name, state: "disabled" } });
     } catch (error) {
       sendError(res, error, production);
     }
