@@ -60,6 +60,26 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     expect(reason(sql)).toMatch(/could not be parsed as a BigQuery query, so it is denied|statement/);
   });
 
+  // GoogleSQL lexing: a backslash keeps the next quote inside a string, raw (r'') strings included, and
+  // '#' starts a comment; the parser must see the same single statement BigQuery sees.
+  it.each([
+    String.raw`SELECT 'it\'s; DROP TABLE sales.orders; --'`,
+    String.raw`SELECT r'a\'; DROP TABLE sales.orders; --'`,
+    "SELECT 1 # ; DROP TABLE sales.orders",
+  ])("lexes %j as one read-only query, as BigQuery does", (sql) => {
+    expect(reason(sql)).toBe("allowed");
+  });
+
+  it.each([
+    "SELECT '''a'''; DROP TABLE sales.orders",
+    'SELECT "x"; DROP TABLE sales.orders',
+    "SELECT 1 # comment\n; DROP TABLE sales.orders",
+    "SELECT 1 --\r; DROP TABLE sales.orders",
+    "SELECT 1 /* unterminated ; DROP TABLE sales.orders",
+  ])("sees the statement that follows a closed string or comment in %j", (sql) => {
+    expect(allowed(sql)).toBe(false);
+  });
+
   it("denies an empty statement and one that is only a comment", () => {
     expect(reason("")).toMatch(/could not be parsed|holds no statement/);
     expect(reason("-- nothing here")).toMatch(/could not be parsed|holds no statement/);
