@@ -79,9 +79,18 @@ describe("waygate keys", () => {
     expect(Date.parse(key.expiresAt)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
   });
 
-  it("rejects a scope with characters core does not accept, naming the field", async () => {
-    const run = await waygate(["keys", "create", "--name", "x", "--scopes", "tools call"]);
+  it("rejects a scope the gateway does not know, listing the ones it does", async () => {
+    const run = await waygate(["keys", "create", "--name", "x", "--scopes", "tools:call,tool:list"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("scopes");
+    expect(run.stderr).toContain(
+      'unknown scope(s) "tool:list": use tools:list, tools:call, admin, metrics:read',
+    );
+    expect((await waygate(["keys", "list", "--json"])).stdout.trim()).toBe("[]");
+  });
+
+  it("rejects an empty key name with the field named", async () => {
+    const run = await waygate(["keys", "create", "--name", "  "]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("name");
   });
 });

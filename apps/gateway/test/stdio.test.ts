@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { firstRunKey, startGateway, waitForOutput } from "./gateway-process.js";
 import { tempDir, writeJson } from "./helpers.js";
 import { BIN, cleanEnv, EVERYTHING, runCli } from "./run-cli.js";
 
@@ -84,5 +85,59 @@ describe("waygate stdio", () => {
       id: 1,
       result: { serverInfo: { name: "waygate" } },
     });
+  });
+
+  it("relays to a gateway running elsewhere with --url and the key", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+    const gateway = await startGateway(dir.path, { WAYGATE_CONFIG: "waygate.json" });
+    try {
+      const key = firstRunKey(gateway.stderr()) as string;
+      await waitForOutput(gateway, "upstreams started");
+      client = new Client({ name: "remote-desktop", version: "1.0.0" });
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [BIN, "stdio", "--url", `${gateway.url}/mcp`],
+          cwd: dir.path,
+          env: cleanEnv({ WAYGATE_API_KEY: key }),
+          stderr: "pipe",
+        }),
+      );
+      const result = await client.callTool({ name: "everything__echo", arguments: { message: "relayed" } });
+      expect(JSON.stringify(result.content)).toContain("relayed");
+    } finally {
+      await client?.close();
+      client = undefined;
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+
+  it("answers a request with a JSON-RPC error when the remote gateway refuses the key", async () => {
+    const gateway = await startGateway(dir.path);
+    try {
+      client = new Client({ name: "bad-key", version: "1.0.0" });
+      const connecting = client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [BIN, "stdio", "--url", `${gateway.url}/mcp`],
+          cwd: dir.path,
+          env: cleanEnv({ WAYGATE_API_KEY: "wg_notarealkey0_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" }),
+          stderr: "pipe",
+        }),
+      );
+      await expect(connecting).rejects.toThrow(
+        /Waygate could not forward the request.*API key is not recognised/,
+      );
+    } finally {
+      await client?.close();
+      client = undefined;
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+
+  it("rejects a --url that is not http(s) with exit 2", async () => {
+    const run = await runCli(["stdio", "--url", "ftp://example.com/mcp"], { cwd: dir.path });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("expected the http(s) URL of a gateway's MCP endpoint");
   });
 });

@@ -109,3 +109,12 @@ export async function runStdioGateway(config: GatewayConfig, context: CommandCon
   await relay.close();
   await shutDown(gateway, prepared, context);
 }
+
+/** `waygate stdio --url`: relays stdin/stdout to a gateway running elsewhere, with `WAYGATE_API_KEY`. */
+export async function relayToRemote(url: URL, context: CommandContext): Promise<void> {
+  const stopSignal = context.io.stopSignal;
+  const relay = await relayStdio(url, context.io.env.WAYGATE_API_KEY, context);
+  context.output.progress(`relaying MCP between stdio and ${url.href}`);
+  await Promise.race([relay.closed, stopped(stopSignal)]);
+  await relay.close();
+}

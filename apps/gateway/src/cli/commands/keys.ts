@@ -35,6 +35,18 @@ interface CreateOptions {
   expiresIn?: number;
 }
 
+/** Rejects scopes the gateway does not check, so that a typo does not make a useless key. */
+async function checkScopes(scopes: readonly string[]): Promise<void> {
+  const { SCOPES } = await import("@waygate/server");
+  const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
+  if (unknown.length > 0) {
+    throw new CliError(
+      "usage",
+      `unknown scope(s) ${unknown.map((scope) => `"${scope}"`).join(", ")}: use ${SCOPES.join(", ")}`,
+    );
+  }
+}
+
 /** `waygate keys create|list|revoke`. */
 export function registerKeysCommands(program: Command, io: CliIo): void {
   const keys = program.command("keys").description("create, list and revoke API keys");
@@ -59,6 +71,7 @@ export function registerKeysCommands(program: Command, io: CliIo): void {
       const context = contextOf(command, io);
       const config = await context.loadConfig();
       const policy = config.keyPolicy;
+      await checkScopes(options.scopes ?? policy.defaultScopes);
       if (
         policy.maxExpiresInDays !== undefined &&
         (options.expiresIn ?? Infinity) > policy.maxExpiresInDays

@@ -1,14 +1,36 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { contextOf } from "../context.js";
 import type { CliIo } from "../io.js";
+
+function parseMcpUrl(value: string): URL {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return url;
+  } catch {
+    // Reported below.
+  }
+  throw new InvalidArgumentError(
+    "expected the http(s) URL of a gateway's MCP endpoint, e.g. https://gw.example.com/mcp",
+  );
+}
 
 /** `waygate stdio`: serves MCP on stdin/stdout for clients that launch a local process (Claude Desktop). */
 export function registerStdioCommand(program: Command, io: CliIo): void {
   program
     .command("stdio")
     .description("serve MCP on stdin/stdout for clients that launch a local process (e.g. Claude Desktop)")
-    .action(async (_options: unknown, command: Command) => {
+    .option(
+      "--url <url>",
+      "relay to a running gateway's MCP endpoint instead of starting one here",
+      parseMcpUrl,
+    )
+    .action(async (options: { url?: URL }, command: Command) => {
       const context = contextOf(command, io);
+      if (options.url) {
+        const { relayToRemote } = await import("../../runtime/run-gateway.js");
+        await relayToRemote(options.url, context);
+        return;
+      }
       const config = await context.loadConfig();
       const { runStdioGateway } = await import("../../runtime/run-gateway.js");
       await runStdioGateway(config, context);
