@@ -13,6 +13,7 @@ const everything = createRequire(import.meta.url).resolve(
   "@modelcontextprotocol/server-everything/dist/index.js",
 );
 const childScript = fileURLToPath(new URL("./gateway-child.mjs", import.meta.url));
+const bareScript = fileURLToPath(new URL("./bare-child.mjs", import.meta.url));
 
 interface Figures {
   rps: number;
@@ -29,8 +30,8 @@ interface Started {
   sinceSpawnMs: number;
 }
 
-async function startChild(upstreams: number, sync = "FULL"): Promise<Started> {
-  const child = spawn(process.execPath, [childScript], {
+async function startChild(upstreams: number, sync = "FULL", script = childScript): Promise<Started> {
+  const child = spawn(process.execPath, [script], {
     env: {
       ...process.env,
       BENCH_UPSTREAMS: String(upstreams),
@@ -166,6 +167,23 @@ async function main(): Promise<void> {
       });
     }
     const loaded = await processFigures(gw.url, gw.key);
+
+    // Baseline: the SDK's own Streamable HTTP server, no gateway, so the gateway's share of (a) is visible.
+    const bare = await startChild(0, "FULL", bareScript);
+    const bareClient = new Client({ name: "bench-bare", version: "1.0.0" });
+    await bareClient.connect(new StreamableHTTPClientTransport(new URL(`${bare.url}/mcp`)));
+    try {
+      for (const concurrency of [1, 16]) {
+        results.push({
+          target: "d: bare SDK HTTP server",
+          concurrency,
+          figures: await measure(() => bareClient.callTool({ name: "echo", arguments: args }), concurrency),
+        });
+      }
+    } finally {
+      await bareClient.close();
+      await stopChild(bare.child);
+    }
     const serverMean = await serverSideMeanMs(gw.url, gw.key);
     const loadedRss = loaded.rssMb;
     const gatewayCalls = results
