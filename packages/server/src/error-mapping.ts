@@ -18,6 +18,7 @@ const httpStatusByCode: Record<GatewayErrorCode, number> = {
   upstream_timeout: 504,
   upstream_error: 502,
   shutting_down: 503,
+  overloaded: 503,
   internal: 500,
 };
 
@@ -39,6 +40,7 @@ const jsonRpcCodeByCode: Record<GatewayErrorCode, number> = {
   upstream_timeout: -32008,
   upstream_error: -32603,
   shutting_down: -32002,
+  overloaded: -32002,
   internal: -32603,
 };
 

@@ -19,6 +19,7 @@ export type GatewayErrorCode =
   | "upstream_timeout"
   | "upstream_error"
   | "shutting_down"
+  | "overloaded"
   | "internal";
 
 /** Base class of every error the gateway raises; carries a stable `code` and a message a person can act on. */

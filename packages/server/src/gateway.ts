@@ -122,6 +122,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     metrics,
     logger,
     responseMode: options.mcpResponseMode,
+    maxSessions: options.mcpMaxSessions,
     idleMs: options.timeouts.sessionIdleMs,
     legacyMessagesPath: "/messages",
   });

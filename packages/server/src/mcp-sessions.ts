@@ -8,7 +8,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
-import { BadRequestError, NotFoundError } from "./errors.js";
+import { BadRequestError, GatewayError, NotFoundError } from "./errors.js";
 import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./mcp-server.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type Caller, callerOf, contextOf } from "./request-context.js";
@@ -34,6 +34,8 @@ export interface McpSessionsOptions {
   /** `json` answers POSTs with a JSON body; `sse` streams them (needed for progress and client requests). */
   responseMode: "sse" | "json";
   idleMs: number;
+  /** Sessions allowed at once, so clients cannot exhaust memory by opening sessions. */
+  maxSessions: number;
   /** Path clients POST legacy SSE messages to. */
   legacyMessagesPath: string;
 }
@@ -113,7 +115,17 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     }
   };
 
+  const ensureRoom = () => {
+    if (sessions.size >= options.maxSessions) {
+      throw new GatewayError(
+        "overloaded",
+        `Too many open MCP sessions (${options.maxSessions}); close unused sessions or retry later`,
+      );
+    }
+  };
+
   async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
+    ensureRoom();
     const { server, close } = createMcpServer(options.deps, view);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -172,6 +184,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           const view = viewOf(req);
           ensureView(view);
           const caller = callerOf(res);
+          ensureRoom();
           const { server, close } = createMcpServer(options.deps, view);
           const transport = new SSEServerTransport(options.legacyMessagesPath, res);
           const id = transport.sessionId;

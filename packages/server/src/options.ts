@@ -84,6 +84,8 @@ export const GatewayOptionsSchema = z
     timeouts: TimeoutsSchema.prefault({}),
     /** How `/mcp` answers POSTs: `sse` streams (progress, client requests), `json` sends one JSON body. */
     mcpResponseMode: z.enum(["sse", "json"]).default("sse"),
+    /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
+    mcpMaxSessions: z.number().int().positive().default(1000),
     /** Name and version reported in `serverInfo` and `GET /`. */
     serverInfo: z
       .object({ name: z.string(), version: z.string() })

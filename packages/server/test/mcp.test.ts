@@ -312,6 +312,36 @@ describe("logging", () => {
   });
 });
 
+describe("session limit", () => {
+  it("answers initialize with 503 once mcpMaxSessions sessions are open", async () => {
+    const g = await startGateway({ mcpMaxSessions: 1 });
+    const key = await g.key();
+    const first = await connectClient(`${g.url}/mcp`, key);
+    try {
+      const res = await post(
+        `${g.url}/mcp`,
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "x", version: "1" },
+          },
+        },
+        { authorization: `Bearer ${key}`, accept: "application/json, text/event-stream" },
+      );
+      expect(res.status).toBe(503);
+      expect(res.body.error).toMatchObject({ code: -32002, data: { code: "overloaded" } });
+      expect(res.body.error.message).toContain("Too many open MCP sessions (1)");
+    } finally {
+      await first.close();
+      await g.close();
+    }
+  });
+});
+
 describe("JSON response mode", () => {
   it("answers /mcp POSTs with application/json when mcpResponseMode is json", async () => {
     const g = await startGateway({ mcpResponseMode: "json" });
