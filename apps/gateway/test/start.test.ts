@@ -232,4 +232,21 @@ describe("waygate start", () => {
     expect(await metrics.text()).toContain("# HELP");
     expect(await open.stop()).toBe(0);
   });
+
+  it("reports each upstream's state after start and keeps serving the healthy ones when one fails", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      mcpServers: { everything: EVERYTHING, broken: { command: "waygate-no-such-command-xyz" } },
+    });
+    const gateway = await start({ WAYGATE_CONFIG: "waygate.json", WAYGATE_AUTH: "none" });
+    await waitForOutput(gateway, "upstreams started");
+    await waitForOutput(gateway, "broken: failed");
+    expect(gateway.stderr()).toContain("everything: ready");
+    expect(gateway.stderr()).toMatch(/broken: failed \(.*ENOENT/);
+    const client = new Client({ name: "fail-open", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`)));
+    const result = await client.callTool({ name: "everything__echo", arguments: { message: "still here" } });
+    expect(JSON.stringify(result.content)).toContain("still here");
+    await client.close();
+    expect(await gateway.stop()).toBe(0);
+  });
 });

@@ -31,15 +31,37 @@ async function createPrepared(prepared: PreparedGateway, logger?: winston.Logger
   }
 }
 
-/** Prints progress while upstreams start, then how long it took. */
-function reportUpstreams(gateway: Gateway, names: string[], context: CommandContext, auto: boolean): void {
+interface ServerHealth {
+  name: string;
+  state: string;
+  lastError?: { message?: string };
+}
+
+/** Prints progress while plugins and upstreams start, then one line per server with its state. */
+function reportUpstreams(
+  gateway: Gateway,
+  baseUrl: string,
+  names: string[],
+  context: CommandContext,
+  auto: boolean,
+) {
   if (names.length === 0 || !auto) return;
   const started = performance.now();
   context.output.progress(`starting ${names.length} plugin(s) and upstream(s): ${names.join(", ")}…`);
-  void gateway.ready().then(() => {
-    const ms = Math.round(performance.now() - started);
-    context.output.progress(`upstreams started in ${ms} ms (GET /ready shows each one's state)`);
-  });
+  void gateway
+    .ready()
+    .then(async () => {
+      const ms = Math.round(performance.now() - started);
+      const health = (await (await fetch(`${baseUrl}/health`)).json()) as { servers?: ServerHealth[] };
+      const lines = (health.servers ?? []).map(
+        (server) =>
+          `  ${server.name}: ${server.state}${server.lastError?.message ? ` (${server.lastError.message})` : ""}`,
+      );
+      context.output.progress([`upstreams started in ${ms} ms:`, ...lines].join("\n"));
+    })
+    .catch((error: unknown) =>
+      context.output.progress(`could not read upstream states: ${(error as Error).message}`),
+    );
 }
 
 async function shutDown(gateway: Gateway, prepared: PreparedGateway, context: CommandContext): Promise<void> {
@@ -64,7 +86,8 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
     context.output.progress(
       `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
     );
-    reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);
+    const local = `http://${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
+    reportUpstreams(gateway, local, prepared.upstreamNames, context, config.autoInitialize);
   } catch (error) {
     await gateway.close();
     prepared.db.close();
