@@ -150,6 +150,11 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     };
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
+    // An initialize the SDK refused opens no session: drop the server so its listeners do not pile up.
+    if (!transport.sessionId || !sessions.has(transport.sessionId)) {
+      close();
+      await server.close();
+    }
   }
 
   return {

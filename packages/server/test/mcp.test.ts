@@ -187,6 +187,20 @@ describe("MCP endpoint refusals", () => {
   };
   const accept = { accept: "application/json, text/event-stream" };
 
+  it("answers a malformed initialize with a JSON-RPC error and opens no session", async () => {
+    const res = await post(
+      `${t.url}/mcp`,
+      { jsonrpc: "2.0", id: 1, method: "initialize", params: { capabilities: {} } },
+      { ...accept, authorization: `Bearer ${key}` },
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get("mcp-session-id")).toBeNull();
+    expect(res.body.error).toMatchObject({
+      code: -32602,
+      message: expect.stringContaining("Invalid initialize request"),
+    });
+  });
+
   it("answers a missing key on /mcp with 401 and a JSON-RPC error body", async () => {
     const res = await post(`${t.url}/mcp`, initialize, accept);
     expect(res.status).toBe(401);
