@@ -173,6 +173,14 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           }
           if (req.method === "POST" && isInitializeRequest(req.body))
             return openStreamable(req, res, view, caller);
+          if (
+            req.method === "POST" &&
+            (req.body as { method?: unknown } | undefined)?.method === "initialize"
+          ) {
+            throw new BadRequestError(
+              "Invalid initialize request: params need protocolVersion, capabilities and clientInfo { name, version }",
+            );
+          }
           throw new BadRequestError(
             req.method === "POST"
               ? "Missing Mcp-Session-Id header: send initialize first to open a session"
