@@ -49,6 +49,9 @@ function sandboxArgs(data: string, configFile: string, env: Record<string, strin
       : ["--ro-bind", path, path];
   });
   return [
+    // /tmp first: the repository (bound below) may itself live under /tmp, as in a CI checkout.
+    "--tmpfs",
+    "/tmp",
     "--ro-bind",
     "/usr",
     "/usr",
@@ -69,8 +72,6 @@ function sandboxArgs(data: string, configFile: string, env: Record<string, strin
     "--bind",
     data,
     "/data",
-    "--tmpfs",
-    "/tmp",
     "--proc",
     "/proc",
     "--dev",
