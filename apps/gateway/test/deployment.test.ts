@@ -136,4 +136,28 @@ describe("deployment files", () => {
     const configMap = await manifest("ConfigMap");
     expect(ConfigFileSchema.safeParse(JSON.parse(configMap.data["waygate.json"])).success).toBe(true);
   });
+
+  it("sets only environment variables the gateway knows, in the image, compose and Kubernetes", async () => {
+    const { EnvSchema } = await import("../src/config/env.js");
+    const known = new Set([
+      ...Object.keys(EnvSchema.shape),
+      "NODE_ENV",
+      "HOME",
+      "NPM_CONFIG_CACHE",
+      "NPM_CONFIG_UPDATE_NOTIFIER",
+    ]);
+    const { readDockerfile, stageEnv } = await import("./dockerfile.js");
+    const runtime = (await readDockerfile()).stages.find((stage) => stage.name === "runtime");
+    const [compose] = (await yamlDocuments(join(DEPLOYMENT, "docker-compose.yml"))) as Manifest[];
+    const configMap = await manifest("ConfigMap");
+    const secret = await manifest("Secret");
+    const names = [
+      ...Object.keys(runtime ? stageEnv(runtime) : {}),
+      ...Object.keys(compose?.services.waygate.environment ?? {}),
+      ...Object.keys(configMap.data).filter((key) => key !== "waygate.json"),
+      ...Object.keys(secret.stringData),
+    ];
+    expect(names.length).toBeGreaterThan(10);
+    expect(names.filter((name) => !known.has(name))).toEqual([]);
+  });
 });
