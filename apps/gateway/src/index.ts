@@ -7,6 +7,7 @@ export { EnvSchema, type WaygateEnv } from "./config/env.js";
 export {
   type ConfigFile,
   ConfigFileSchema,
+  type GatewaySettings,
   GatewaySettingsSchema,
   type KeyPolicy,
   KeyPolicySchema,

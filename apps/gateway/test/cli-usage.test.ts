@@ -19,6 +19,12 @@ describe("waygate usage errors", () => {
     }
   });
 
+  it("prints help and exits 2 when given no command", async () => {
+    const run = await runCli([], { cwd: dir.path });
+    expect(run.code).toBe(2);
+    expect(run.stdout + run.stderr).toContain("Usage: waygate [options] [command]");
+  });
+
   it("prints the version and exits 0", async () => {
     const run = await runCli(["--version"], { cwd: dir.path });
     expect(run.code).toBe(0);
