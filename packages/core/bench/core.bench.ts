@@ -3,7 +3,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AuditEntry, createAuditWriter, createRepositories, openDatabase } from "../src/index.js";
+import {
+  type AuditEntry,
+  createAuditWriter,
+  createRepositories,
+  openDatabase,
+  type SynchronousLevel,
+} from "../src/index.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const SECRET = "bench-secret-key-0123456789abcdef-0123456789";
@@ -30,9 +36,9 @@ async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function benchAudit(writers: number): Promise<void> {
+async function benchAudit(writers: number, synchronous: SynchronousLevel): Promise<void> {
   await withDatabase(async (url) => {
-    const db = await openDatabase({ url });
+    const db = await openDatabase({ url, synchronous });
     const audit = createAuditWriter(db);
     let rows = 0;
     const deadline = performance.now() + SECONDS * 1000;
@@ -50,7 +56,9 @@ async function benchAudit(writers: number): Promise<void> {
     const stored = Number((await db.client.execute("SELECT count(*) FROM command_history")).rows[0]?.[0]);
     db.close();
     console.log(
-      `audit rows/s  writers=${String(writers).padStart(3)}  ${Math.round(rows / elapsed)
+      `audit rows/s  synchronous=${synchronous.padEnd(6)}  writers=${String(writers).padStart(3)}  ${Math.round(
+        rows / elapsed,
+      )
         .toLocaleString("en-US")
         .padStart(8)}  (${rows} rows in ${elapsed.toFixed(2)} s, ${stored} stored)`,
     );
@@ -93,6 +101,8 @@ async function benchVerify(concurrency: number, apiKeyCacheMs?: number): Promise
 console.log(
   `@waygate/core bench: ${SECONDS} s per case, node ${process.version}, file database in ${tmpdir()}`,
 );
-for (const writers of [1, 16, 256]) await benchAudit(writers);
+for (const synchronous of ["normal", "full"] as const) {
+  for (const writers of [1, 16, 256]) await benchAudit(writers, synchronous);
+}
 for (const concurrency of [1, 16]) await benchVerify(concurrency);
 for (const concurrency of [1, 16]) await benchVerify(concurrency, 0);

@@ -178,7 +178,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     running.add(work);
     try {
       const result = await work;
-      const outcome: CallOutcome = result.isError ? "error" : "ok";
+      const outcome = outcomeOf(result);
       await finish(
         { ...row, outcome, ...(result.isError ? { error: firstText(result) } : {}), durationMs: elapsed() },
         true,
@@ -230,6 +230,16 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
       return finished;
     },
   };
+}
+
+/** `_meta` key a bridge sets on a tool error result when its policy refused the call. */
+export const DENIED_META_KEY = "waygate/denied";
+
+/** "denied" for a bridge's policy refusal (an error result marked in `_meta`), else "error" or "ok". */
+function outcomeOf(result: CallToolResult): CallOutcome {
+  if (!result.isError) return "ok";
+  const meta = result._meta as Record<string, unknown> | undefined;
+  return meta?.[DENIED_META_KEY] ? "denied" : "error";
 }
 
 function firstText(result: CallToolResult): string {

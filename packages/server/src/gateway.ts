@@ -82,6 +82,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     ...(options.database ? { database: options.database as WaygateDatabase } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.databaseAuthToken ? { databaseAuthToken: options.databaseAuthToken } : {}),
+    ...(options.databaseSynchronous ? { databaseSynchronous: options.databaseSynchronous } : {}),
     secretKey: options.secretKey,
   });
   const recordEvent: EventRecorder = async (event) => {

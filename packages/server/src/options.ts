@@ -43,6 +43,12 @@ export const GatewayOptionsSchema = z
     /** A libSQL URL (`file:…`, `:memory:`, `libsql://…`); the gateway opens, migrates and closes it. */
     databaseUrl: z.string().min(1).optional(),
     databaseAuthToken: z.string().min(1).optional(),
+    /**
+     * Commit durability of a local database file the gateway opens (env `DATABASE_SYNCHRONOUS`): `normal` (default)
+     * keeps every acknowledged call's audit row through a process crash (even SIGKILL) but an OS crash or power loss
+     * can lose the last transactions; `full` fsyncs each commit so it survives those too, at several ms per commit.
+     */
+    databaseSynchronous: z.enum(["full", "normal"]).optional(),
     /** Key used by core to encrypt upstream secrets at rest. */
     secretKey: z.string().min(32, "WAYGATE_SECRET_KEY must be at least 32 characters"),
     env: z.enum(["development", "production", "test"]).default("development"),

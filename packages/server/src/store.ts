@@ -30,6 +30,7 @@ export async function openStore(options: {
   database?: WaygateDatabase;
   databaseUrl?: string;
   databaseAuthToken?: string;
+  databaseSynchronous?: "full" | "normal";
   secretKey: string;
 }): Promise<Store> {
   const owned = !options.database;
@@ -38,6 +39,7 @@ export async function openStore(options: {
     (await openDatabase({
       ...(options.databaseUrl ? { url: options.databaseUrl } : {}),
       ...(options.databaseAuthToken ? { authToken: options.databaseAuthToken } : {}),
+      ...(options.databaseSynchronous ? { synchronous: options.databaseSynchronous } : {}),
     }));
   const repos = createRepositories(db, { secretKey: options.secretKey });
   const audit: AuditWriter = createAuditWriter(db);

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { DatabaseError, DatabaseReadOnlyError, DatabaseUnreachableError } from "../errors.js";
 import { type DatabaseErrorContext, toDatabaseError } from "./map-error.js";
+import { parseSynchronousLevel, type SynchronousLevel, withSynchronous } from "./synchronous.js";
 import { DEFAULT_DATABASE_URL, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
 
 /** How to reach the database; every field is optional. */
@@ -15,6 +16,12 @@ export interface CreateDatabaseOptions {
   busyTimeoutMs?: number;
   /** How long the first round trip to a remote database may take before it counts as unreachable (default 10000). */
   connectTimeoutMs?: number;
+  /**
+   * Local files only: `normal` (default; WAL + `synchronous=NORMAL`) keeps every commit through a process crash,
+   * even SIGKILL, but an OS crash or power loss can lose the last commits; `full` fsyncs every commit so it also
+   * survives those, and costs one fsync per commit. Holds for every connection the client opens.
+   */
+  synchronous?: SynchronousLevel;
 }
 
 /** An open Waygate database: a libSQL client plus what kind of database it talks to. */
@@ -26,12 +33,15 @@ export interface WaygateDatabase {
   readonly kind: "file" | "memory" | "remote";
   /** The busy timeout applied to local connections, in milliseconds. */
   readonly busyTimeoutMs: number;
+  /** The commit durability of a local file (`undefined` for memory and remote databases). */
+  readonly synchronous: SynchronousLevel | undefined;
   /** Closes every connection; safe to call twice. */
   close(): void;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_SYNCHRONOUS: SynchronousLevel = "normal";
 
 /** Opens (and for `file:` URLs creates) a database; local files get WAL, a busy timeout and foreign keys. */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<WaygateDatabase> {
@@ -41,6 +51,7 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
       `busyTimeoutMs must be a whole number of milliseconds >= 0, got ${busyTimeoutMs}.`,
     );
   }
+  const synchronous = parseSynchronousLevel(options.synchronous ?? DEFAULT_SYNCHRONOUS);
   const target = parseDatabaseUrl(options.url ?? DEFAULT_DATABASE_URL);
   const context: DatabaseErrorContext = {
     displayUrl: target.displayUrl,
@@ -62,11 +73,13 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   }
   try {
     await prepareConnection(client, target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    if (target.kind === "file") await client.execute(`PRAGMA synchronous = ${synchronous.toUpperCase()}`);
   } catch (error) {
     client.close();
     throw toDatabaseError(error, context);
   }
-  return wrap(client, target, busyTimeoutMs);
+  if (target.kind !== "file") return wrap(client, target, busyTimeoutMs, undefined);
+  return wrap(withSynchronous(client, synchronous), target, busyTimeoutMs, synchronous);
 }
 
 function ensureParentFolder(path: string, displayUrl: string): void {
@@ -129,12 +142,18 @@ async function withTimeout<T>(work: Promise<T>, ms: number, displayUrl: string):
   }
 }
 
-function wrap(client: Client, target: ParsedDatabaseUrl, busyTimeoutMs: number): WaygateDatabase {
+function wrap(
+  client: Client,
+  target: ParsedDatabaseUrl,
+  busyTimeoutMs: number,
+  synchronous: SynchronousLevel | undefined,
+): WaygateDatabase {
   return {
     client,
     url: target.displayUrl,
     kind: target.kind,
     busyTimeoutMs,
+    synchronous,
     close() {
       if (!client.closed) client.close();
     },

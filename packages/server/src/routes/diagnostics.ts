@@ -23,7 +23,10 @@ export function diagnosticsRoutes(ctx: GatewayContext): { routes: ExpressRouter;
         return { ...backendStatus(backend), health, latencyMs: round(performance.now() - started) };
       }),
     );
-    res.json({ database: { kind: ctx.store.kind, ...database }, servers });
+    res.json({
+      database: { kind: ctx.store.kind, synchronous: ctx.store.db.synchronous ?? null, ...database },
+      servers,
+    });
   });
 
   routes.get("/performance", (_req, res) => {
