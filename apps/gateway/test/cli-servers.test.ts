@@ -86,9 +86,16 @@ describe("waygate servers add/list/enable/disable/remove", () => {
   });
 
   it("exits 2 for a server name that cannot prefix tool names", async () => {
-    const run = await waygate(["servers", "add", "my_files", "--", "x"]);
+    const run = await waygate(["servers", "add", "my__files", "--", "x"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('invalid server name "my_files"');
+    expect(run.stderr).toContain('invalid server name "my__files"');
+    expect(run.stderr).toContain("must not contain '__'");
+  });
+
+  it("accepts a server name with a single '_', as createGateway does", async () => {
+    const run = await waygate(["servers", "add", "my_files", "--", "x"]);
+    expect(run.code).toBe(0);
+    expect(await listJson()).toEqual([expect.objectContaining({ name: "my_files" })]);
   });
 
   it("exits 2 for a URL that is not http(s) and for an unknown transport", async () => {

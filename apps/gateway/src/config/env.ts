@@ -58,7 +58,8 @@ export const EnvSchema = z.object({
   MCP_AUTO_INITIALIZE: booleanFromEnv
     .optional()
     .describe(
-      "`true` (default): report upstream start-up progress at start; `false`: let them start quietly",
+      "`true` (default): print start-up progress and each upstream's state (and why a failed one failed); " +
+        "`false`: print nothing about them. Either way every upstream starts with the gateway (no lazy start yet)",
     ),
   CORS_ORIGINS: csv.optional().describe("comma-separated origins allowed to call the gateway from a browser"),
   LOG_LEVEL: z

@@ -23,7 +23,7 @@ function fixFor(issue: z.core.$ZodIssue, path: string): string {
     case "invalid_value":
       return `use one of: ${issue.values.map((value) => JSON.stringify(value)).join(", ")}`;
     case "invalid_key":
-      return "rename the server to 1-32 letters, digits or '-', e.g. my-server";
+      return "rename the server to 1-64 letters, digits, '_' or '-' (no '__'), e.g. my-server";
     case "invalid_union":
       return "give a local server a `command` (with optional `args` and `env`), or a remote one a `url`";
     default:

@@ -7,9 +7,10 @@ import type { UpstreamServer } from "../config/server-entry.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
+import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
 import { resolveSecretKey } from "./dev-secret.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
-import { KNOWN_BRIDGES, loadPlugins } from "./load-plugins.js";
+import { loadPlugins } from "./load-plugins.js";
 import { runtimeUpstreams, toClientShape } from "./select-upstreams.js";
 
 /** Stored servers with their `${env:NAME}` references replaced; an unset variable is a ConfigError. */
@@ -61,8 +62,8 @@ export async function prepareGateway(
       context.io.env,
     );
     const { selected, unknownNames } = runtimeUpstreams(config, stored);
-    const bridges = unknownNames.filter((name) => (KNOWN_BRIDGES as readonly string[]).includes(name));
-    const unknown = unknownNames.filter((name) => !bridges.includes(name));
+    const bridges = unknownNames.filter(isKnownBridge);
+    const unknown = unknownNames.filter((name) => !isKnownBridge(name));
     if (unknown.length > 0) {
       throw new ConfigError(
         unknown.map((name) => ({
@@ -72,10 +73,7 @@ export async function prepareGateway(
         })),
       );
     }
-    const plugins = await loadPlugins(
-      [...config.plugins, ...bridges.map((name) => `@waygate/bridge-${name}`)],
-      cwd,
-    );
+    const plugins = await loadPlugins(pluginEntriesFor(config.plugins, bridges), cwd, context.io.env);
     // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
     // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
     const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);

@@ -9,7 +9,8 @@ import {
 } from "../../doctor/check-environment.js";
 import { type Finding, ok, problem } from "../../doctor/finding.js";
 import { CliError, ConfigError } from "../../errors.js";
-import { resolvePlugin } from "../../plugins/resolve-plugin.js";
+import { normalisePluginEntry, resolvePlugin } from "../../plugins/resolve-plugin.js";
+import { bridgeOfPackage, isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "../../runtime/bridges.js";
 import { runtimeUpstreams } from "../../runtime/select-upstreams.js";
 import { type CommandContext, contextOf } from "../context.js";
 import type { CliIo } from "../io.js";
@@ -72,28 +73,39 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
   const redis = checkRedis(config);
   if (redis) findings.push(redis);
   const stored = await checkDatabase(config, context, findings);
-  for (const entry of config.plugins) {
-    const plugin = resolvePlugin(entry, context.io.cwd);
-    findings.push(
-      plugin.error === null
-        ? ok(`plugin ${plugin.package}`, `installed (${plugin.version ?? "unknown version"})`)
-        : problem(
-            `plugin ${plugin.package}`,
-            "fail",
-            plugin.error,
-            `npm install ${plugin.package} where the gateway runs`,
-          ),
-    );
-  }
   const { selected, unknownNames } = runtimeUpstreams(config, stored);
-  for (const name of unknownNames) {
+  for (const name of unknownNames.filter((unknown) => !isKnownBridge(unknown))) {
     findings.push(
       problem(
         "MCP_SERVERS_ENABLED",
         "fail",
-        `names "${name}", which is not configured`,
+        `names "${name}", which is neither a configured server nor a bridge (${KNOWN_BRIDGES.join(", ")})`,
         "add the server, or remove the name",
       ),
+    );
+  }
+  for (const entry of pluginEntriesFor(config.plugins, unknownNames.filter(isKnownBridge))) {
+    const plugin = normalisePluginEntry(entry);
+    if (!plugin.enabled) continue;
+    const bridge = bridgeOfPackage(plugin.package);
+    if (bridge !== undefined) {
+      context.output.progress(`checking bridge ${bridge}…`);
+      const { probeBridge } = await import("../../doctor/probe-bridge.js");
+      findings.push(
+        await probeBridge(bridge, entry, { cwd: context.io.cwd, env: context.io.env, timeoutMs }),
+      );
+      continue;
+    }
+    const resolved = resolvePlugin(entry, context.io.cwd);
+    findings.push(
+      resolved.error === null
+        ? ok(`plugin ${resolved.package}`, `installed (${resolved.version ?? "unknown version"})`)
+        : problem(
+            `plugin ${resolved.package}`,
+            "fail",
+            resolved.error,
+            `npm install ${resolved.package} where the gateway runs`,
+          ),
     );
   }
   // The MCP SDK client is loaded only when there is an upstream to probe.

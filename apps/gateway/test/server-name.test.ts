@@ -1,0 +1,45 @@
+import { McpServerNameSchema } from "@waygate/core";
+import { ServerNameSchema as GatewayServerNameSchema } from "@waygate/server";
+import { describe, expect, it } from "vitest";
+import { ServerNameSchema } from "../src/config/server-entry.js";
+
+const NAMES = [
+  "github",
+  "my-server",
+  "my_server",
+  "a",
+  "9lives",
+  "x".repeat(64),
+  "x".repeat(65),
+  "my__server",
+  "_private",
+  "-dash",
+  "has space",
+  "dot.name",
+  "",
+  "émoji",
+];
+
+describe("server names", () => {
+  it("accepts exactly the names createGateway accepts", () => {
+    for (const name of NAMES) {
+      expect({ name, ok: ServerNameSchema.safeParse(name).success }).toEqual({
+        name,
+        ok: GatewayServerNameSchema.safeParse(name).success,
+      });
+    }
+  });
+
+  it("accepts only names the database accepts too, so a stored server can always be written", () => {
+    for (const name of NAMES.filter((candidate) => ServerNameSchema.safeParse(candidate).success)) {
+      expect({ name, ok: McpServerNameSchema.safeParse(name).success }).toEqual({ name, ok: true });
+    }
+  });
+
+  it("explains a name with '__' and one that starts with '_'", () => {
+    expect(ServerNameSchema.safeParse("a__b").error?.issues[0]?.message).toContain("must not contain '__'");
+    expect(ServerNameSchema.safeParse("_a").error?.issues[0]?.message).toContain(
+      "starting with a letter or digit",
+    );
+  });
+});
