@@ -90,6 +90,7 @@ export function buildApp(
     store: rateLimitStore,
     metrics,
     production,
+    logger: ctx.logger,
     onLimited: auditRefusedCalls(ctx),
   });
   const body = jsonBody(options.bodyLimitBytes);

@@ -7,6 +7,7 @@ export type GatewayErrorCode =
   | "unauthenticated"
   | "forbidden"
   | "rate_limited"
+  | "rate_limit_unavailable"
   | "bad_request"
   | "parse_error"
   | "unsupported_media_type"

@@ -1,3 +1,4 @@
+import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
 import type { CallPolicy } from "./call-policy.js";
 import type { McpSessions } from "./mcp-sessions.js";
@@ -19,6 +20,8 @@ export interface GatewayContext {
   store: Store;
   servers: ServerManager;
   startedAt: Date;
+  /** The per-key rate limiter's store (in-memory, or shared such as Redis). */
+  rateLimitStore: RateLimitStore;
   /** True once migrations ran and every auto-started server settled. */
   isReady(): boolean;
 }

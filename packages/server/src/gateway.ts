@@ -185,6 +185,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
 
   const startedAt = new Date();
+  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const ctx: GatewayContext = {
     options,
     production,
@@ -196,9 +197,9 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     store,
     servers,
     startedAt,
+    rateLimitStore,
     isReady: () => servers.isSettled(),
   };
-  const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const built = buildApp(ctx, (key) => store.repos.apiKeys.verify(key), rateLimitStore);
   await recordEvent({
     level: "info",
@@ -253,7 +254,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         await stopped;
         await servers.shutdownAll();
         built.stop();
-        (rateLimitStore as { shutdown?: () => void }).shutdown?.();
+        await (rateLimitStore as { shutdown?: () => unknown }).shutdown?.();
         await recordEvent({
           level: "info",
           type: "gateway.stopped",

@@ -38,6 +38,11 @@ export {
 export { createMemoryRateLimitStore } from "./rate-limit.js";
 export type { Caller } from "./request-context.js";
 export { hasScope, SCOPES, type Scope } from "./scopes.js";
+export {
+  isSharedRateLimitStore,
+  type RateLimitStoreHealth,
+  type SharedRateLimitStore,
+} from "./shared-store.js";
 export { compileToolPattern, toolAllowed, toolPatternMatches } from "./tool-patterns.js";
 export {
   commandLineOf,

@@ -1,9 +1,11 @@
 import type { Request, RequestHandler, Response } from "express";
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from "express-rate-limit";
+import type winston from "winston";
 import { GatewayError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { contextOf } from "./request-context.js";
 import { sendError } from "./send-error.js";
+import { isSharedRateLimitStore } from "./shared-store.js";
 
 /** Settings of the per-key rate limiter. */
 export interface RateLimitOptions {
@@ -13,6 +15,7 @@ export interface RateLimitOptions {
   store: Store;
   metrics: GatewayMetrics;
   production: boolean;
+  logger: winston.Logger;
   /** Called before the 429 is sent, e.g. to audit a refused tool call; awaited. */
   onLimited?: (req: Request, res: Response) => Promise<void>;
 }
@@ -25,9 +28,19 @@ export function createMemoryRateLimitStore(): Store {
 /** Limits requests per API key (per client IP when auth is off); 429 with Retry-After and RateLimit headers. */
 export function perKeyRateLimit(options: RateLimitOptions): RequestHandler {
   const perWindow = (perMinute: number) => Math.max(1, Math.round((perMinute * options.windowMs) / 60_000));
+  // A shared store that fails open lets requests through while its backend is down; it logs the outage itself,
+  // once, so express-rate-limit's per-request error log goes to debug.
+  const failOpen = isSharedRateLimitStore(options.store) && options.store.health().failMode === "open";
   return rateLimit({
     windowMs: options.windowMs,
     store: options.store,
+    passOnStoreError: failOpen,
+    logger: {
+      error: (error, message) =>
+        options.logger.debug(message ?? "rate-limit store error", { error: String(error) }),
+      warn: (error, message) =>
+        options.logger.warn(message ?? "rate-limit store warning", { error: String(error) }),
+    },
     standardHeaders: "draft-8",
     legacyHeaders: false,
     identifier: "per-key",

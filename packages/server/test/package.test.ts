@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 
@@ -12,6 +12,24 @@ describe("built package", () => {
     const esm = (await import(distEsm.href)) as Record<string, unknown>;
     const cjs = createRequire(import.meta.url)(distCjs.pathname) as Record<string, unknown>;
     expect(typeof esm.createGateway).toBe("function");
+    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
+  });
+});
+
+describe("the redis entry point", () => {
+  it("is the only build that loads a Redis client", async () => {
+    const root = readFileSync(distEsm, "utf8") + readFileSync(distCjs, "utf8");
+    expect(root).not.toMatch(/(from |require\()"(@redis\/client|rate-limit-redis)"/);
+    const redisEntry = readFileSync(new URL("../dist/redis/index.js", import.meta.url), "utf8");
+    expect(redisEntry).toMatch(/from "rate-limit-redis"/);
+    const esm = (await import(new URL("../dist/redis/index.js", import.meta.url).href)) as Record<
+      string,
+      unknown
+    >;
+    const cjs = createRequire(import.meta.url)(
+      new URL("../dist/redis/index.cjs", import.meta.url).pathname,
+    ) as Record<string, unknown>;
+    expect(typeof esm.createRedisRateLimitStore).toBe("function");
     expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).sort());
   });
 });

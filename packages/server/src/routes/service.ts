@@ -2,6 +2,7 @@ import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { type authenticate, requireScope } from "../auth.js";
 import { backendStatus } from "../backend.js";
 import type { GatewayContext } from "../gateway-context.js";
+import { isSharedRateLimitStore } from "../shared-store.js";
 
 /** `GET /`, `/health`, `/ready` and `/metrics`. */
 export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authenticate>): ExpressRouter {
@@ -33,8 +34,11 @@ export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authe
     const database = await ctx.store.ping();
     const servers = ctx.router.backends().map(backendStatus);
     const serversOk = servers.every((s) => s.state === "ready");
-    const status = !database.ok ? "down" : serversOk ? "ok" : "degraded";
-    res.status(database.ok ? 200 : 503).json({ status, database, servers });
+    const rateLimit = isSharedRateLimitStore(ctx.rateLimitStore)
+      ? ctx.rateLimitStore.health()
+      : { kind: "memory", ok: true };
+    const status = !database.ok ? "down" : serversOk && rateLimit.ok ? "ok" : "degraded";
+    res.status(database.ok ? 200 : 503).json({ status, database, rateLimit, servers });
   });
 
   routes.get("/ready", async (_req, res) => {

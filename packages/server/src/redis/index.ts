@@ -1,0 +1,9 @@
+// Every export of this file is public API.
+// A separate entry point (`@waygate/server/redis`) so gateways without Redis never load a Redis client.
+
+export type { RateLimitStoreHealth, SharedRateLimitStore } from "../shared-store.js";
+export {
+  createRedisRateLimitStore,
+  type RedisRateLimitStoreOptions,
+  type SendRedisCommand,
+} from "./redis-rate-limit-store.js";
