@@ -96,7 +96,7 @@ describe("waygate doctor", () => {
 
   it("warns that REDIS_URL does not share rate limits yet", async () => {
     const { report } = await doctor({ REDIS_URL: "redis://127.0.0.1:6379" });
-    expect(report.findings.find((finding) => finding.check === "redis")).toMatchObject({
+    expect(report.findings.find((finding) => finding.check === "rate limits")).toMatchObject({
       status: "warn",
       detail: expect.stringContaining("each replica limits on its own"),
     });

@@ -67,7 +67,10 @@ export const EnvSchema = z.object({
     .optional()
     .describe("`error`, `warn`, `info` (default), `http` or `debug`"),
   REDIS_URL: z
-    .url({ error: "expected a URL such as redis://localhost:6379" })
+    .url({
+      protocol: /^rediss?$/,
+      error: "expected a redis:// or rediss:// URL such as redis://localhost:6379",
+    })
     .optional()
     .describe(
       "Redis for rate-limit counters shared by replicas (accepted; not used yet: see `waygate doctor`)",

@@ -79,7 +79,7 @@ export function checkSecretKey(config: GatewayConfig): Finding {
 export function checkRedis(config: GatewayConfig): Finding | undefined {
   if (config.redisUrl === undefined) return undefined;
   return problem(
-    "redis",
+    "rate limits",
     "warn",
     "REDIS_URL is set, but this version keeps rate-limit counters in memory: each replica limits on its own",
     "divide the per-key limits by the number of replicas until shared counters land",

@@ -70,6 +70,10 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
     await checkDataFolder(config, context.io.cwd),
     await checkPort(config),
   );
+  if (config.redisUrl !== undefined) {
+    const { checkRedisReachable } = await import("../../doctor/check-redis.js");
+    findings.push(await checkRedisReachable(config.redisUrl, Math.min(timeoutMs, 5_000)));
+  }
   const redis = checkRedis(config);
   if (redis) findings.push(redis);
   const stored = await checkDatabase(config, context, findings);
