@@ -1,0 +1,285 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordCase } from "../src/fault-table.js";
+import { type GatewayProcess, rssBytes, startGatewayProcess, waitFor } from "../src/gateway-process.js";
+import { faultUpstreamServer } from "../src/paths.js";
+import { slowClient } from "../src/raw-http.js";
+import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
+
+const HEADERS_MS = 2_000;
+const REQUEST_MS = 3_000;
+const RUNS = Number(process.env.WAYGATE_FAULTS_FUZZ_RUNS ?? 150);
+
+let ws: Workspace;
+let gateway: GatewayProcess;
+
+beforeAll(async () => {
+  ws = await createWorkspace();
+  await ws.writeConfig({
+    gateway: {
+      rateLimit: { windowMs: 60_000, limit: 100_000 },
+      timeouts: { toolCallMs: 5_000, headersMs: HEADERS_MS, requestMs: REQUEST_MS },
+    },
+    mcpServers: { work: faultUpstreamServer() },
+  });
+  gateway = await startGatewayProcess({
+    cwd: ws.dir,
+    env: {
+      DATABASE_URL: ws.databaseUrl,
+      WAYGATE_SECRET_KEY: SECRET_KEY,
+      WAYGATE_CONFIG: "waygate.json",
+      LOG_LEVEL: "error",
+    },
+  });
+  await waitFor("the upstream to be ready", async () => {
+    const health = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string };
+    return health.status === "ok" ? true : undefined;
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop("SIGKILL");
+  await ws?.cleanup();
+});
+
+const MB = 1024 * 1024;
+
+async function postRaw(path: string, body: string, headers: Record<string, string>): Promise<number> {
+  const response = await fetch(`${gateway.url}${path}`, { method: "POST", headers, body });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** Opens an MCP session with the caller key, so fuzzed messages also reach the session's handlers. */
+async function openSession(): Promise<string> {
+  const response = await fetch(`${gateway.url}/mcp`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${ws.keys.caller}`,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "fuzz", version: "1" } },
+    }),
+  });
+  await response.arrayBuffer();
+  const id = response.headers.get("mcp-session-id");
+  if (!id) throw new Error(`initialize gave no session id (${response.status})`);
+  await postRaw("/mcp", JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }), {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    authorization: `Bearer ${ws.keys.caller}`,
+    "mcp-session-id": id,
+  });
+  return id;
+}
+
+/** A JSON-RPC-ish message: sometimes valid in shape, often not, with real method names mixed in. */
+const jsonRpcBody = fc.oneof(
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  fc.string().map((text) => text),
+  fc
+    .record(
+      {
+        jsonrpc: fc.oneof(fc.constant("2.0"), fc.string(), fc.integer()),
+        id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.jsonValue()),
+        method: fc.oneof(
+          fc.constantFrom("initialize", "tools/list", "tools/call", "resources/read", "prompts/get", "ping"),
+          fc.string(),
+        ),
+        params: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((message) => JSON.stringify(message)),
+  fc.array(fc.jsonValue(), { maxLength: 5 }).map((batch) => JSON.stringify(batch)),
+);
+
+/** A REST call body: mostly well-formed JSON objects with odd tools and arguments. */
+const executeBody = fc.oneof(
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  fc.string(),
+  fc
+    .record(
+      {
+        tool: fc.oneof(
+          fc.constantFrom("work__echo", "work__pid", "work__", "__echo", "work__nope"),
+          fc.string(),
+          fc.jsonValue(),
+        ),
+        arguments: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    )
+    .map((body) => JSON.stringify(body)),
+);
+
+/** Header values fetch accepts (no control characters), shaped like keys or not. */
+const authValue = fc.oneof(
+  fc.string({ unit: "grapheme-ascii" }),
+  fc.string({ unit: "grapheme-ascii" }).map((text) => `Bearer ${text}`),
+  fc.stringMatching(/^wg_[A-Za-z0-9]{12}_[A-Za-z0-9_-]{43}$/).map((key) => `Bearer ${key}`),
+  fc.stringMatching(/^wg_[A-Za-z0-9_-]{0,80}$/),
+);
+
+describe("abuse", () => {
+  it(`fuzzed JSON-RPC bodies at /mcp (${RUNS} runs) never get a 5xx and never stop the gateway`, async () => {
+    const statuses = new Map<number, number>();
+    const session = await openSession();
+    await fc.assert(
+      fc.asyncProperty(jsonRpcBody, fc.constantFrom("none", "key", "session"), async (body, as) => {
+        const status = await postRaw("/mcp", body, {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...(as === "none" ? {} : { authorization: `Bearer ${ws.keys.caller}` }),
+          ...(as === "session" ? { "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" } : {}),
+        });
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        expect(status).toBeLessThan(500);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(gateway.child.exitCode).toBeNull();
+    recordCase({
+      case: "fuzzed JSON-RPC bodies at /mcp",
+      expected: "never a 5xx, gateway up",
+      observed: `${RUNS} bodies: ${[...statuses].map(([status, n]) => `${status}x${n}`).join(" ")}`,
+    });
+  });
+
+  it(`fuzzed bodies at /mcp/execute (${RUNS} runs) never get a 5xx and never stop the gateway`, async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(executeBody, async (body) => {
+        const status = await postRaw("/mcp/execute", body, {
+          "content-type": "application/json",
+          authorization: `Bearer ${ws.keys.caller}`,
+        });
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        expect(status).toBeLessThan(500);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(gateway.child.exitCode).toBeNull();
+    recordCase({
+      case: "fuzzed bodies at /mcp/execute",
+      expected: "never a 5xx, gateway up",
+      observed: `${RUNS} bodies: ${[...statuses].map(([status, n]) => `${status}x${n}`).join(" ")}`,
+    });
+  });
+
+  it(`fuzzed Authorization and X-API-Key headers (${RUNS} runs) are refused with 401, never a 5xx`, async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(authValue, fc.boolean(), async (value, asApiKey) => {
+        const status = await postRaw(
+          "/mcp/execute",
+          JSON.stringify({ tool: "work__echo", arguments: { text: "x" } }),
+          {
+            "content-type": "application/json",
+            ...(asApiKey ? { "x-api-key": value } : { authorization: value }),
+          },
+        );
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        expect([400, 401, 429]).toContain(status);
+      }),
+      { numRuns: RUNS },
+    );
+    recordCase({
+      case: "fuzzed auth headers",
+      expected: "401 (never 2xx or 5xx)",
+      observed: `${RUNS} headers: ${[...statuses].map(([status, n]) => `${status}x${n}`).join(" ")}`,
+    });
+  });
+
+  it("20,000 distinct invalid keys are refused with 401 and memory levels off instead of growing per key", async () => {
+    const tryKeys = async (from: number, count: number) => {
+      const statuses = new Map<number, number>();
+      const workers = Array.from({ length: 16 }, async (_, worker) => {
+        for (let i = from + worker; i < from + count; i += 16) {
+          const key = `wg_${String(i).padStart(12, "k")}_${"x".repeat(43)}`;
+          const status = await postRaw("/mcp/execute", '{"tool":"work__echo","arguments":{"text":"x"}}', {
+            "content-type": "application/json",
+            authorization: `Bearer ${key}`,
+          });
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        }
+      });
+      await Promise.all(workers);
+      return statuses;
+    };
+    await tryKeys(0, 2_000); // warm up: JIT, pools and caches reach their working size
+    const rss = [await rssBytes(gateway.pid)];
+    const statuses = new Map<number, number>();
+    for (let round = 0; round < 4; round++) {
+      for (const [status, n] of await tryKeys(2_000 + round * 5_000, 5_000))
+        statuses.set(status, (statuses.get(status) ?? 0) + n);
+      rss.push(await rssBytes(gateway.pid));
+    }
+    expect([...statuses.keys()].every((status) => status === 401 || status === 429)).toBe(true);
+    // Memory that grew per key would keep growing each round; a heap settling in levels off. The second
+    // 10,000 keys must cost far less than a per-key entry would (~1 KB each = 10 MB), allowing for GC noise.
+    const firstHalf = rss[2]! - rss[0]!;
+    const secondHalf = rss[4]! - rss[2]!;
+    expect(secondHalf).toBeLessThan(24 * MB);
+    recordCase({
+      case: "20,000 distinct invalid keys",
+      expected: "all 401; RSS levels off (2nd 10k < 24 MB)",
+      observed: `${[...statuses].map(([status, n]) => `${status}x${n}`).join(" ")}; RSS MB by 5k: ${rss.map((bytes) => (bytes / MB).toFixed(0)).join(" -> ")} (+${(firstHalf / MB).toFixed(1)}, then +${(secondHalf / MB).toFixed(1)})`,
+    });
+  }, 180_000);
+
+  it("a client that sends its headers one byte a second is cut off by the headers timeout", async () => {
+    const { port } = new URL(gateway.url);
+    const result = await slowClient({
+      url: gateway.url,
+      head: "POST /mcp/execute HTTP/1.1\r\n",
+      drip: `Host: 127.0.0.1:${port}\r\nX-Padding: ${"p".repeat(60)}\r\n\r\n`,
+      byteMs: 1_000,
+      giveUpMs: HEADERS_MS + 10_000,
+    });
+    expect(result.closedAfterMs).toBeLessThan(HEADERS_MS + 8_000);
+    expect(result.response === "" || result.response.startsWith("HTTP/1.1 408")).toBe(true);
+    recordCase({
+      case: "slow headers (1 byte/s)",
+      expected: `cut off near headersMs (${HEADERS_MS} ms)`,
+      observed: `closed after ${result.closedAfterMs} ms, ${result.bytesSent} bytes sent; ${result.response.split("\r\n")[0] || "no response"}`,
+    });
+  });
+
+  it("a client that sends its body one byte every 200 ms is cut off by the request timeout", async () => {
+    const { port } = new URL(gateway.url);
+    const body = JSON.stringify({ tool: "work__echo", arguments: { text: "z".repeat(200) } });
+    const result = await slowClient({
+      url: gateway.url,
+      head:
+        `POST /mcp/execute HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\n` +
+        `Authorization: Bearer ${ws.keys.caller}\r\nContent-Length: ${body.length}\r\n\r\n`,
+      drip: body,
+      byteMs: 200,
+      giveUpMs: REQUEST_MS + 10_000,
+    });
+    expect(result.closedAfterMs).toBeLessThan(REQUEST_MS + 8_000);
+    expect(result.bytesSent).toBeLessThan(body.length);
+    expect(result.response === "" || result.response.startsWith("HTTP/1.1 408")).toBe(true);
+    recordCase({
+      case: "slow body (1 byte / 200 ms)",
+      expected: `cut off near requestMs (${REQUEST_MS} ms)`,
+      observed: `closed after ${result.closedAfterMs} ms; ${result.response.split("\r\n")[0] || "no response"}`,
+    });
+  });
+
+  it("after all the abuse the gateway still serves a real call", async () => {
+    const response = await fetch(`${gateway.url}/mcp/execute`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ws.keys.caller}` },
+      body: JSON.stringify({ tool: "work__echo", arguments: { text: "still serving" } }),
+    });
+    expect(response.status).toBe(200);
+    expect(JSON.stringify(await response.json())).toContain("still serving");
+  });
+});
