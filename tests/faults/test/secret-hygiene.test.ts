@@ -1,0 +1,147 @@
+import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { readRows } from "../src/database-reader.js";
+import { recordCase } from "../src/fault-table.js";
+import { type GatewayProcess, startGatewayProcess, waitFor } from "../src/gateway-process.js";
+import { callTool, connectClient, execute } from "../src/mcp-client.js";
+import { faultUpstreamServer } from "../src/paths.js";
+import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
+
+let ws: Workspace | undefined;
+let gateway: GatewayProcess | undefined;
+afterAll(async () => {
+  await gateway?.stop("SIGKILL");
+  await ws?.cleanup();
+});
+
+/** Every place a secret could surface, with the name of the place. */
+function findSecrets(haystacks: Record<string, string>, secrets: Record<string, string>): string[] {
+  const hits: string[] = [];
+  for (const [where, text] of Object.entries(haystacks)) {
+    for (const [what, secret] of Object.entries(secrets))
+      if (text.includes(secret)) hits.push(`${what} in ${where}`);
+  }
+  return hits;
+}
+
+/** A `${env:NAME}` reference as the config file writes it (built so it is not mistaken for a template). */
+const envRef = (name: string) => `\${env:${name}}`;
+
+describe("secret hygiene", () => {
+  it("after calls, failures, crashes, key changes and scrapes, no key or upstream token is in logs, audit, events, metrics or the database files", async () => {
+    ws = await createWorkspace();
+    const upstreamToken = `upstream-token-${randomBytes(12).toString("hex")}`;
+    const remoteToken = `remote-token-${randomBytes(12).toString("hex")}`;
+    await ws.writeConfig({
+      gateway: { logLevel: "debug", timeouts: { toolCallMs: 2_000 } },
+      mcpServers: {
+        tokened: faultUpstreamServer({ FAULT_TOKEN: envRef("UPSTREAM_TOKEN") }),
+        // Nothing listens on port 1: the failed connection is logged and recorded, with its header set.
+        remote: {
+          url: "http://127.0.0.1:1/mcp",
+          headers: { Authorization: `Bearer ${envRef("REMOTE_TOKEN")}` },
+        },
+      },
+    });
+    gateway = await startGatewayProcess({
+      cwd: ws.dir,
+      env: {
+        DATABASE_URL: ws.databaseUrl,
+        WAYGATE_SECRET_KEY: SECRET_KEY,
+        WAYGATE_CONFIG: "waygate.json",
+        UPSTREAM_TOKEN: upstreamToken,
+        REMOTE_TOKEN: remoteToken,
+      },
+    });
+    const url = gateway.url;
+    const { admin, caller } = ws.keys;
+    await waitFor("the gateway to be ready", async () =>
+      (await fetch(`${url}/ready`)).status === 200 ? true : undefined,
+    );
+
+    // Calls over MCP and REST, with secrets in the arguments under telling and innocent names.
+    const client = await connectClient(url, caller);
+    // The upstream really received the token (so finding none of it below means something).
+    const tokenLength = await callTool(client, "tokened__env_length", { name: "FAULT_TOKEN" });
+    expect(tokenLength.text).toBe(String(upstreamToken.length));
+    expect((await callTool(client, "tokened__echo", { text: "hello", token: upstreamToken })).isError).toBe(
+      false,
+    );
+    await callTool(client, "tokened__echo", { text: `key ${caller}` });
+    await callTool(client, "tokened__hang");
+    await callTool(client, "tokened__die");
+    await client.close();
+    await execute(url, caller, "tokened__echo", { text: "rest", apiKey: caller, password: remoteToken });
+    await execute(url, caller, "remote__anything", { authorization: `Bearer ${admin}` });
+    await fetch(`${url}/mcp/execute`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": caller },
+      body: JSON.stringify({ tool: "tokened__pid", arguments: {} }),
+    });
+    // Refusals: a near-miss of a real key, a revoked key, a key without the scope.
+    const nearMiss = `${caller.slice(0, -1)}${caller.endsWith("A") ? "B" : "A"}`;
+    expect((await execute(url, nearMiss, "tokened__echo", { text: "x" })).status).toBe(401);
+    const created = (await (
+      await fetch(`${url}/admin/keys`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ name: "short-lived", scopes: ["tools:list"] }),
+      })
+    ).json()) as { key: { id: string }; plaintext: string };
+    const createdKey = created.plaintext;
+    expect(createdKey).toMatch(/^wg_/);
+    expect((await execute(url, createdKey, "tokened__echo", { text: "x" })).status).toBe(403);
+    const revoked = await fetch(`${url}/admin/keys/${created.key.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(revoked.status).toBe(200);
+    const afterRevoke = await execute(url, createdKey, "tokened__echo", { text: "x" });
+    expect(afterRevoke.status).toBe(401);
+    const metrics = await (
+      await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })
+    ).text();
+    expect(metrics).toContain("waygate_tool_calls_total");
+    const status = await (
+      await fetch(`${url}/mcp/status`, { headers: { authorization: `Bearer ${admin}` } })
+    ).text();
+    await fetch(`${url}/diagnostics/connection`, { headers: { authorization: `Bearer ${admin}` } });
+    expect((await gateway.stop("SIGTERM")).code).toBe(0);
+
+    const tables = ["command_history", "system_events", "metrics", "plugins", "mcp_servers", "config"];
+    const haystacks: Record<string, string> = {
+      "gateway log": gateway.output(),
+      "/metrics": metrics,
+      "/mcp/status": status,
+    };
+    for (const table of tables) {
+      haystacks[`table ${table}`] = JSON.stringify(await readRows(ws.databaseUrl, `SELECT * FROM ${table}`));
+    }
+    for (const file of await readdir(ws.dir)) {
+      if (file.startsWith("waygate.db"))
+        haystacks[`file ${file}`] = (await readFile(join(ws.dir, file))).toString("latin1");
+    }
+    const secretPart = (key: string) => key.slice(key.lastIndexOf("_") + 1);
+    const secrets = {
+      "admin key": admin,
+      "caller key": caller,
+      "created key": createdKey,
+      "admin key secret part": secretPart(admin),
+      "caller key secret part": secretPart(caller),
+      "near-miss key": nearMiss,
+      "upstream env token": upstreamToken,
+      "remote header token": remoteToken,
+      WAYGATE_SECRET_KEY: SECRET_KEY,
+    };
+    const hits = findSecrets(haystacks, secrets);
+    const rows = await readRows(ws.databaseUrl, "SELECT count(*) AS n FROM command_history");
+    recordCase({
+      case: "secret hygiene after a full run",
+      expected: "0 hits for keys and tokens",
+      observed: `${Object.keys(secrets).length} secrets x ${Object.keys(haystacks).length} places (${gateway.output().split("\n").length} log lines, ${rows[0]?.n} audit rows): ${hits.length} hits${hits.length ? `: ${hits.join("; ")}` : ""}`,
+    });
+    expect(hits).toEqual([]);
+  });
+});
