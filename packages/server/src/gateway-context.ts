@@ -3,6 +3,7 @@ import type winston from "winston";
 import type { CallPolicy } from "./call-policy.js";
 import type { McpSessions } from "./mcp-sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
+import type { Exclusive } from "./mutex.js";
 import type { GatewayOptions } from "./options.js";
 import type { Router } from "./router.js";
 import type { ServerManager } from "./server-manager.js";
@@ -20,6 +21,8 @@ export interface GatewayContext {
   store: Store;
   servers: ServerManager;
   startedAt: Date;
+  /** Held while servers are added, enabled, disabled or removed (admin API and the server sync). */
+  serverChanges: Exclusive;
   /** The per-key rate limiter's store (in-memory, or shared such as Redis). */
   rateLimitStore: RateLimitStore;
   /** True once migrations ran and every auto-started server settled. */

@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { WaygateDatabase } from "@waygate/core";
+import type { McpServerRecord, WaygateDatabase } from "@waygate/core";
 import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type winston from "winston";
@@ -13,11 +13,13 @@ import { type HostedPlugin, isHostedPlugin } from "./hosted-plugin.js";
 import { createLogger } from "./logger.js";
 import { createMcpSessions } from "./mcp-sessions.js";
 import { createMetrics } from "./metrics.js";
+import { createExclusive } from "./mutex.js";
 import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { createMemoryRateLimitStore } from "./rate-limit.js";
 import { createRouter, type Router } from "./router.js";
 import { hostCheckEnabled } from "./security.js";
 import { createServerManager, type EventRecorder } from "./server-manager.js";
+import { startServerSync } from "./server-sync.js";
 import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
 import { createUpstreamPlugin } from "./upstream-plugin.js";
@@ -123,10 +125,31 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     metrics,
     logger,
     responseMode: options.mcpResponseMode,
+    sessionMode: options.mcpSessionMode,
     maxSessions: options.mcpMaxSessions,
     idleMs: options.timeouts.sessionIdleMs,
     legacyMessagesPath: "/messages",
   });
+
+  const addStored = (record: McpServerRecord) => {
+    const name = record.config.name;
+    const transport = transportOfStored(record.config);
+    servers.add(
+      {
+        name,
+        kind: "upstream",
+        origin: "database",
+        transport: transport.type,
+        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+      },
+      { enabled: record.config.enabled },
+    );
+  };
+  const configuredNames = new Set([
+    ...pluginEntries.map((entry) => entry.plugin.metadata.name),
+    ...upstreamEntries.filter((entry) => !entry.disabled).map((entry) => entry.name),
+  ]);
+  let storedAtStart: McpServerRecord[] = [];
 
   try {
     for (const { plugin, config } of pluginEntries) {
@@ -149,25 +172,16 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       });
     }
     if (options.loadStoredServers) {
-      for (const record of await store.repos.mcpServers.listWithSecrets()) {
+      storedAtStart = await store.repos.mcpServers.listWithSecrets();
+      for (const record of storedAtStart) {
         const name = record.config.name;
-        if (router.get(name)) {
+        if (configuredNames.has(name)) {
           logger.warn("stored server ignored: a server with this name is configured in options", {
             server: name,
           });
           continue;
         }
-        const transport = transportOfStored(record.config);
-        servers.add(
-          {
-            name,
-            kind: "upstream",
-            origin: "database",
-            transport: transport.type,
-            build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
-          },
-          { enabled: record.config.enabled },
-        );
+        addStored(record);
       }
     }
   } catch (error) {
@@ -177,6 +191,20 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     await store.close();
     throw error;
   }
+
+  const serverChanges = createExclusive();
+  const serverSync = options.loadStoredServers
+    ? startServerSync({
+        store,
+        servers,
+        logger,
+        intervalMs: options.timeouts.serverSyncMs,
+        initial: storedAtStart,
+        configuredNames,
+        addStored,
+        exclusive: serverChanges,
+      })
+    : undefined;
 
   const reportCollisions = reportCollisionsOnce(router, logger, recordEvent);
   void servers.settled().then(reportCollisions);
@@ -198,6 +226,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     servers,
     startedAt,
     rateLimitStore,
+    serverChanges,
     isReady: () => servers.isSettled(),
   };
   const built = buildApp(ctx, (key) => store.repos.apiKeys.verify(key), rateLimitStore);
@@ -244,6 +273,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
           ? new Promise<void>((resolve) => httpServer?.close(() => resolve()))
           : undefined;
         const deadline = Date.now() + deadlineMs;
+        serverSync?.stop();
         const callsDone = await policy.drain(deadlineMs);
         // Calls are done once audited; their responses may still be on the wire.
         const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));

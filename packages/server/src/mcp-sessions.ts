@@ -38,6 +38,11 @@ export interface McpSessionsOptions {
   maxSessions: number;
   /** Path clients POST legacy SSE messages to. */
   legacyMessagesPath: string;
+  /**
+   * `stateless`: every Streamable HTTP POST gets a fresh MCP server and no session id, so any replica can serve
+   * any request (no sticky sessions); GET and DELETE on the endpoint answer 405. `stateful` (default) keeps sessions.
+   */
+  sessionMode?: "stateful" | "stateless";
 }
 
 /** Streamable HTTP and legacy SSE sessions of one gateway, each with its own MCP server over the shared router. */
@@ -157,6 +162,35 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     }
   }
 
+  /** Serves one POST with a server and transport that live only as long as the request. */
+  async function serveStateless(req: Request, res: Response, view: View) {
+    if (req.method !== "POST") {
+      res
+        .status(405)
+        .set("Allow", "POST")
+        .json({
+          jsonrpc: "2.0",
+          error: {
+            code: -32000,
+            message: `${req.method} is not served: this gateway runs MCP stateless (no sessions, no server-initiated stream); use POST`,
+          },
+          id: null,
+        });
+      return;
+    }
+    const { server, close } = createMcpServer(options.deps, view);
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: options.responseMode === "json",
+    });
+    res.on("close", () => {
+      close();
+      void transport.close().finally(() => server.close());
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  }
+
   return {
     streamable(viewOf) {
       return (req, res, next) => {
@@ -165,6 +199,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           ensureView(view);
           const caller = callerOf(res);
           attachAuth(req, res, caller);
+          if (options.sessionMode === "stateless") return serveStateless(req, res, view);
           const sessionId = req.header("mcp-session-id");
           if (sessionId) {
             const session = lookup(sessionId, caller, view, "streamable");

@@ -27,6 +27,11 @@ export const TimeoutsSchema = z.object({
   shutdownMs: z.number().int().positive().default(10_000),
   /** How often servers' states are sampled to record crashes and recoveries as system events. */
   statusPollMs: z.number().int().positive().default(2_000),
+  /**
+   * How often the `mcp_servers` table's change marker is read, so servers added, enabled, disabled or removed
+   * through another replica's admin API start or stop here too (with `loadStoredServers`).
+   */
+  serverSyncMs: z.number().int().positive().default(1_000),
   /** Idle MCP sessions are closed after this long without a request. */
   sessionIdleMs: z
     .number()
@@ -90,6 +95,12 @@ export const GatewayOptionsSchema = z
     timeouts: TimeoutsSchema.prefault({}),
     /** How `/mcp` answers POSTs: `sse` streams (progress, client requests), `json` sends one JSON body. */
     mcpResponseMode: z.enum(["sse", "json"]).default("sse"),
+    /**
+     * `stateful` (default): `/mcp` keeps sessions, so several replicas need sticky sessions. `stateless`: any replica
+     * serves any request; server-to-client requests (sampling, elicitation), cancellation, list_changed
+     * notifications and resource subscriptions need `stateful`.
+     */
+    mcpSessionMode: z.enum(["stateful", "stateless"]).default("stateful"),
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
     /** Name and version reported in `serverInfo` and `GET /`. */

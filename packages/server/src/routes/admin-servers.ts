@@ -40,82 +40,90 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
     res.json({ servers });
   });
 
-  routes.post("/", async (req, res) => {
-    try {
-      const parsed = AddServerBodySchema.safeParse(req.body);
-      if (!parsed.success) {
-        const problems = parsed.error.issues
-          .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
-          .join("; ");
-        throw new BadRequestError(`Invalid server: ${problems}`);
+  routes.post("/", (req, res) =>
+    ctx.serverChanges(async () => {
+      try {
+        const parsed = AddServerBodySchema.safeParse(req.body);
+        if (!parsed.success) {
+          const problems = parsed.error.issues
+            .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+            .join("; ");
+          throw new BadRequestError(`Invalid server: ${problems}`);
+        }
+        const { name, ...entry } = parsed.data;
+        const { transport } = parseUpstreamEntry(name, entry);
+        if (transport.type === "stdio" && !allowlist.has(commandLineOf(transport))) {
+          throw new ForbiddenError(
+            `Stdio servers can be added over HTTP only when the exact command line is on the operator's stdioAllowlist; '${commandLineOf(transport)}' is not. Add it in the config file instead.`,
+          );
+        }
+        if (ctx.servers.specs().some((s) => s.spec.name === name)) {
+          throw new GatewayError(
+            "conflict",
+            `A server named '${name}' already exists; remove it first or pick another name`,
+          );
+        }
+        await ctx.store.repos.mcpServers.create(storedConfigOf(name, transport));
+        const backend = ctx.servers.add({
+          name,
+          kind: "upstream",
+          origin: "database",
+          transport: transport.type,
+          build: () => createUpstreamPlugin(name, transport, ctx.options.timeouts.toolCallMs),
+        });
+        await backend?.started;
+        ctx.logger.info("server added", { server: name, transport: transport.type, by: callerOf(res).keyId });
+        res.status(201).json({ server: backend ? backendStatus(backend) : { name, state: "disabled" } });
+      } catch (error) {
+        sendError(res, error, production);
       }
-      const { name, ...entry } = parsed.data;
-      const { transport } = parseUpstreamEntry(name, entry);
-      if (transport.type === "stdio" && !allowlist.has(commandLineOf(transport))) {
-        throw new ForbiddenError(
-          `Stdio servers can be added over HTTP only when the exact command line is on the operator's stdioAllowlist; '${commandLineOf(transport)}' is not. Add it in the config file instead.`,
-        );
-      }
-      if (ctx.servers.specs().some((s) => s.spec.name === name)) {
-        throw new GatewayError(
-          "conflict",
-          `A server named '${name}' already exists; remove it first or pick another name`,
-        );
-      }
-      await ctx.store.repos.mcpServers.create(storedConfigOf(name, transport));
-      const backend = ctx.servers.add({
-        name,
-        kind: "upstream",
-        origin: "database",
-        transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, ctx.options.timeouts.toolCallMs),
-      });
-      await backend?.started;
-      ctx.logger.info("server added", { server: name, transport: transport.type, by: callerOf(res).keyId });
-      res.status(201).json({ server: backend ? backendStatus(backend) : { name, state: "disabled" } });
-    } catch (error) {
-      sendError(res, error, production);
-    }
-  });
+    }),
+  );
 
-  routes.post("/:name/enable", async (req, res) => {
-    try {
-      const name = String(req.params.name);
-      const server = await ctx.servers.enable(name);
-      await persistEnabled(name, true);
-      res.json({ server });
-    } catch (error) {
-      sendError(res, error, production);
-    }
-  });
-
-  routes.post("/:name/disable", async (req, res) => {
-    try {
-      await ctx.servers.disable(String(req.params.name));
-      await persistEnabled(String(req.params.name), false);
-      res.json({ name: req.params.name, enabled: false });
-    } catch (error) {
-      sendError(res, error, production);
-    }
-  });
-
-  routes.delete("/:name", async (req, res) => {
-    try {
-      const name = String(req.params.name);
-      const spec = ctx.servers.specs().find((s) => s.spec.name === name)?.spec;
-      if (spec && spec.origin !== "database") {
-        throw new GatewayError(
-          "conflict",
-          `Server '${name}' comes from the gateway's configuration; remove it there (it can be disabled here)`,
-        );
+  routes.post("/:name/enable", (req, res) =>
+    ctx.serverChanges(async () => {
+      try {
+        const name = String(req.params.name);
+        const server = await ctx.servers.enable(name);
+        await persistEnabled(name, true);
+        res.json({ server });
+      } catch (error) {
+        sendError(res, error, production);
       }
-      await ctx.servers.remove(name);
-      await ctx.store.repos.mcpServers.remove(name);
-      res.json({ name: req.params.name, removed: true });
-    } catch (error) {
-      sendError(res, error, production);
-    }
-  });
+    }),
+  );
+
+  routes.post("/:name/disable", (req, res) =>
+    ctx.serverChanges(async () => {
+      try {
+        await ctx.servers.disable(String(req.params.name));
+        await persistEnabled(String(req.params.name), false);
+        res.json({ name: req.params.name, enabled: false });
+      } catch (error) {
+        sendError(res, error, production);
+      }
+    }),
+  );
+
+  routes.delete("/:name", (req, res) =>
+    ctx.serverChanges(async () => {
+      try {
+        const name = String(req.params.name);
+        const spec = ctx.servers.specs().find((s) => s.spec.name === name)?.spec;
+        if (spec && spec.origin !== "database") {
+          throw new GatewayError(
+            "conflict",
+            `Server '${name}' comes from the gateway's configuration; remove it there (it can be disabled here)`,
+          );
+        }
+        await ctx.servers.remove(name);
+        await ctx.store.repos.mcpServers.remove(name);
+        res.json({ name: req.params.name, removed: true });
+      } catch (error) {
+        sendError(res, error, production);
+      }
+    }),
+  );
 
   return routes;
 }
