@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SECRET_KEY } from "./helpers.js";
+import { type RedisProcess, startRedis } from "./support/redis-server.js";
+import { type Replica, startReplica } from "./support/replicas.js";
+
+// Three gateway processes on loopback share one libSQL file and one Redis, as replicas behind a load balancer do.
+let redis: RedisProcess;
+let dir: string;
+let db: WaygateDatabase;
+let replicas: Replica[] = [];
+let repos: ReturnType<typeof createRepositories>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), "waygate-scale-"));
+  const url = `file:${join(dir, "waygate.db")}`;
+  db = await openDatabase({ url });
+  repos = createRepositories(db, { secretKey: SECRET_KEY });
+  const env = {
+    DATABASE_URL: url,
+    WAYGATE_SECRET_KEY: SECRET_KEY,
+    REDIS_URL: redis.url,
+    RATE_LIMIT_FAIL_MODE: "closed",
+    MCP_SESSION_MODE: "stateless",
+    MCP_RESPONSE_MODE: "json",
+  };
+  replicas = await Promise.all([startReplica(env), startReplica(env), startReplica(env)]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(replicas.map((r) => r.stop()));
+  db?.close();
+  await redis?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+let sequence = 0;
+
+/** One JSON-RPC tools/call on a replica; returns the HTTP status and the request id the audit row must carry. */
+async function callOn(
+  replica: Replica,
+  key: string,
+  tag: string,
+): Promise<{ status: number; requestId: string }> {
+  const requestId = `${tag}-${++sequence}`;
+  const response = await fetch(`${replica.url}/mcp`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2025-06-18",
+      "x-request-id": requestId,
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: sequence,
+      method: "tools/call",
+      params: { name: "local__echo", arguments: { text: requestId } },
+    }),
+  });
+  const body = (await response.json()) as { result?: { content?: { text?: string }[] } };
+  if (response.status === 200 && body.result?.content?.[0]?.text !== requestId) {
+    throw new Error(`replica answered ${JSON.stringify(body)} for ${requestId}`);
+  }
+  return { status: response.status, requestId };
+}
+
+async function auditedIds(prefix: string): Promise<Map<string, { count: number; outcome: string }>> {
+  const result = await db.client.execute({
+    sql: "SELECT request_id, outcome, count(*) AS n FROM command_history WHERE request_id LIKE ? GROUP BY request_id",
+    args: [`${prefix}-%`],
+  });
+  return new Map(
+    result.rows.map((row) => [
+      String(row.request_id),
+      { count: Number(row.n), outcome: String(row.outcome) },
+    ]),
+  );
+}
+
+/** Runs `total` calls, `concurrency` at a time, round-robin over the replicas. */
+async function spread(total: number, concurrency: number, run: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await run(next++);
+    }),
+  );
+}
+
+describe("three replicas on one database and one Redis", () => {
+  it("holds a per-key limit across replicas (within 5%) and audits every call exactly once", async () => {
+    const { plaintext: key } = await repos.apiKeys.create({
+      name: "limited",
+      scopes: ["tools:call"],
+      rateLimitPerMinute: 300,
+    });
+    const results: { status: number; requestId: string }[] = [];
+    await spread(450, 12, async (i) => {
+      results.push(await callOn(replicas[i % 3] as Replica, key, "limit"));
+    });
+    const served = results.filter((r) => r.status === 200).length;
+    const limited = results.filter((r) => r.status === 429).length;
+    console.log(`limit 300/min over 3 replicas: ${served} served, ${limited} refused of ${results.length}`);
+    expect(served + limited).toBe(450);
+    expect(Math.abs(served - 300)).toBeLessThanOrEqual(15);
+    const audited = await auditedIds("limit");
+    expect(audited.size).toBe(450);
+    for (const { requestId, status } of results) {
+      expect(audited.get(requestId)).toEqual({ count: 1, outcome: status === 200 ? "ok" : "rate_limited" });
+    }
+  }, 120_000);
+
+  it("refuses a key revoked through one replica on the others within the verify cache window", async () => {
+    const { plaintext: key, key: record } = await repos.apiKeys.create({
+      name: "doomed",
+      scopes: ["tools:call"],
+    });
+    const { plaintext: adminKey } = await repos.apiKeys.create({ name: "admin", scopes: ["admin"] });
+    for (const replica of replicas) expect((await callOn(replica, key, "warm")).status).toBe(200);
+    const [first, ...others] = replicas as [Replica, Replica, Replica];
+    const revoked = await fetch(`${first.url}/admin/keys/${record.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    expect(revoked.status).toBe(200);
+    const revokedAt = Date.now();
+    expect((await callOn(first, key, "after")).status).toBe(401);
+    const refusedAfter: number[] = [];
+    for (const replica of others) {
+      while ((await callOn(replica, key, "after")).status !== 401) {
+        expect(Date.now() - revokedAt).toBeLessThan(5_000);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      refusedAfter.push(Date.now() - revokedAt);
+    }
+    console.log(`revocation reached the other replicas after ${refusedAfter.join(" ms and ")} ms`);
+    // apiKeyCacheMs is 1000: a replica may keep a verified key for up to one second, plus scheduling slack.
+    for (const ms of refusedAfter) expect(ms).toBeLessThan(2_000);
+  }, 60_000);
+
+  it("loses no acknowledged call when one replica is killed mid-load", async () => {
+    const { plaintext: key } = await repos.apiKeys.create({
+      name: "busy",
+      scopes: ["tools:call"],
+      rateLimitPerMinute: 100_000,
+    });
+    const acknowledged: string[] = [];
+    let failed = 0;
+    const victim = replicas[2] as Replica;
+    await spread(300, 12, async (i) => {
+      if (i === 100) void victim.kill();
+      try {
+        const { status, requestId } = await callOn(replicas[i % 3] as Replica, key, "crash");
+        if (status === 200) acknowledged.push(requestId);
+        else failed++;
+      } catch {
+        failed++; // the killed replica's connection dropped: not acknowledged
+      }
+    });
+    console.log(
+      `kill during load: ${acknowledged.length} acknowledged, ${failed} failed (sent to the killed replica)`,
+    );
+    expect(victim.child.signalCode).toBe("SIGKILL");
+    expect(failed).toBeGreaterThan(0);
+    const audited = await auditedIds("crash");
+    const missing = acknowledged.filter((id) => audited.get(id)?.count !== 1);
+    expect(missing).toEqual([]);
+  }, 120_000);
+});
