@@ -94,14 +94,6 @@ describe("waygate doctor", () => {
     expect({ code, signal }).toEqual({ code: null, signal: "SIGINT" });
   });
 
-  it("warns that REDIS_URL does not share rate limits yet", async () => {
-    const { report } = await doctor({ REDIS_URL: "redis://127.0.0.1:6379" });
-    expect(report.findings.find((finding) => finding.check === "rate limits")).toMatchObject({
-      status: "warn",
-      detail: expect.stringContaining("each replica limits on its own"),
-    });
-  });
-
   it("fails production without an active key", async () => {
     const { code, report } = await doctor({
       WAYGATE_ENV: "production",

@@ -1,17 +1,135 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type GatewayProcess, startGateway } from "./gateway-process.js";
 import { tempDir } from "./helpers.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
 import { runCli } from "./run-cli.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let redis: RedisServer | undefined;
+const started: GatewayProcess[] = [];
 beforeEach(async () => {
   dir = await tempDir();
 });
 afterEach(async () => {
+  await Promise.all(started.splice(0).map((gateway) => gateway.stop("SIGKILL")));
   await redis?.stop();
   redis = undefined;
   await dir.cleanup();
+});
+
+const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/** A key allowed `perMinute` requests, created in the test's database. */
+async function keyWithLimit(perMinute: number): Promise<string> {
+  const run = await runCli(
+    ["keys", "create", "--name", "limited", "--rate-limit", String(perMinute), "--json"],
+    { cwd: dir.path, env: { WAYGATE_SECRET_KEY: SECRET } },
+  );
+  expect(run.code).toBe(0);
+  return (JSON.parse(run.stdout) as { key: string }).key;
+}
+
+async function start(env: Record<string, string>): Promise<GatewayProcess> {
+  const gateway = await startGateway(dir.path, { WAYGATE_SECRET_KEY: SECRET, ...env });
+  started.push(gateway);
+  return gateway;
+}
+
+/** A REST tool call (to a tool that does not exist: the limiter runs before the router). */
+async function execute(gateway: GatewayProcess, key: string): Promise<{ status: number; code?: string }> {
+  const response = await fetch(`${gateway.url}/mcp/execute`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ tool: "nothing__here", arguments: {} }),
+  });
+  const body = (await response.json()) as { error?: { code?: string } };
+  return { status: response.status, ...(body.error?.code ? { code: body.error.code } : {}) };
+}
+
+interface Health {
+  status: string;
+  rateLimit: { kind: string; ok: boolean; failMode?: string; error?: string };
+}
+
+const health = async (gateway: GatewayProcess) =>
+  (await (await fetch(`${gateway.url}/health`)).json()) as Health;
+
+describe("waygate start with REDIS_URL", () => {
+  it("shares one key's limit between two replicas through a real Redis", async () => {
+    redis = await startRedis();
+    const key = await keyWithLimit(3);
+    const [first, second] = await Promise.all([
+      start({ REDIS_URL: redis.url }),
+      start({ REDIS_URL: redis.url }),
+    ]);
+    if (!first || !second) throw new Error("two replicas expected");
+    expect(first.stderr()).toContain(
+      `rate limits: shared through ${redis.url} (while it is unreachable: fail open)`,
+    );
+    expect((await health(first)).rateLimit).toEqual({ kind: "redis", ok: true, failMode: "open" });
+
+    const answers = [];
+    for (const gateway of [first, second, first]) answers.push(await execute(gateway, key));
+    expect(answers).toEqual([404, 404, 404].map((status) => ({ status, code: "unknown_tool" })));
+    // The fourth call is the key's fourth in the window, on either replica.
+    expect(await execute(second, key)).toEqual({ status: 429, code: "rate_limited" });
+    expect(await execute(first, key)).toEqual({ status: 429, code: "rate_limited" });
+    expect(await first.stop()).toBe(0);
+    expect(await second.stop()).toBe(0);
+  });
+
+  it("counts in each process without REDIS_URL, and says so", async () => {
+    const key = await keyWithLimit(3);
+    const [first, second] = [await start({}), await start({})];
+    expect(first.stderr()).toContain("rate limits: counted in this process (set REDIS_URL to share them)");
+    const answers = [];
+    for (const gateway of [first, second, first, second]) answers.push((await execute(gateway, key)).status);
+    expect(answers).toEqual([404, 404, 404, 404]);
+    expect((await health(first)).rateLimit).toEqual({ kind: "memory", ok: true });
+  });
+
+  it("fails closed with 503 while Redis is unreachable when WAYGATE_RATE_LIMIT_FAIL_MODE=closed", async () => {
+    redis = await startRedis();
+    const url = redis.url;
+    await redis.stop();
+    redis = undefined;
+    const key = await keyWithLimit(100);
+    const gateway = await start({ REDIS_URL: url, WAYGATE_RATE_LIMIT_FAIL_MODE: "closed" });
+    expect(await execute(gateway, key)).toEqual({ status: 503, code: "rate_limit_unavailable" });
+    const seen = await health(gateway);
+    expect(seen).toMatchObject({
+      status: "degraded",
+      rateLimit: { kind: "redis", ok: false, failMode: "closed" },
+    });
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it("fails open (serves without limits) while Redis is unreachable by default, and /health says so", async () => {
+    redis = await startRedis();
+    const url = redis.url;
+    await redis.stop();
+    redis = undefined;
+    const key = await keyWithLimit(1);
+    const gateway = await start({ REDIS_URL: url });
+    const answers = [await execute(gateway, key), await execute(gateway, key)];
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404]);
+    expect(await health(gateway)).toMatchObject({
+      status: "degraded",
+      rateLimit: { kind: "redis", ok: false, failMode: "open" },
+    });
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it("exits 3 for an unknown WAYGATE_RATE_LIMIT_FAIL_MODE before binding a port", async () => {
+    const run = await runCli(["start"], {
+      cwd: dir.path,
+      env: { REDIS_URL: "redis://127.0.0.1:6379", WAYGATE_RATE_LIMIT_FAIL_MODE: "sometimes" },
+    });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("WAYGATE_RATE_LIMIT_FAIL_MODE");
+    expect(run.stderr).toContain("set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed");
+    expect(run.stderr).not.toContain("listening");
+  });
 });
 
 interface Finding {

@@ -210,14 +210,6 @@ describe("waygate start", () => {
     expect(await gateway.stop()).toBe(0);
   });
 
-  it("warns at start that REDIS_URL does not share rate limits yet", async () => {
-    const gateway = await start({ WAYGATE_AUTH: "none", REDIS_URL: "redis://127.0.0.1:6379" });
-    expect(gateway.stderr()).toContain(
-      "warning: REDIS_URL is set, but this version keeps rate-limit counters in memory",
-    );
-    expect(await gateway.stop()).toBe(0);
-  });
-
   it("passes the config file's server settings through: open /metrics needs no key", async () => {
     const closed = await start();
     expect((await fetch(`${closed.url}/metrics`)).status).toBe(401);

@@ -73,7 +73,15 @@ export const EnvSchema = z.object({
     })
     .optional()
     .describe(
-      "Redis for rate-limit counters shared by replicas (accepted; not used yet: see `waygate doctor`)",
+      "Redis that keeps rate-limit counters, so every replica pointed at it enforces one limit per key " +
+        "(default: counters in each process's memory)",
+    ),
+  WAYGATE_RATE_LIMIT_FAIL_MODE: z
+    .enum(["open", "closed"])
+    .optional()
+    .describe(
+      "with `REDIS_URL`, what happens while Redis is unreachable: `open` (default) serves requests without " +
+        "rate limits, `closed` refuses them with 503 `rate_limit_unavailable`",
     ),
 });
 
@@ -95,4 +103,5 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   CORS_ORIGINS: "list origins separated by commas, e.g. https://app.example.com",
   LOG_LEVEL: "set LOG_LEVEL to error, warn, info, http or debug",
   REDIS_URL: "set REDIS_URL to a URL such as redis://localhost:6379, or unset it",
+  WAYGATE_RATE_LIMIT_FAIL_MODE: "set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed",
 };

@@ -23,6 +23,7 @@ export const DEFAULTS = {
   auth: "required",
   logLevel: "info",
   autoInitialize: true,
+  rateLimitFailMode: "open",
 } as const;
 
 /** The gateway's configuration after merging environment > config file > defaults. */
@@ -36,6 +37,8 @@ export interface GatewayConfig {
   corsOrigins: string[];
   logLevel: "error" | "warn" | "info" | "http" | "debug";
   redisUrl: string | undefined;
+  /** While Redis is unreachable: serve without limits (`open`) or refuse with 503 (`closed`). */
+  rateLimitFailMode: "open" | "closed";
   /** Names selected by `MCP_SERVERS_ENABLED`; `undefined` means every enabled server. */
   serversEnabled: string[] | undefined;
   autoInitialize: boolean;
@@ -164,6 +167,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     corsOrigins: env.CORS_ORIGINS ?? settings.corsOrigins ?? [],
     logLevel: env.LOG_LEVEL ?? settings.logLevel ?? DEFAULTS.logLevel,
     redisUrl: env.REDIS_URL,
+    rateLimitFailMode: env.WAYGATE_RATE_LIMIT_FAIL_MODE ?? DEFAULTS.rateLimitFailMode,
     serversEnabled: env.MCP_SERVERS_ENABLED,
     autoInitialize: env.MCP_AUTO_INITIALIZE ?? DEFAULTS.autoInitialize,
     upstreams: collectUpstreams(file, issues),

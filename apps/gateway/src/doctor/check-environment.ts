@@ -74,14 +74,3 @@ export function checkSecretKey(config: GatewayConfig): Finding {
     "for production, generate one with `openssl rand -hex 32` and set WAYGATE_SECRET_KEY",
   );
 }
-
-/** REDIS_URL is accepted but not used yet: say so rather than let an operator believe limits are shared. */
-export function checkRedis(config: GatewayConfig): Finding | undefined {
-  if (config.redisUrl === undefined) return undefined;
-  return problem(
-    "rate limits",
-    "warn",
-    "REDIS_URL is set, but this version keeps rate-limit counters in memory: each replica limits on its own",
-    "divide the per-key limits by the number of replicas until shared counters land",
-  );
-}

@@ -1,10 +1,17 @@
-import { createGateway, createLogger, type Gateway, LOG_LEVELS } from "@waygate/server";
+import {
+  createGateway,
+  createLogger,
+  type Gateway,
+  LOG_LEVELS,
+  type SharedRateLimitStore,
+} from "@waygate/server";
 import winston from "winston";
 import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
 import { CliError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { type PreparedGateway, prepareGateway } from "./prepare.js";
+import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
 import { relayStdio } from "./stdio-relay.js";
 
 /** Resolves when `signal` aborts. */
@@ -22,10 +29,23 @@ function stderrLogger(level: GatewayConfig["logLevel"]): winston.Logger {
   return logger;
 }
 
-async function createPrepared(prepared: PreparedGateway, logger?: winston.Logger): Promise<Gateway> {
+/** Creates the gateway with the app's logger and, with REDIS_URL, the shared rate-limit store. */
+async function createPrepared(
+  prepared: PreparedGateway,
+  config: GatewayConfig,
+  logger: winston.Logger = createLogger({ level: config.logLevel }),
+): Promise<Gateway> {
+  let rateLimitStore: SharedRateLimitStore | undefined;
   try {
-    return await createGateway({ ...prepared.options, ...(logger ? { logger } : {}) });
+    rateLimitStore = await createRateLimitStore(config, logger);
+    return await createGateway({
+      ...prepared.options,
+      logger,
+      ...(rateLimitStore ? { rateLimitStore } : {}),
+    });
   } catch (error) {
+    // The gateway closes the store once it exists; before that, it is ours to close.
+    await rateLimitStore?.shutdown();
     prepared.db.close();
     throw error;
   }
@@ -52,11 +72,22 @@ function reportUpstreams(
     .ready()
     .then(async () => {
       const ms = Math.round(performance.now() - started);
-      const health = (await (await fetch(`${baseUrl}/health`)).json()) as { servers?: ServerHealth[] };
+      const health = (await (await fetch(`${baseUrl}/health`)).json()) as {
+        servers?: ServerHealth[];
+        rateLimit?: { ok: boolean; failMode?: string; error?: string };
+      };
       const lines = (health.servers ?? []).map(
         (server) =>
           `  ${server.name}: ${server.state}${server.lastError?.message ? ` (${server.lastError.message})` : ""}`,
       );
+      if (health.rateLimit?.ok === false) {
+        lines.push(
+          `warning: the rate-limit store is unreachable (${health.rateLimit.error ?? "no answer"}); ` +
+            (health.rateLimit.failMode === "closed"
+              ? "limited requests are refused with 503 until it answers"
+              : "requests are served WITHOUT rate limits until it answers"),
+        );
+      }
       context.output.progress([`upstreams started in ${ms} ms:`, ...lines].join("\n"));
     })
     .catch((error: unknown) =>
@@ -71,16 +102,12 @@ async function shutDown(gateway: Gateway, prepared: PreparedGateway, context: Co
   context.output.progress(drained ? "stopped" : "stopped (some calls did not finish before the deadline)");
 }
 
-/** The warning shown while `REDIS_URL` is accepted but rate-limit counters still live in each process. */
-export const REDIS_NOT_WIRED =
-  "REDIS_URL is set, but this version keeps rate-limit counters in memory: each replica limits on its own";
-
 /** `waygate start`: creates the gateway, listens, and on SIGINT/SIGTERM drains, flushes and returns. */
 export async function runHttpGateway(config: GatewayConfig, context: CommandContext): Promise<void> {
   const stopSignal = context.io.stopSignal;
-  if (config.redisUrl !== undefined) context.output.progress(`warning: ${REDIS_NOT_WIRED}`);
   const prepared = await prepareGateway(config, context);
-  const gateway = await createPrepared(prepared);
+  const gateway = await createPrepared(prepared, config);
+  context.output.progress(rateLimitStoreLine(config));
   try {
     const address = await gateway.listen();
     context.output.progress(
@@ -121,7 +148,7 @@ export async function runStdioGateway(config: GatewayConfig, context: CommandCon
   const stopSignal = context.io.stopSignal;
   const local = { ...config, host: "127.0.0.1", port: 0 };
   const prepared = await prepareGateway(local, context);
-  const gateway = await createPrepared(prepared, stderrLogger(config.logLevel));
+  const gateway = await createPrepared(prepared, config, stderrLogger(config.logLevel));
   const address = await gateway.listen({ host: "127.0.0.1", port: 0 }).catch(async (error: unknown) => {
     await gateway.close();
     prepared.db.close();

@@ -1,12 +1,6 @@
 import type { Command } from "commander";
 import type { GatewayConfig } from "../../config/load.js";
-import {
-  checkDataFolder,
-  checkNode,
-  checkPort,
-  checkRedis,
-  checkSecretKey,
-} from "../../doctor/check-environment.js";
+import { checkDataFolder, checkNode, checkPort, checkSecretKey } from "../../doctor/check-environment.js";
 import { type Finding, ok, problem } from "../../doctor/finding.js";
 import { CliError, ConfigError } from "../../errors.js";
 import { normalisePluginEntry, resolvePlugin } from "../../plugins/resolve-plugin.js";
@@ -74,8 +68,6 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
     const { checkRedisReachable } = await import("../../doctor/check-redis.js");
     findings.push(await checkRedisReachable(config.redisUrl, Math.min(timeoutMs, 5_000)));
   }
-  const redis = checkRedis(config);
-  if (redis) findings.push(redis);
   const stored = await checkDatabase(config, context, findings);
   const { selected, unknownNames } = runtimeUpstreams(config, stored);
   for (const name of unknownNames.filter((unknown) => !isKnownBridge(unknown))) {
