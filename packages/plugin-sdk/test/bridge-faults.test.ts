@@ -169,16 +169,21 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     rmSync(flag, { force: true });
   });
 
-  it("kills the upstream's whole process tree on shutdown", async () => {
-    const { plugin, harness } = await bridge();
-    const serverPid = plugin.upstreamPid!;
-    const grandchild = Number(textOf(await harness.callTool("spawn_child", {})));
-    expect(processIsGone(grandchild)).toBe(false);
-    await harness.close();
-    await waitFor("grandchild to die", () => processIsGone(grandchild), 5_000);
-    expect(processIsGone(serverPid)).toBe(true);
-    expect(harness.status().state).toBe("stopped");
-  });
+  it.each([false, true])(
+    "kills the upstream's whole process tree on shutdown (own process group: %s)",
+    async (own) => {
+      const { plugin, harness } = await bridge({
+        transport: { ...misbehavingStdio(), ownProcessGroup: own },
+      });
+      const serverPid = plugin.upstreamPid!;
+      const grandchild = Number(textOf(await harness.callTool("spawn_child", {})));
+      expect(processIsGone(grandchild)).toBe(false);
+      await harness.close();
+      await waitFor("grandchild to die", () => processIsGone(grandchild), 5_000);
+      expect(processIsGone(serverPid)).toBe(true);
+      expect(harness.status().state).toBe("stopped");
+    },
+  );
 
   it("sends the upstream's stderr to the logger and forwards its log notifications to the caller", async () => {
     const { harness } = await bridge();

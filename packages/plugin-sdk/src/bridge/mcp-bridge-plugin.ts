@@ -302,6 +302,7 @@ export class McpBridgePlugin extends BasePlugin {
         cwd: spec.cwd,
         maxMessageBytes: this.options.maxMessageBytes,
         killGraceMs: this.options.timeouts.killGraceMs,
+        ownProcessGroup: spec.ownProcessGroup,
         onStderrLine: (line) => stderrLogger.info("upstream stderr", { line }),
       });
     }

@@ -7,6 +7,11 @@ const StdioTransportSchema = z.object({
   /** Extra environment for the server; only a safe default set of variables is inherited. */
   env: z.record(z.string(), z.string()).default({}),
   cwd: z.string().optional(),
+  /**
+   * Run the server in its own process group, so that even processes it leaves behind after crashing are
+   * ended on shutdown. Costs latency on Linux (a new session is scheduled as its own autogroup).
+   */
+  ownProcessGroup: z.boolean().default(false),
 });
 
 const HttpTransportSchema = z.object({
