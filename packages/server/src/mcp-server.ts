@@ -65,8 +65,15 @@ function requireScope(caller: Caller, scope: Scope): void {
   }
 }
 
-/** Creates the MCP server of one session over the shared router and policy. */
-export function createMcpServer(deps: McpServerDeps, view: View): { server: Server; close: () => void } {
+const STATELESS_CLIENT_REQUEST =
+  "Sampling, elicitation and roots need a stateful MCP session; this gateway runs mcpSessionMode 'stateless'";
+
+/** Creates one MCP server over the shared router for one session (or one request, when stateless). */
+export function createMcpServer(
+  deps: McpServerDeps,
+  view: View,
+  options: { stateless?: boolean } = {},
+): { server: Server; close: () => void } {
   const server = new Server(deps.serverInfo, {
     capabilities: {
       tools: { listChanged: true },
@@ -113,13 +120,21 @@ export function createMcpServer(deps: McpServerDeps, view: View): { server: Serv
         LEVELS.indexOf(level) < LEVELS.indexOf(minLevel)
           ? undefined
           : extra.sendNotification({ method: "notifications/message", params: { level, data } }),
-      clientRequests: {
-        createMessage: (params) =>
-          extra.sendRequest({ method: "sampling/createMessage", params }, CreateMessageResultSchema),
-        elicitInput: (params) =>
-          extra.sendRequest({ method: "elicitation/create", params }, ElicitResultSchema),
-        listRoots: () => extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema),
-      },
+      // Without a session the client's answer would arrive as a new request, possibly at another replica, and the
+      // call would wait for it until it timed out: refuse at once and say why.
+      clientRequests: options.stateless
+        ? {
+            createMessage: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
+            elicitInput: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
+            listRoots: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
+          }
+        : {
+            createMessage: (params) =>
+              extra.sendRequest({ method: "sampling/createMessage", params }, CreateMessageResultSchema),
+            elicitInput: (params) =>
+              extra.sendRequest({ method: "elicitation/create", params }, ElicitResultSchema),
+            listRoots: () => extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema),
+          },
     };
   };
 

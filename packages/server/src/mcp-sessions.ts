@@ -178,7 +178,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
         });
       return;
     }
-    const { server, close } = createMcpServer(options.deps, view);
+    const { server, close } = createMcpServer(options.deps, view, { stateless: true });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: options.responseMode === "json",

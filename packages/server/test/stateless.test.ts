@@ -63,3 +63,18 @@ describe("stateless MCP endpoint", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("stateless MCP endpoint and server-to-client requests", () => {
+  it("fails a tool that asks the client to sample at once, saying a stateful session is needed", async () => {
+    const client = await connectClient(`${t.url}/mcp`, key, {
+      capabilities: { capabilities: { sampling: {} } },
+    });
+    try {
+      const result = await client.callTool({ name: "local__ask", arguments: { question: "?" } });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toContain("need a stateful MCP session");
+    } finally {
+      await client.close();
+    }
+  });
+});
