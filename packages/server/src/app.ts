@@ -30,7 +30,7 @@ const singleView = (req: Request): View => ({ kind: "single", server: String(req
 
 /** Audits tool calls the rate limiter refuses, from a JSON-RPC body or an execute body. */
 function auditRefusedCalls(ctx: GatewayContext) {
-  return async (req: Request, res: express.Response) => {
+  return async (req: Request, res: express.Response, error = "rate limit exceeded") => {
     const context = contextOf(res);
     const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
     const view = typeof req.params?.name === "string" ? singleView(req) : aggregateView();
@@ -59,7 +59,7 @@ function auditRefusedCalls(ctx: GatewayContext) {
         name: call.name,
         arguments: call.args,
         outcome: "rate_limited",
-        error: "rate limit exceeded",
+        error,
       });
     }
   };

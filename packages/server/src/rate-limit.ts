@@ -16,8 +16,8 @@ export interface RateLimitOptions {
   metrics: GatewayMetrics;
   production: boolean;
   logger: winston.Logger;
-  /** Called before the 429 is sent, e.g. to audit a refused tool call; awaited. */
-  onLimited?: (req: Request, res: Response) => Promise<void>;
+  /** Called before the 429 (or a fail-closed 503) is sent, e.g. to audit a refused tool call; awaited. */
+  onLimited?: (req: Request, res: Response, error?: string) => Promise<void>;
 }
 
 /** A per-gateway in-memory store; use a shared store (Redis) when running several replicas. */
@@ -31,7 +31,7 @@ export function perKeyRateLimit(options: RateLimitOptions): RequestHandler {
   // A shared store that fails open lets requests through while its backend is down; it logs the outage itself,
   // once, so express-rate-limit's per-request error log goes to debug.
   const failOpen = isSharedRateLimitStore(options.store) && options.store.health().failMode === "open";
-  return rateLimit({
+  const limiter = rateLimit({
     windowMs: options.windowMs,
     store: options.store,
     passOnStoreError: failOpen,
@@ -67,4 +67,13 @@ export function perKeyRateLimit(options: RateLimitOptions): RequestHandler {
       );
     },
   });
+  // A shared store failing closed refuses the request with 503; audit the refused tool calls like a 429.
+  return (req, res, next) => {
+    limiter(req, res, (error?: unknown) => {
+      if (!GatewayError.isInstance(error) || error.code !== "rate_limit_unavailable") return next(error);
+      void (options.onLimited?.(req, res, "rate-limit store unavailable (fail closed)") ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => next(error));
+    });
+  };
 }

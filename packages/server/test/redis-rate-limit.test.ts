@@ -109,6 +109,12 @@ describe("Redis rate-limit store", () => {
     expect(refused.status).toBe(503);
     expect(refused.body.error.code).toBe("rate_limit_unavailable");
     expect(refused.body.error.message).toContain("rate-limit store (Redis) is unreachable");
+    const row = (await t.auditRows()).find((r) => r.request_id === refused.headers.get("x-request-id"));
+    expect(row).toMatchObject({
+      outcome: "rate_limited",
+      tool: "local__echo",
+      error: "rate-limit store unavailable (fail closed)",
+    });
     const health = await get(`${t.url}/health`);
     expect(health.body.rateLimit).toMatchObject({ ok: false, failMode: "closed" });
 
