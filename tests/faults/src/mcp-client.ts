@@ -35,7 +35,9 @@ export async function callTool(
     const text = result.content.map((part) => (part.type === "text" ? part.text : `[${part.type}]`)).join("");
     return { text, isError: result.isError === true, ms: performance.now() - started };
   } catch (error) {
-    return { text: (error as Error).message, isError: true, ms: performance.now() - started };
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause ? ` (${cause.code ?? cause.message})` : "";
+    return { text: `${(error as Error).message}${detail}`, isError: true, ms: performance.now() - started };
   }
 }
 

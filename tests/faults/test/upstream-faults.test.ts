@@ -23,16 +23,16 @@ beforeAll(async () => {
     mcpServers: {
       faulty: faultUpstreamServer({ FAULT_STATE_DIR: ws.dir }),
       steady: faultUpstreamServer(),
+      ancient: faultUpstreamServer({ FAULT_PROTOCOL: "1999-01-01" }),
     },
   });
   gateway = await startGatewayProcess({
     cwd: ws.dir,
     env: { DATABASE_URL: ws.databaseUrl, WAYGATE_SECRET_KEY: SECRET_KEY, WAYGATE_CONFIG: "waygate.json" },
   });
-  await waitFor("both upstreams ready", async () => {
-    const health = (await (await fetch(`${gateway.url}/health`)).json()) as { status: string };
-    return health.status === "ok" ? true : undefined;
-  });
+  await waitFor("every upstream to settle", async () =>
+    (await fetch(`${gateway.url}/ready`)).status === 200 ? true : undefined,
+  );
   client = await connectClient(gateway.url, ws.keys.caller);
 });
 
@@ -100,6 +100,7 @@ const cases = {
   oversize: "upstream answer over the 4 MiB message cap",
   truncated: "upstream writes half a JSON-RPC message",
   garbage: "upstream writes garbage, then a good answer",
+  ancient: "upstream speaks an unknown protocol version from the start",
   version: "upstream restarts speaking protocol 1999-01-01",
 };
 
@@ -200,7 +201,9 @@ describe("upstream faults (gateway process, stdio fault upstream, toolCallMs 300
       expect(outcome.text).toContain(`within ${TOOL_CALL_MS} ms`);
       expect(outcome.ms).toBeLessThan(TOOL_CALL_MS + SLACK_MS);
       await expectRecovered();
-      expect(gateway.output()).toContain("not JSON-RPC");
+      await waitFor("the warning about the half message", async () =>
+        gateway.output().includes("not JSON-RPC") ? true : undefined,
+      );
       recordCase({
         case: cases.truncated,
         expected: "clear error within the timeout, logged, next call ok",
@@ -214,7 +217,10 @@ describe("upstream faults (gateway process, stdio fault upstream, toolCallMs 300
     async () => {
       const outcome = await callTool(client, "faulty__garbage", { text: "after the noise" });
       expect(outcome).toMatchObject({ isError: false, text: "after the noise" });
-      expect(gateway.output()).toMatch(/not JSON-RPC: .*this line is not JSON-RPC/);
+      // The warning is logged on the gateway's stderr, which may reach us just after the answer.
+      await waitFor("the warning about the garbage line", async () =>
+        /not JSON-RPC: .*this line is not JSON-RPC/.test(gateway.output()) ? true : undefined,
+      );
       await expectRecovered();
       recordCase({
         case: cases.garbage,
@@ -237,6 +243,33 @@ describe("upstream faults (gateway process, stdio fault upstream, toolCallMs 300
         case: cases.version,
         expected: "restart refused with a clear log, retried, next call ok",
         observed: `pid ${before} -> ${after}; log: "protocol version is not supported: 1999-01-01"`,
+      });
+    },
+  );
+
+  caseTest(cases.ancient)(
+    "an upstream that only speaks an unknown protocol version is marked failed with the version named, recorded, and the others serve",
+    async () => {
+      const servers = (await (
+        await fetch(`${gateway.url}/mcp/servers`, { headers: { authorization: `Bearer ${ws.keys.caller}` } })
+      ).json()) as { servers: { name: string; state: string; lastError?: { message?: string } }[] };
+      const ancient = servers.servers.find((server) => server.name === "ancient");
+      expect(ancient?.state).toBe("failed");
+      expect(ancient?.lastError?.message).toContain("1999-01-01");
+      const events = await eventsFor(ws.databaseUrl, "upstream.start_failed", "ancient");
+      expect(events.length).toBeGreaterThan(0);
+      const call = await callTool(client, "ancient__echo", { text: "x" });
+      expect(call.isError).toBe(true);
+      expect(call.text).toMatch(/ancient/);
+      expect(await callTool(client, "steady__echo", { text: "ok" })).toMatchObject({
+        isError: false,
+        text: "ok",
+      });
+      expect(gateway.child.exitCode).toBeNull();
+      recordCase({
+        case: cases.ancient,
+        expected: "server failed with the version named, start_failed event, call refused clearly",
+        observed: `state ${ancient?.state}: "${ancient?.lastError?.message?.slice(0, 70)}"; call: "${call.text.slice(0, 60)}"`,
       });
     },
   );
