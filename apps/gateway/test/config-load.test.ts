@@ -49,6 +49,40 @@ describe("loadConfig", () => {
     expect(config.auth).toBe("required");
   });
 
+  it("reads the scale-out settings: session mode from the file or the environment, fail mode from the environment", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      gateway: { mcpSessionMode: "stateless", timeouts: { serverSyncMs: 5000 } },
+    });
+    const fromFile = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(fromFile).toMatchObject({
+      mcpSessionMode: "stateless",
+      rateLimitFailMode: "open",
+      redisUrl: undefined,
+      server: { timeouts: { serverSyncMs: 5000 } },
+    });
+    const fromEnv = await loadConfig({
+      env: {
+        WAYGATE_CONFIG: file,
+        WAYGATE_MCP_SESSION_MODE: "stateful",
+        REDIS_URL: "rediss://cache.internal:6380/2",
+        WAYGATE_RATE_LIMIT_FAIL_MODE: "closed",
+      },
+      cwd: dir.path,
+    });
+    expect(fromEnv).toMatchObject({
+      mcpSessionMode: "stateful",
+      rateLimitFailMode: "closed",
+      redisUrl: "rediss://cache.internal:6380/2",
+    });
+    const bad = await configErrorOf(
+      loadConfig({
+        env: { REDIS_URL: "http://cache:6379", WAYGATE_MCP_SESSION_MODE: "sticky" },
+        cwd: dir.path,
+      }),
+    );
+    expect(bad.issues.map((issue) => issue.path).sort()).toEqual(["REDIS_URL", "WAYGATE_MCP_SESSION_MODE"]);
+  });
+
   it("keeps file-only server settings for createGateway and rejects unknown ones", async () => {
     const file = await writeJson(dir.path, "waygate.json", {
       gateway: { allowedHosts: ["gw.example.com"], metrics: "open", rateLimit: { limit: 100 } },

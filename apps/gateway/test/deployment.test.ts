@@ -131,6 +131,15 @@ describe("deployment files", () => {
     expect(Object.keys((await manifest("Secret")).stringData)).toContain("WAYGATE_SECRET_KEY");
   });
 
+  it("the Service keeps each client on one pod while MCP sessions are stateful", async () => {
+    const configMap = await manifest("ConfigMap");
+    const service = await manifest("Service");
+    if ((configMap.data.WAYGATE_MCP_SESSION_MODE ?? "stateful") === "stateful") {
+      expect(service.spec.sessionAffinity).toBe("ClientIP");
+      expect(service.spec.sessionAffinityConfig.clientIP.timeoutSeconds).toBeGreaterThanOrEqual(60);
+    }
+  });
+
   it("the ConfigMap's config file is valid for the gateway", async () => {
     const { ConfigFileSchema } = await import("../src/config/file.js");
     const configMap = await manifest("ConfigMap");

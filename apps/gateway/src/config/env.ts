@@ -83,6 +83,13 @@ export const EnvSchema = z.object({
       "with `REDIS_URL`, what happens while Redis is unreachable: `open` (default) serves requests without " +
         "rate limits, `closed` refuses them with 503 `rate_limit_unavailable`",
     ),
+  WAYGATE_MCP_SESSION_MODE: z
+    .enum(["stateful", "stateless"])
+    .optional()
+    .describe(
+      "`stateful` (default): `/mcp` keeps sessions, so several replicas need sticky sessions; `stateless`: " +
+        "any replica answers any `/mcp` POST (no sampling, elicitation, cancellation or list_changed)",
+    ),
 });
 
 /** The environment after validation. */
@@ -104,4 +111,5 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   LOG_LEVEL: "set LOG_LEVEL to error, warn, info, http or debug",
   REDIS_URL: "set REDIS_URL to a URL such as redis://localhost:6379, or unset it",
   WAYGATE_RATE_LIMIT_FAIL_MODE: "set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed",
+  WAYGATE_MCP_SESSION_MODE: "set WAYGATE_MCP_SESSION_MODE to stateful or stateless",
 };

@@ -61,6 +61,10 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("requests per window for keys without their own limit (default 600 per 60000 ms)"),
+  mcpSessionMode: z
+    .enum(["stateful", "stateless"])
+    .optional()
+    .describe("`stateful` (default) or `stateless` (`WAYGATE_MCP_SESSION_MODE`)"),
   timeouts: z
     .strictObject({
       toolCallMs: z.number().int().positive().optional(),
@@ -69,6 +73,8 @@ export const GatewaySettingsSchema = z.strictObject({
       keepAliveMs: z.number().int().positive().optional(),
       shutdownMs: z.number().int().positive().optional(),
       sessionIdleMs: z.number().int().positive().optional(),
+      statusPollMs: z.number().int().positive().optional(),
+      serverSyncMs: z.number().int().positive().optional(),
     })
     .optional()
     .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),

@@ -24,6 +24,7 @@ export const DEFAULTS = {
   logLevel: "info",
   autoInitialize: true,
   rateLimitFailMode: "open",
+  mcpSessionMode: "stateful",
 } as const;
 
 /** The gateway's configuration after merging environment > config file > defaults. */
@@ -39,6 +40,8 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   /** While Redis is unreachable: serve without limits (`open`) or refuse with 503 (`closed`). */
   rateLimitFailMode: "open" | "closed";
+  /** `stateless`: any replica answers any `/mcp` POST; `stateful`: sessions live in the process that opened them. */
+  mcpSessionMode: "stateful" | "stateless";
   /** Names selected by `MCP_SERVERS_ENABLED`; `undefined` means every enabled server. */
   serversEnabled: string[] | undefined;
   autoInitialize: boolean;
@@ -168,6 +171,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     logLevel: env.LOG_LEVEL ?? settings.logLevel ?? DEFAULTS.logLevel,
     redisUrl: env.REDIS_URL,
     rateLimitFailMode: env.WAYGATE_RATE_LIMIT_FAIL_MODE ?? DEFAULTS.rateLimitFailMode,
+    mcpSessionMode: env.WAYGATE_MCP_SESSION_MODE ?? settings.mcpSessionMode ?? DEFAULTS.mcpSessionMode,
     serversEnabled: env.MCP_SERVERS_ENABLED,
     autoInitialize: env.MCP_AUTO_INITIALIZE ?? DEFAULTS.autoInitialize,
     upstreams: collectUpstreams(file, issues),

@@ -99,6 +99,7 @@ export async function prepareGateway(
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
         loadStoredServers: !explicit,
         stdioAllowlist: config.stdioAllowlist,
+        mcpSessionMode: config.mcpSessionMode,
         ...config.server,
         serverInfo: { name: "waygate", version: VERSION },
       },

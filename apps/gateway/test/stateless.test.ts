@@ -1,0 +1,87 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type GatewayProcess, startGateway, waitForOutput } from "./gateway-process.js";
+import { tempDir, writeJson } from "./helpers.js";
+import { type RoundRobinProxy, startRoundRobinProxy } from "./round-robin-proxy.js";
+import { EVERYTHING, runCli } from "./run-cli.js";
+
+// Two replicas on one database behind a proxy that alternates between them, as a load balancer without
+// session affinity does.
+let dir: { path: string; cleanup: () => Promise<void> };
+const started: GatewayProcess[] = [];
+let proxy: RoundRobinProxy | undefined;
+beforeEach(async () => {
+  dir = await tempDir();
+  await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+});
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+  await Promise.all(started.splice(0).map((gateway) => gateway.stop("SIGKILL")));
+  await dir.cleanup();
+});
+
+const SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef";
+
+async function replicasBehindProxy(env: Record<string, string>): Promise<string> {
+  const created = await runCli(["keys", "create", "--name", "client", "--json"], {
+    cwd: dir.path,
+    env: { WAYGATE_SECRET_KEY: SECRET },
+  });
+  const { key } = JSON.parse(created.stdout) as { key: string };
+  const replicaEnv = { WAYGATE_SECRET_KEY: SECRET, WAYGATE_CONFIG: "waygate.json", ...env };
+  const replicas = await Promise.all([
+    startGateway(dir.path, replicaEnv),
+    startGateway(dir.path, replicaEnv),
+  ]);
+  started.push(...replicas);
+  for (const replica of replicas) await waitForOutput(replica, "everything: ready");
+  proxy = await startRoundRobinProxy(replicas.map((replica) => replica.url));
+  return key;
+}
+
+function clientTransport(key: string): StreamableHTTPClientTransport {
+  return new StreamableHTTPClientTransport(new URL(`${proxy?.url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${key}` } },
+  });
+}
+
+describe("WAYGATE_MCP_SESSION_MODE", () => {
+  it("stateless: an SDK client is served by whichever replica gets each request", async () => {
+    const key = await replicasBehindProxy({ WAYGATE_MCP_SESSION_MODE: "stateless" });
+    const client = new Client({ name: "no-affinity", version: "1.0.0" });
+    try {
+      await client.connect(clientTransport(key));
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name)).toContain("everything__echo");
+      for (const message of ["one", "two", "three"]) {
+        const result = await client.callTool({ name: "everything__echo", arguments: { message } });
+        expect(JSON.stringify(result.content)).toContain(message);
+      }
+    } finally {
+      await client.close();
+    }
+    // Both replicas answered part of the conversation.
+    expect(new Set(proxy?.routed)).toEqual(new Set([0, 1]));
+  });
+
+  it("stateful (the default): a replica that did not open the session refuses it, so the balancer needs affinity", async () => {
+    const key = await replicasBehindProxy({});
+    const client = new Client({ name: "no-affinity", version: "1.0.0" });
+    const outcome = await client.connect(clientTransport(key)).then(
+      async () => client.listTools().then(() => "served"),
+      (error: Error) => error.message,
+    );
+    await client.close();
+    expect(outcome).not.toBe("served");
+    expect(String(outcome)).toMatch(/session/i);
+  });
+
+  it("exits 3 for an unknown mode before binding a port", async () => {
+    const run = await runCli(["start"], { cwd: dir.path, env: { WAYGATE_MCP_SESSION_MODE: "sticky" } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("set WAYGATE_MCP_SESSION_MODE to stateful or stateless");
+    expect(run.stderr).not.toContain("listening");
+  });
+});
