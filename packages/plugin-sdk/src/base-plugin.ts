@@ -133,6 +133,11 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
     this.#status.set(state, error);
   }
 
+  /** The current lifecycle state (cheaper than `getStatus()` on a hot path). */
+  protected get currentState(): PluginStatus["state"] {
+    return this.#status.state();
+  }
+
   /** Lets subclasses count restarts of what they manage. */
   protected countRestart(): void {
     this.#status.countRestart();

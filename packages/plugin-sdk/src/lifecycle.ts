@@ -45,6 +45,8 @@ export function toErrorInfo(error: unknown): PluginErrorInfo {
 /** Tracks a plugin's state, last error and restart count. */
 export interface StatusTracker {
   get(): PluginStatus;
+  /** The current state alone, without building a status object (for per-call checks). */
+  state(): PluginState;
   set(state: PluginState, error?: unknown): void;
   countRestart(): void;
 }
@@ -56,6 +58,7 @@ export function createStatusTracker(): StatusTracker {
   let restarts = 0;
   return {
     get: () => ({ state, restarts, ...(lastError ? { lastError } : {}) }),
+    state: () => state,
     set(next, error) {
       state = next;
       if (error !== undefined) lastError = toErrorInfo(error);

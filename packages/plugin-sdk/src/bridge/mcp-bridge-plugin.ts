@@ -193,8 +193,8 @@ export class McpBridgePlugin extends BasePlugin {
     send: (client: Client, options: Parameters<Client["request"]>[2]) => Promise<T>,
   ): Promise<T> {
     const client = this.#client;
-    const state = this.getStatus();
-    if (!client || state.state !== "ready") {
+    if (!client || this.currentState !== "ready") {
+      const state = this.getStatus();
       const reason = state.lastError ? `; last error: ${state.lastError.message}` : "";
       throw new UpstreamUnavailableError(`Upstream '${this.metadata.name}' is ${state.state}${reason}`);
     }
