@@ -73,9 +73,10 @@ async function main(): Promise<void> {
   let gateway: GatewayProcess | undefined;
   const clients: Client[] = [];
   const stop = async () => {
+    // Each step runs even if an earlier one fails, so no process or temp folder outlives the soak.
     await Promise.allSettled(clients.map((client) => client.close()));
-    await gateway?.stop("SIGTERM");
-    await ws?.cleanup();
+    await gateway?.stop("SIGTERM").catch(() => gateway?.stop("SIGKILL"));
+    await ws?.cleanup().catch((error: unknown) => console.error(`could not remove ${ws?.dir}: ${error}`));
   };
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   try {
