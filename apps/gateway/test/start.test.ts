@@ -210,6 +210,24 @@ describe("waygate start", () => {
     expect(await gateway.stop()).toBe(0);
   });
 
+  it("with MCP_AUTO_INITIALIZE=false prints nothing about upstreams but still starts them with the gateway", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+    const gateway = await start({
+      WAYGATE_CONFIG: "waygate.json",
+      WAYGATE_AUTH: "none",
+      MCP_AUTO_INITIALIZE: "false",
+    });
+    let ready = { ready: false, servers: [] as { name: string; state: string }[] };
+    for (let attempt = 0; attempt < 200 && !ready.ready; attempt++) {
+      ready = (await (await fetch(`${gateway.url}/ready`)).json()) as typeof ready;
+      if (!ready.ready) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(ready.servers).toEqual([{ name: "everything", state: "ready" }]);
+    expect(gateway.stderr()).not.toContain("starting 1 plugin(s)");
+    expect(gateway.stderr()).not.toContain("upstreams started");
+    expect(await gateway.stop()).toBe(0);
+  });
+
   it("passes the config file's server settings through: open /metrics needs no key", async () => {
     const closed = await start();
     expect((await fetch(`${closed.url}/metrics`)).status).toBe(401);
