@@ -20,7 +20,7 @@ export function serverEverythingPath(): string {
 }
 
 /** An in-process plugin with tools that echo, fail, wait, report progress and ask the client to sample. */
-export function localPlugin() {
+export function localPlugin(hooks: { onSlowStart?: () => void } = {}) {
   return definePlugin({
     name: "local",
     version: "1.0.0",
@@ -41,6 +41,7 @@ export function localPlugin() {
         description: "Waits, reporting progress",
         input: { ms: z.number().int().min(0) },
         handler: async ({ ms }, ctx) => {
+          hooks.onSlowStart?.();
           await ctx.reportProgress(0, 2, "started");
           await new Promise<void>((resolve, reject) => {
             const timer = setTimeout(resolve, ms);

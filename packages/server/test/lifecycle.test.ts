@@ -37,14 +37,19 @@ describe("gateway isolation", () => {
 
 describe("graceful close", () => {
   it("lets an in-flight call finish and audits it before closing, then refuses new connections", async () => {
-    const t = await startGateway();
+    let started!: () => void;
+    const slowStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => started() })] });
     const key = await t.key();
     const inFlight = post(
       `${t.url}/mcp/execute`,
       { tool: "local__slow", arguments: { ms: 300 } },
       { authorization: `Bearer ${key}` },
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Close only once the call is inside the tool, so "in flight" does not depend on the machine's speed.
+    await slowStarted;
     const closed = t.gateway.close({ deadlineMs: 5000 });
     const response = await inFlight;
     expect(response.status).toBe(200);
@@ -59,14 +64,18 @@ describe("graceful close", () => {
   });
 
   it("reports drained: false when a call outlives the deadline", async () => {
-    const t = await startGateway();
+    let started!: () => void;
+    const slowStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => started() })] });
     const key = await t.key();
     const inFlight = post(
       `${t.url}/mcp/execute`,
       { tool: "local__slow", arguments: { ms: 3000 } },
       { authorization: `Bearer ${key}` },
     ).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await slowStarted;
     expect(await t.gateway.close({ deadlineMs: 100 })).toEqual({ drained: false });
     await inFlight;
     await t.close();
@@ -149,9 +158,11 @@ describe("readiness", () => {
     const { createGateway: create } = await import("../src/index.js");
     const { openDatabase } = await import("@waygate/core");
     const db = await openDatabase({ url: ":memory:" });
-    const slow = Object.assign(localPlugin(), {
-      start: () => new Promise<void>((resolve) => setTimeout(resolve, 400)),
+    let release!: () => void;
+    const startHeld = new Promise<void>((resolve) => {
+      release = resolve;
     });
+    const slow = Object.assign(localPlugin(), { start: () => startHeld });
     const gateway = await create({
       database: db,
       secretKey: SECRET_KEY,
@@ -163,6 +174,7 @@ describe("readiness", () => {
       const early = await get(`${url}/ready`);
       expect(early.status).toBe(503);
       expect(early.body.ready).toBe(false);
+      release();
       await gateway.ready();
       expect((await get(`${url}/ready`)).status).toBe(200);
     } finally {
