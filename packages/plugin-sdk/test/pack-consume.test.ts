@@ -55,12 +55,19 @@ describe("the packed SDK, consumed outside the workspace", () => {
       }),
     );
     // Offline: every package is already in the local pnpm store, so the test needs no network.
-    run(project, "pnpm", [
-      "install",
-      "--offline",
-      "--ignore-workspace",
-      "--config.confirmModulesPurge=false",
-    ]);
+    try {
+      run(project, "pnpm", [
+        "install",
+        "--offline",
+        "--ignore-workspace",
+        "--config.confirmModulesPurge=false",
+      ]);
+    } catch (error) {
+      const stderr = String((error as { stderr?: unknown }).stderr ?? "");
+      throw new Error(
+        `offline install of the packed SDK failed; the local pnpm store or its metadata cache lacks a package (a workspace 'pnpm install' fills both):\n${stderr}`,
+      );
+    }
 
     run(project, "node_modules/.bin/tsc", ["-p", "tsconfig.json", "--noEmit"]);
     run(project, "node_modules/.bin/tsc", ["-p", "tsconfig.json"]);
