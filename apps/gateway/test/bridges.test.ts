@@ -137,6 +137,30 @@ describe("bridges without credentials", () => {
     });
   });
 
+  it("takes a bridge's options from the config file, loading it once when MCP_SERVERS_ENABLED names it too", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      mcpServers: { everything: EVERYTHING },
+      plugins: [{ package: "@waygate/bridge-bigquery", options: { project: "from-the-file" } }],
+    });
+    const env = { HOME: dir.path, WAYGATE_CONFIG: "waygate.json", MCP_SERVERS_ENABLED: "bigquery" };
+    const run = await runCli(["doctor", "--json"], { cwd: dir.path, env });
+    const { findings } = JSON.parse(run.stdout) as { findings: Finding[] };
+    // The project came from the file, so what is missing is the credential.
+    expect(findings.filter((finding) => finding.check === "bridge bigquery")).toEqual([
+      expect.objectContaining({ detail: expect.stringMatching(/^BRIDGE_CREDENTIALS_MISSING: /) }),
+    ]);
+
+    const gateway = await startGateway(dir.path, { ...env, WAYGATE_AUTH: "none" });
+    started.push(gateway);
+    await waitForOutput(gateway, "upstreams started");
+    const { servers } = (await (await fetch(`${gateway.url}/mcp/servers`)).json()) as {
+      servers: ServerStatus[];
+    };
+    expect(servers.map((server) => server.name)).toEqual(["bigquery"]);
+    expect(servers[0]?.lastError?.code).toBe("BRIDGE_CREDENTIALS_MISSING");
+    expect(await gateway.stop()).toBe(0);
+  });
+
   it("doctor still fails a name that is neither a server nor a bridge", async () => {
     const run = await runCli(["doctor", "--json"], {
       cwd: dir.path,
