@@ -30,7 +30,9 @@ const RUNS_AS_GIVEN =
 const MAX_ATTEMPTS = 64;
 
 function failedAtGuard(error: unknown): boolean {
-  return error instanceof LibsqlBatchError && error.statementIndex === 0;
+  return (
+    error instanceof LibsqlBatchError && error.statementIndex === 0 && /integer overflow/.test(error.message)
+  );
 }
 
 /** The guard is statement 0 of the real batch, so the caller's statements are numbered one higher than theirs. */
@@ -65,7 +67,8 @@ export function parseSynchronousLevel(value: unknown): SynchronousLevel {
  * local client opens further connections whenever it needs them (for instance while an interactive transaction
  * holds one), which start at SQLite's default (FULL). So each transaction checks the level of the connection it
  * was given; a connection that was never set is handed back, set, and the transaction begins again.
- * Writes sent through `execute` run as a one-statement transaction so they get the same check.
+ * Writes sent through `execute` run as a one-statement batch so they get the same check; `executeMultiple` and
+ * `migrate` run as given.
  */
 export function withSynchronous(inner: Client, level: SynchronousLevel): Client {
   const wanted = PRAGMA_VALUE[level];
