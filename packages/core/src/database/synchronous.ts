@@ -29,29 +29,6 @@ const RUNS_AS_GIVEN =
 /** Enough attempts to configure every connection of the client's pool (20 by default) and then some. */
 const MAX_ATTEMPTS = 64;
 
-function failedAtGuard(error: unknown): boolean {
-  return (
-    error instanceof LibsqlBatchError && error.statementIndex === 0 && /integer overflow/.test(error.message)
-  );
-}
-
-/** The guard is statement 0 of the real batch, so the caller's statements are numbered one higher than theirs. */
-function shiftStatementIndex(error: unknown): unknown {
-  if (error instanceof LibsqlBatchError) {
-    const shifted = new LibsqlBatchError(
-      error.message,
-      error.statementIndex - 1,
-      error.code,
-      error.extendedCode,
-      error.rawCode,
-      error.cause instanceof Error ? error.cause : undefined,
-    );
-    shifted.stack = error.stack;
-    return shifted;
-  }
-  return error;
-}
-
 /** Parses the `synchronous` option; throws a DatabaseError naming the allowed values. */
 export function parseSynchronousLevel(value: unknown): SynchronousLevel {
   if (value === "full" || value === "normal") return value;
@@ -95,8 +72,9 @@ export function withSynchronous(inner: Client, level: SynchronousLevel): Client 
   }
 
   // A batch must run without yielding between BEGIN and COMMIT (a write transaction that waits on the event loop
-  // would hold the lock while other batches spin in the busy handler), so the level check is its first statement:
+  // would hold the lock while other batches spin in the busy handler), so the level check is its last statement:
   // it fails with "integer overflow" on a connection that was never set, and nothing of the batch is committed.
+  // Last, not first: a read before the batch's writes would pin a snapshot and turn lock waits into SQLITE_BUSY.
   const guard = `SELECT abs(-9223372036854775807 - 1) WHERE (SELECT synchronous FROM pragma_synchronous) <> ${wanted}`;
 
   async function batch(
@@ -105,10 +83,14 @@ export function withSynchronous(inner: Client, level: SynchronousLevel): Client 
   ): Promise<ResultSet[]> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       try {
-        const results = await inner.batch([guard, ...stmts], mode);
-        return results.slice(1);
+        const results = await inner.batch([...stmts, guard], mode);
+        return results.slice(0, -1);
       } catch (error) {
-        if (!failedAtGuard(error)) throw shiftStatementIndex(error);
+        const atGuard =
+          error instanceof LibsqlBatchError &&
+          error.statementIndex === stmts.length &&
+          /integer overflow/.test(error.message);
+        if (!atGuard) throw error;
         await inner.execute(setPragma);
       }
     }
