@@ -10,6 +10,6 @@ export {
 } from "./options.js";
 export {
   type ChildExit,
-  ProcessGroupTransport,
-  type ProcessGroupTransportOptions,
-} from "./process-group-transport.js";
+  StdioProcessTransport,
+  type StdioProcessTransportOptions,
+} from "./stdio-process-transport.js";

@@ -32,7 +32,7 @@ import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
 import { type McpBridgeOptions, type McpBridgeOptionsInput, McpBridgeOptionsSchema } from "./options.js";
 import { OrderedTransport } from "./ordered-transport.js";
-import { ProcessGroupTransport } from "./process-group-transport.js";
+import { StdioProcessTransport } from "./stdio-process-transport.js";
 import { describeUpstreamFailure } from "./upstream-failure.js";
 import { fetchUpstreamLists, type UpstreamLists } from "./upstream-lists.js";
 
@@ -85,9 +85,9 @@ export class McpBridgePlugin extends BasePlugin {
     return this.#processTransport()?.pid;
   }
 
-  #processTransport(): ProcessGroupTransport | undefined {
+  #processTransport(): StdioProcessTransport | undefined {
     const inner = this.#transport?.inner;
-    return inner instanceof ProcessGroupTransport ? inner : undefined;
+    return inner instanceof StdioProcessTransport ? inner : undefined;
   }
 
   protected override get validatesToolNames(): boolean {
@@ -295,7 +295,7 @@ export class McpBridgePlugin extends BasePlugin {
     const spec = this.options.transport;
     if (spec.type === "stdio") {
       const stderrLogger = this.logger.child({ stream: "stderr" });
-      return new ProcessGroupTransport({
+      return new StdioProcessTransport({
         command: spec.command,
         args: spec.args,
         env: spec.env,

@@ -7,7 +7,7 @@ import { UpstreamMessageTooLargeError, UpstreamProtocolError } from "../errors.j
 import { listDescendants } from "./process-tree.js";
 
 /** How to start a stdio MCP server and what to allow from it. */
-export interface ProcessGroupTransportOptions {
+export interface StdioProcessTransportOptions {
   command: string;
   args: string[];
   env: Record<string, string>;
@@ -38,18 +38,18 @@ const preview = (line: string) => (line.length > 80 ? `${line.slice(0, 80)}…` 
  * An MCP stdio client transport whose `close()` ends the server and every process it started; it caps
  * message size and reports non-JSON output as errors without dropping the connection.
  */
-export class ProcessGroupTransport implements Transport {
+export class StdioProcessTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
 
-  readonly #options: ProcessGroupTransportOptions;
+  readonly #options: StdioProcessTransportOptions;
   #child: ChildProcess | undefined;
   #buffer: Buffer = Buffer.alloc(0);
   #exit: ChildExit | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(options: ProcessGroupTransportOptions) {
+  constructor(options: StdioProcessTransportOptions) {
     this.#options = options;
   }
 
@@ -64,7 +64,7 @@ export class ProcessGroupTransport implements Transport {
   }
 
   start(): Promise<void> {
-    if (this.#child) throw new Error("ProcessGroupTransport already started");
+    if (this.#child) throw new Error("StdioProcessTransport already started");
     const { command, args, env, cwd } = this.#options;
     const child = spawn(command, args, {
       env: { ...getDefaultEnvironment(), ...env },
