@@ -109,6 +109,14 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     expect(harness.status().state).toBe("ready");
   });
 
+  it("connects to an upstream that writes non-JSON before its first message, logging the line", async () => {
+    const { harness } = await bridge({ modes: ["garbage-on-start"] });
+    expect(harness.status().state).toBe("ready");
+    expect(harness.logs.map((line) => line.meta.error)).toContain(
+      "upstream wrote a line to stdout that is not JSON-RPC: garbage before any message",
+    );
+  });
+
   it("drops an upstream that sends a message over the size cap, says why, and recovers", async () => {
     const { harness } = await bridge({ maxMessageBytes: 64 * 1024 });
     const result = await harness.callTool("oversize", { bytes: 200_000 });
