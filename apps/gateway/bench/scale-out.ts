@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     report("MCP tools/call, stateful session", await withGateway(dir.path, {}, (g) => timeMcp(g, key)));
     report(
       "MCP tools/call, stateless",
-      await withGateway(dir.path, { WAYGATE_MCP_SESSION_MODE: "stateless" }, (g) => timeMcp(g, key)),
+      await withGateway(dir.path, { MCP_SESSION_MODE: "stateless" }, (g) => timeMcp(g, key)),
     );
   } finally {
     await redis.stop();

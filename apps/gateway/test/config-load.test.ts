@@ -63,7 +63,7 @@ describe("loadConfig", () => {
     const fromEnv = await loadConfig({
       env: {
         WAYGATE_CONFIG: file,
-        WAYGATE_MCP_SESSION_MODE: "stateful",
+        MCP_SESSION_MODE: "stateful",
         REDIS_URL: "rediss://cache.internal:6380/2",
         WAYGATE_RATE_LIMIT_FAIL_MODE: "closed",
       },
@@ -76,11 +76,11 @@ describe("loadConfig", () => {
     });
     const bad = await configErrorOf(
       loadConfig({
-        env: { REDIS_URL: "http://cache:6379", WAYGATE_MCP_SESSION_MODE: "sticky" },
+        env: { REDIS_URL: "http://cache:6379", MCP_SESSION_MODE: "sticky" },
         cwd: dir.path,
       }),
     );
-    expect(bad.issues.map((issue) => issue.path).sort()).toEqual(["REDIS_URL", "WAYGATE_MCP_SESSION_MODE"]);
+    expect(bad.issues.map((issue) => issue.path).sort()).toEqual(["MCP_SESSION_MODE", "REDIS_URL"]);
   });
 
   it("keeps file-only server settings for createGateway and rejects unknown ones", async () => {

@@ -3,7 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { DEPLOYMENT, REPO_ROOT } from "./dockerfile.js";
 
 const run = promisify(execFile);
@@ -131,10 +131,30 @@ describe("deployment files", () => {
     expect(Object.keys((await manifest("Secret")).stringData)).toContain("WAYGATE_SECRET_KEY");
   });
 
+  it("the scale-out files set only environment variables the gateway knows", async () => {
+    const { EnvSchema } = await import("../src/config/env.js");
+    const known = new Set(Object.keys(EnvSchema.shape));
+    const names: string[] = [];
+    const composePath = join(DEPLOYMENT, "scale-out", "compose", "docker-compose.yml");
+    // The replicas share their settings through a YAML anchor (`<<: *gateway`), so merge keys are resolved.
+    const compose = parse(await readFile(composePath, "utf8"), { merge: true }) as Manifest;
+    for (const service of Object.values(compose?.services ?? {}) as Manifest[]) {
+      if (String(service.image ?? "").includes("waygate"))
+        names.push(...Object.keys(service.environment ?? {}));
+    }
+    const patch = join(DEPLOYMENT, "scale-out", "k8s", "gateway-scale-out.yaml");
+    for (const document of await yamlDocuments(patch)) {
+      for (const container of (document as Manifest).spec?.template?.spec?.containers ?? [])
+        names.push(...(container.env ?? []).map((entry: { name: string }) => entry.name));
+    }
+    expect(names).toEqual(expect.arrayContaining(["REDIS_URL", "MCP_SESSION_MODE"]));
+    expect(names.filter((name) => !known.has(name))).toEqual([]);
+  });
+
   it("the Service keeps each client on one pod while MCP sessions are stateful", async () => {
     const configMap = await manifest("ConfigMap");
     const service = await manifest("Service");
-    if ((configMap.data.WAYGATE_MCP_SESSION_MODE ?? "stateful") === "stateful") {
+    if ((configMap.data.MCP_SESSION_MODE ?? "stateful") === "stateful") {
       expect(service.spec.sessionAffinity).toBe("ClientIP");
       expect(service.spec.sessionAffinityConfig.clientIP.timeoutSeconds).toBeGreaterThanOrEqual(60);
     }

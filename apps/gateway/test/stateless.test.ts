@@ -47,9 +47,9 @@ function clientTransport(key: string): StreamableHTTPClientTransport {
   });
 }
 
-describe("WAYGATE_MCP_SESSION_MODE", () => {
+describe("MCP_SESSION_MODE", () => {
   it("stateless: an SDK client is served by whichever replica gets each request", async () => {
-    const key = await replicasBehindProxy({ WAYGATE_MCP_SESSION_MODE: "stateless" });
+    const key = await replicasBehindProxy({ MCP_SESSION_MODE: "stateless" });
     const client = new Client({ name: "no-affinity", version: "1.0.0" });
     try {
       await client.connect(clientTransport(key));
@@ -79,9 +79,9 @@ describe("WAYGATE_MCP_SESSION_MODE", () => {
   });
 
   it("exits 3 for an unknown mode before binding a port", async () => {
-    const run = await runCli(["start"], { cwd: dir.path, env: { WAYGATE_MCP_SESSION_MODE: "sticky" } });
+    const run = await runCli(["start"], { cwd: dir.path, env: { MCP_SESSION_MODE: "sticky" } });
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain("set WAYGATE_MCP_SESSION_MODE to stateful or stateless");
+    expect(run.stderr).toContain("set MCP_SESSION_MODE to stateful or stateless");
     expect(run.stderr).not.toContain("listening");
   });
 });

@@ -83,7 +83,7 @@ export const EnvSchema = z.object({
       "with `REDIS_URL`, what happens while Redis is unreachable: `open` (default) serves requests without " +
         "rate limits, `closed` refuses them with 503 `rate_limit_unavailable`",
     ),
-  WAYGATE_MCP_SESSION_MODE: z
+  MCP_SESSION_MODE: z
     .enum(["stateful", "stateless"])
     .optional()
     .describe(
@@ -111,5 +111,5 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   LOG_LEVEL: "set LOG_LEVEL to error, warn, info, http or debug",
   REDIS_URL: "set REDIS_URL to a URL such as redis://localhost:6379, or unset it",
   WAYGATE_RATE_LIMIT_FAIL_MODE: "set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed",
-  WAYGATE_MCP_SESSION_MODE: "set WAYGATE_MCP_SESSION_MODE to stateful or stateless",
+  MCP_SESSION_MODE: "set MCP_SESSION_MODE to stateful or stateless",
 };

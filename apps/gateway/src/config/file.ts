@@ -64,7 +64,7 @@ export const GatewaySettingsSchema = z.strictObject({
   mcpSessionMode: z
     .enum(["stateful", "stateless"])
     .optional()
-    .describe("`stateful` (default) or `stateless` (`WAYGATE_MCP_SESSION_MODE`)"),
+    .describe("`stateful` (default) or `stateless` (`MCP_SESSION_MODE`)"),
   timeouts: z
     .strictObject({
       toolCallMs: z.number().int().positive().optional(),

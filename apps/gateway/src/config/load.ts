@@ -171,7 +171,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     logLevel: env.LOG_LEVEL ?? settings.logLevel ?? DEFAULTS.logLevel,
     redisUrl: env.REDIS_URL,
     rateLimitFailMode: env.WAYGATE_RATE_LIMIT_FAIL_MODE ?? DEFAULTS.rateLimitFailMode,
-    mcpSessionMode: env.WAYGATE_MCP_SESSION_MODE ?? settings.mcpSessionMode ?? DEFAULTS.mcpSessionMode,
+    mcpSessionMode: env.MCP_SESSION_MODE ?? settings.mcpSessionMode ?? DEFAULTS.mcpSessionMode,
     serversEnabled: env.MCP_SERVERS_ENABLED,
     autoInitialize: env.MCP_AUTO_INITIALIZE ?? DEFAULTS.autoInitialize,
     upstreams: collectUpstreams(file, issues),
