@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET_KEY } from "./helpers.js";
+import { SECRET_KEY, serverEverythingPath } from "./helpers.js";
 import { type RedisProcess, startRedis } from "./support/redis-server.js";
 import { type Replica, startReplica } from "./support/replicas.js";
 
@@ -13,6 +13,7 @@ let dir: string;
 let db: WaygateDatabase;
 let replicas: Replica[] = [];
 let repos: ReturnType<typeof createRepositories>;
+const everything = { command: process.execPath, args: [serverEverythingPath(), "stdio"] };
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -27,6 +28,7 @@ beforeAll(async () => {
     RATE_LIMIT_FAIL_MODE: "closed",
     MCP_SESSION_MODE: "stateless",
     MCP_RESPONSE_MODE: "json",
+    STDIO_ALLOWLIST: JSON.stringify([[everything.command, ...everything.args].join(" ")]),
   };
   replicas = await Promise.all([startReplica(env), startReplica(env), startReplica(env)]);
 }, 120_000);
@@ -37,6 +39,14 @@ afterAll(async () => {
   await redis?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** Child processes of `pid` (Linux /proc), e.g. a replica's stdio upstreams. */
+function childPids(pid: number): number[] {
+  const tasks = readdirSync(`/proc/${pid}/task`, { withFileTypes: true });
+  return tasks.flatMap((task) =>
+    readFileSync(`/proc/${pid}/task/${task.name}/children`, "utf8").split(" ").filter(Boolean).map(Number),
+  );
+}
 
 let sequence = 0;
 
@@ -142,6 +152,52 @@ describe("three replicas on one database and one Redis", () => {
     console.log(`revocation reached the other replicas after ${refusedAfter.join(" ms and ")} ms`);
     // apiKeyCacheMs is 1000: a replica may keep a verified key for up to one second, plus scheduling slack.
     for (const ms of refusedAfter) expect(ms).toBeLessThan(2_000);
+  }, 60_000);
+
+  it("starts and stops a server added and removed through one replica on the others", async () => {
+    const { plaintext: adminKey } = await repos.apiKeys.create({
+      name: "server-admin",
+      scopes: ["admin", "tools:list"],
+    });
+    const headers = { authorization: `Bearer ${adminKey}`, "content-type": "application/json" };
+    const [first, ...others] = replicas as [Replica, Replica, Replica];
+    const listsEcho = async (replica: Replica) => {
+      const res = await fetch(`${replica.url}/mcp/tools`, { headers });
+      const body = (await res.json()) as { tools: { name: string }[] };
+      return body.tools.some((tool) => tool.name === "ev__echo");
+    };
+    const waitOnOthers = async (want: boolean) => {
+      const started = Date.now();
+      const took: number[] = [];
+      for (const replica of others) {
+        while ((await listsEcho(replica)) !== want) {
+          expect(Date.now() - started).toBeLessThan(15_000);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        took.push(Date.now() - started);
+      }
+      return took;
+    };
+    const added = await fetch(`${first.url}/admin/servers`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "ev", ...everything }),
+    });
+    expect(added.status).toBe(201);
+    const startedAfter = await waitOnOthers(true);
+    const removed = await fetch(`${first.url}/admin/servers/ev`, { method: "DELETE", headers });
+    expect(removed.status).toBe(200);
+    const stoppedAfter = await waitOnOthers(false);
+    // The list drops the server before its process has exited; wait for that too, so the crash test below does
+    // not orphan it by killing a replica mid-shutdown.
+    for (const replica of replicas) {
+      while (childPids(replica.child.pid as number).length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    console.log(
+      `server added on one replica served by the others after ${startedAfter.join(" / ")} ms; removal applied after ${stoppedAfter.join(" / ")} ms`,
+    );
   }, 60_000);
 
   it("loses no acknowledged call when one replica is killed mid-load", async () => {

@@ -3,7 +3,7 @@
 //
 // DATABASE_URL (required), WAYGATE_SECRET_KEY (required), REDIS_URL (shared rate limits),
 // RATE_LIMIT_FAIL_MODE (open|closed), MCP_SESSION_MODE (stateful|stateless), MCP_RESPONSE_MODE (sse|json),
-// DATABASE_SYNCHRONOUS (full|normal), WAYGATE_PORT (default 0), SERVER_SYNC_MS.
+// DATABASE_SYNCHRONOUS (full|normal), WAYGATE_PORT (default 0), SERVER_SYNC_MS, STDIO_ALLOWLIST (JSON array).
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { z } from "zod";
 import { createGateway, createLogger, type GatewayOptionsInput } from "../../src/index.js";
@@ -42,6 +42,7 @@ const options: GatewayOptionsInput = {
   ...(env.DATABASE_SYNCHRONOUS ? { databaseSynchronous: env.DATABASE_SYNCHRONOUS as "full" | "normal" } : {}),
   ...(env.MCP_SESSION_MODE ? { mcpSessionMode: env.MCP_SESSION_MODE as "stateful" | "stateless" } : {}),
   ...(env.MCP_RESPONSE_MODE ? { mcpResponseMode: env.MCP_RESPONSE_MODE as "sse" | "json" } : {}),
+  ...(env.STDIO_ALLOWLIST ? { stdioAllowlist: JSON.parse(env.STDIO_ALLOWLIST) as string[] } : {}),
   ...(env.SERVER_SYNC_MS ? { timeouts: { serverSyncMs: Number(env.SERVER_SYNC_MS) } } : {}),
   ...(env.REDIS_URL
     ? {
