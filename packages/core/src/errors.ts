@@ -10,6 +10,7 @@ export type CoreErrorCode =
   | "DATABASE_LOCKED"
   | "DATABASE_CORRUPT"
   | "DATABASE_READ_ONLY"
+  | "DATABASE_FULL"
   | "MIGRATION_FAILED"
   | "SCHEMA_TOO_NEW"
   | "INVALID_INPUT"
@@ -114,6 +115,14 @@ export class DatabaseReadOnlyError extends DatabaseError {
   static override readonly kind: string = "DatabaseReadOnlyError";
   constructor(message: string, options?: ErrorOptions) {
     super(message, { ...options, code: "DATABASE_READ_ONLY" });
+  }
+}
+
+/** The disk (or filesystem) holding the database is full, so no write can commit. */
+export class DatabaseFullError extends DatabaseError {
+  static override readonly kind: string = "DatabaseFullError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, { ...options, code: "DATABASE_FULL" });
   }
 }
 

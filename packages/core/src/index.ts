@@ -33,6 +33,7 @@ export {
   DatabaseAuthError,
   DatabaseCorruptError,
   DatabaseError,
+  DatabaseFullError,
   DatabaseLockedError,
   DatabaseReadOnlyError,
   DatabaseUnreachableError,

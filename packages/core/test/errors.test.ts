@@ -1,7 +1,9 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { toDatabaseError } from "../src/database/map-error.js";
 import {
   DatabaseError,
+  DatabaseFullError,
   DatabaseLockedError,
   MigrationError,
   SchemaTooNewError,
@@ -34,5 +36,34 @@ describe("WaygateError.isInstance", () => {
     expect(WaygateError.isInstance(new Error("plain"))).toBe(false);
     expect(WaygateError.isInstance({ code: "DATABASE_ERROR" })).toBe(false);
     expect(WaygateError.isInstance(null)).toBe(false);
+  });
+});
+
+describe("toDatabaseError on a full disk", () => {
+  // A real ENOSPC needs a small mounted filesystem (root); tests/faults covers that end to end. Here the
+  // driver's error is built in its documented shape (`code: "SQLITE_FULL"`) to check the mapping alone.
+  it("maps SQLITE_FULL to DatabaseFullError naming the database and what to free", () => {
+    const driver = Object.assign(new Error("SQLITE_FULL: database or disk is full"), { code: "SQLITE_FULL" });
+    const mapped = toDatabaseError(driver, {
+      displayUrl: "file:/data/waygate.db",
+      kind: "file",
+      action: "writing audit rows",
+    });
+    expect(DatabaseFullError.isInstance(mapped)).toBe(true);
+    expect(DatabaseError.isInstance(mapped)).toBe(true);
+    expect(mapped.code).toBe("DATABASE_FULL");
+    expect(mapped.message).toContain("file:/data/waygate.db");
+    expect(mapped.message).toMatch(/disk .* is full/);
+    expect(mapped.message).toContain("Free space");
+  });
+
+  it("leaves other driver errors as a plain DatabaseError", () => {
+    const mapped = toDatabaseError(Object.assign(new Error("boom"), { code: "SQLITE_ERROR" }), {
+      displayUrl: "file:x.db",
+      kind: "file",
+      action: "reading",
+    });
+    expect(DatabaseFullError.isInstance(mapped)).toBe(false);
+    expect(mapped.code).toBe("DATABASE_ERROR");
   });
 });

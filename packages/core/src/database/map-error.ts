@@ -2,6 +2,7 @@ import {
   DatabaseAuthError,
   DatabaseCorruptError,
   DatabaseError,
+  DatabaseFullError,
   DatabaseLockedError,
   DatabaseReadOnlyError,
   DatabaseUnreachableError,
@@ -44,6 +45,13 @@ export function toDatabaseError(error: unknown, context: DatabaseErrorContext): 
     return new DatabaseReadOnlyError(
       `The database ${where} is read-only (${detail}). ` +
         "Give the Waygate process write permission on the file and its folder, or choose a writable DATABASE_URL.",
+      options,
+    );
+  }
+  if (code === "SQLITE_FULL" || /\bSQLITE_FULL\b|database or disk is full/i.test(detail)) {
+    return new DatabaseFullError(
+      `The disk holding the database ${where} is full (${detail}). ` +
+        "Free space on that filesystem (or give it more); writes resume as soon as there is room.",
       options,
     );
   }
