@@ -22,6 +22,7 @@ export type {
 export { defaultConfigDefinitions, defineConfig } from "./config-definitions.js";
 export type { CreateDatabaseOptions, WaygateDatabase } from "./database/create-database.js";
 export { createDatabase } from "./database/create-database.js";
+export { probeWrite } from "./database/probe-write.js";
 export type { SynchronousLevel } from "./database/synchronous.js";
 export { DEFAULT_DATABASE_URL, redactUrl } from "./database/url.js";
 export type { CoreErrorCode, ValidationIssue } from "./errors.js";
