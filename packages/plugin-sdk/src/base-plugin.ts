@@ -14,9 +14,11 @@ import { PLUGIN_BRAND } from "./brand.js";
 import { CallCancelledError, NotFoundError, PluginError } from "./errors.js";
 import {
   createListChangedEmitter,
+  createStatusEmitter,
   createStatusTracker,
   type ListChangedEmitter,
   resolveStartOptions,
+  type StatusEmitter,
   type StatusTracker,
   withPluginContext,
 } from "./lifecycle.js";
@@ -46,7 +48,8 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
 
   #logger: Logger = createSilentLogger();
   #config: Config | undefined;
-  readonly #status: StatusTracker = createStatusTracker();
+  readonly #statusListeners: StatusEmitter = createStatusEmitter(() => this.#logger);
+  readonly #status: StatusTracker = createStatusTracker(() => this.notifyStatusChanged());
   readonly #listChanged: ListChangedEmitter = createListChangedEmitter(() => this.#logger);
 
   get [PLUGIN_BRAND](): true {
@@ -133,6 +136,11 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
     this.#status.set(state, error);
   }
 
+  /** Tells status listeners the status changed; call it when `getStatus()` reads state kept elsewhere. */
+  protected notifyStatusChanged(): void {
+    this.#statusListeners.emit(this.getStatus());
+  }
+
   /** The current lifecycle state (cheaper than `getStatus()` on a hot path). */
   protected get currentState(): PluginStatus["state"] {
     return this.#status.state();
@@ -215,6 +223,10 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
 
   getStatus(): PluginStatus {
     return this.#status.get();
+  }
+
+  onStatusChange(listener: (status: PluginStatus) => void): () => void {
+    return this.#statusListeners.subscribe(listener);
   }
 
   /** Reports health; by default healthy while the plugin is ready. */

@@ -14,6 +14,7 @@ import { PLUGIN_BRAND } from "./brand.js";
 import { CallCancelledError, NotFoundError } from "./errors.js";
 import {
   createListChangedEmitter,
+  createStatusEmitter,
   createStatusTracker,
   resolveStartOptions,
   withPluginContext,
@@ -93,8 +94,9 @@ export function definePlugin<Config = unknown>(definition: PluginDefinition<Conf
 
   let logger: Logger = createSilentLogger();
   let config = undefined as Config;
-  const status = createStatusTracker();
   const listChanged = createListChangedEmitter(() => logger);
+  const statusListeners = createStatusEmitter(() => logger);
+  const status = createStatusTracker(() => statusListeners.emit(status.get()));
   const contextFor = (ctx: CallContext, bindings: Record<string, string>): PluginCallContext<Config> =>
     withPluginContext(ctx, logger, bindings, config);
 
@@ -175,6 +177,7 @@ export function definePlugin<Config = unknown>(definition: PluginDefinition<Conf
     }),
     onListChanged: (listener) => listChanged.subscribe(listener),
     getStatus: () => status.get(),
+    onStatusChange: (listener) => statusListeners.subscribe(listener),
     async healthCheck() {
       if (definition.healthCheck) return definition.healthCheck({ logger, config });
       return { healthy: status.get().state === "ready" };

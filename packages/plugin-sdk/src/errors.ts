@@ -17,7 +17,12 @@ export type PluginErrorCode =
   | "UPSTREAM_UNAVAILABLE"
   | "UPSTREAM_MESSAGE_TOO_LARGE"
   | "CLIENT_REQUEST_UNAVAILABLE"
-  | "CALL_CANCELLED";
+  | "CALL_CANCELLED"
+  | "RESOURCE_SUBSCRIBE_UNSUPPORTED"
+  | BridgeErrorCode;
+
+/** Codes of the settings errors a bridge throws before it starts its upstream. */
+export type BridgeErrorCode = "BRIDGE_CONFIG_INVALID" | "BRIDGE_CREDENTIALS_MISSING";
 
 /** Base class of every error thrown by the plugin SDK; recognised across package copies by a marker. */
 export class PluginError extends Error {

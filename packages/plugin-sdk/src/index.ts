@@ -9,6 +9,7 @@ export {
   type ResourceDefinition,
 } from "./define-plugin.js";
 export {
+  type BridgeErrorCode,
   CallCancelledError,
   errorMessage,
   HostVersionError,

@@ -51,8 +51,8 @@ export interface StatusTracker {
   countRestart(): void;
 }
 
-/** Returns a fresh status tracker in state "idle". */
-export function createStatusTracker(): StatusTracker {
+/** Returns a fresh status tracker in state "idle"; `onChange` runs after each change of state or restarts. */
+export function createStatusTracker(onChange: () => void = () => {}): StatusTracker {
   let state: PluginState = "idle";
   let lastError: PluginErrorInfo | undefined;
   let restarts = 0;
@@ -60,11 +60,14 @@ export function createStatusTracker(): StatusTracker {
     get: () => ({ state, restarts, ...(lastError ? { lastError } : {}) }),
     state: () => state,
     set(next, error) {
+      const changed = next !== state || error !== undefined;
       state = next;
       if (error !== undefined) lastError = toErrorInfo(error);
+      if (changed) onChange();
     },
     countRestart() {
       restarts += 1;
+      onChange();
     },
   };
 }
@@ -89,6 +92,32 @@ export function createListChangedEmitter(logger: () => Logger): ListChangedEmitt
           listener(kind);
         } catch (error) {
           logger().warn("list_changed listener threw", { kind, error: errorMessage(error) });
+        }
+      }
+    },
+  };
+}
+
+/** A set of status listeners. */
+export interface StatusEmitter {
+  subscribe(listener: (status: PluginStatus) => void): () => void;
+  emit(status: PluginStatus): void;
+}
+
+/** Returns an emitter that isolates status listeners from each other's exceptions. */
+export function createStatusEmitter(logger: () => Logger): StatusEmitter {
+  const listeners = new Set<(status: PluginStatus) => void>();
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit(status) {
+      for (const listener of listeners) {
+        try {
+          listener(status);
+        } catch (error) {
+          logger().warn("status listener threw", { state: status.state, error: errorMessage(error) });
         }
       }
     },

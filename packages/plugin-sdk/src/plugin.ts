@@ -115,7 +115,14 @@ export interface WaygatePlugin {
   complete(params: CompleteRequestParams, ctx: CallContext): Promise<CompleteResult>;
   /** Subscribes to list changes; returns the function that unsubscribes. */
   onListChanged(listener: (kind: ListChangedKind) => void): () => void;
+  /**
+   * Subscribes to updates of one resource (forwarded upstream by bridges); `onUpdated` runs on every
+   * `notifications/resources/updated` for `uri`. Resolves to the function that unsubscribes.
+   */
+  subscribeResource?(uri: string, onUpdated: () => void): Promise<() => Promise<void>>;
   getStatus(): PluginStatus;
+  /** Calls `listener` with the new status whenever the state or restart count changes; returns the unsubscriber. */
+  onStatusChange?(listener: (status: PluginStatus) => void): () => void;
   healthCheck(): Promise<PluginHealth>;
   shutdown(): Promise<void>;
 }

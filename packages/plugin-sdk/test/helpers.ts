@@ -75,3 +75,17 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/** Absolute path of the project's conformance MCP server fixture (it can send resource updates). */
+export const CONFORMANCE_SERVER = fileURLToPath(
+  new URL("../../../fixtures/conformance-server.ts", import.meta.url),
+);
+
+/** A stdio transport spec that runs the conformance fixture under node with tsx, in one process. */
+export function conformanceStdio() {
+  return {
+    type: "stdio" as const,
+    command: process.execPath,
+    args: ["--import", TSX_LOADER, CONFORMANCE_SERVER, "--stdio"],
+  };
+}

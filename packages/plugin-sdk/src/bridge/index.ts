@@ -1,5 +1,10 @@
 // Every export of this file is public API.
+
+export type { BridgeErrorCode } from "../errors.js";
 export { restartDelayMs } from "./backoff.js";
+export { BridgeConfigError, BridgeCredentialsError } from "./bridge-errors.js";
+export { type Env, type EnvField, parseBridgeSettings, readEnvFields } from "./env-settings.js";
+export { type BridgeSetup, GuardedBridge } from "./guarded-bridge.js";
 export { type McpBridgeHooks, McpBridgePlugin } from "./mcp-bridge-plugin.js";
 export {
   type McpBridgeOptions,
@@ -8,6 +13,13 @@ export {
   type RestartPolicy,
   UpstreamTransportSchema,
 } from "./options.js";
+export {
+  type BridgePolicy,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "./policy.js";
 export {
   type ChildExit,
   StdioProcessTransport,

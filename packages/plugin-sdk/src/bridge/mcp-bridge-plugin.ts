@@ -20,11 +20,12 @@ import {
   type Resource,
   ResourceListChangedNotificationSchema,
   type ResourceTemplate,
+  ResourceUpdatedNotificationSchema,
   type Tool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { BasePlugin } from "../base-plugin.js";
-import { errorMessage, PluginConfigError, UpstreamUnavailableError } from "../errors.js";
+import { errorMessage, PluginConfigError, PluginError, UpstreamUnavailableError } from "../errors.js";
 import type { PluginMetadata } from "../metadata.js";
 import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth } from "../plugin.js";
 import { errorResult } from "../results.js";
@@ -32,6 +33,8 @@ import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
 import { type McpBridgeOptions, type McpBridgeOptionsInput, McpBridgeOptionsSchema } from "./options.js";
 import { OrderedTransport } from "./ordered-transport.js";
+import { type BridgePolicy, deniedResult, policyDenyReason } from "./policy.js";
+import { ResourceSubscriptions } from "./resource-subscriptions.js";
 import { StdioProcessTransport } from "./stdio-process-transport.js";
 import { describeUpstreamFailure } from "./upstream-failure.js";
 import { fetchUpstreamLists, type UpstreamLists } from "./upstream-lists.js";
@@ -40,6 +43,8 @@ import { fetchUpstreamLists, type UpstreamLists } from "./upstream-lists.js";
 export interface McpBridgeHooks {
   /** Answers the upstream's sampling, elicitation and roots requests when no single call can take them. */
   clientRequests?: ClientRequests;
+  /** Hides tools and denies calls before they reach the upstream; denials carry `_meta["waygate/denied"]`. */
+  policy?: BridgePolicy;
 }
 
 const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "warn" } as const;
@@ -56,6 +61,14 @@ export class McpBridgePlugin extends BasePlugin {
   #client: Client | undefined;
   #transport: OrderedTransport | undefined;
   #lists: UpstreamLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
+  #visibleTools: Tool[] = [];
+  readonly #subscriptions = new ResourceSubscriptions(
+    {
+      subscribe: (uri) => this.#subscribeUpstream(uri),
+      unsubscribe: (uri) => this.#unsubscribeUpstream(uri),
+    },
+    () => this.logger,
+  );
   #stopping = false;
   #failedRestarts = 0;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -105,7 +118,7 @@ export class McpBridgePlugin extends BasePlugin {
   }
 
   protected getTools(): Tool[] {
-    return this.#lists.tools;
+    return this.#visibleTools;
   }
 
   protected override getResources(): Resource[] {
@@ -125,9 +138,20 @@ export class McpBridgePlugin extends BasePlugin {
     args: Record<string, unknown>,
     ctx: PluginCallContext,
   ): Promise<CallToolResult> {
+    let forwarded = args;
+    const policy = this.#hooks.policy;
+    if (policy) {
+      const tool = this.#lists.tools.find((candidate) => candidate.name === name);
+      const reason = policyDenyReason(policy, tool, name, args);
+      if (reason !== undefined) {
+        ctx.logger.warn("call denied by bridge policy", { tool: name, reason });
+        return deniedResult(this.metadata.name, reason);
+      }
+      if (tool && policy.prepareArgs) forwarded = policy.prepareArgs(tool, args);
+    }
     try {
       return (await this.#request(`tools/call '${name}'`, ctx, (client, options) =>
-        client.callTool({ name, arguments: args }, undefined, options),
+        client.callTool({ name, arguments: forwarded }, undefined, options),
       )) as CallToolResult;
     } catch (error) {
       return errorResult(errorMessage(error));
@@ -157,6 +181,15 @@ export class McpBridgePlugin extends BasePlugin {
     if (!this.#client?.getServerCapabilities()?.completions)
       return Promise.resolve({ completion: { values: [] } });
     return this.#request("completion/complete", ctx, (client, options) => client.complete(params, options));
+  }
+
+  /**
+   * Subscribes to a resource's updates: the first subscriber of a URI sends `resources/subscribe` upstream,
+   * the last one to leave sends `resources/unsubscribe`. Rejects with RESOURCE_SUBSCRIBE_UNSUPPORTED when the
+   * upstream does not advertise `resources.subscribe`, and with the upstream's refusal (e.g. unknown URI).
+   */
+  subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>> {
+    return this.#subscriptions.add(uri, onUpdated);
   }
 
   override async healthCheck(): Promise<PluginHealth> {
@@ -219,6 +252,63 @@ export class McpBridgePlugin extends BasePlugin {
     }
   }
 
+  async #subscribeUpstream(uri: string): Promise<void> {
+    const client = this.#client;
+    if (!client || this.currentState !== "ready") {
+      throw new UpstreamUnavailableError(
+        `Cannot subscribe to '${uri}': upstream '${this.metadata.name}' is ${this.currentState}`,
+      );
+    }
+    if (!client.getServerCapabilities()?.resources?.subscribe) {
+      throw new PluginError(
+        "RESOURCE_SUBSCRIBE_UNSUPPORTED",
+        `Cannot subscribe to '${uri}': upstream '${this.metadata.name}' does not offer resource subscriptions (no resources.subscribe capability)`,
+      );
+    }
+    try {
+      await client.subscribeResource({ uri }, { timeout: this.options.timeouts.callMs });
+    } catch (error) {
+      throw this.#describe(error, `resources/subscribe '${uri}'`);
+    }
+  }
+
+  async #unsubscribeUpstream(uri: string): Promise<void> {
+    const client = this.#client;
+    // With no live connection there is nothing to undo: the upstream's subscription ended with it.
+    if (!client || this.currentState !== "ready") return;
+    try {
+      await client.unsubscribeResource({ uri }, { timeout: this.options.timeouts.callMs });
+    } catch (error) {
+      this.logger.warn("upstream unsubscribe failed", { uri, error: errorMessage(error) });
+    }
+  }
+
+  async #resubscribeAll(): Promise<void> {
+    for (const uri of this.#subscriptions.uris()) {
+      await this.#subscribeUpstream(uri).catch((error: unknown) =>
+        this.logger.warn("resubscribing after restart failed", { uri, error: errorMessage(error) }),
+      );
+    }
+  }
+
+  #describe(error: unknown, operation: string): PluginError {
+    return describeUpstreamFailure(error, {
+      upstream: this.metadata.name,
+      operation,
+      timeoutMs: this.options.timeouts.callMs,
+      signal: new AbortController().signal,
+      closeReason: this.#closeReason,
+    });
+  }
+
+  #setLists(lists: UpstreamLists): void {
+    this.#lists = lists;
+    const policy = this.#hooks.policy;
+    this.#visibleTools = policy
+      ? lists.tools.filter((tool) => policy.hideReason(tool) === undefined)
+      : lists.tools;
+  }
+
   async #connect(): Promise<void> {
     this.setState("connecting");
     this.#closeReason = undefined;
@@ -228,7 +318,7 @@ export class McpBridgePlugin extends BasePlugin {
     this.#client = client;
     try {
       await client.connect(transport, { timeout: this.options.timeouts.connectMs });
-      this.#lists = await fetchUpstreamLists(client, this.options.timeouts.connectMs);
+      this.#setLists(await fetchUpstreamLists(client, this.options.timeouts.connectMs));
     } catch (error) {
       this.#client = undefined;
       await client.close().catch(() => {});
@@ -264,6 +354,9 @@ export class McpBridgePlugin extends BasePlugin {
     client.setNotificationHandler(ToolListChangedNotificationSchema, refresh("tools"));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh("resources"));
     client.setNotificationHandler(PromptListChangedNotificationSchema, refresh("prompts"));
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) =>
+      this.#subscriptions.notify(notification.params.uri),
+    );
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) =>
       this.#forwardLog(notification),
     );
@@ -333,7 +426,7 @@ export class McpBridgePlugin extends BasePlugin {
 
   async #refreshLists(client: Client, kind: ListChangedKind): Promise<void> {
     try {
-      this.#lists = await fetchUpstreamLists(client, this.options.timeouts.connectMs);
+      this.#setLists(await fetchUpstreamLists(client, this.options.timeouts.connectMs));
       this.notifyListChanged(kind);
     } catch (error) {
       this.logger.warn("refreshing upstream lists failed", { kind, error: errorMessage(error) });
@@ -381,6 +474,7 @@ export class McpBridgePlugin extends BasePlugin {
     try {
       await this.#connect();
       this.#failedRestarts = 0;
+      await this.#resubscribeAll();
       this.countRestart();
       this.logger.info("upstream restarted", { attempt });
       for (const kind of ["tools", "resources", "prompts"] as const) this.notifyListChanged(kind);
