@@ -1,14 +1,13 @@
+import { type BridgeSetup, type Env, GuardedBridge } from "@waygate/plugin-sdk/bridge";
 import { z } from "zod";
+import { version as BRIDGE_VERSION } from "../package.json";
 import { bigqueryPolicy } from "./bigquery-policy.js";
-import type { Env } from "./env-settings.js";
-import { type BridgeSetup, GuardedBridge } from "./guarded-bridge.js";
 import {
   type BigqueryBridgeSettings,
   type BigqueryBridgeSettingsInput,
   resolveBigquerySettings,
 } from "./settings.js";
 import { resolveToolboxLauncher, TOOLBOX_BIGQUERY_ARGS } from "./toolbox-command.js";
-import { BRIDGE_VERSION } from "./version.js";
 
 /** Options of the BigQuery bridge plugin. */
 export interface BigqueryBridgeOptions {

@@ -1,4 +1,4 @@
-import type { BridgePolicy, UpstreamTool } from "./guarded-bridge.js";
+import type { BridgePolicy, UpstreamTool } from "@waygate/plugin-sdk/bridge";
 import { argumentScopeReason, tableScopeReason } from "./scope.js";
 import type { BigqueryBridgeSettings } from "./settings.js";
 import { checkReadOnlySql, type TableRef } from "./sql-policy.js";

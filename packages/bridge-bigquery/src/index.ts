@@ -1,4 +1,17 @@
 // Every export of this file is public API.
+
+export type { Env, EnvField } from "@waygate/plugin-sdk/bridge";
+export {
+  BridgeConfigError,
+  BridgeCredentialsError,
+  type BridgeErrorCode,
+  type BridgePolicy,
+  type BridgeSetup,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "@waygate/plugin-sdk/bridge";
 export {
   BigqueryBridge,
   BigqueryBridge as default,
@@ -8,16 +21,6 @@ export {
   toolboxEnv,
 } from "./bigquery-bridge.js";
 export { bigqueryPolicy, SQL_ARGUMENTS, TABLE_OR_SQL_ARGUMENTS } from "./bigquery-policy.js";
-export type { Env, EnvField } from "./env-settings.js";
-export { BridgeConfigError, BridgeCredentialsError, type BridgeErrorCode } from "./errors.js";
-export {
-  type BridgePolicy,
-  type BridgeSetup,
-  DENIED_META_KEY,
-  deniedResult,
-  type ToolCallResult,
-  type UpstreamTool,
-} from "./guarded-bridge.js";
 export { argumentScopeReason, tableScopeReason } from "./scope.js";
 export {
   BIGQUERY_ENV_FIELDS,

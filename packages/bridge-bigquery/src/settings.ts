@@ -1,9 +1,15 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import {
+  BridgeConfigError,
+  BridgeCredentialsError,
+  type Env,
+  type EnvField,
+  parseBridgeSettings,
+  readEnvFields,
+} from "@waygate/plugin-sdk/bridge";
 import { z } from "zod";
-import { type Env, type EnvField, parseSettings, readEnvFields } from "./env-settings.js";
-import { BridgeConfigError, BridgeCredentialsError } from "./errors.js";
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z0-9.-]+:[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const DATASET_ID = /^[A-Za-z0-9_]{1,1024}$/;
@@ -109,7 +115,7 @@ export function resolveBigquerySettings(
       { variables: ["GOOGLE_CLOUD_PROJECT"] },
     );
   }
-  const settings = parseSettings(BigqueryBridgeSettingsSchema, input, BIGQUERY_ENV_FIELDS, "bigquery");
+  const settings = parseBridgeSettings(BigqueryBridgeSettingsSchema, input, BIGQUERY_ENV_FIELDS, "bigquery");
   if (settings.credentialsFile === undefined) {
     const adc = gcloudAdcFile(env);
     if (!existsSync(adc)) {

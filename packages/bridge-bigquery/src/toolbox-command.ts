@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { BridgeConfigError } from "./errors.js";
+import { BridgeConfigError } from "@waygate/plugin-sdk/bridge";
 
 /** The npm package of Google's MCP Toolbox launcher. */
 export const TOOLBOX_PACKAGE = "@toolbox-sdk/server";

@@ -1,17 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type BridgeSetup, type Env, GuardedBridge } from "@waygate/plugin-sdk/bridge";
 import { z } from "zod";
-import type { Env } from "./env-settings.js";
+import { version as BRIDGE_VERSION } from "../package.json";
 import { resolveFirebaseCli } from "./firebase-command.js";
 import { firebasePolicy } from "./firebase-policy.js";
-import { type BridgeSetup, GuardedBridge } from "./guarded-bridge.js";
 import {
   type FirebaseBridgeSettings,
   type FirebaseBridgeSettingsInput,
   resolveFirebaseSettings,
 } from "./settings.js";
-import { BRIDGE_VERSION } from "./version.js";
 
 /** Options of the Firebase bridge plugin. */
 export interface FirebaseBridgeOptions {

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { BridgeConfigError } from "./errors.js";
+import { BridgeConfigError } from "@waygate/plugin-sdk/bridge";
 
 /** The npm package of the Firebase CLI, whose `mcp` command is the server. */
 export const FIREBASE_TOOLS_PACKAGE = "firebase-tools";

@@ -1,4 +1,4 @@
-import type { BridgePolicy, UpstreamTool } from "./guarded-bridge.js";
+import type { BridgePolicy, UpstreamTool } from "@waygate/plugin-sdk/bridge";
 import type { FirebaseBridgeSettings } from "./settings.js";
 
 type PolicySettings = Pick<FirebaseBridgeSettings, "project" | "region" | "readOnly">;

@@ -1,6 +1,16 @@
 // Every export of this file is public API.
-export type { Env, EnvField } from "./env-settings.js";
-export { BridgeConfigError, BridgeCredentialsError, type BridgeErrorCode } from "./errors.js";
+export type { Env, EnvField } from "@waygate/plugin-sdk/bridge";
+export {
+  BridgeConfigError,
+  BridgeCredentialsError,
+  type BridgeErrorCode,
+  type BridgePolicy,
+  type BridgeSetup,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "@waygate/plugin-sdk/bridge";
 export {
   createFirebaseBridge,
   createPinnedProjectDir,
@@ -12,14 +22,6 @@ export {
 } from "./firebase-bridge.js";
 export { FIREBASE_TOOLS_PACKAGE, resolveFirebaseCli } from "./firebase-command.js";
 export { firebasePolicy } from "./firebase-policy.js";
-export {
-  type BridgePolicy,
-  type BridgeSetup,
-  DENIED_META_KEY,
-  deniedResult,
-  type ToolCallResult,
-  type UpstreamTool,
-} from "./guarded-bridge.js";
 export {
   FIREBASE_ENV_FIELDS,
   FIREBASE_FEATURES,

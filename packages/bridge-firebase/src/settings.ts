@@ -1,9 +1,15 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import {
+  BridgeConfigError,
+  BridgeCredentialsError,
+  type Env,
+  type EnvField,
+  parseBridgeSettings,
+  readEnvFields,
+} from "@waygate/plugin-sdk/bridge";
 import { z } from "zod";
-import { type Env, type EnvField, parseSettings, readEnvFields } from "./env-settings.js";
-import { BridgeConfigError, BridgeCredentialsError } from "./errors.js";
 
 /** Feature groups `firebase mcp --only` accepts (firebase-tools 15). */
 export const FIREBASE_FEATURES = [
@@ -117,7 +123,7 @@ export function resolveFirebaseSettings(
       { variables: ["FIREBASE_PROJECT_ID"] },
     );
   }
-  const settings = parseSettings(FirebaseBridgeSettingsSchema, input, FIREBASE_ENV_FIELDS, "firebase");
+  const settings = parseBridgeSettings(FirebaseBridgeSettingsSchema, input, FIREBASE_ENV_FIELDS, "firebase");
   const credentials =
     settings.credentialsFile ?? (existsSync(gcloudAdcFile(env)) ? gcloudAdcFile(env) : undefined);
   if (credentials === undefined || !existsSync(credentials)) {

@@ -1,14 +1,17 @@
-import type { McpBridgeOptionsInput } from "@waygate/plugin-sdk/bridge";
+import {
+  type BridgeSetup,
+  type Env,
+  GuardedBridge,
+  type McpBridgeOptionsInput,
+} from "@waygate/plugin-sdk/bridge";
 import { z } from "zod";
-import type { Env } from "./env-settings.js";
+import { version as BRIDGE_VERSION } from "../package.json";
 import { githubPolicy } from "./github-policy.js";
-import { type BridgeSetup, GuardedBridge } from "./guarded-bridge.js";
 import {
   type GithubBridgeSettings,
   type GithubBridgeSettingsInput,
   resolveGithubSettings,
 } from "./settings.js";
-import { BRIDGE_VERSION } from "./version.js";
 
 /** Options of the GitHub bridge plugin. */
 export interface GithubBridgeOptions {

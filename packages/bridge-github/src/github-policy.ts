@@ -1,4 +1,4 @@
-import type { BridgePolicy } from "./guarded-bridge.js";
+import type { BridgePolicy } from "@waygate/plugin-sdk/bridge";
 import { ownerDenyReason } from "./owner-scope.js";
 import { isReadOnlyTool } from "./read-only-tools.js";
 import type { GithubBridgeSettings } from "./settings.js";

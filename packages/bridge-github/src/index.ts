@@ -1,6 +1,16 @@
 // Every export of this file is public API.
-export type { Env, EnvField } from "./env-settings.js";
-export { BridgeConfigError, BridgeCredentialsError, type BridgeErrorCode } from "./errors.js";
+export type { Env, EnvField } from "@waygate/plugin-sdk/bridge";
+export {
+  BridgeConfigError,
+  BridgeCredentialsError,
+  type BridgeErrorCode,
+  type BridgePolicy,
+  type BridgeSetup,
+  DENIED_META_KEY,
+  deniedResult,
+  type ToolCallResult,
+  type UpstreamTool,
+} from "@waygate/plugin-sdk/bridge";
 export {
   createGithubBridge,
   GithubBridge,
@@ -9,14 +19,6 @@ export {
   githubBridgeFromEnv,
 } from "./github-bridge.js";
 export { githubPolicy } from "./github-policy.js";
-export {
-  type BridgePolicy,
-  type BridgeSetup,
-  DENIED_META_KEY,
-  deniedResult,
-  type ToolCallResult,
-  type UpstreamTool,
-} from "./guarded-bridge.js";
 export { ownerDenyReason, queryOwners } from "./owner-scope.js";
 export { GITHUB_READ_ONLY_TOOLS, isReadOnlyTool } from "./read-only-tools.js";
 export {

@@ -1,4 +1,4 @@
-import type { UpstreamTool } from "./guarded-bridge.js";
+import type { UpstreamTool } from "@waygate/plugin-sdk/bridge";
 
 /** Search tools whose `query` can reach any repository, and so must be scoped with qualifiers. */
 const REPOSITORY_SEARCHES = new Set([

@@ -1,4 +1,4 @@
-import type { UpstreamTool } from "./guarded-bridge.js";
+import type { UpstreamTool } from "@waygate/plugin-sdk/bridge";
 
 /**
  * GitHub MCP server tools known not to write, for servers or versions that omit the `readOnlyHint`

@@ -1,6 +1,11 @@
+import {
+  BridgeCredentialsError,
+  type Env,
+  type EnvField,
+  parseBridgeSettings,
+  readEnvFields,
+} from "@waygate/plugin-sdk/bridge";
 import { z } from "zod";
-import { type Env, type EnvField, parseSettings, readEnvFields } from "./env-settings.js";
-import { BridgeCredentialsError } from "./errors.js";
 
 /** GitHub's hosted MCP server (Streamable HTTP). */
 export const GITHUB_REMOTE_MCP_URL = "https://api.githubcopilot.com/mcp/";
@@ -92,5 +97,5 @@ export function resolveGithubSettings(
       ["GITHUB_TOKEN"],
     );
   }
-  return parseSettings(GithubBridgeSettingsSchema, input, GITHUB_ENV_FIELDS, "github");
+  return parseBridgeSettings(GithubBridgeSettingsSchema, input, GITHUB_ENV_FIELDS, "github");
 }
