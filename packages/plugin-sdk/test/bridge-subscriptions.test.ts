@@ -1,11 +1,30 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { McpBridgePlugin } from "../src/bridge/index.js";
+import { type BridgeSetup, GuardedBridge, McpBridgePlugin } from "../src/bridge/index.js";
 import { PluginError, type PluginStatus } from "../src/index.js";
 import { createTestHarness, type TestHarness } from "../src/testing/index.js";
-import { conformanceStdio, misbehavingStdio, waitFor } from "./helpers.js";
+import { childPids, conformanceStdio, misbehavingStdio, waitFor } from "./helpers.js";
 
 const WATCHED = "test://watched-resource";
 const textOf = (result: { content: unknown[] }) => (result.content[0] as { text: string }).text;
+
+/** A GuardedBridge over the conformance fixture that hides nothing and denies nothing. */
+class OpenBridge extends GuardedBridge {
+  constructor() {
+    super({ name: "open", version: "1.0.0" });
+  }
+
+  protected setup(): BridgeSetup {
+    return {
+      upstream: {
+        transport: conformanceStdio(),
+        timeouts: { callMs: 20_000, connectMs: 20_000 },
+        restart: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
+      },
+      policy: { hideReason: () => undefined, denyReason: () => undefined },
+      summary: {},
+    };
+  }
+}
 
 describe("McpBridgePlugin resource subscriptions and status changes", () => {
   const harnesses: TestHarness[] = [];
@@ -46,6 +65,22 @@ describe("McpBridgePlugin resource subscriptions and status changes", () => {
     const after = await harness.callTool("test_update_watched_resource", {});
     expect(textOf(after)).toBe(`Not subscribed to ${WATCHED}`);
     expect(seen).toHaveLength(3);
+  });
+
+  it("counts subscribers that arrive together, so one leaving keeps the upstream subscription", async () => {
+    const { plugin, harness } = await conformanceBridge();
+    const [leaveA, leaveB] = await Promise.all([
+      plugin.subscribeResource(WATCHED, () => {}),
+      plugin.subscribeResource(WATCHED, () => {}),
+    ]);
+    await leaveA();
+    expect(textOf(await harness.callTool("test_update_watched_resource", {}))).not.toContain(
+      "Not subscribed",
+    );
+    await leaveB();
+    expect(textOf(await harness.callTool("test_update_watched_resource", {}))).toBe(
+      `Not subscribed to ${WATCHED}`,
+    );
   });
 
   it("rejects a subscription to a URI the upstream does not know, naming it, and keeps working", async () => {
@@ -104,5 +139,31 @@ describe("McpBridgePlugin resource subscriptions and status changes", () => {
     const count = statuses.length;
     await harness.close();
     expect(statuses).toHaveLength(count);
+  });
+
+  it("lets a GuardedBridge forward subscriptions and report its upstream's crash and restart", async () => {
+    const before = new Set(childPids(process.pid));
+    const bridge = new OpenBridge();
+    const harness = await createTestHarness(bridge);
+    harnesses.push(harness);
+    const statuses: PluginStatus[] = [];
+    bridge.onStatusChange((status) => statuses.push(status));
+    let updates = 0;
+    const leave = await bridge.subscribeResource(WATCHED, () => {
+      updates += 1;
+    });
+    await harness.callTool("test_update_watched_resource", {});
+    await waitFor("the update through the guarded bridge", () => updates === 1);
+
+    const [upstreamPid] = childPids(process.pid).filter((pid) => !before.has(pid));
+    process.kill(upstreamPid!, "SIGKILL");
+    await waitFor(
+      "the restart to be reported",
+      () => statuses.some((status) => status.restarts === 1),
+      20_000,
+    );
+    expect(statuses[0]?.state).toBe("degraded");
+    expect(bridge.getStatus()).toMatchObject({ state: "ready", restarts: 1 });
+    await leave();
   });
 });
