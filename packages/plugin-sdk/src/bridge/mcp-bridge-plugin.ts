@@ -115,6 +115,7 @@ export class McpBridgePlugin extends BasePlugin {
     this.#stopping = false;
     this.#failedRestarts = 0;
     await this.#connect();
+    await this.#resubscribeAll();
   }
 
   protected getTools(): Tool[] {
