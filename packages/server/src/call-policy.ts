@@ -1,6 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type winston from "winston";
 import type { AuditRecord, AuditSink, CallOutcome } from "./audit.js";
+import type { AuditGuard } from "./audit-guard.js";
 import { ForbiddenError, GatewayError, UpstreamError } from "./errors.js";
 import { normalizeError } from "./foreign-errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
@@ -53,6 +54,8 @@ export interface CallPolicy {
 export interface CallPolicyOptions {
   router: Router;
   audit: AuditSink;
+  /** Refuses calls while audit rows cannot be committed. */
+  auditGuard: AuditGuard;
   metrics: GatewayMetrics;
   logger: winston.Logger;
   toolCallTimeoutMs: number;
@@ -63,7 +66,11 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
   const running = new Set<Promise<unknown>>();
   let draining = false;
 
-  const finish = async (entry: AuditRecord, knownTool: boolean) => {
+  /**
+   * Counts, audits and logs one call. When the audit row cannot be committed it returns the error that
+   * withholds the call's result (the caller must throw it), or `undefined` once the row is committed.
+   */
+  const finish = async (entry: AuditRecord, knownTool: boolean): Promise<GatewayError | undefined> => {
     const labels = {
       server: knownTool ? entry.server : UNKNOWN_LABEL,
       tool: knownTool ? entry.tool : UNKNOWN_LABEL,
@@ -71,10 +78,17 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     };
     options.metrics.toolCalls.inc(labels);
     options.metrics.toolDuration.observe(labels, entry.durationMs / 1000);
+    let auditError: GatewayError | undefined;
     try {
       await options.audit.record(entry);
+      options.auditGuard.succeeded();
     } catch (error) {
-      options.logger.error("audit write failed", { requestId: entry.requestId, error: String(error) });
+      auditError = options.auditGuard.failed(error);
+      options.metrics.auditFailures.inc({ stage: "withheld" });
+      options.logger.error("audit write failed; the call's result is withheld", {
+        requestId: entry.requestId,
+        error: String((error as Error).message ?? error),
+      });
     }
     options.logger.log(entry.outcome === "ok" ? "info" : "warn", "tool call", {
       requestId: entry.requestId,
@@ -85,8 +99,43 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
       outcome: entry.outcome,
       durationMs: Math.round(entry.durationMs * 100) / 100,
       ...(entry.error ? { error: entry.error } : {}),
+      ...(auditError ? { audited: false } : {}),
     });
+    return auditError;
   };
+
+  /** Runs the call and audits it; the result is released only once its audit row is committed. */
+  async function runAudited(
+    request: ToolCallRequest,
+    resolved: ResolvedName,
+    row: Omit<AuditRecord, "outcome" | "durationMs" | "error">,
+    elapsed: () => number,
+  ): Promise<CallToolResult> {
+    let result: CallToolResult;
+    try {
+      result = await dispatch(request, resolved);
+    } catch (thrown) {
+      const error = normalizeError(thrown);
+      const outcome: CallOutcome =
+        GatewayError.isInstance(error) && error.code === "upstream_timeout" ? "timeout" : "error";
+      const withheld = await finish(
+        { ...row, outcome, error: (error as Error).message ?? String(error), durationMs: elapsed() },
+        true,
+      );
+      throw withheld ?? error;
+    }
+    const withheld = await finish(
+      {
+        ...row,
+        outcome: outcomeOf(result),
+        ...(result.isError ? { error: firstText(result) } : {}),
+        durationMs: elapsed(),
+      },
+      true,
+    );
+    if (withheld) throw withheld;
+    return result;
+  }
 
   async function dispatch(request: ToolCallRequest, resolved: ResolvedName): Promise<CallToolResult> {
     const controller = new AbortController();
@@ -174,25 +223,16 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
       await finish({ ...row, outcome: "denied", error: error.message, durationMs: elapsed() }, true);
       throw error;
     }
-    const work = dispatch(request, resolved);
+    try {
+      await options.auditGuard.admit();
+    } catch (error) {
+      options.metrics.auditFailures.inc({ stage: "refused" });
+      throw error;
+    }
+    const work = runAudited(request, resolved, row, elapsed);
     running.add(work);
     try {
-      const result = await work;
-      const outcome = outcomeOf(result);
-      await finish(
-        { ...row, outcome, ...(result.isError ? { error: firstText(result) } : {}), durationMs: elapsed() },
-        true,
-      );
-      return result;
-    } catch (thrown) {
-      const error = normalizeError(thrown);
-      const outcome: CallOutcome =
-        GatewayError.isInstance(error) && error.code === "upstream_timeout" ? "timeout" : "error";
-      await finish(
-        { ...row, outcome, error: (error as Error).message ?? String(error), durationMs: elapsed() },
-        true,
-      );
-      throw error;
+      return await work;
     } finally {
       running.delete(work);
     }

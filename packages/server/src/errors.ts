@@ -19,6 +19,8 @@ export type GatewayErrorCode =
   | "upstream_unavailable"
   | "upstream_timeout"
   | "upstream_error"
+  | "audit_unavailable"
+  | "database_unavailable"
   | "shutting_down"
   | "overloaded"
   | "internal";
@@ -98,5 +100,13 @@ export class UpstreamError extends GatewayError {
   ) {
     super(code, message, options);
     this.name = "UpstreamError";
+  }
+}
+
+/** A tool call's audit row could not be committed, so its result is withheld (or the call refused before it ran). */
+export class AuditUnavailableError extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("audit_unavailable", message, options);
+    this.name = "AuditUnavailableError";
   }
 }

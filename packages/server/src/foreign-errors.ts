@@ -20,8 +20,15 @@ const foreignCodes: Record<string, GatewayErrorCode> = {
   CONFIG_INVALID: "bad_request",
   PLUGIN_CONFIG_INVALID: "bad_request",
   ALREADY_EXISTS: "conflict",
-  DATABASE_UNREACHABLE: "upstream_unavailable",
-  DATABASE_LOCKED: "upstream_unavailable",
+  DATABASE_ERROR: "database_unavailable",
+  DATABASE_UNREACHABLE: "database_unavailable",
+  DATABASE_AUTH_FAILED: "database_unavailable",
+  DATABASE_LOCKED: "database_unavailable",
+  DATABASE_CORRUPT: "database_unavailable",
+  DATABASE_READ_ONLY: "database_unavailable",
+  DATABASE_FULL: "database_unavailable",
+  AUDIT_WRITE_FAILED: "audit_unavailable",
+  AUDIT_WRITER_CLOSED: "audit_unavailable",
 };
 
 /** Turns errors from core and the plugin SDK into gateway errors with the matching code; others pass through. */

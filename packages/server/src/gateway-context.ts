@@ -1,5 +1,6 @@
 import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
+import type { AuditGuard } from "./audit-guard.js";
 import type { CallPolicy } from "./call-policy.js";
 import type { McpSessions } from "./mcp-sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -17,6 +18,8 @@ export interface GatewayContext {
   metrics: GatewayMetrics;
   router: Router;
   policy: CallPolicy;
+  /** Whether audit rows can be committed; calls are refused while they cannot. */
+  auditGuard: AuditGuard;
   sessions: McpSessions;
   store: Store;
   servers: ServerManager;

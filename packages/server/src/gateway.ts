@@ -5,6 +5,7 @@ import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type winston from "winston";
 import { buildApp } from "./app.js";
+import { createAuditGuard } from "./audit-guard.js";
 import { backendUsable } from "./backend.js";
 import { createCallPolicy } from "./call-policy.js";
 import { GatewayOptionsError } from "./errors.js";
@@ -106,9 +107,24 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     auditDepth: () => store.auditDepth(),
     upstreamStates: () => router.backends().map((b) => ({ server: b.name, up: backendUsable(b) })),
   });
+  const auditGuard = createAuditGuard({
+    // A committed row proves the audit can be written again, and records when it recovered.
+    probe: async () => {
+      await store.repos.systemEvents.record({
+        level: "warn",
+        type: "audit.recovered",
+        message: "Audit rows can be committed again; tool calls are accepted",
+      });
+    },
+    onChange: (health) =>
+      health.ok
+        ? logger.info("audit writable again; accepting tool calls")
+        : logger.error("audit cannot be written; refusing tool calls until it can", { error: health.error }),
+  });
   const policy = createCallPolicy({
     router,
     audit: store,
+    auditGuard,
     metrics,
     logger,
     toolCallTimeoutMs: options.timeouts.toolCallMs,
@@ -221,6 +237,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     metrics,
     router,
     policy,
+    auditGuard,
     sessions,
     store,
     servers,

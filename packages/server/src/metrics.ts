@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   rateLimited: Counter<"transport">;
   authFailures: Counter<"reason">;
   auditQueueDepth: Gauge;
+  auditFailures: Counter<"stage">;
   mcpSessions: Gauge<"kind">;
 }
 
@@ -93,6 +94,12 @@ export function createMetrics(
       collect() {
         if (auditDepth) this.set(auditDepth());
       },
+    }),
+    auditFailures: new Counter({
+      name: "waygate_audit_unavailable_total",
+      help: "Tool calls failed closed because the audit could not be written: result withheld, or refused before running",
+      labelNames: ["stage"],
+      registers,
     }),
     mcpSessions: new Gauge({
       name: "waygate_mcp_sessions",

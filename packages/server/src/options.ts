@@ -1,17 +1,12 @@
+import { McpServerNameSchema } from "@waygate/core";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
 import { GatewayOptionsError } from "./errors.js";
 import { LOG_LEVELS } from "./logger.js";
 
-/** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`. */
-export const ServerNameSchema = z
-  .string()
-  .regex(
-    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/,
-    "use 1-64 letters, digits, '_' or '-', starting with a letter or digit",
-  )
-  .refine((name) => !name.includes("__"), "must not contain '__' (it separates server and tool names)");
+/** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`; core's one rule. */
+export const ServerNameSchema = McpServerNameSchema;
 
 /** Named timeouts, all in milliseconds. */
 export const TimeoutsSchema = z.object({
@@ -156,8 +151,12 @@ export function isLoopbackHost(host: string): boolean {
 export function parseGatewayOptions(input: unknown): GatewayOptions {
   const parsed = GatewayOptionsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
+  // A bad record key (a server name) carries its own issues; show those rather than "Invalid key in record".
   const problems = parsed.error.issues.map(
-    (issue) => `${issue.path.join(".") || "(options)"}: ${issue.message}`,
+    (issue) =>
+      `${issue.path.join(".") || "(options)"}: ${
+        issue.code === "invalid_key" ? issue.issues.map((inner) => inner.message).join("; ") : issue.message
+      }`,
   );
   throw new GatewayOptionsError(`Invalid gateway options:\n- ${problems.join("\n- ")}`, {
     cause: parsed.error,

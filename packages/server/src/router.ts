@@ -1,9 +1,15 @@
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
-import { type Backend, backendUsable } from "./backend.js";
-import { GatewayError, NotFoundError } from "./errors.js";
+import { type Backend, backendStatus, backendUsable } from "./backend.js";
+import { GatewayError, NotFoundError, UpstreamError } from "./errors.js";
 import type { HostListChangedKind } from "./hosted-plugin.js";
-import { createNameTable, type NameCollision, type NameEntry, namespacedName } from "./naming.js";
+import {
+  createNameTable,
+  NAME_SEPARATOR,
+  type NameCollision,
+  type NameEntry,
+  namespacedName,
+} from "./naming.js";
 
 /** Which capabilities a session sees: all backends, namespaced, or one backend with its original names. */
 export type View = { kind: "aggregate" } | { kind: "single"; server: string };
@@ -130,6 +136,8 @@ export function createRouter(
     for (const { item, backend } of await gather(view, listOf)) table.add(backend.name, item.name);
     const entry = table.resolve(name);
     if (!entry) {
+      const unusable = unusableOwner(name);
+      if (unusable) throw unusable;
       throw new NotFoundError(
         code,
         `Unknown ${what} '${name}'; list them with ${what}s/list or GET /mcp/tools`,
@@ -138,6 +146,24 @@ export function createRouter(
     const backend = byName.get(entry.server);
     if (!backend) throw new NotFoundError(code, `Unknown ${what} '${name}'`);
     return { backend, original: entry.original, namespaced: entry.exposed };
+  }
+
+  /**
+   * The error for a name of a server that exists but cannot take calls (failed at start, or down), so the
+   * caller learns why instead of reading "unknown". Server names hold no `__`, so the prefix is unique.
+   */
+  function unusableOwner(name: string): UpstreamError | undefined {
+    const at = name.indexOf(NAME_SEPARATOR);
+    if (at <= 0) return undefined;
+    const backend = byName.get(name.slice(0, at));
+    if (!backend || backendUsable(backend)) return undefined;
+    const status = backendStatus(backend);
+    const reason = status.lastError ? `; last error: ${status.lastError.message}` : "";
+    return new UpstreamError(
+      "upstream_unavailable",
+      `Server '${backend.name}' is ${status.state}${reason}. Its tool '${name}' cannot be called until the ` +
+        "server is ready; check GET /mcp/servers, fix the server and reload it.",
+    );
   }
 
   return {

@@ -1,7 +1,7 @@
 import type winston from "winston";
 import { type Backend, type BackendKind, type BackendStatus, backendStatus } from "./backend.js";
 import { GatewayError, NotFoundError } from "./errors.js";
-import type { HostedPlugin } from "./hosted-plugin.js";
+import type { HostedPlugin, HostPluginStatus } from "./hosted-plugin.js";
 import type { Router } from "./router.js";
 
 /** Records a notable event (core's `systemEvents.record`); failures are logged, never thrown. */
@@ -49,7 +49,47 @@ export function createServerManager(options: {
 }): ServerManager {
   const specs = new Map<string, BackendSpec>();
   const pending = new Set<Promise<void>>();
-  const lastState = new Map<string, string>();
+  /** Per server: the last status seen, and whether an `upstream.down` awaits its `upstream.recovered`. */
+  const lastSeen = new Map<string, { state: string; restarts: number; down: boolean }>();
+
+  /**
+   * Compares a status with the last one seen and records crashes and recoveries. A restart count that went
+   * up counts as a crash even when the state is "ready" again by now (a crash between two samples).
+   */
+  const observe = (name: string, status: HostPluginStatus) => {
+    const before = lastSeen.get(name);
+    const now = { state: status.state, restarts: status.restarts, down: before?.down ?? false };
+    lastSeen.set(name, now);
+    if (!before) return;
+    const restarted = status.restarts > before.restarts;
+    const wentDown =
+      before.state === "ready" &&
+      (status.state === "failed" || status.state === "degraded" || status.state === "connecting");
+    if (!now.down && (wentDown || restarted)) {
+      now.down = true;
+      const lastError = status.lastError?.message;
+      const what = wentDown
+        ? `went from ready to ${status.state}`
+        : `crashed and was restarted (${status.restarts - before.restarts} restart(s) since the last check)`;
+      options.logger.error("server down", { server: name, state: status.state, lastError });
+      void options.recordEvent({
+        level: "error",
+        type: "upstream.down",
+        message: `Server '${name}' ${what}`,
+        details: { server: name, state: status.state, restarts: status.restarts, lastError },
+      });
+    }
+    if (now.down && status.state === "ready") {
+      now.down = false;
+      options.logger.info("server recovered", { server: name });
+      void options.recordEvent({
+        level: "info",
+        type: "upstream.recovered",
+        message: `Server '${name}' is ready again`,
+        details: { server: name, restarts: status.restarts },
+      });
+    }
+  };
 
   const start = (spec: BackendSpec): Backend => {
     const plugin = spec.build();
@@ -63,7 +103,13 @@ export function createServerManager(options: {
       started: Promise.resolve(),
       unsubscribe: () => {},
     };
-    backend.unsubscribe = plugin.onListChanged((kind) => options.router.notifyListChanged(kind, spec.name));
+    const offList = plugin.onListChanged((kind) => options.router.notifyListChanged(kind, spec.name));
+    // Plugins that report status changes get their crashes recorded at once; the watch covers the rest.
+    const offStatus = plugin.onStatusChange?.((status) => observe(spec.name, status));
+    backend.unsubscribe = () => {
+      offList();
+      offStatus?.();
+    };
     const started = plugin
       .start({ config: spec.config, logger, hostVersion: options.hostVersion })
       .then(
@@ -95,6 +141,7 @@ export function createServerManager(options: {
     const backend = options.router.remove(name);
     if (!backend) return;
     backend.unsubscribe();
+    lastSeen.delete(name);
     await backend.plugin.shutdown().catch((error: unknown) => {
       options.logger.warn("server shutdown failed", {
         server: name,
@@ -104,29 +151,7 @@ export function createServerManager(options: {
   };
 
   const watch = setInterval(() => {
-    for (const backend of options.router.backends()) {
-      const state = backend.plugin.getStatus().state;
-      const before = lastState.get(backend.name);
-      lastState.set(backend.name, state);
-      if (before === "ready" && (state === "failed" || state === "degraded" || state === "connecting")) {
-        const lastError = backend.plugin.getStatus().lastError?.message;
-        options.logger.error("server down", { server: backend.name, state, lastError });
-        void options.recordEvent({
-          level: "error",
-          type: "upstream.down",
-          message: `Server '${backend.name}' went from ready to ${state}`,
-          details: { server: backend.name, lastError },
-        });
-      } else if (before !== undefined && before !== "ready" && state === "ready") {
-        options.logger.info("server recovered", { server: backend.name });
-        void options.recordEvent({
-          level: "info",
-          type: "upstream.recovered",
-          message: `Server '${backend.name}' is ready again`,
-          details: { server: backend.name },
-        });
-      }
-    }
+    for (const backend of options.router.backends()) observe(backend.name, backend.plugin.getStatus());
   }, options.watchIntervalMs ?? 2000);
   watch.unref();
 
@@ -164,7 +189,6 @@ export function createServerManager(options: {
     async disable(name) {
       if (!specs.has(name)) throw new NotFoundError("unknown_server", `Unknown server '${name}'`);
       await stop(name);
-      lastState.delete(name);
       options.router.notifyListChanged("tools", name);
     },
     async enable(name) {
@@ -180,7 +204,6 @@ export function createServerManager(options: {
     async remove(name) {
       if (!specs.has(name)) throw new NotFoundError("unknown_server", `Unknown server '${name}'`);
       specs.delete(name);
-      lastState.delete(name);
       await stop(name);
       options.router.notifyListChanged("tools", name);
     },

@@ -4,6 +4,7 @@ import {
   createRepositories,
   LATEST_SCHEMA_VERSION,
   openDatabase,
+  probeWrite,
   type WaygateDatabase,
 } from "@waygate/core";
 import type { AuditRecord, AuditSink } from "./audit.js";
@@ -16,7 +17,7 @@ export interface Store extends AuditSink {
   db: WaygateDatabase;
   repos: Repositories;
   kind: WaygateDatabase["kind"];
-  /** Runs `SELECT 1`; never throws. */
+  /** Checks that a write could commit (a write transaction begun and rolled back, within the busy timeout); never throws. */
   ping(): Promise<{ ok: boolean; latencyMs: number; error?: string }>;
   auditDepth(): number;
   /** True when every migration core knows about has been applied. */
@@ -60,7 +61,7 @@ export async function openStore(options: {
     async ping() {
       const started = performance.now();
       try {
-        await db.client.execute("SELECT 1");
+        await probeWrite(db);
         return { ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
       } catch (error) {
         return {

@@ -215,6 +215,58 @@ describe("server state changes", () => {
   });
 });
 
+describe("crashes between two status samples", () => {
+  it("records upstream.down and upstream.recovered when the restart count went up though the state is ready again", async () => {
+    let restarts = 0;
+    const plugin = localPlugin();
+    // A plugin without onStatusChange, so only the watch sees it; its restart happens between two samples.
+    const sampledOnly = Object.assign(plugin, {
+      getStatus: () => ({ state: "ready" as const, restarts }),
+      onStatusChange: undefined,
+    });
+    const t = await startGateway({ plugins: [sampledOnly], timeouts: { statusPollMs: 20 } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect((await t.repos.systemEvents.list({ type: "upstream.down" })).items).toHaveLength(0);
+      restarts = 1;
+      await expect
+        .poll(async () => (await t.repos.systemEvents.list({ type: "upstream.recovered" })).items.length)
+        .toBe(1);
+      const down = (await t.repos.systemEvents.list({ type: "upstream.down" })).items;
+      expect(down).toHaveLength(1);
+      expect(down[0]?.message).toContain("crashed and was restarted (1 restart(s)");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("records a crash reported through onStatusChange at once, without waiting for the watch", async () => {
+    const plugin = localPlugin();
+    const listeners: ((status: { state: "ready" | "connecting"; restarts: number }) => void)[] = [];
+    const reporting = Object.assign(plugin, {
+      onStatusChange(listener: (status: { state: "ready" | "connecting"; restarts: number }) => void) {
+        listeners.push(listener);
+        return () => listeners.splice(listeners.indexOf(listener), 1);
+      },
+    });
+    // A watch that never fires within the test: only the listener can record the events.
+    const t = await startGateway({ plugins: [reporting], timeouts: { statusPollMs: 3_600_000 } });
+    try {
+      for (const listener of listeners) listener({ state: "ready", restarts: 0 });
+      for (const listener of listeners) listener({ state: "connecting", restarts: 1 });
+      for (const listener of listeners) listener({ state: "ready", restarts: 1 });
+      await expect
+        .poll(async () => (await t.repos.systemEvents.list({ type: "upstream.recovered" })).items.length)
+        .toBe(1);
+      const down = (await t.repos.systemEvents.list({ type: "upstream.down" })).items;
+      expect(down.map((event) => event.message)).toEqual(["Server 'local' went from ready to connecting"]);
+    } finally {
+      await t.close();
+    }
+    expect(listeners).toHaveLength(0);
+  });
+});
+
 describe("start-up failures", () => {
   it("rejects an invalid upstream entry with a GatewayOptionsError naming it, before starting anything", async () => {
     const first = localPlugin();

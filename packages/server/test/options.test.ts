@@ -17,6 +17,18 @@ describe("parseGatewayOptions", () => {
     });
   });
 
+  it("uses core's server-name rule for upstreams: refuses a trailing '_' and '__', accepts a trailing '-'", () => {
+    expect(() => parseGatewayOptions({ ...base, upstreams: { a_: { command: "x" } } })).toThrow(
+      /must not end with '_'/,
+    );
+    expect(() => parseGatewayOptions({ ...base, upstreams: { a__b: { command: "x" } } })).toThrow(
+      /must not contain '__'/,
+    );
+    expect(parseGatewayOptions({ ...base, upstreams: { "a-": { command: "x" } } }).upstreams).toHaveProperty(
+      "a-",
+    );
+  });
+
   it("refuses auth 'none' in production, naming the setting", () => {
     expect(() => parseGatewayOptions({ ...base, auth: "none", env: "production" })).toThrow(
       /auth: auth 'none' \(WAYGATE_AUTH=none\) is refused in production/,

@@ -94,6 +94,20 @@ describe("stdio upstream (server-everything)", () => {
     expect(health.body.status).toBe("degraded");
   });
 
+  it("answers a namespaced call to a tool of an upstream that failed at start with 503 naming the server and its last error, and 404 for an unknown server", async () => {
+    const headers = { authorization: `Bearer ${key}` };
+    const failed = await post(`${t.url}/mcp/execute`, { tool: "broken__anything", arguments: {} }, headers);
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe("upstream_unavailable");
+    expect(failed.body.error.message).toMatch(/^Server 'broken' is failed; last error: .+/);
+    expect(failed.body.error.message).not.toContain("Unknown tool");
+    const unknown = await post(`${t.url}/mcp/execute`, { tool: "nosuch__anything", arguments: {} }, headers);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("unknown_tool");
+    const unknownTool = await post(`${t.url}/mcp/execute`, { tool: "local__nosuch", arguments: {} }, headers);
+    expect(unknownTool.status).toBe(404);
+  });
+
   it("answers a call to a broken upstream's tool with an error result naming it, and audits the error", async () => {
     const c = await connectClient(`${t.url}/servers/broken/mcp`, key);
     clients.push(c);

@@ -31,14 +31,21 @@ export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authe
   });
 
   routes.get("/health", async (_req, res) => {
-    const database = await ctx.store.ping();
+    // One after the other: two writers from this process would contend for the same lock.
+    const audit = await ctx.auditGuard.check();
+    const probe = await ctx.store.ping();
+    // A write that commits is what the gateway needs; a failed audit write (full disk) counts against it too.
+    const database =
+      probe.ok && !audit.ok
+        ? { ok: false, latencyMs: probe.latencyMs, error: `Audit rows cannot be written: ${audit.error}` }
+        : probe;
     const servers = ctx.router.backends().map(backendStatus);
     const serversOk = servers.every((s) => s.state === "ready");
     const rateLimit = isSharedRateLimitStore(ctx.rateLimitStore)
       ? ctx.rateLimitStore.health()
       : { kind: "memory", ok: true };
     const status = !database.ok ? "down" : serversOk && rateLimit.ok ? "ok" : "degraded";
-    res.status(database.ok ? 200 : 503).json({ status, database, rateLimit, servers });
+    res.status(database.ok ? 200 : 503).json({ status, database, audit, rateLimit, servers });
   });
 
   routes.get("/ready", async (_req, res) => {
