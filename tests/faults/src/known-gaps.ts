@@ -5,17 +5,7 @@ import { it } from "vitest";
  * and assert the correct behaviour, but are only registered when WAYGATE_FAULTS_INCLUDE_GAPS=1, so CI stays
  * green until the fix lands; `pnpm test:faults` prints each as "gap: <why>". Remove an entry with its fix.
  */
-export const KNOWN_GAPS: Record<string, string> = {
-  "upstream crash recorded in system_events":
-    "server-manager samples states every statusPollMs (2 s); a stdio upstream that dies and is restarted " +
-    "between two samples leaves no upstream.down/recovered row",
-  "/health while the database is write-locked":
-    "store.ping() runs `SELECT 1`, which never touches the file, so /health stays 200 while no write can commit",
-  "calls while the database is write-locked":
-    "call-policy.ts logs a failed audit write (SQLITE_BUSY) and still releases the result: answered unaudited",
-  "calls while the disk is full":
-    "call-policy.ts logs SQLITE_FULL from the audit writer and still answers 200: calls run unaudited",
-};
+export const KNOWN_GAPS: Record<string, string> = {};
 
 /** True when a case should run: not a known gap, or gaps were asked for. */
 export function runsCase(name: string): boolean {

@@ -260,7 +260,8 @@ describe("upstream faults (gateway process, stdio fault upstream, toolCallMs 300
       expect(events.length).toBeGreaterThan(0);
       const call = await callTool(client, "ancient__echo", { text: "x" });
       expect(call.isError).toBe(true);
-      expect(call.text).toMatch(/ancient/);
+      expect(call.text).toMatch(/Server 'ancient' is failed; last error: .*1999-01-01/);
+      expect(call.text).not.toContain("Unknown tool");
       expect(await callTool(client, "steady__echo", { text: "ok" })).toMatchObject({
         isError: false,
         text: "ok",
