@@ -1,6 +1,9 @@
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CommandContext } from "../src/cli/context.js";
 import { loadConfig } from "../src/config/load.js";
 import { ConfigError } from "../src/errors.js";
+import { prepareGateway } from "../src/runtime/prepare.js";
 import { tempDir, writeJson } from "./helpers.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -19,6 +22,45 @@ async function configErrorOf(promise: Promise<unknown>): Promise<ConfigError> {
   expect(ConfigError.isInstance(error)).toBe(true);
   return error as ConfigError;
 }
+
+describe("DATABASE_SYNCHRONOUS", () => {
+  it("opens the database with synchronous=full when DATABASE_SYNCHRONOUS=full, and normal by default", async () => {
+    for (const [value, expected] of [
+      ["full", "full"],
+      [undefined, "normal"],
+    ] as const) {
+      const env: Record<string, string> = {
+        DATABASE_URL: `file:${join(dir.path, `${expected}.db`)}`,
+        WAYGATE_SECRET_KEY: "test-secret-key-0123456789abcdef-0123456789",
+        ...(value ? { DATABASE_SYNCHRONOUS: value } : {}),
+      };
+      const config = await loadConfig({ env, cwd: dir.path });
+      expect(config.database.synchronous).toBe(value);
+      // Only what prepareGateway touches: where it runs, and where progress and the first-key banner go.
+      const context = {
+        io: { cwd: dir.path, env, stderr: { write: () => true } },
+        output: { progress: () => {} },
+        loadConfig: async () => config,
+      } as unknown as CommandContext;
+      const prepared = await prepareGateway(config, context);
+      try {
+        expect(prepared.db.synchronous).toBe(expected);
+      } finally {
+        prepared.db.close();
+      }
+    }
+  });
+
+  it("refuses any other value, naming the variable and its values", async () => {
+    const bad = await configErrorOf(loadConfig({ env: { DATABASE_SYNCHRONOUS: "off" }, cwd: dir.path }));
+    expect(bad.issues).toEqual([
+      expect.objectContaining({
+        path: "DATABASE_SYNCHRONOUS",
+        fix: "set DATABASE_SYNCHRONOUS to full or normal, or unset it",
+      }),
+    ]);
+  });
+});
 
 describe("loadConfig", () => {
   it("applies the documented defaults to an empty environment", async () => {

@@ -18,9 +18,18 @@ const NAMES = [
   "dot.name",
   "",
   "émoji",
+  "trailing_",
+  "a_",
+  "a-",
+  "a___b",
 ];
 
 describe("server names", () => {
+  it("is core's McpServerNameSchema itself, in the CLI and in createGateway", () => {
+    expect(ServerNameSchema).toBe(McpServerNameSchema);
+    expect(GatewayServerNameSchema).toBe(McpServerNameSchema);
+  });
+
   it("accepts exactly the names createGateway accepts", () => {
     for (const name of NAMES) {
       expect({ name, ok: ServerNameSchema.safeParse(name).success }).toEqual({
@@ -34,6 +43,11 @@ describe("server names", () => {
     for (const name of NAMES.filter((candidate) => ServerNameSchema.safeParse(candidate).success)) {
       expect({ name, ok: McpServerNameSchema.safeParse(name).success }).toEqual({ name, ok: true });
     }
+  });
+
+  it("refuses a trailing '_', since 'a_' + '__tool' would not split uniquely, and accepts a trailing '-'", () => {
+    expect(ServerNameSchema.safeParse("a_").error?.issues[0]?.message).toContain("must not end with '_'");
+    expect(ServerNameSchema.safeParse("a-").success).toBe(true);
   });
 
   it("explains a name with '__' and one that starts with '_'", () => {

@@ -30,6 +30,13 @@ export const EnvSchema = z.object({
     .min(1)
     .optional()
     .describe("auth token for a remote libSQL / Turso database"),
+  DATABASE_SYNCHRONOUS: z
+    .enum(["full", "normal"])
+    .optional()
+    .describe(
+      "SQLite `synchronous` for a local database file: `normal` (default; WAL, may lose the last commits on " +
+        "power loss, never corrupts) or `full` (each commit, and so each audit row, is on disk before the answer)",
+    ),
   WAYGATE_SECRET_KEY: z
     .string()
     .min(32, { error: "must be at least 32 characters" })
@@ -99,6 +106,7 @@ export type WaygateEnv = z.infer<typeof EnvSchema>;
 export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   DATABASE_URL: "set DATABASE_URL to file:./data/waygate.db, :memory: or a libsql:// URL",
   DATABASE_AUTH_TOKEN: "set DATABASE_AUTH_TOKEN to the token of your Turso database, or unset it",
+  DATABASE_SYNCHRONOUS: "set DATABASE_SYNCHRONOUS to full or normal, or unset it",
   WAYGATE_SECRET_KEY: "generate one with `openssl rand -hex 32` and set WAYGATE_SECRET_KEY to it",
   WAYGATE_ENV: "set WAYGATE_ENV to development, production or test",
   WAYGATE_HOST: "set WAYGATE_HOST to an address such as 127.0.0.1 or 0.0.0.0",

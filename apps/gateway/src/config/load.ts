@@ -30,7 +30,7 @@ export const DEFAULTS = {
 /** The gateway's configuration after merging environment > config file > defaults. */
 export interface GatewayConfig {
   env: "development" | "production" | "test";
-  database: { url: string; authToken: string | undefined };
+  database: { url: string; authToken: string | undefined; synchronous: "full" | "normal" | undefined };
   secretKey: string | undefined;
   host: string;
   port: number;
@@ -162,6 +162,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     database: {
       url: env.DATABASE_URL ?? settings.databaseUrl ?? DEFAULTS.databaseUrl,
       authToken: env.DATABASE_AUTH_TOKEN ?? settings.databaseAuthToken,
+      synchronous: env.DATABASE_SYNCHRONOUS,
     },
     secretKey: env.WAYGATE_SECRET_KEY,
     host: env.WAYGATE_HOST ?? settings.host ?? DEFAULTS.host,

@@ -1,19 +1,8 @@
+import { McpServerNameSchema } from "@waygate/core/server-name";
 import { z } from "zod";
 
-/**
- * What a server name must look like: it prefixes its tools as `<server>__<tool>`. The same rule as
- * `@waygate/server`'s `ServerNameSchema` (a test keeps them equal), so that every name the CLI accepts is
- * one `createGateway` accepts; it is repeated here so that commands which never start the gateway do not
- * load the server package.
- */
-export const ServerNameSchema = z
-  .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, {
-    error: "server names use 1-64 letters, digits, '_' or '-', starting with a letter or digit",
-  })
-  .refine((name) => !name.includes("__"), {
-    error: "server names must not contain '__' (it separates the server from the tool name)",
-  });
+/** What a server name must look like (it prefixes its tools as `<server>__<tool>`): core's one rule. */
+export const ServerNameSchema = McpServerNameSchema;
 
 const stringMap = z.record(z.string(), z.string());
 

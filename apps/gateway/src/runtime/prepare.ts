@@ -51,6 +51,7 @@ export async function prepareGateway(
   const db = await openDatabase({
     url: config.database.url,
     ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
+    ...(config.database.synchronous === undefined ? {} : { synchronous: config.database.synchronous }),
   });
   try {
     const repos = createRepositories(db, { secretKey: secret.secretKey });

@@ -92,6 +92,7 @@ export async function openStore(
   const db = await createDatabase({
     url: config.database.url,
     ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
+    ...(config.database.synchronous === undefined ? {} : { synchronous: config.database.synchronous }),
   });
   try {
     if (options.migrate !== false) await migrate(db);
