@@ -1,10 +1,12 @@
 // Every export of this file is public API.
 
 export type { AuditRecord, CallOutcome } from "./audit.js";
+export type { AuditHealth } from "./audit-guard.js";
 export { ANONYMOUS_CALLER, presentedKey } from "./auth.js";
 export type { BackendStatus } from "./backend.js";
 export { httpStatusFor, jsonRpcCodeFor, type PublicError, toPublicError } from "./error-mapping.js";
 export {
+  AuditUnavailableError,
   AuthError,
   BadRequestError,
   ForbiddenError,
