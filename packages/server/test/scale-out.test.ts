@@ -48,6 +48,17 @@ function childPids(pid: number): number[] {
   );
 }
 
+/** A child process as `pid state command line`, for a failure message. */
+function describePid(pid: number): string {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[0] ?? "?";
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    return `${pid} ${state} ${cmdline}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
 let sequence = 0;
 
 /** One JSON-RPC tools/call on a replica; returns the HTTP status and the request id the audit row must carry. */
@@ -191,7 +202,16 @@ describe("three replicas on one database and one Redis", () => {
     // The list drops the server before its process has exited; wait for that too, so the crash test below does
     // not orphan it by killing a replica mid-shutdown.
     for (const replica of replicas) {
+      const waitStarted = Date.now();
       while (childPids(replica.child.pid as number).length > 0) {
+        // Bounded, so a process that never exits fails here naming itself instead of timing the test out.
+        if (Date.now() - waitStarted > 20_000) {
+          const left = childPids(replica.child.pid as number).map(describePid);
+          expect({ replica: replica.url, childrenLeft: left }).toEqual({
+            replica: replica.url,
+            childrenLeft: [],
+          });
+        }
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     }
