@@ -191,6 +191,19 @@ async function main(): Promise<void> {
       .reduce((sum, r) => sum + r.figures.calls, 0);
     const cpuPerCallMs = ((loaded.cpuSeconds - idle.cpuSeconds) * 1000) / gatewayCalls;
 
+    // /health begins and rolls back a write transaction (so a locked database shows); what that costs.
+    for (const concurrency of [1, 16]) {
+      results.push({
+        target: "h: GET /health (write probe)",
+        concurrency,
+        figures: await measure(async () => {
+          const response = await fetch(`${gw.url}/health`);
+          await response.arrayBuffer();
+          if (response.status !== 200) throw new Error(`/health answered ${response.status}`);
+        }, concurrency),
+      });
+    }
+
     // Same gateway with the audit database at synchronous=NORMAL (WAL): commits no longer fsync on the event loop.
     const normal = await startChild(1, "NORMAL");
     const normalClient = await gatewayClient(normal.url, normal.key);

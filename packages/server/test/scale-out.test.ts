@@ -66,7 +66,7 @@ async function callOn(
   replica: Replica,
   key: string,
   tag: string,
-): Promise<{ status: number; requestId: string }> {
+): Promise<{ status: number; requestId: string; body?: unknown }> {
   const requestId = `${tag}-${++sequence}`;
   const response = await fetch(`${replica.url}/mcp`, {
     method: "POST",
@@ -88,7 +88,10 @@ async function callOn(
   if (response.status === 200 && body.result?.content?.[0]?.text !== requestId) {
     throw new Error(`replica answered ${JSON.stringify(body)} for ${requestId}`);
   }
-  return { status: response.status, requestId };
+  // Anything but an answer or a rate-limit refusal keeps its body, so a failing assertion shows why.
+  return response.status === 200 || response.status === 429
+    ? { status: response.status, requestId }
+    : { status: response.status, requestId, body };
 }
 
 async function auditedIds(prefix: string): Promise<Map<string, { count: number; outcome: string }>> {
@@ -121,13 +124,14 @@ describe("three replicas on one database and one Redis", () => {
       scopes: ["tools:call"],
       rateLimitPerMinute: 300,
     });
-    const results: { status: number; requestId: string }[] = [];
+    const results: { status: number; requestId: string; body?: unknown }[] = [];
     await spread(450, 12, async (i) => {
       results.push(await callOn(replicas[i % 3] as Replica, key, "limit"));
     });
     const served = results.filter((r) => r.status === 200).length;
     const limited = results.filter((r) => r.status === 429).length;
     console.log(`limit 300/min over 3 replicas: ${served} served, ${limited} refused of ${results.length}`);
+    expect(results.filter((r) => r.status !== 200 && r.status !== 429)).toEqual([]);
     expect(served + limited).toBe(450);
     expect(Math.abs(served - 300)).toBeLessThanOrEqual(15);
     const audited = await auditedIds("limit");
