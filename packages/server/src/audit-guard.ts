@@ -40,6 +40,8 @@ export function createAuditGuard(options: AuditGuardOptions): AuditGuard {
   let probing: Promise<void> | null = null;
 
   const reasonOf = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause));
+  /** The cause as a sentence of its own, ending in one full stop. */
+  const sentence = (reason: string) => (/[.!?]$/.test(reason.trim()) ? reason.trim() : `${reason.trim()}.`);
 
   const markFailed = (cause: unknown) => {
     const wasOk = failure === null;
@@ -75,8 +77,8 @@ export function createAuditGuard(options: AuditGuardOptions): AuditGuard {
       await probeOnce();
       if (failure !== null) {
         throw new AuditUnavailableError(
-          "Tool call refused before it ran: the audit log cannot be written, and calls do not run unaudited " +
-            `(${(failure as { error: string }).error}). Free disk space or release the database lock; ` +
+          "Tool call refused before it ran: the audit log cannot be written, and calls do not run unaudited. " +
+            `${sentence(failure.error)} Free disk space or release the database lock; ` +
             "calls resume once an audit row can be committed.",
         );
       }
@@ -85,8 +87,8 @@ export function createAuditGuard(options: AuditGuardOptions): AuditGuard {
     failed(cause) {
       markFailed(cause);
       return new AuditUnavailableError(
-        "The tool ran, but its result was withheld because the call could not be audited " +
-          `(${reasonOf(cause)}). Free disk space or release the database lock; ` +
+        "The tool ran, but its result was withheld because the call could not be audited. " +
+          `${sentence(reasonOf(cause))} Free disk space or release the database lock; ` +
           "calls resume once an audit row can be committed.",
         { cause },
       );
