@@ -48,6 +48,11 @@ function childPids(pid: number): number[] {
   );
 }
 
+/** The replica's upstream processes: its children running server-everything (tsx's esbuild service is not one). */
+function upstreamPids(pid: number): number[] {
+  return childPids(pid).filter((child) => describePid(child).includes(serverEverythingPath()));
+}
+
 /** A child process as `pid state command line`, for a failure message. */
 function describePid(pid: number): string {
   try {
@@ -207,10 +212,10 @@ describe("three replicas on one database and one Redis", () => {
     // not orphan it by killing a replica mid-shutdown.
     for (const replica of replicas) {
       const waitStarted = Date.now();
-      while (childPids(replica.child.pid as number).length > 0) {
+      while (upstreamPids(replica.child.pid as number).length > 0) {
         // Bounded, so a process that never exits fails here naming itself instead of timing the test out.
         if (Date.now() - waitStarted > 20_000) {
-          const left = childPids(replica.child.pid as number).map(describePid);
+          const left = upstreamPids(replica.child.pid as number).map(describePid);
           expect({ replica: replica.url, childrenLeft: left }).toEqual({
             replica: replica.url,
             childrenLeft: [],
