@@ -134,7 +134,7 @@ export class McpBridgePlugin extends BasePlugin {
     return this.#lists.prompts;
   }
 
-  protected async execute(
+  protected execute(
     name: string,
     args: Record<string, unknown>,
     ctx: PluginCallContext,
@@ -146,21 +146,20 @@ export class McpBridgePlugin extends BasePlugin {
       const reason = policyDenyReason(policy, tool, name, args);
       if (reason !== undefined) {
         ctx.logger.warn("call denied by bridge policy", { tool: name, reason });
-        return deniedResult(this.metadata.name, reason);
+        return Promise.resolve(deniedResult(this.metadata.name, reason));
       }
       if (tool && policy.prepareArgs) forwarded = policy.prepareArgs(tool, args);
     }
-    try {
-      return (await this.#request(`tools/call '${name}'`, ctx, (client, options) =>
-        client.callTool({ name, arguments: forwarded }, undefined, options),
-      )) as CallToolResult;
-    } catch (error) {
-      return errorResult(errorMessage(error));
-    }
+    return this.#request("tools/call", name, ctx, (client, options) =>
+      client.callTool({ name, arguments: forwarded }, undefined, options),
+    ).then(
+      (result) => result as CallToolResult,
+      (error: unknown) => errorResult(errorMessage(error)),
+    );
   }
 
   protected override onReadResource(uri: string, ctx: PluginCallContext): Promise<ReadResourceResult> {
-    return this.#request(`resources/read '${uri}'`, ctx, (client, options) =>
+    return this.#request("resources/read", uri, ctx, (client, options) =>
       client.readResource({ uri }, options),
     );
   }
@@ -170,7 +169,7 @@ export class McpBridgePlugin extends BasePlugin {
     args: Record<string, string>,
     ctx: PluginCallContext,
   ): Promise<GetPromptResult> {
-    return this.#request(`prompts/get '${name}'`, ctx, (client, options) =>
+    return this.#request("prompts/get", name, ctx, (client, options) =>
       client.getPrompt({ name, arguments: args }, options),
     );
   }
@@ -181,7 +180,9 @@ export class McpBridgePlugin extends BasePlugin {
   ): Promise<CompleteResult> {
     if (!this.#client?.getServerCapabilities()?.completions)
       return Promise.resolve({ completion: { values: [] } });
-    return this.#request("completion/complete", ctx, (client, options) => client.complete(params, options));
+    return this.#request("completion/complete", undefined, ctx, (client, options) =>
+      client.complete(params, options),
+    );
   }
 
   /**
@@ -221,8 +222,13 @@ export class McpBridgePlugin extends BasePlugin {
     await super.shutdown();
   }
 
-  async #request<T>(
-    operation: string,
+  /**
+   * Sends one caller's request upstream. Kept free of `async` frames and per-call strings: it is on every
+   * call's path, and the operation's description is only built when the call fails.
+   */
+  #request<T>(
+    method: string,
+    subject: string | undefined,
     ctx: PluginCallContext,
     send: (client: Client, options: Parameters<Client["request"]>[2]) => Promise<T>,
   ): Promise<T> {
@@ -230,27 +236,37 @@ export class McpBridgePlugin extends BasePlugin {
     if (!client || this.currentState !== "ready") {
       const state = this.getStatus();
       const reason = state.lastError ? `; last error: ${state.lastError.message}` : "";
-      throw new UpstreamUnavailableError(`Upstream '${this.metadata.name}' is ${state.state}${reason}`);
+      return Promise.reject(
+        new UpstreamUnavailableError(`Upstream '${this.metadata.name}' is ${state.state}${reason}`),
+      );
     }
-    this.#inFlight.add(ctx);
+    const inFlight = this.#inFlight;
+    const fail = (error: unknown): never => {
+      inFlight.delete(ctx);
+      throw describeUpstreamFailure(error, {
+        upstream: this.metadata.name,
+        operation: subject === undefined ? method : `${method} '${subject}'`,
+        timeoutMs: this.options.timeouts.callMs,
+        signal: ctx.signal,
+        closeReason: this.#closeReason,
+      });
+    };
+    inFlight.add(ctx);
+    let sent: Promise<T>;
     try {
-      return await send(client, {
+      sent = send(client, {
         signal: ctx.signal,
         timeout: this.options.timeouts.callMs,
         onprogress: (progress) =>
           void ctx.reportProgress(progress.progress, progress.total, progress.message),
       });
     } catch (error) {
-      throw describeUpstreamFailure(error, {
-        upstream: this.metadata.name,
-        operation,
-        timeoutMs: this.options.timeouts.callMs,
-        signal: ctx.signal,
-        closeReason: this.#closeReason,
-      });
-    } finally {
-      this.#inFlight.delete(ctx);
+      return Promise.reject(error).catch(fail);
     }
+    return sent.then((result) => {
+      inFlight.delete(ctx);
+      return result;
+    }, fail);
   }
 
   async #subscribeUpstream(uri: string): Promise<void> {

@@ -19,7 +19,22 @@ export class OrderedTransport implements Transport {
 
   constructor(inner: Transport) {
     this.inner = inner;
-    inner.onmessage = (message, extra) => this.#enqueue({ message, extra });
+    inner.onmessage = (message, extra) => {
+      // Fast path for the common case: a response or request with nothing queued ahead of it needs no
+      // ordering, so it skips the queue (and its per-message allocation).
+      if (!this.#draining && this.#queue.length === 0 && "id" in message) {
+        this.#draining = true;
+        try {
+          this.onmessage?.(message, extra);
+        } finally {
+          this.#draining = false;
+        }
+        // Whatever arrived re-entrantly while it ran is delivered now, in order.
+        if (this.#queue.length > 0) this.#drain();
+        return;
+      }
+      this.#enqueue({ message, extra });
+    };
     inner.onclose = () => this.#enqueue("close");
     inner.onerror = (error) => this.onerror?.(error);
   }

@@ -144,7 +144,9 @@ export class StdioProcessTransport implements Transport {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     let newline = this.#buffer.indexOf(0x0a);
     while (newline !== -1) {
-      const line = this.#buffer.toString("utf8", 0, newline).replace(/\r$/, "");
+      // Drop a trailing CR (CRLF line endings) without a regex on every line.
+      const end = newline > 0 && this.#buffer[newline - 1] === 0x0d ? newline - 1 : newline;
+      const line = this.#buffer.toString("utf8", 0, end);
       this.#buffer = this.#buffer.subarray(newline + 1);
       if (newline > this.#options.maxMessageBytes) {
         this.#tooLarge(newline);
