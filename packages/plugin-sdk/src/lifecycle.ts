@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { errorMessage, PluginConfigError, PluginError } from "./errors.js";
 import { assertHostVersionSupported } from "./host-version.js";
-import { createSilentLogger, type Logger } from "./logger.js";
+import { createSilentLogger, type Logger, type LogMeta } from "./logger.js";
 import type { PluginMetadata } from "./metadata.js";
 import type {
   CallContext,
@@ -124,6 +124,64 @@ export function createStatusEmitter(logger: () => Logger): StatusEmitter {
   };
 }
 
+/**
+ * A call's logger: the plugin logger's child bound to the call, made on first use. Child loggers cost an
+ * allocation or more per call (winston builds a new logger), and most calls never log.
+ */
+class LazyChildLogger implements Logger {
+  readonly #parent: Logger;
+  readonly #bindings: LogMeta;
+  readonly #requestId: string;
+  #child: Logger | undefined;
+
+  constructor(parent: Logger, bindings: LogMeta, requestId: string) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#requestId = requestId;
+  }
+
+  #logger(): Logger {
+    this.#child ??= this.#parent.child({ ...this.#bindings, requestId: this.#requestId });
+    return this.#child;
+  }
+
+  debug(message: string, meta?: LogMeta): void {
+    this.#logger().debug(message, meta);
+  }
+
+  info(message: string, meta?: LogMeta): void {
+    this.#logger().info(message, meta);
+  }
+
+  warn(message: string, meta?: LogMeta): void {
+    this.#logger().warn(message, meta);
+  }
+
+  error(message: string, meta?: LogMeta): void {
+    this.#logger().error(message, meta);
+  }
+
+  child(meta: LogMeta): Logger {
+    return this.#logger().child(meta);
+  }
+}
+
+/**
+ * A host call context plus the plugin's config and logger. A class copying the context's own properties
+ * (what a spread copies) is built several times faster than an object literal with a spread and a getter,
+ * and this runs on every call.
+ */
+class PluginCallContextView<Config> {
+  declare config: Config;
+  declare logger: Logger;
+
+  constructor(ctx: CallContext, logger: Logger, bindings: Record<string, string>, config: Config) {
+    Object.assign(this, ctx);
+    this.config = config;
+    this.logger = new LazyChildLogger(logger, bindings, ctx.requestId);
+  }
+}
+
 /** Extends a host call context with the plugin's config and a per-call child logger made only if used. */
 export function withPluginContext<Config>(
   ctx: CallContext,
@@ -131,14 +189,5 @@ export function withPluginContext<Config>(
   bindings: Record<string, string>,
   config: Config,
 ): PluginCallContext<Config> {
-  // Child loggers cost an allocation or more per call (winston builds a new logger), so make them lazily.
-  let child: Logger | undefined;
-  return {
-    ...ctx,
-    config,
-    get logger() {
-      child ??= logger.child({ ...bindings, requestId: ctx.requestId });
-      return child;
-    },
-  };
+  return new PluginCallContextView(ctx, logger, bindings, config) as unknown as PluginCallContext<Config>;
 }

@@ -3,8 +3,11 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   BasePlugin,
+  type CallContext,
+  createMemoryLogger,
   isWaygatePlugin,
   isWaygatePluginClass,
+  type Logger,
   type PluginCallContext,
   type PluginInitContext,
   ToolNameError,
@@ -97,6 +100,65 @@ describe("BasePlugin", () => {
     const plugin = new BadNamePlugin();
     await expect(plugin.start()).rejects.toBeInstanceOf(ToolNameError);
     expect(plugin.getStatus().state).toBe("failed");
+  });
+
+  it("gives each call the host's context fields, its config and a child logger made only when it logs", async () => {
+    const seen: PluginCallContext[] = [];
+    class LoggingPlugin extends BasePlugin {
+      readonly metadata = { name: "logging", version: "1.0.0" };
+      protected getTools(): Tool[] {
+        return [
+          { name: "quiet", inputSchema: { type: "object" } },
+          { name: "loud", inputSchema: { type: "object" } },
+        ];
+      }
+      protected execute(name: string, _args: Record<string, unknown>, ctx: PluginCallContext) {
+        seen.push(ctx);
+        if (name === "loud") ctx.logger.info("said", { n: 1 });
+        return Promise.resolve(textResult(name));
+      }
+    }
+    const parent = createMemoryLogger();
+    let children = 0;
+    const counted = (inner: Logger): Logger => ({
+      debug: (message, meta) => inner.debug(message, meta),
+      info: (message, meta) => inner.info(message, meta),
+      warn: (message, meta) => inner.warn(message, meta),
+      error: (message, meta) => inner.error(message, meta),
+      child: (meta) => {
+        children += 1;
+        return counted(inner.child(meta));
+      },
+    });
+    const counting = counted(parent);
+    const plugin = new LoggingPlugin();
+    await plugin.start({ logger: counting });
+    children = 0; // start made the plugin's own child; count only the per-call ones
+    const host = (requestId: string): CallContext & { extra: string } => ({
+      signal: new AbortController().signal,
+      caller: { keyId: "k", scopes: [] },
+      requestId,
+      reportProgress: () => {},
+      extra: "kept",
+    });
+    await plugin.callTool("quiet", {}, host("r1"));
+    expect(children).toBe(0);
+    await plugin.callTool("loud", {}, host("r2"));
+    expect(children).toBe(1);
+    expect(parent.records).toEqual([
+      { level: "info", message: "said", meta: { plugin: "logging", tool: "loud", requestId: "r2", n: 1 } },
+    ]);
+    // A spread of the context (a plugin handing it on) keeps every field, the logger included.
+    const copy = { ...seen[1]! };
+    expect(copy).toMatchObject({ requestId: "r2", caller: { keyId: "k" }, extra: "kept" });
+    copy.logger.warn("again");
+    expect(parent.records.at(-1)).toEqual({
+      level: "warn",
+      message: "again",
+      meta: { plugin: "logging", tool: "loud", requestId: "r2" },
+    });
+    expect(children).toBe(1);
+    await plugin.shutdown();
   });
 
   it("notifies list_changed listeners until they unsubscribe", async () => {
