@@ -3,7 +3,11 @@
  * McpBridgePlugin versus the official SDK client used directly, at concurrency 1 and 16.
  *
  * The machine this runs on is often shared, so the paths are measured *paired*: every worker alternates
- * one call on each path, and both see the same load. calls/s is concurrency / mean latency.
+ * one call on each path, and all see the same load. calls/s is concurrency / mean latency.
+ *
+ * Every path has its own server process. When `direct` and `direct+` shared one, that server took two
+ * calls in three and stayed warm (caches, scheduler) while the bridge's took one in three, which showed
+ * up as ~8 us of "bridge cost" at concurrency 1 that was not the bridge's.
  *
  *   pnpm --filter @waygate/plugin-sdk bench        (BENCH_CALLS=4000 BENCH_WARMUP=5000 to change the load)
  */
@@ -50,10 +54,15 @@ async function measurePaired(paths: Record<string, Call>, concurrency: number, c
 }
 
 async function main(): Promise<void> {
-  const direct = new Client({ name: "bench-direct", version: "1.0.0" });
-  await direct.connect(
-    new StdioClientTransport({ command: process.execPath, args: [SERVER, "stdio"], stderr: "pipe" }),
-  );
+  const connectDirect = async (name: string) => {
+    const client = new Client({ name, version: "1.0.0" });
+    await client.connect(
+      new StdioClientTransport({ command: process.execPath, args: [SERVER, "stdio"], stderr: "pipe" }),
+    );
+    return client;
+  };
+  const direct = await connectDirect("bench-direct");
+  const directPlus = await connectDirect("bench-direct-plus");
   const bridge = new McpBridgePlugin({
     name: "everything",
     transport: { type: "stdio", command: process.execPath, args: [SERVER, "stdio"] },
@@ -70,14 +79,14 @@ async function main(): Promise<void> {
     direct: (i) => direct.callTool({ name: "echo", arguments: { message: `m${i}` } }),
     // What a host using the SDK directly must also pass to offer cancellation, a timeout and progress.
     "direct+": (i) =>
-      direct.callTool({ name: "echo", arguments: { message: `m${i}` } }, undefined, {
+      directPlus.callTool({ name: "echo", arguments: { message: `m${i}` } }, undefined, {
         signal: new AbortController().signal,
         timeout: 60_000,
         onprogress: () => {},
       }),
     bridge: (i) => bridge.callTool("echo", { message: `m${i}` }, ctx(i)),
   };
-  // Warm both server processes and both client paths (JIT on each side) before measuring.
+  // Warm every server process and client path (JIT on each side) before measuring.
   await measurePaired(paths, 1, WARMUP);
   await measurePaired(paths, 16, WARMUP);
 
@@ -100,6 +109,7 @@ async function main(): Promise<void> {
   }
   await bridge.shutdown();
   await direct.close();
+  await directPlus.close();
 }
 
 await main();
