@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { apiKeyPrefixOf } from "@waygate/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { readRows } from "../src/database-reader.js";
 import { recordCase } from "../src/fault-table.js";
@@ -123,7 +124,12 @@ describe("secret hygiene", () => {
       if (file.startsWith("waygate.db"))
         haystacks[`file ${file}`] = (await readFile(join(ws.dir, file))).toString("latin1");
     }
-    const secretPart = (key: string) => key.slice(key.lastIndexOf("_") + 1);
+    // The random part follows `wg_<lookup>_`; it is base64url, so it may itself contain "_" (and could end in one).
+    const secretPart = (key: string) => {
+      const prefix = apiKeyPrefixOf(key);
+      if (!prefix) throw new Error(`not a Waygate key: ${key.slice(0, 6)}…`);
+      return key.slice(prefix.length + 1);
+    };
     const secrets = {
       "admin key": admin,
       "caller key": caller,
