@@ -35,13 +35,19 @@ describe("gateway isolation", () => {
   });
 });
 
+/** A gateway whose `local__slow` tool resolves `slowStarted` when a call enters it. */
+async function startGatewayWithSlowSignal() {
+  let started!: () => void;
+  const slowStarted = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => started() })] });
+  return { t, slowStarted };
+}
+
 describe("graceful close", () => {
   it("lets an in-flight call finish and audits it before closing, then refuses new connections", async () => {
-    let started!: () => void;
-    const slowStarted = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => started() })] });
+    const { t, slowStarted } = await startGatewayWithSlowSignal();
     const key = await t.key();
     const inFlight = post(
       `${t.url}/mcp/execute`,
@@ -64,11 +70,7 @@ describe("graceful close", () => {
   });
 
   it("reports drained: false when a call outlives the deadline", async () => {
-    let started!: () => void;
-    const slowStarted = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    const t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => started() })] });
+    const { t, slowStarted } = await startGatewayWithSlowSignal();
     const key = await t.key();
     const inFlight = post(
       `${t.url}/mcp/execute`,
