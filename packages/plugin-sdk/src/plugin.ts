@@ -40,6 +40,11 @@ export interface CallContext {
   /** The host's id for this request, for logs and audit. */
   requestId: string;
   reportProgress(progress: number, total?: number, message?: string): void | Promise<void>;
+  /**
+   * `false` when the caller asked for no progress updates (its request had no progress token), so a plugin may
+   * skip producing them; `undefined` when the host does not know, and progress is reported as usual.
+   */
+  wantsProgress?: boolean;
   /** Sends an MCP logging notification to the caller, when the host supports it. */
   log?(level: LoggingLevel, data: unknown): void | Promise<void>;
   clientRequests?: ClientRequests;

@@ -218,6 +218,14 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     ]);
   });
 
+  it("asks the upstream for no progress when the caller wants none, and still answers", async () => {
+    const { harness } = await bridge();
+    const result = await harness.callTool("slow", { ms: 30, steps: 3 }, { wantsProgress: false });
+    expect(result.isError).not.toBe(true);
+    // The fixture sends progress only for a request that carries a progress token.
+    expect(harness.progress).toEqual([]);
+  });
+
   it("refreshes its tool list and notifies listeners on tools/list_changed", async () => {
     const { harness } = await bridge();
     const changes: string[] = [];

@@ -24,6 +24,8 @@ export interface ToolCallRequest {
   /** Aborted when the client cancels or disconnects. */
   signal?: AbortSignal;
   reportProgress?: HostCallContext["reportProgress"];
+  /** False when the client asked for no progress (MCP without a progress token, REST). */
+  wantsProgress?: boolean;
   log?: HostCallContext["log"];
   clientRequests?: HostCallContext["clientRequests"];
 }
@@ -158,6 +160,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
         caller: { keyId: request.caller.keyId, scopes: request.caller.scopes },
         requestId: request.requestId,
         reportProgress: request.reportProgress ?? (() => {}),
+        wantsProgress: request.reportProgress !== undefined && request.wantsProgress !== false,
         ...(request.log ? { log: request.log } : {}),
         ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
       });

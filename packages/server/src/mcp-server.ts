@@ -104,6 +104,7 @@ export function createMcpServer(
       signal: extra.signal,
       caller: { keyId: info.caller.keyId, scopes: info.caller.scopes },
       requestId: info.requestId,
+      wantsProgress: progressToken !== undefined,
       reportProgress: (progress, total, message) =>
         progressToken === undefined
           ? undefined
@@ -162,6 +163,7 @@ export function createMcpServer(
         arguments: request.params.arguments ?? {},
         signal: extra.signal,
         reportProgress: context.reportProgress,
+        wantsProgress: context.wantsProgress !== false,
         ...(context.log ? { log: context.log } : {}),
         ...(context.clientRequests ? { clientRequests: context.clientRequests } : {}),
       });

@@ -6,6 +6,7 @@ import {
   type LoggingMessageNotification,
   ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 
@@ -81,6 +82,40 @@ describe("/mcp (aggregated Streamable HTTP)", () => {
     });
     expect(result.content).toEqual([{ type: "text", text: "waited 10" }]);
     expect(progress).toEqual([0, 2]);
+  });
+
+  it("tells the plugin whether the client asked for progress (a progress token), so upstreams are not asked for it needlessly", async () => {
+    const seen: (boolean | undefined)[] = [];
+    const probe = definePlugin({
+      name: "probe",
+      version: "1.0.0",
+      tools: {
+        wants: tool({
+          description: "Records whether the caller wants progress",
+          input: {},
+          handler: (_args, ctx) => {
+            seen.push(ctx.wantsProgress);
+            return "ok";
+          },
+        }),
+      },
+    });
+    const g = await startGateway({ plugins: [probe] });
+    try {
+      const c = await connectClient(`${g.url}/mcp`, await g.key());
+      await c.callTool({ name: "probe__wants", arguments: {} });
+      await c.callTool({ name: "probe__wants", arguments: {} }, undefined, { onprogress: () => {} });
+      await c.close();
+      const rest = await post(
+        `${g.url}/mcp/execute`,
+        { tool: "probe__wants", arguments: {} },
+        { authorization: `Bearer ${await g.key()}` },
+      );
+      expect(rest.status).toBe(200);
+      expect(seen).toEqual([false, true, false]);
+    } finally {
+      await g.close();
+    }
   });
 
   it("cancels an in-flight call when the client aborts", async () => {

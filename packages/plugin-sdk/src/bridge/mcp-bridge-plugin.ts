@@ -254,12 +254,18 @@ export class McpBridgePlugin extends BasePlugin {
     inFlight.add(ctx);
     let sent: Promise<T>;
     try {
-      sent = send(client, {
-        signal: ctx.signal,
-        timeout: this.options.timeouts.callMs,
-        onprogress: (progress) =>
-          void ctx.reportProgress(progress.progress, progress.total, progress.message),
-      });
+      // Asking the upstream for progress costs a token and a handler per request; skip both when nobody listens.
+      sent = send(
+        client,
+        ctx.wantsProgress === false
+          ? { signal: ctx.signal, timeout: this.options.timeouts.callMs }
+          : {
+              signal: ctx.signal,
+              timeout: this.options.timeouts.callMs,
+              onprogress: (progress) =>
+                void ctx.reportProgress(progress.progress, progress.total, progress.message),
+            },
+      );
     } catch (error) {
       return Promise.reject(error).catch(fail);
     }

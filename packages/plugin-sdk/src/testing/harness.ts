@@ -33,6 +33,8 @@ export interface CallOptions {
   caller?: Caller;
   /** Answers this call's server-to-client requests, instead of the harness-wide `clientRequests`. */
   clientRequests?: ClientRequests;
+  /** Passed on as the context's `wantsProgress` (`false`: the caller asked for no progress updates). */
+  wantsProgress?: boolean;
 }
 
 /** One progress report captured during a call. */
@@ -92,6 +94,7 @@ export async function createTestHarness(
     log: (level, data) => {
       notifications.push({ level, data });
     },
+    ...(callOptions.wantsProgress === undefined ? {} : { wantsProgress: callOptions.wantsProgress }),
     ...(callOptions.clientRequests || options.clientRequests
       ? { clientRequests: callOptions.clientRequests ?? options.clientRequests }
       : {}),
