@@ -11,8 +11,8 @@ import {
 import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
 import { parseOrThrow } from "../validation.js";
-import { dbCall, encodeCursor, parseJsonColumn } from "./db-call.js";
-import { type Page, PageQuerySchema, pageConditions } from "./page.js";
+import { dbCall, parseJsonColumn } from "./db-call.js";
+import { type Page, PageQuerySchema, pageConditions, toPage } from "./page.js";
 
 /** A stored tool call. `arguments` is the redacted, size-capped copy. */
 export interface CommandHistoryRecord {
@@ -95,11 +95,7 @@ export function createCommandHistoryRepository(
       const result = await dbCall(db, "querying command history", () =>
         db.client.execute({ sql, args: [...args, query.limit + 1] }),
       );
-      const items = result.rows.slice(0, query.limit).map(toRecord);
-      const last = items[items.length - 1];
-      const nextCursor =
-        result.rows.length > query.limit && last ? encodeCursor(last.at.getTime(), last.id) : null;
-      return { items, nextCursor };
+      return toPage(result.rows, query.limit, toRecord);
     },
     async prune(before) {
       const result = await dbCall(db, "pruning command history", () =>

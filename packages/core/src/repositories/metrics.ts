@@ -4,8 +4,8 @@ import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
 import { isSecretKeyName, REDACTED } from "../redact.js";
 import { parseOrThrow } from "../validation.js";
-import { dbCall, encodeCursor } from "./db-call.js";
-import { type Page, PageQuerySchema, pageConditions } from "./page.js";
+import { dbCall } from "./db-call.js";
+import { type Page, PageQuerySchema, pageConditions, toPage } from "./page.js";
 
 const MetricNameSchema = z
   .string()
@@ -75,11 +75,7 @@ export function createMetricsRepository(db: WaygateDatabase, clock: Clock): Metr
       const result = await dbCall(db, "querying metrics", () =>
         db.client.execute({ sql, args: [...args, query.limit + 1] }),
       );
-      const items = result.rows.slice(0, query.limit).map(toRecord);
-      const last = items[items.length - 1];
-      const nextCursor =
-        result.rows.length > query.limit && last ? encodeCursor(last.at.getTime(), last.id) : null;
-      return { items, nextCursor };
+      return toPage(result.rows, query.limit, toRecord);
     },
     async prune(before) {
       const result = await dbCall(db, "pruning metrics", () =>

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InvalidInputError } from "../errors.js";
-import { decodeCursor } from "./db-call.js";
+import { decodeCursor, encodeCursor } from "./db-call.js";
 
 /** One page of results, newest first; pass `nextCursor` back as `cursor` for the next page. */
 export interface Page<T> {
@@ -43,4 +43,16 @@ export function pageConditions(query: z.output<typeof PageQuerySchema>): {
     args.push(position.at, position.at, position.id);
   }
   return { where, args };
+}
+
+/** Turns the rows of a query run with `LIMIT limit + 1` into a page, with a cursor when a further row exists. */
+export function toPage<Row, T extends { at: Date; id: number }>(
+  rows: readonly Row[],
+  limit: number,
+  toItem: (row: Row) => T,
+): Page<T> {
+  const items = rows.slice(0, limit).map(toItem);
+  const last = items[items.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor(last.at.getTime(), last.id) : null;
+  return { items, nextCursor };
 }

@@ -3,8 +3,8 @@ import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
 import { redactArguments } from "../redact.js";
 import { parseOrThrow } from "../validation.js";
-import { dbCall, encodeCursor, parseJsonColumn } from "./db-call.js";
-import { type Page, PageQuerySchema, pageConditions } from "./page.js";
+import { dbCall, parseJsonColumn } from "./db-call.js";
+import { type Page, PageQuerySchema, pageConditions, toPage } from "./page.js";
 
 /** Severity of a system event. */
 export const SystemEventLevelSchema = z.enum(["debug", "info", "warn", "error"]);
@@ -95,7 +95,7 @@ export function createSystemEventsRepository(db: WaygateDatabase, clock: Clock):
       const result = await dbCall(db, "listing system events", () =>
         db.client.execute({ sql, args: [...args, query.limit + 1] }),
       );
-      const items = result.rows.slice(0, query.limit).map((row) => ({
+      return toPage(result.rows, query.limit, (row) => ({
         id: Number(row.id),
         level: row.level as SystemEventRecord["level"],
         type: String(row.type),
@@ -103,10 +103,6 @@ export function createSystemEventsRepository(db: WaygateDatabase, clock: Clock):
         details: parseJsonColumn(row.details, null),
         at: new Date(Number(row.at)),
       }));
-      const last = items[items.length - 1];
-      const nextCursor =
-        result.rows.length > query.limit && last ? encodeCursor(last.at.getTime(), last.id) : null;
-      return { items, nextCursor };
     },
     async prune(before) {
       const result = await dbCall(db, "pruning system events", () =>
