@@ -1,4 +1,4 @@
-// Prints throughput figures for the audit writer and API-key verification on a real libSQL file.
+// Prints throughput and single-record latency figures for the audit writer and API-key verification on a real libSQL file.
 // Run with `pnpm --filter @waygate/core bench`. Figures only; nothing here asserts on speed.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,6 +65,30 @@ async function benchAudit(writers: number, synchronous: SynchronousLevel): Promi
   });
 }
 
+/** Latency of one `record()` with nothing else in flight: what a gateway adds to each call at concurrency 1. */
+async function benchRecordLatency(synchronous: SynchronousLevel): Promise<void> {
+  await withDatabase(async (url) => {
+    const db = await openDatabase({ url, synchronous });
+    const audit = createAuditWriter(db);
+    for (let n = 0; n < 200; n++) await audit.record(sampleEntry(0, n)); // warm-up
+    const latencies: number[] = [];
+    const deadline = performance.now() + SECONDS * 1000;
+    while (performance.now() < deadline) {
+      const started = performance.now();
+      await audit.record(sampleEntry(0, latencies.length));
+      latencies.push(performance.now() - started);
+    }
+    await audit.close();
+    db.close();
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) =>
+      (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(3);
+    console.log(
+      `record() latency  synchronous=${synchronous.padEnd(6)}  writers=  1  p50 ${at(0.5)} ms  p99 ${at(0.99)} ms  (${latencies.length} records)`,
+    );
+  });
+}
+
 async function benchVerify(concurrency: number, apiKeyCacheMs?: number): Promise<void> {
   await withDatabase(async (url) => {
     const db = await openDatabase({ url });
@@ -104,5 +128,6 @@ console.log(
 for (const synchronous of ["normal", "full"] as const) {
   for (const writers of [1, 16, 256]) await benchAudit(writers, synchronous);
 }
+for (const synchronous of ["normal", "full"] as const) await benchRecordLatency(synchronous);
 for (const concurrency of [1, 16]) await benchVerify(concurrency);
 for (const concurrency of [1, 16]) await benchVerify(concurrency, 0);
