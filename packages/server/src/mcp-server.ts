@@ -68,12 +68,26 @@ function requireScope(caller: Caller, scope: Scope): void {
 const STATELESS_CLIENT_REQUEST =
   "Sampling, elicitation and roots need a stateful MCP session; this gateway runs mcpSessionMode 'stateless'";
 
+/**
+ * Client requests of a call without a session: the client's answer would arrive as a new request, possibly at
+ * another replica, and the call would wait for it until it timed out, so each is refused at once, saying why.
+ */
+export const STATELESS_CLIENT_REQUESTS: NonNullable<HostCallContext["clientRequests"]> = {
+  createMessage: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
+  elicitInput: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
+  listRoots: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
+};
+
+/** True when a log message at `level` passes the client's minimum level. */
+export const logLevelAllows = (minimum: LoggingLevel, level: LoggingLevel) =>
+  LEVELS.indexOf(level) >= LEVELS.indexOf(minimum);
+
 /** Creates one MCP server over the shared router for one session (or one request, when stateless). */
 export function createMcpServer(
   deps: McpServerDeps,
   view: View,
   options: { stateless?: boolean } = {},
-): { server: Server; close: () => void } {
+): { server: Server; close: () => void; logLevel: () => LoggingLevel } {
   const server = new Server(deps.serverInfo, {
     capabilities: {
       tools: { listChanged: true },
@@ -118,17 +132,11 @@ export function createMcpServer(
               },
             }),
       log: (level, data) =>
-        LEVELS.indexOf(level) < LEVELS.indexOf(minLevel)
-          ? undefined
-          : extra.sendNotification({ method: "notifications/message", params: { level, data } }),
-      // Without a session the client's answer would arrive as a new request, possibly at another replica, and the
-      // call would wait for it until it timed out: refuse at once and say why.
+        logLevelAllows(minLevel, level)
+          ? extra.sendNotification({ method: "notifications/message", params: { level, data } })
+          : undefined,
       clientRequests: options.stateless
-        ? {
-            createMessage: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
-            elicitInput: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
-            listRoots: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
-          }
+        ? STATELESS_CLIENT_REQUESTS
         : {
             createMessage: (params) =>
               extra.sendRequest({ method: "sampling/createMessage", params }, CreateMessageResultSchema),
@@ -288,5 +296,5 @@ export function createMcpServer(
     for (const off of subscriptions.values()) off();
     subscriptions.clear();
   };
-  return { server, close };
+  return { server, close, logLevel: () => minLevel };
 }

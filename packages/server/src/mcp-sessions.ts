@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
+import { cancelDirectCalls, type DirectSession, serveDirectToolCall } from "./direct-call.js";
 import { BadRequestError, GatewayError, NotFoundError } from "./errors.js";
 import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./mcp-server.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -15,11 +15,9 @@ import { type Caller, callerOf, contextOf } from "./request-context.js";
 import type { View } from "./router.js";
 import { sendError } from "./send-error.js";
 
-interface Session {
-  id: string;
+interface Session extends DirectSession {
   kind: "streamable" | "sse";
   transport: Transport;
-  server: Server;
   ownerKeyId: string | null;
   viewKey: string;
   lastSeen: number;
@@ -31,8 +29,12 @@ export interface McpSessionsOptions {
   deps: McpServerDeps;
   metrics: GatewayMetrics;
   logger: winston.Logger;
-  /** `json` answers POSTs with a JSON body; `sse` streams them (needed for progress and client requests). */
-  responseMode: "sse" | "json";
+  /**
+   * `auto` answers a tools/call that needs no stream (no progress token, a client that takes no requests) with one
+   * JSON body straight from the call policy and streams the rest; `sse` streams every POST; `json` answers every POST
+   * with one JSON body (progress and client requests of a call are then lost).
+   */
+  responseMode: "auto" | "sse" | "json";
   idleMs: number;
   /** Sessions allowed at once, so clients cannot exhaust memory by opening sessions. */
   maxSessions: number;
@@ -131,7 +133,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
   async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
     ensureRoom();
-    const { server, close } = createMcpServer(options.deps, view);
+    const { server, close, logLevel } = createMcpServer(options.deps, view);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.responseMode === "json",
@@ -141,6 +143,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           kind: "streamable",
           transport,
           server,
+          logLevel,
+          calls: new Map(),
           ownerKeyId: caller.keyId,
           viewKey: viewKeyOf(view),
           lastSeen: Date.now(),
@@ -191,6 +195,14 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     await transport.handleRequest(req, res, req.body);
   }
 
+  const serveDirect = (req: Request, res: Response, target: Parameters<typeof serveDirectToolCall>[3]) =>
+    serveDirectToolCall(
+      { policy: options.deps.policy, production, mode: options.responseMode },
+      req,
+      res,
+      target,
+    );
+
   return {
     streamable(viewOf) {
       return (req, res, next) => {
@@ -199,10 +211,16 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           ensureView(view);
           const caller = callerOf(res);
           attachAuth(req, res, caller);
-          if (options.sessionMode === "stateless") return serveStateless(req, res, view);
+          const direct = { view, caller, requestId: contextOf(res).requestId };
+          if (options.sessionMode === "stateless") {
+            if (await serveDirect(req, res, direct)) return;
+            return serveStateless(req, res, view);
+          }
           const sessionId = req.header("mcp-session-id");
           if (sessionId) {
             const session = lookup(sessionId, caller, view, "streamable");
+            if (await serveDirect(req, res, { ...direct, session })) return;
+            cancelDirectCalls(session, req.body);
             await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, req.body);
             return;
           }
@@ -233,7 +251,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           ensureView(view);
           const caller = callerOf(res);
           ensureRoom();
-          const { server, close } = createMcpServer(options.deps, view);
+          const { server, close, logLevel } = createMcpServer(options.deps, view);
           const transport = new SSEServerTransport(options.legacyMessagesPath, res);
           const id = transport.sessionId;
           sessions.set(id, {
@@ -241,6 +259,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
             kind: "sse",
             transport,
             server,
+            logLevel,
+            calls: new Map(),
             ownerKeyId: caller.keyId,
             viewKey: viewKeyOf(view),
             lastSeen: Date.now(),

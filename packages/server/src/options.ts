@@ -88,8 +88,12 @@ export const GatewayOptionsSchema = z
     /** Exact stdio command lines (`command arg1 arg2`) the admin API may register. */
     stdioAllowlist: z.array(z.string().min(1)).default([]),
     timeouts: TimeoutsSchema.prefault({}),
-    /** How `/mcp` answers POSTs: `sse` streams (progress, client requests), `json` sends one JSON body. */
-    mcpResponseMode: z.enum(["sse", "json"]).default("sse"),
+    /**
+     * How `/mcp` answers POSTs. `auto` (default): a tools/call with nothing to stream (no progress token, a client
+     * that declared no sampling, elicitation or roots) gets one JSON body from the gateway's own fast path, the rest
+     * is streamed. `sse`: every POST is streamed. `json`: every POST gets one JSON body (progress is then lost).
+     */
+    mcpResponseMode: z.enum(["auto", "sse", "json"]).default("auto"),
     /**
      * `stateful` (default): `/mcp` keeps sessions, so several replicas need sticky sessions. `stateless`: any replica
      * serves any request; server-to-client requests (sampling, elicitation), cancellation, list_changed

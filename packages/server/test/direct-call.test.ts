@@ -1,0 +1,290 @@
+// The `auto` response mode: a tools/call with nothing to stream is answered with one JSON body by the gateway's own
+// path; everything that could stream (progress, client requests) still goes through the SDK transport as SSE.
+import type { LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectClient, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
+
+let t: TestGateway;
+let key: string;
+let slowStarted: () => void = () => {};
+
+beforeAll(async () => {
+  t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => slowStarted() })] });
+  key = await t.key();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const ACCEPT = "application/json, text/event-stream";
+
+/** Opens a session with a raw initialize (and the initialized notification); returns the headers to reuse. */
+async function session(
+  capabilities: object = {},
+  withKey = key,
+  base = t.url,
+): Promise<Record<string, string>> {
+  const headers = { authorization: `Bearer ${withKey}`, accept: ACCEPT };
+  const init = await post(
+    `${base}/mcp`,
+    {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities, clientInfo: { name: "raw", version: "1" } },
+    },
+    headers,
+  );
+  expect(init.status).toBe(200);
+  const sessionHeaders = {
+    ...headers,
+    "mcp-session-id": String(init.headers.get("mcp-session-id")),
+    "mcp-protocol-version": "2025-06-18",
+  };
+  const initialized = await post(
+    `${base}/mcp`,
+    { jsonrpc: "2.0", method: "notifications/initialized" },
+    sessionHeaders,
+  );
+  expect(initialized.status).toBe(202);
+  return sessionHeaders;
+}
+
+const call = (id: number | string, name: string, args: unknown, extra: object = {}) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args, ...extra },
+});
+
+/** Audit rows of `local__slow` calls that ended in an error (the tool rejects once aborted). */
+const slowFailures = async () =>
+  (await t.auditRows()).filter((r) => r.tool === "slow" && r.outcome === "error");
+
+/** The JSON-RPC messages of an SSE body, in order. */
+const sseMessages = (text: string) =>
+  text
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => JSON.parse(line.slice(6)));
+
+describe("mcpResponseMode auto (default)", () => {
+  it("answers a plain tools/call with one JSON body and audits it like any call", async () => {
+    const headers = await session();
+    const res = await post(`${t.url}/mcp`, call(7, "local__echo", { text: "direct" }), headers);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.headers.get("mcp-session-id")).toBe(headers["mcp-session-id"]);
+    expect(res.body).toEqual({
+      jsonrpc: "2.0",
+      id: 7,
+      result: { content: [{ type: "text", text: "direct" }] },
+    });
+    const rows = await t.auditRows();
+    expect(
+      rows.some((r) => r.tool === "echo" && r.outcome === "ok" && r.arguments === '{"text":"direct"}'),
+    ).toBe(true);
+  });
+
+  it("streams a call that carries a progress token, with its progress before the result", async () => {
+    const headers = await session();
+    const res = await post(
+      `${t.url}/mcp`,
+      call("p1", "local__slow", { ms: 5 }, { _meta: { progressToken: "tok" } }),
+      headers,
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const messages = sseMessages(res.body as string);
+    expect(
+      messages.filter((m) => m.method === "notifications/progress").map((m) => m.params.progress),
+    ).toEqual([0, 2]);
+    expect(messages.at(-1)).toMatchObject({ id: "p1", result: { content: [{ text: "waited 5" }] } });
+  });
+
+  it("streams every call of a client that declared sampling, elicitation or roots", async () => {
+    for (const capabilities of [{ sampling: {} }, { elicitation: {} }, { roots: {} }]) {
+      const headers = await session(capabilities);
+      const res = await post(`${t.url}/mcp`, call(1, "local__echo", { text: "s" }), headers);
+      expect(res.headers.get("content-type"), JSON.stringify(capabilities)).toContain("text/event-stream");
+      expect(sseMessages(res.body as string).at(-1)).toMatchObject({
+        id: 1,
+        result: { content: [{ text: "s" }] },
+      });
+    }
+  });
+
+  it("answers an unknown tool with a JSON-RPC -32602 error body naming it, and audits it", async () => {
+    const headers = await session();
+    const res = await post(`${t.url}/mcp`, call(2, "local__nope", {}), headers);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.body).toMatchObject({
+      jsonrpc: "2.0",
+      id: 2,
+      error: {
+        code: -32602,
+        message: expect.stringContaining("local__nope"),
+        data: { requestId: expect.any(String) },
+      },
+    });
+    expect((await t.auditRows()).some((r) => r.tool === "local__nope" && r.outcome === "error")).toBe(true);
+  });
+
+  it("refuses a key without tools:call with a JSON-RPC error and audits the denial", async () => {
+    const listOnly = await t.key(["tools:list"]);
+    const headers = await session({}, listOnly);
+    const res = await post(`${t.url}/mcp`, call(3, "local__echo", { text: "no" }), headers);
+    expect(res.body).toMatchObject({
+      id: 3,
+      error: { code: -32003, message: expect.stringContaining("'tools:call'"), data: { code: "forbidden" } },
+    });
+    expect((await t.auditRows()).some((r) => r.tool === "local__echo" && r.outcome === "denied")).toBe(true);
+  });
+
+  it("answers bad tools/call params with -32602 naming the field to fix", async () => {
+    const headers = await session();
+    const cases: [unknown, string][] = [
+      [{ name: "local__echo", arguments: ["not", "an", "object"] }, "params.arguments must be an object"],
+      [{ name: 42 }, "params.name must be the tool's name"],
+      [{ name: "local__echo", _meta: "x" }, "params._meta must be an object"],
+      ["oops", "tools/call needs params { name, arguments }"],
+    ];
+    for (const [params, expected] of cases) {
+      const res = await post(
+        `${t.url}/mcp`,
+        { jsonrpc: "2.0", id: 4, method: "tools/call", params },
+        headers,
+      );
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect(res.body).toMatchObject({
+        id: 4,
+        error: { code: -32602, message: expect.stringContaining(expected) },
+      });
+    }
+  });
+
+  it("refuses a call on an unknown session with 404, as before", async () => {
+    const headers = await session();
+    const res = await post(`${t.url}/mcp`, call(5, "local__echo", { text: "x" }), {
+      ...headers,
+      "mcp-session-id": "no-such-session",
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toContain("MCP session 'no-such-session' not found");
+  });
+
+  it("cancels a direct call on notifications/cancelled: the tool is aborted and the POST ends without a result", async () => {
+    const headers = await session();
+    const before = (await slowFailures()).length;
+    const started = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
+    const pending = post(`${t.url}/mcp`, call(99, "local__slow", { ms: 30_000 }), headers);
+    await started;
+    const cancel = await post(
+      `${t.url}/mcp`,
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99, reason: "user stop" } },
+      headers,
+    );
+    expect(cancel.status).toBe(202);
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.body).toBe("");
+    await expect.poll(async () => (await slowFailures()).length).toBe(before + 1);
+  });
+
+  it("aborts a direct call whose client disconnects", async () => {
+    const headers = await session();
+    const before = (await slowFailures()).length;
+    const started = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
+    const controller = new AbortController();
+    const pending = fetch(`${t.url}/mcp`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify(call(98, "local__slow", { ms: 30_000 })),
+      signal: controller.signal,
+    });
+    await started;
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await expect.poll(async () => (await slowFailures()).length).toBe(before + 1);
+  });
+
+  it("turns the answer into an event stream when the call logs, carrying the log and then the result", async () => {
+    const headers = await session();
+    const res = await post(`${t.url}/mcp`, call(11, "local__chatty", {}), headers);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    // The default minimum level is info: the debug line is not sent.
+    expect(sseMessages(res.body as string)).toEqual([
+      { jsonrpc: "2.0", method: "notifications/message", params: { level: "error", data: "error line" } },
+      { jsonrpc: "2.0", id: 11, result: { content: [{ type: "text", text: "logged" }] } },
+    ]);
+  });
+
+  it("sends a direct call's log messages to the SDK client at the level it set", async () => {
+    const c = await connectClient(`${t.url}/mcp`, key);
+    try {
+      const messages: LoggingMessageNotification["params"][] = [];
+      c.fallbackNotificationHandler = async (n) => {
+        if (n.method === "notifications/message")
+          messages.push(n.params as LoggingMessageNotification["params"]);
+      };
+      await c.setLoggingLevel("debug");
+      await c.callTool({ name: "local__chatty", arguments: {} });
+      expect(messages.map((m) => m.data)).toEqual(["debug line", "error line"]);
+      messages.length = 0;
+      await c.setLoggingLevel("error");
+      await c.callTool({ name: "local__chatty", arguments: {} });
+      expect(messages.map((m) => m.data)).toEqual(["error line"]);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe("mcpResponseMode sse and stateless", () => {
+  it("streams every tools/call when mcpResponseMode is sse", async () => {
+    const g = await startGateway({ mcpResponseMode: "sse" });
+    try {
+      const headers = await session({}, await g.key(), g.url);
+      const res = await post(`${g.url}/mcp`, call(1, "local__echo", { text: "sse" }), headers);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      expect(sseMessages(res.body as string)).toEqual([
+        { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "sse" }] } },
+      ]);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it("answers a plain tools/call directly in stateless mode, with no session header", async () => {
+    const g = await startGateway({ mcpSessionMode: "stateless" });
+    try {
+      const res = await post(`${g.url}/mcp`, call(1, "local__echo", { text: "stateless" }), {
+        authorization: `Bearer ${await g.key()}`,
+        accept: ACCEPT,
+      });
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect(res.headers.get("mcp-session-id")).toBeNull();
+      expect(res.body).toEqual({
+        jsonrpc: "2.0",
+        id: 1,
+        result: { content: [{ type: "text", text: "stateless" }] },
+      });
+      const logged = await post(`${g.url}/mcp`, call(2, "local__chatty", {}), {
+        authorization: `Bearer ${await g.key()}`,
+        accept: ACCEPT,
+      });
+      expect(sseMessages(logged.body as string).map((m) => m.method ?? m.id)).toEqual([
+        "notifications/message",
+        2,
+      ]);
+    } finally {
+      await g.close();
+    }
+  });
+});
