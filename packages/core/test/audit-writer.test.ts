@@ -26,7 +26,11 @@ function entry(n: number, extra: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
-/** The real database, with each `client.batch` call counted and optionally slowed to keep a commit in flight. */
+/**
+ * The real database, with each `client.batch` call counted and optionally slowed to keep a commit in flight.
+ * Without a write connection the writer commits through this client: the dedicated connection commits
+ * synchronously, so nothing can arrive during its commit and it cannot be slowed.
+ */
 function countingBatches(db: WaygateDatabase, delayMs = 0) {
   const sizes: number[] = [];
   const client = new Proxy(db.client, {
@@ -39,7 +43,7 @@ function countingBatches(db: WaygateDatabase, delayMs = 0) {
       };
     },
   });
-  return { db: { ...db, client } as WaygateDatabase, sizes };
+  return { db: { ...db, client, openWriteConnection: () => undefined } as WaygateDatabase, sizes };
 }
 
 async function rowCount(db: WaygateDatabase): Promise<number> {

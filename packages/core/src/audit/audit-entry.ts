@@ -1,5 +1,5 @@
-import type { InStatement } from "@libsql/client";
 import { z } from "zod";
+import type { WriteStatement } from "../database/write-connection.js";
 import { redactArguments } from "../redact.js";
 
 /** How a tool call ended. */
@@ -27,8 +27,10 @@ export const DEFAULT_MAX_ARGUMENT_BYTES = 8192;
 const MAX_ERROR_CHARS = 4000;
 const COLUMNS = "(request_id, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at)";
 const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-/** Rows per INSERT, well under SQLite's limit on bound parameters. */
+/** Rows per multi-row INSERT, well under SQLite's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 500;
+const INSERT_ONE = `INSERT INTO command_history ${COLUMNS} VALUES ${PLACEHOLDERS}`;
+const INSERT_CHUNK = `INSERT INTO command_history ${COLUMNS} VALUES ${Array(ROWS_PER_STATEMENT).fill(PLACEHOLDERS).join(", ")}`;
 
 /** A validated, redacted entry as the values of one `command_history` row. */
 export type AuditRow = [
@@ -70,15 +72,15 @@ export function toAuditRow(
   ];
 }
 
-/** INSERT statements writing `rows`, several rows per statement. */
-export function auditInsertStatements(rows: readonly AuditRow[]): InStatement[] {
-  const statements: InStatement[] = [];
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-    const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
-    statements.push({
-      sql: `INSERT INTO command_history ${COLUMNS} VALUES ${Array(chunk.length).fill(PLACEHOLDERS).join(", ")}`,
-      args: chunk.flat(),
-    });
+/** INSERT statements writing `rows`: full chunks as one multi-row INSERT each, the rest one row per INSERT. */
+export function auditInsertStatements(rows: readonly AuditRow[]): WriteStatement[] {
+  // Two SQL texts only, so a write connection prepares each once and reuses it; a row-count-shaped
+  // INSERT would be prepared anew for every batch size.
+  const statements: WriteStatement[] = [];
+  let start = 0;
+  for (; start + ROWS_PER_STATEMENT <= rows.length; start += ROWS_PER_STATEMENT) {
+    statements.push({ sql: INSERT_CHUNK, args: rows.slice(start, start + ROWS_PER_STATEMENT).flat() });
   }
+  for (; start < rows.length; start++) statements.push({ sql: INSERT_ONE, args: rows[start]! });
   return statements;
 }

@@ -31,7 +31,7 @@ export interface AuditWriter {
   record(entry: AuditEntry): Promise<void>;
   /** Resolves when every row accepted before the call is settled; rejects if any of them failed. */
   flush(): Promise<void>;
-  /** Stops accepting rows and writes everything already accepted. Does not close the database. */
+  /** Stops accepting rows, writes everything already accepted, then closes its own connection (not the database). */
   close(): Promise<void>;
   /** Rows accepted but not yet committed. */
   readonly depth: number;
@@ -62,6 +62,8 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
   );
   const lockRetries = options.lockRetries ?? 2;
   const clock = options.clock ?? systemClock;
+  // Local files commit through a dedicated connection; memory and remote databases through the client.
+  const direct = db.openWriteConnection();
 
   const pending: QueuedRow[] = [];
   const roomWaiters: Array<Omit<QueuedRow, "seq">> = [];
@@ -125,7 +127,8 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
   async function tryWrite(rows: AuditRow[]): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await db.client.batch(auditInsertStatements(rows), "write");
+        if (direct) direct.batch(auditInsertStatements(rows));
+        else await db.client.batch(auditInsertStatements(rows), "write");
         return null;
       } catch (raw) {
         const error = toDatabaseError(raw, {
@@ -134,7 +137,8 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
           busyTimeoutMs: db.busyTimeoutMs,
           action: "writing audit rows",
         });
-        await recoverFromLock(db, error);
+        // The dedicated connection reconnects by itself after a failed batch.
+        if (!direct) await recoverFromLock(db, error);
         if (!DatabaseLockedError.isInstance(error) || attempt >= lockRetries) return error;
         await new Promise((resolve) => setTimeout(resolve, 50 * 4 ** attempt));
       }
@@ -187,7 +191,7 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
     flush,
     close() {
       closed = true;
-      closing ??= flush();
+      closing ??= flush().finally(() => direct?.close());
       return closing;
     },
     get depth() {

@@ -5,6 +5,7 @@ import { DatabaseError, DatabaseReadOnlyError, DatabaseUnreachableError } from "
 import { type DatabaseErrorContext, toDatabaseError } from "./map-error.js";
 import { parseSynchronousLevel, type SynchronousLevel, withSynchronous } from "./synchronous.js";
 import { DEFAULT_DATABASE_URL, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
+import { createWriteConnection, type WriteConnection } from "./write-connection.js";
 
 /** How to reach the database; every field is optional. */
 export interface CreateDatabaseOptions {
@@ -35,7 +36,13 @@ export interface WaygateDatabase {
   readonly busyTimeoutMs: number;
   /** The commit durability of a local file (`undefined` for memory and remote databases). */
   readonly synchronous: SynchronousLevel | undefined;
-  /** Closes every connection; safe to call twice. */
+  /**
+   * Local files: a dedicated connection for a hot write path, with the same busy timeout and synchronous level,
+   * statements prepared once, and no per-transaction checks; `undefined` for memory and remote databases.
+   * Close it when done; `close()` here closes it too.
+   */
+  openWriteConnection(): WriteConnection | undefined;
+  /** Closes every connection, including those from `openWriteConnection`; safe to call twice. */
   close(): void;
 }
 
@@ -148,13 +155,28 @@ function wrap(
   busyTimeoutMs: number,
   synchronous: SynchronousLevel | undefined,
 ): WaygateDatabase {
+  const writeConnections = new Set<WriteConnection>();
   return {
     client,
     url: target.displayUrl,
     kind: target.kind,
     busyTimeoutMs,
     synchronous,
+    openWriteConnection() {
+      if (target.kind !== "file" || synchronous === undefined) return undefined;
+      const connection = createWriteConnection({
+        path: target.path,
+        displayUrl: target.displayUrl,
+        busyTimeoutMs,
+        synchronous,
+        onClose: () => writeConnections.delete(connection),
+      });
+      if (client.closed) connection.close();
+      else writeConnections.add(connection);
+      return connection;
+    },
     close() {
+      for (const connection of [...writeConnections]) connection.close();
       if (!client.closed) client.close();
     },
   };

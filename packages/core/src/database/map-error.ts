@@ -89,7 +89,9 @@ function errorCode(error: unknown): string | undefined {
   );
   if (opened?.[1] === "14") return "SQLITE_CANTOPEN";
   const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? code : undefined;
+  if (typeof code !== "string") return undefined;
+  // The native driver (a WriteConnection) reports extended codes such as SQLITE_BUSY_SNAPSHOT; the client, base codes.
+  return /^SQLITE_[A-Z]+/.exec(code)?.[0] ?? code;
 }
 
 function isNetworkError(error: unknown): boolean {
