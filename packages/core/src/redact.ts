@@ -77,11 +77,34 @@ function redactValue(
   }
 }
 
+/**
+ * What `redactArguments(value, { maxBytes })` returns, as JSON (`undefined` when the value has none): the audit
+ * writer stores this, and serialising once saves the second `JSON.stringify` of the capped value.
+ */
+export function redactToJson(
+  value: unknown,
+  options: RedactOptions & { maxBytes: number },
+): string | undefined {
+  const redacted = redactValue(value, options.extraKeys ?? [], options.maxDepth ?? 16, 0, new WeakSet());
+  const json = JSON.stringify(redacted);
+  if (json === undefined) return undefined;
+  const bytes = utf8Bytes(json, options.maxBytes);
+  return bytes <= options.maxBytes ? json : JSON.stringify(truncationMarker(json, bytes, options.maxBytes));
+}
+
 function capSize(value: unknown, maxBytes: number): unknown {
   const json = JSON.stringify(value);
   if (json === undefined) return value;
-  const bytes = Buffer.byteLength(json, "utf8");
-  if (bytes <= maxBytes) return value;
+  const bytes = utf8Bytes(json, maxBytes);
+  return bytes <= maxBytes ? value : truncationMarker(json, bytes, maxBytes);
+}
+
+/** The UTF-8 size of `json`, not counted when it clearly fits: a UTF-16 code unit is at most 3 UTF-8 bytes. */
+function utf8Bytes(json: string, maxBytes: number): number {
+  return json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json, "utf8");
+}
+
+function truncationMarker(json: string, bytes: number, maxBytes: number): unknown {
   // Keep a readable start of the (already redacted) JSON so the row still says what was called,
   // shrinking it until the marker itself (with its escaping) fits.
   let previewChars = Math.min(json.length, maxBytes);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { WriteStatement } from "../database/write-connection.js";
-import { redactArguments } from "../redact.js";
+import { redactArguments, redactToJson } from "../redact.js";
 
 /** How a tool call ended. */
 export const AuditOutcomeSchema = z.enum(["ok", "error", "denied", "rate_limited", "timeout"]);
@@ -55,7 +55,7 @@ export function toAuditRow(
   const args =
     entry.arguments === undefined
       ? null
-      : (JSON.stringify(redactArguments(entry.arguments, { maxBytes: maxArgumentBytes })) ?? null);
+      : (redactToJson(entry.arguments, { maxBytes: maxArgumentBytes }) ?? null);
   const error =
     entry.error == null ? null : (redactArguments(entry.error) as string).slice(0, MAX_ERROR_CHARS);
   return [
