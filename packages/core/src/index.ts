@@ -25,6 +25,7 @@ export { createDatabase } from "./database/create-database.js";
 export { probeWrite } from "./database/probe-write.js";
 export type { SynchronousLevel } from "./database/synchronous.js";
 export { DEFAULT_DATABASE_URL, redactUrl } from "./database/url.js";
+export type { WriteConnection, WriteStatement, WriteValue } from "./database/write-connection.js";
 export type { CoreErrorCode, ValidationIssue } from "./errors.js";
 export {
   AlreadyExistsError,

@@ -7,10 +7,12 @@ import {
   createAuditWriter,
   createDatabase,
   createRepositories,
+  DatabaseLockedError,
   InvalidInputError,
   type WaygateDatabase,
+  type WriteConnection,
 } from "../src/index.js";
-import { SECRET, useTempDirs } from "./helpers.js";
+import { DIST_ENTRY, runNodeScript, SECRET, useTempDirs } from "./helpers.js";
 
 const temp = useTempDirs();
 
@@ -153,6 +155,97 @@ describe("AuditWriter.record", () => {
     await expect(recorded).resolves.toBeUndefined();
     expect(await rowCount(db)).toBe(1);
     await writer.close();
+  });
+});
+
+/** The real database, with the write connections it hands out kept and each of their batches counted. */
+function watchedWriteConnections(db: WaygateDatabase) {
+  const opened: WriteConnection[] = [];
+  const batches: number[] = [];
+  const openWriteConnection = () => {
+    const connection = db.openWriteConnection()!;
+    opened.push(connection);
+    return {
+      batch(statements: Parameters<WriteConnection["batch"]>[0]) {
+        batches.push(statements.length);
+        connection.batch(statements);
+      },
+      close: () => connection.close(),
+      get closed() {
+        return connection.closed;
+      },
+    };
+  };
+  return { db: { ...db, openWriteConnection } as WaygateDatabase, opened, batches };
+}
+
+describe("AuditWriter on a local file", () => {
+  it("commits through one write connection, rows that queued together in one transaction, readable by the client", async () => {
+    const real = await temp.db();
+    const { db, opened, batches } = watchedWriteConnections(real);
+    const writer = createAuditWriter(db);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => writer.record(entry(i))));
+    await writer.record(entry(50));
+    expect(opened).toHaveLength(1);
+    expect(batches).toEqual([50, 1]);
+    expect(await rowCount(real)).toBe(51);
+    await writer.close();
+  });
+
+  it("closes its write connection on close(), after writing what it had accepted", async () => {
+    const real = await temp.db();
+    const { db, opened } = watchedWriteConnections(real);
+    const writer = createAuditWriter(db);
+    void writer.record(entry(1));
+    await writer.close();
+    expect(opened[0]?.closed).toBe(true);
+    expect(await rowCount(real)).toBe(1);
+  });
+
+  it("rejects with a clear error when the database was closed first", async () => {
+    const db = await temp.db();
+    const writer = createAuditWriter(db);
+    await writer.record(entry(1));
+    db.close();
+    const error = await writer.record(entry(2)).catch((e) => e);
+    expect(error.code).toBe("DATABASE_ERROR");
+    expect(error.message).toBe(`The database ${db.url} is closed.`);
+    await writer.close().catch(() => undefined);
+  });
+
+  it("rejects with DatabaseLockedError once the lock outlasts the retries, and writes again after it is released", async () => {
+    const dir = temp.dir();
+    const url = `file:${dir}/locked.db`;
+    const db = temp.track(await createDatabase({ url, busyTimeoutMs: 50 }));
+    const { migrate } = await import("../src/index.js");
+    await migrate(db);
+    const writer = createAuditWriter(db, { lockRetries: 0 });
+    await writer.record(entry(0));
+    const other = createClient({ url });
+    const lock = await other.transaction("write");
+    await lock.execute("INSERT INTO config (key, value, type, updated_at) VALUES ('x', '1', 'number', 0)");
+    const error = await writer.record(entry(1)).catch((e) => e);
+    await lock.rollback();
+    other.close();
+    expect(DatabaseLockedError.isInstance(error)).toBe(true);
+    expect(error.message).toContain("locked.db (while writing audit rows)");
+    await writer.record(entry(2));
+    const ids = (await db.client.execute("SELECT request_id FROM command_history ORDER BY id")).rows;
+    expect(ids.map((row) => row.request_id)).toEqual(["req-0", "req-2"]);
+    await writer.close();
+  });
+
+  it("does not keep the process alive when neither the writer nor the database is closed", async () => {
+    const url = `file:${temp.dir()}/waygate.db`;
+    const result = await runNodeScript(
+      `import { createAuditWriter, openDatabase } from ${JSON.stringify(DIST_ENTRY)};
+       const db = await openDatabase({ url: ${JSON.stringify(url)} });
+       await createAuditWriter(db).record({ requestId: "r", keyId: null, server: "s", tool: "t", outcome: "ok", durationMs: 1 });
+       console.log("recorded");`,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout.trim()).toBe("recorded");
+    expect(result.code).toBe(0);
   });
 });
 
