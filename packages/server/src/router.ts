@@ -8,6 +8,7 @@ import {
   NAME_SEPARATOR,
   type NameCollision,
   type NameEntry,
+  type NameTable,
   namespacedName,
 } from "./naming.js";
 
@@ -105,6 +106,32 @@ export function createRouter(
     });
   }
 
+  /**
+   * The aggregate view's name table of tools or prompts. Calls resolve names against it, so it is kept until a
+   * backend's list is reloaded or a backend comes, goes or changes usability, instead of being rebuilt per call.
+   */
+  const tables = new Map<
+    "tool" | "prompt",
+    { backends: Backend[]; lists: Promise<unknown>[]; table: NameTable }
+  >();
+  async function aggregateTable<T extends { name: string }>(
+    what: "tool" | "prompt",
+    listOf: (backend: Backend) => Promise<T[]>,
+  ): Promise<NameTable> {
+    const backends = [...byName.values()].filter(backendUsable);
+    const sources = backends.map(listOf);
+    const kept = tables.get(what);
+    if (kept && sameItems(kept.backends, backends) && sameItems(kept.lists, sources)) return kept.table;
+    const settled = await Promise.allSettled(sources);
+    const table = createNameTable();
+    backends.forEach((backend, i) => {
+      const result = settled[i];
+      if (result?.status === "fulfilled") for (const item of result.value) table.add(backend.name, item.name);
+    });
+    tables.set(what, { backends, lists: sources, table });
+    return table;
+  }
+
   const toolsOf = (backend: Backend) => cached(backend, "tools", () => backend.plugin.listTools());
   const promptsOf = (backend: Backend) => cached(backend, "prompts", () => backend.plugin.listPrompts());
 
@@ -132,9 +159,7 @@ export function createRouter(
       const backend = viewBackends(view)[0]!;
       return { backend, original: name, namespaced: namespacedName(backend.name, name) };
     }
-    const table = createNameTable();
-    for (const { item, backend } of await gather(view, listOf)) table.add(backend.name, item.name);
-    const entry = table.resolve(name);
+    const entry = (await aggregateTable(what, listOf)).resolve(name);
     if (!entry) {
       const unusable = unusableOwner(name);
       if (unusable) throw unusable;
@@ -237,4 +262,9 @@ export function createRouter(
       for (const listener of listeners) listener(kind, server);
     },
   };
+}
+
+/** True when both arrays hold the same items (by identity) in the same order. */
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }

@@ -7,9 +7,19 @@ export function compileToolPattern(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+/** Compiled patterns, since every call checks its key's; bounded so that patterns cannot grow memory forever. */
+const compiled = new Map<string, RegExp>();
+const MAX_COMPILED = 10_000;
+
 /** True when the namespaced tool name matches the glob. */
 export function toolPatternMatches(pattern: string, name: string): boolean {
-  return compileToolPattern(pattern).test(name);
+  let regex = compiled.get(pattern);
+  if (!regex) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    regex = compileToolPattern(pattern);
+    compiled.set(pattern, regex);
+  }
+  return regex.test(name);
 }
 
 /** True when a key's patterns allow the tool; a key without patterns may use every tool. */

@@ -48,6 +48,7 @@ export class StdioProcessTransport implements Transport {
   #buffer: Buffer = Buffer.alloc(0);
   #exit: ChildExit | undefined;
   #closed: Promise<void> | undefined;
+  #corked = false;
 
   constructor(options: StdioProcessTransportOptions) {
     this.#options = options;
@@ -96,6 +97,15 @@ export class StdioProcessTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.#child?.stdin;
     if (!stdin || stdin.destroyed) return Promise.reject(new Error("Not connected"));
+    // Messages sent in one turn of the event loop leave in one write, so concurrent calls wake the server once.
+    if (!this.#corked) {
+      this.#corked = true;
+      stdin.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        stdin.uncork();
+      });
+    }
     return new Promise((resolve, reject) => {
       const ok = stdin.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : undefined));
       if (ok) resolve();
