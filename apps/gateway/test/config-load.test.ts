@@ -73,6 +73,7 @@ describe("loadConfig", () => {
       auth: "required",
       logLevel: "info",
       autoInitialize: true,
+      mcpResponseMode: "auto",
       serversEnabled: undefined,
       upstreams: [],
       plugins: [],
@@ -123,6 +124,39 @@ describe("loadConfig", () => {
       }),
     );
     expect(bad.issues.map((issue) => issue.path).sort()).toEqual(["MCP_SESSION_MODE", "REDIS_URL"]);
+  });
+
+  it("reads the MCP response mode from the file, lets MCP_RESPONSE_MODE override it, and defaults to auto", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { gateway: { mcpResponseMode: "json" } });
+    const fromFile = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(fromFile.mcpResponseMode).toBe("json");
+    const fromEnv = await loadConfig({
+      env: { WAYGATE_CONFIG: file, MCP_RESPONSE_MODE: "sse" },
+      cwd: dir.path,
+    });
+    expect(fromEnv.mcpResponseMode).toBe("sse");
+    expect((await loadConfig({ env: {}, cwd: dir.path })).mcpResponseMode).toBe("auto");
+  });
+
+  it("refuses an unknown MCP_RESPONSE_MODE, naming the variable and its values", async () => {
+    const bad = await configErrorOf(loadConfig({ env: { MCP_RESPONSE_MODE: "stream" }, cwd: dir.path }));
+    expect(bad.issues).toEqual([
+      expect.objectContaining({
+        path: "MCP_RESPONSE_MODE",
+        fix: "set MCP_RESPONSE_MODE to auto, sse or json",
+      }),
+    ]);
+  });
+
+  it("refuses an unknown gateway.mcpResponseMode in the config file, naming its path and its values", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { gateway: { mcpResponseMode: "stream" } });
+    const bad = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(bad.issues).toEqual([
+      expect.objectContaining({
+        path: "gateway.mcpResponseMode",
+        fix: 'use one of: "auto", "sse", "json"',
+      }),
+    ]);
   });
 
   it("keeps file-only server settings for createGateway and rejects unknown ones", async () => {

@@ -1,13 +1,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type GatewayProcess, startGateway, waitForOutput } from "./gateway-process.js";
 import { tempDir, writeJson } from "./helpers.js";
 import { type RoundRobinProxy, startRoundRobinProxy } from "./round-robin-proxy.js";
 import { EVERYTHING, runCli } from "./run-cli.js";
 
-// Two replicas on one database behind a proxy that alternates between them, as a load balancer without
-// session affinity does.
+// The session-mode tests run two replicas on one database behind a proxy that alternates between them, as a
+// load balancer without session affinity does.
 let dir: { path: string; cleanup: () => Promise<void> };
 const started: GatewayProcess[] = [];
 let proxy: RoundRobinProxy | undefined;
@@ -82,6 +83,88 @@ describe("MCP_SESSION_MODE", () => {
     const run = await runCli(["start"], { cwd: dir.path, env: { MCP_SESSION_MODE: "sticky" } });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain("set MCP_SESSION_MODE to stateful or stateless");
+    expect(run.stderr).not.toContain("listening");
+  });
+});
+
+/** Opens a session with plain HTTP (a client that declares no capabilities) and returns the tools/call response. */
+async function plainToolCall(url: string, key: string): Promise<Response> {
+  const headers = {
+    authorization: `Bearer ${key}`,
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const post = (body: object, sessionId?: string) =>
+    fetch(`${url}/mcp`, {
+      method: "POST",
+      headers: {
+        ...headers,
+        ...(sessionId
+          ? { "mcp-session-id": sessionId, "mcp-protocol-version": LATEST_PROTOCOL_VERSION }
+          : {}),
+      },
+      body: JSON.stringify(body),
+    });
+  const initialized = await post({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: "plain-http", version: "1.0.0" },
+    },
+  });
+  expect(initialized.status).toBe(200);
+  const sessionId = initialized.headers.get("mcp-session-id") ?? undefined;
+  expect(sessionId).toBeDefined();
+  await initialized.text();
+  const notified = await post({ jsonrpc: "2.0", method: "notifications/initialized" }, sessionId);
+  expect(notified.status).toBe(202);
+  return post(
+    {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "everything__echo", arguments: { message: "plain" } },
+    },
+    sessionId,
+  );
+}
+
+/** Starts one gateway with `env` and returns the content type of a plain tools/call answer. */
+async function toolCallContentType(env: Record<string, string>): Promise<string | null> {
+  const created = await runCli(["keys", "create", "--name", "client", "--json"], {
+    cwd: dir.path,
+    env: { WAYGATE_SECRET_KEY: SECRET },
+  });
+  const { key } = JSON.parse(created.stdout) as { key: string };
+  const gateway = await startGateway(dir.path, {
+    WAYGATE_SECRET_KEY: SECRET,
+    WAYGATE_CONFIG: "waygate.json",
+    ...env,
+  });
+  started.push(gateway);
+  await waitForOutput(gateway, "everything: ready");
+  const called = await plainToolCall(gateway.url, key);
+  expect(called.status).toBe(200);
+  expect(await called.text()).toContain("plain");
+  return called.headers.get("content-type");
+}
+
+describe("MCP_RESPONSE_MODE", () => {
+  it("sse: a plain tools/call POST to /mcp is answered with an event stream", async () => {
+    expect(await toolCallContentType({ MCP_RESPONSE_MODE: "sse" })).toContain("text/event-stream");
+  });
+
+  it("auto (the default): a plain tools/call POST to /mcp is answered with one JSON body", async () => {
+    expect(await toolCallContentType({})).toContain("application/json");
+  });
+
+  it("exits 3 for an unknown mode before binding a port", async () => {
+    const run = await runCli(["start"], { cwd: dir.path, env: { MCP_RESPONSE_MODE: "stream" } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("set MCP_RESPONSE_MODE to auto, sse or json");
     expect(run.stderr).not.toContain("listening");
   });
 });

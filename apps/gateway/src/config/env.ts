@@ -97,6 +97,16 @@ export const EnvSchema = z.object({
       "`stateful` (default): `/mcp` keeps sessions, so several replicas need sticky sessions; `stateless`: " +
         "any replica answers any `/mcp` POST (no sampling, elicitation, cancellation or list_changed)",
     ),
+  MCP_RESPONSE_MODE: z
+    .enum(["auto", "sse", "json"])
+    .optional()
+    .describe(
+      "how `/mcp` answers POSTs: `auto` (default): a `tools/call` with nothing to stream (no progress token, " +
+        "a client that declared no sampling, elicitation or roots) gets one JSON body, turning into an event " +
+        "stream only if the call logs first, and everything else is streamed; `sse`: every POST is streamed " +
+        "(the behaviour before `auto`, for a client that misbehaves with JSON answers); `json`: every POST gets " +
+        "one JSON body (progress and client requests of a call are lost)",
+    ),
 });
 
 /** The environment after validation. */
@@ -120,4 +130,5 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   REDIS_URL: "set REDIS_URL to a URL such as redis://localhost:6379, or unset it",
   WAYGATE_RATE_LIMIT_FAIL_MODE: "set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed",
   MCP_SESSION_MODE: "set MCP_SESSION_MODE to stateful or stateless",
+  MCP_RESPONSE_MODE: "set MCP_RESPONSE_MODE to auto, sse or json",
 };

@@ -65,6 +65,10 @@ export const GatewaySettingsSchema = z.strictObject({
     .enum(["stateful", "stateless"])
     .optional()
     .describe("`stateful` (default) or `stateless` (`MCP_SESSION_MODE`)"),
+  mcpResponseMode: z
+    .enum(["auto", "sse", "json"])
+    .optional()
+    .describe("how `/mcp` answers POSTs: `auto` (default), `sse` or `json` (`MCP_RESPONSE_MODE`)"),
   timeouts: z
     .strictObject({
       toolCallMs: z.number().int().positive().optional(),

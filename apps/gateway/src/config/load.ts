@@ -25,6 +25,7 @@ export const DEFAULTS = {
   autoInitialize: true,
   rateLimitFailMode: "open",
   mcpSessionMode: "stateful",
+  mcpResponseMode: "auto",
 } as const;
 
 /** The gateway's configuration after merging environment > config file > defaults. */
@@ -42,6 +43,11 @@ export interface GatewayConfig {
   rateLimitFailMode: "open" | "closed";
   /** `stateless`: any replica answers any `/mcp` POST; `stateful`: sessions live in the process that opened them. */
   mcpSessionMode: "stateful" | "stateless";
+  /**
+   * How `/mcp` answers POSTs: `auto` sends one JSON body for a call with nothing to stream, `sse` streams every
+   * POST, `json` sends one JSON body for every POST (losing a call's progress and client requests).
+   */
+  mcpResponseMode: "auto" | "sse" | "json";
   /** Names selected by `MCP_SERVERS_ENABLED`; `undefined` means every enabled server. */
   serversEnabled: string[] | undefined;
   autoInitialize: boolean;
@@ -173,6 +179,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     redisUrl: env.REDIS_URL,
     rateLimitFailMode: env.WAYGATE_RATE_LIMIT_FAIL_MODE ?? DEFAULTS.rateLimitFailMode,
     mcpSessionMode: env.MCP_SESSION_MODE ?? settings.mcpSessionMode ?? DEFAULTS.mcpSessionMode,
+    mcpResponseMode: env.MCP_RESPONSE_MODE ?? settings.mcpResponseMode ?? DEFAULTS.mcpResponseMode,
     serversEnabled: env.MCP_SERVERS_ENABLED,
     autoInitialize: env.MCP_AUTO_INITIALIZE ?? DEFAULTS.autoInitialize,
     upstreams: collectUpstreams(file, issues),

@@ -101,6 +101,7 @@ export async function prepareGateway(
         loadStoredServers: !explicit,
         stdioAllowlist: config.stdioAllowlist,
         mcpSessionMode: config.mcpSessionMode,
+        mcpResponseMode: config.mcpResponseMode,
         ...config.server,
         serverInfo: { name: "waygate", version: VERSION },
       },
