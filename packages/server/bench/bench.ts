@@ -14,6 +14,7 @@ const everything = createRequire(import.meta.url).resolve(
 );
 const childScript = fileURLToPath(new URL("./gateway-child.mjs", import.meta.url));
 const bareScript = fileURLToPath(new URL("./bare-child.mjs", import.meta.url));
+const noopScript = fileURLToPath(new URL("./noop-child.mjs", import.meta.url));
 
 interface Figures {
   rps: number;
@@ -30,13 +31,18 @@ interface Started {
   sinceSpawnMs: number;
 }
 
-async function startChild(upstreams: number, sync = "FULL", script = childScript): Promise<Started> {
+/** Starts a benchmark server process; `env` picks the gateway's settings (BENCH_SYNC, BENCH_RESPONSE_MODE). */
+async function startChild(
+  upstreams: number,
+  env: Record<string, string> = {},
+  script = childScript,
+): Promise<Started> {
   const child = spawn(process.execPath, [script], {
     env: {
       ...process.env,
       BENCH_UPSTREAMS: String(upstreams),
-      BENCH_SYNC: sync,
       BENCH_SPAWNED_AT: String(Date.now()),
+      ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -89,11 +95,11 @@ async function measure(call: () => Promise<unknown>, concurrency: number): Promi
   };
 }
 
-async function gatewayClient(url: string, key: string): Promise<Client> {
+async function httpClient(url: string, key: string): Promise<Client> {
   const client = new Client({ name: "bench", version: "1.0.0" });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
-      requestInit: { headers: { Authorization: `Bearer ${key}` } },
+      requestInit: key ? { headers: { Authorization: `Bearer ${key}` } } : {},
     }),
   );
   return client;
@@ -131,65 +137,88 @@ async function serverSideMeanMs(url: string, key: string): Promise<number> {
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 
+type Row = { target: string; concurrency: number; figures: Figures };
+
+/** Measures `tool` on a server process started with `env` at concurrency 1 and 16, then stops it. */
+async function measureServer(
+  rows: Row[],
+  label: string,
+  tool: string,
+  start: () => Promise<Started>,
+): Promise<void> {
+  const server = await start();
+  const client = await httpClient(server.url, server.key);
+  try {
+    for (const concurrency of [1, 16]) {
+      rows.push({
+        target: label,
+        concurrency,
+        figures: await measure(() => client.callTool({ name: tool, arguments: ARGS }), concurrency),
+      });
+    }
+  } finally {
+    await client.close();
+    await stopChild(server.child);
+  }
+}
+
+const ARGS = { message: "benchmark" };
+
 async function main(): Promise<void> {
-  const results: { target: string; concurrency: number; figures: Figures }[] = [];
+  const results: Row[] = [];
 
   // Start to ready with three stdio upstreams (process spawn to ready() resolved).
   const three = await startChild(3);
   await stopChild(three.child);
 
+  // The gateway as shipped: default settings (audit at synchronous=normal, mcpResponseMode auto).
   const gw = await startChild(1);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idle = await processFigures(gw.url, gw.key);
   const idleRss = idle.rssMb;
-  const client = await gatewayClient(gw.url, gw.key);
+  const client = await httpClient(gw.url, gw.key);
   const direct = await directClient();
-  const args = { message: "benchmark" };
   try {
     for (const concurrency of [1, 16]) {
       results.push({
         target: "a: /mcp -> in-process plugin",
         concurrency,
-        figures: await measure(() => client.callTool({ name: "local__echo", arguments: args }), concurrency),
+        figures: await measure(() => client.callTool({ name: "local__echo", arguments: ARGS }), concurrency),
       });
       results.push({
         target: "b: /mcp -> stdio everything",
         concurrency,
         figures: await measure(
-          () => client.callTool({ name: "everything__echo", arguments: args }),
+          () => client.callTool({ name: "everything__echo", arguments: ARGS }),
           concurrency,
         ),
       });
       results.push({
         target: "c: direct stdio everything",
         concurrency,
-        figures: await measure(() => direct.callTool({ name: "echo", arguments: args }), concurrency),
+        figures: await measure(() => direct.callTool({ name: "echo", arguments: ARGS }), concurrency),
       });
     }
     const loaded = await processFigures(gw.url, gw.key);
-
-    // Baseline: the SDK's own Streamable HTTP server, no gateway, so the gateway's share of (a) is visible.
-    const bare = await startChild(0, "FULL", bareScript);
-    const bareClient = new Client({ name: "bench-bare", version: "1.0.0" });
-    await bareClient.connect(new StreamableHTTPClientTransport(new URL(`${bare.url}/mcp`)));
-    try {
-      for (const concurrency of [1, 16]) {
-        results.push({
-          target: "d: bare SDK HTTP server",
-          concurrency,
-          figures: await measure(() => bareClient.callTool({ name: "echo", arguments: args }), concurrency),
-        });
-      }
-    } finally {
-      await bareClient.close();
-      await stopChild(bare.child);
-    }
     const serverMean = await serverSideMeanMs(gw.url, gw.key);
     const loadedRss = loaded.rssMb;
     const gatewayCalls = results
       .filter((r) => r.target.startsWith("a:") || r.target.startsWith("b:"))
       .reduce((sum, r) => sum + r.figures.calls, 0);
     const cpuPerCallMs = ((loaded.cpuSeconds - idle.cpuSeconds) * 1000) / gatewayCalls;
+
+    // The floor of any HTTP hop with this client: a server that answers with canned JSON and does nothing else.
+    await measureServer(results, "e: no-op HTTP server (floor)", "echo", () => startChild(0, {}, noopScript));
+    // The SDK's own Streamable HTTP server, no gateway around it.
+    await measureServer(results, "d: bare SDK HTTP server", "echo", () => startChild(0, {}, bareScript));
+    // The gateway streaming every POST through the SDK transport (mcpResponseMode sse, the default before auto).
+    await measureServer(results, "b-sse: b, mcpResponseMode sse", "everything__echo", () =>
+      startChild(1, { BENCH_RESPONSE_MODE: "sse" }),
+    );
+    // The gateway with the audit fsynced at every commit (synchronous=full).
+    await measureServer(results, "b-full: b, audit sync FULL", "everything__echo", () =>
+      startChild(1, { BENCH_SYNC: "FULL" }),
+    );
 
     // /health begins and rolls back a write transaction (so a locked database shows); what that costs.
     for (const concurrency of [1, 16]) {
@@ -202,33 +231,6 @@ async function main(): Promise<void> {
           if (response.status !== 200) throw new Error(`/health answered ${response.status}`);
         }, concurrency),
       });
-    }
-
-    // Same gateway with the audit database at synchronous=NORMAL (WAL): commits no longer fsync on the event loop.
-    const normal = await startChild(1, "NORMAL");
-    const normalClient = await gatewayClient(normal.url, normal.key);
-    try {
-      for (const concurrency of [1, 16]) {
-        results.push({
-          target: "a': a, audit sync NORMAL",
-          concurrency,
-          figures: await measure(
-            () => normalClient.callTool({ name: "local__echo", arguments: args }),
-            concurrency,
-          ),
-        });
-        results.push({
-          target: "b': b, audit sync NORMAL",
-          concurrency,
-          figures: await measure(
-            () => normalClient.callTool({ name: "everything__echo", arguments: args }),
-            concurrency,
-          ),
-        });
-      }
-    } finally {
-      await normalClient.close();
-      await stopChild(normal.child);
     }
 
     console.log(
@@ -245,32 +247,30 @@ async function main(): Promise<void> {
     }
     const cell = (prefix: string, c: number) =>
       results.find((r) => r.target.startsWith(prefix) && r.concurrency === c)!.figures;
-    const ratio16 = cell("b:", 16).rps / cell("c:", 16).rps;
-    const ratio1 = cell("b:", 1).rps / cell("c:", 1).rps;
-    const addedP50 = cell("b:", 1).p50 - cell("c:", 1).p50;
-    const ratio16Normal = cell("b'", 16).rps / cell("c:", 16).rps;
-    const addedP50Normal = cell("b'", 1).p50 - cell("c:", 1).p50;
-    console.log("\nFigure                                   measured     target");
-    console.log("-".repeat(62));
-    console.log(
-      `b/c req/s at concurrency 16              ${fmt(ratio16 * 100, 0).padStart(5)} %     >= 50 %`,
+    const pct = (n: number) => `${fmt(n * 100, 0).padStart(5)} %`;
+    const ms = (n: number) => `${fmt(n).padStart(5)} ms`;
+    const line = (label: string, value: string, target = "") =>
+      console.log(`${label.padEnd(46)} ${value.padStart(9)}    ${target}`);
+    console.log(`\n${"Figure".padEnd(46)} ${"measured".padStart(9)}    target`);
+    console.log("-".repeat(72));
+    line("b/c req/s at concurrency 16", pct(cell("b:", 16).rps / cell("c:", 16).rps), ">= 50 %");
+    line("  floor: e/c req/s at concurrency 16", pct(cell("e:", 16).rps / cell("c:", 16).rps));
+    line("  b/e req/s at concurrency 16", pct(cell("b:", 16).rps / cell("e:", 16).rps));
+    line("  b-sse/c req/s at concurrency 16", pct(cell("b-sse", 16).rps / cell("c:", 16).rps));
+    line("added p50 at concurrency 1 (b - c)", ms(cell("b:", 1).p50 - cell("c:", 1).p50), "<= 0.5 ms");
+    line("  floor: e - c p50 at concurrency 1", ms(cell("e:", 1).p50 - cell("c:", 1).p50));
+    line("  b - e p50 at concurrency 1", ms(cell("b:", 1).p50 - cell("e:", 1).p50));
+    line("  b-sse - c p50 at concurrency 1", ms(cell("b-sse", 1).p50 - cell("c:", 1).p50));
+    line("idle RSS of the gateway process", `${fmt(idleRss, 0).padStart(5)} MB`, "<= 120 MB");
+    line("RSS after the load", `${fmt(loadedRss, 0).padStart(5)} MB`);
+    line("gateway CPU per call (a+b, incl. warm-up)", ms(cpuPerCallMs));
+    line("gateway-side mean time of POST /mcp", ms(serverMean));
+    line(
+      "start to ready, 3 stdio upstreams",
+      `${fmt(three.readyMs, 0).padStart(5)} ms`,
+      "<= 1500 ms (createGateway to ready)",
     );
-    console.log(`b/c req/s at concurrency 1               ${fmt(ratio1 * 100, 0).padStart(5)} %`);
-    console.log(`added p50 at concurrency 1 (b - c)       ${fmt(addedP50).padStart(5)} ms    <= 0.5 ms`);
-    console.log(
-      `b'/c req/s at concurrency 16 (NORMAL)    ${fmt(ratio16Normal * 100, 0).padStart(5)} %     >= 50 %`,
-    );
-    console.log(
-      `added p50 at concurrency 1 (b' - c)      ${fmt(addedP50Normal).padStart(5)} ms    <= 0.5 ms`,
-    );
-    console.log(`idle RSS of the gateway process          ${fmt(idleRss, 0).padStart(5)} MB    <= 120 MB`);
-    console.log(`RSS after the load                       ${fmt(loadedRss, 0).padStart(5)} MB`);
-    console.log(`gateway CPU per call (a+b, incl. warm-up) ${fmt(cpuPerCallMs).padStart(5)} ms`);
-    console.log(`gateway-side mean time of POST /mcp      ${fmt(serverMean).padStart(5)} ms`);
-    console.log(
-      `start to ready, 3 stdio upstreams        ${fmt(three.readyMs, 0).padStart(5)} ms    <= 1500 ms (createGateway to ready)`,
-    );
-    console.log(`  same, from process spawn               ${fmt(three.sinceSpawnMs, 0).padStart(5)} ms`);
+    line("  same, from process spawn", `${fmt(three.sinceSpawnMs, 0).padStart(5)} ms`);
   } finally {
     await client.close();
     await direct.close();
