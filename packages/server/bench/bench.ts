@@ -1,5 +1,6 @@
 // Benchmark: tools/call through Waygate's /mcp (auth, rate limit, audit and metrics on) versus direct stdio.
 import { type ChildProcess, spawn } from "node:child_process";
+import http from "node:http";
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ const everything = createRequire(import.meta.url).resolve(
 const childScript = fileURLToPath(new URL("./gateway-child.mjs", import.meta.url));
 const bareScript = fileURLToPath(new URL("./bare-child.mjs", import.meta.url));
 const noopScript = fileURLToPath(new URL("./noop-child.mjs", import.meta.url));
+const expressScript = fileURLToPath(new URL("./express-child.mjs", import.meta.url));
 
 interface Figures {
   rps: number;
@@ -105,6 +107,70 @@ async function httpClient(url: string, key: string): Promise<Client> {
   return client;
 }
 
+/** What the benchmark calls tools with. */
+interface ToolCaller {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * A minimal MCP client over HTTP: keep-alive sockets, one JSON-RPC body per call, no schema checks. The SDK client
+ * spends about 0.4 ms of CPU per call on this machine; this one shows the server's own cost without it.
+ */
+async function leanClient(url: string, key: string): Promise<ToolCaller> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    ...(key ? { authorization: `Bearer ${key}` } : {}),
+  };
+  const post = (message: unknown) =>
+    new Promise<{ status: number; session: unknown; text: string }>((resolve, reject) => {
+      const body = JSON.stringify(message);
+      const req = http.request(
+        `${url}/mcp`,
+        { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, session: res.headers["mcp-session-id"], text }),
+          );
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  const init = await post({
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "bench-lean", version: "1.0.0" },
+    },
+  });
+  if (typeof init.session === "string") headers["mcp-session-id"] = init.session;
+  headers["mcp-protocol-version"] = "2025-06-18";
+  await post({ jsonrpc: "2.0", method: "notifications/initialized" });
+  let id = 1;
+  return {
+    async callTool(params) {
+      const res = await post({ jsonrpc: "2.0", id: id++, method: "tools/call", params });
+      if (res.status !== 200 || !res.text.includes('"result"')) {
+        throw new Error(`tools/call answered ${res.status}: ${res.text.slice(0, 200)}`);
+      }
+    },
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
 async function directClient(): Promise<Client> {
   const client = new Client({ name: "bench-direct", version: "1.0.0" });
   await client.connect(new StdioClientTransport({ command: process.execPath, args: [everything, "stdio"] }));
@@ -145,9 +211,10 @@ async function measureServer(
   label: string,
   tool: string,
   start: () => Promise<Started>,
+  connect: (url: string, key: string) => Promise<ToolCaller> = httpClient,
 ): Promise<void> {
   const server = await start();
-  const client = await httpClient(server.url, server.key);
+  const client = await connect(server.url, server.key);
   try {
     for (const concurrency of [1, 16]) {
       rows.push({
@@ -209,6 +276,29 @@ async function main(): Promise<void> {
 
     // The floor of any HTTP hop with this client: a server that answers with canned JSON and does nothing else.
     await measureServer(results, "e: no-op HTTP server (floor)", "echo", () => startChild(0, {}, noopScript));
+    // The same two without the SDK client's own cost: the gateway's b, and the floor, with a minimal HTTP client.
+    await measureServer(
+      results,
+      "b-lean: b, minimal HTTP client",
+      "everything__echo",
+      () => startChild(1),
+      leanClient,
+    );
+    await measureServer(
+      results,
+      "e-lean: e, minimal HTTP client",
+      "echo",
+      () => startChild(0, {}, noopScript),
+      leanClient,
+    );
+    // The floor of an Express app: express.json() and one route answering with canned JSON.
+    await measureServer(
+      results,
+      "f-lean: bare Express, minimal client",
+      "echo",
+      () => startChild(0, {}, expressScript),
+      leanClient,
+    );
     // The SDK's own Streamable HTTP server, no gateway around it.
     await measureServer(results, "d: bare SDK HTTP server", "echo", () => startChild(0, {}, bareScript));
     // The gateway streaming every POST through the SDK transport (mcpResponseMode sse, the default before auto).
@@ -257,9 +347,15 @@ async function main(): Promise<void> {
     line("  floor: e/c req/s at concurrency 16", pct(cell("e:", 16).rps / cell("c:", 16).rps));
     line("  b/e req/s at concurrency 16", pct(cell("b:", 16).rps / cell("e:", 16).rps));
     line("  b-sse/c req/s at concurrency 16", pct(cell("b-sse", 16).rps / cell("c:", 16).rps));
+    line("  b-lean/c req/s at concurrency 16", pct(cell("b-lean", 16).rps / cell("c:", 16).rps));
+    line("  b-lean/e-lean req/s at concurrency 16", pct(cell("b-lean", 16).rps / cell("e-lean", 16).rps));
+    line("  f-lean/c req/s at concurrency 16", pct(cell("f-lean", 16).rps / cell("c:", 16).rps));
     line("added p50 at concurrency 1 (b - c)", ms(cell("b:", 1).p50 - cell("c:", 1).p50), "<= 0.5 ms");
     line("  floor: e - c p50 at concurrency 1", ms(cell("e:", 1).p50 - cell("c:", 1).p50));
     line("  b - e p50 at concurrency 1", ms(cell("b:", 1).p50 - cell("e:", 1).p50));
+    line("  b-lean - c p50 at concurrency 1", ms(cell("b-lean", 1).p50 - cell("c:", 1).p50));
+    line("  b-lean - e-lean p50 at concurrency 1", ms(cell("b-lean", 1).p50 - cell("e-lean", 1).p50));
+    line("  f-lean - c p50 at concurrency 1", ms(cell("f-lean", 1).p50 - cell("c:", 1).p50));
     line("  b-sse - c p50 at concurrency 1", ms(cell("b-sse", 1).p50 - cell("c:", 1).p50));
     line("idle RSS of the gateway process", `${fmt(idleRss, 0).padStart(5)} MB`, "<= 120 MB");
     line("RSS after the load", `${fmt(loadedRss, 0).padStart(5)} MB`);
