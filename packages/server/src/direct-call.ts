@@ -1,11 +1,8 @@
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolResultSchema,
-  CreateMessageResultSchema,
-  ElicitResultSchema,
   ErrorCode,
   type JSONRPCMessage,
-  ListRootsResultSchema,
   type LoggingLevel,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -33,6 +30,8 @@ export interface DirectCallDeps {
   production: boolean;
   /** The gateway's `mcpResponseMode`; only `auto` answers well-formed calls here. */
   mode: "auto" | "sse" | "json";
+  /** A call quiet this long turns its answer into an event stream and sends keep-alive comments at this interval. */
+  keepAliveMs: number;
 }
 
 const PARAM_KEYS = new Set(["name", "arguments", "_meta"]);
@@ -103,59 +102,64 @@ function clientTakesRequests(server: Server): boolean {
 }
 
 /**
- * The answer to one direct call: one JSON body, unless the call sends the client something first (a log message),
- * in which case the response turns into an event stream that carries it and then the result.
+ * The answer to one direct call: one JSON body, unless the call sends the client something first (a log message) or
+ * stays quiet for `keepAliveMs`; then the response turns into an event stream that carries it, keep-alive comments
+ * for proxies with idle timeouts, and finally the result.
  */
-function replyChannel(res: Response, sessionId: string | undefined) {
+function replyChannel(res: Response, sessionId: string | undefined, keepAliveMs: number) {
   let streaming = false;
   const head = (contentType: string) => {
     if (sessionId) res.setHeader("mcp-session-id", sessionId);
     res.status(200).type(contentType);
   };
-  const event = (message: JSONRPCMessage) => {
+  const write = (chunk: string) => {
     if (res.destroyed || res.writableEnded) return;
     if (!streaming) {
       streaming = true;
       head("text/event-stream");
-      res.setHeader("cache-control", "no-cache");
+      res.setHeader("cache-control", "no-cache, no-transform");
+      res.setHeader("x-accel-buffering", "no");
     }
-    res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    res.write(chunk);
   };
+  const keepAlive = setInterval(() => write(": keepalive\n\n"), keepAliveMs);
+  keepAlive.unref();
   return {
-    event,
+    event: (message: JSONRPCMessage) => write(`event: message\ndata: ${JSON.stringify(message)}\n\n`),
     /** Sends the response; `undefined` (a cancelled request) ends the stream without one. */
     end(reply: JSONRPCMessage | undefined) {
+      clearInterval(keepAlive);
       if (res.destroyed || res.writableEnded) return;
-      if (reply && streaming) event(reply);
-      if (streaming) return void res.end();
+      if (streaming) {
+        if (reply) write(`event: message\ndata: ${JSON.stringify(reply)}\n\n`);
+        return void res.end();
+      }
       head(reply ? "application/json" : "text/event-stream");
       res.end(reply ? JSON.stringify(reply) : undefined);
     },
   };
 }
 
-/** What a direct call may send its client: log messages on its own response, client requests as the mode allows. */
+/** Client requests of a direct call: its client declared none of these capabilities, so each is refused at once. */
+const UNDECLARED_CLIENT_REQUESTS: NonNullable<HostCallContext["clientRequests"]> = {
+  createMessage: () => Promise.reject(new Error("The MCP client did not declare the sampling capability")),
+  elicitInput: () => Promise.reject(new Error("The MCP client did not declare the elicitation capability")),
+  listRoots: () => Promise.reject(new Error("The MCP client did not declare the roots capability")),
+};
+
+/** What a direct call may send its client: log messages on its own response until it is cancelled; no requests. */
 function callChannel(
   reply: ReturnType<typeof replyChannel>,
   session: DirectSession | undefined,
+  signal: AbortSignal,
 ): Pick<HostCallContext, "log" | "clientRequests"> {
-  const { server } = session ?? {};
   return {
     log: (level, data) => {
-      if (logLevelAllows(session?.logLevel() ?? "info", level)) {
+      if (!signal.aborted && logLevelAllows(session?.logLevel() ?? "info", level)) {
         reply.event({ jsonrpc: "2.0", method: "notifications/message", params: { level, data } });
       }
     },
-    // With a session these are only reached by clients without the capability, so the SDK refuses each at once.
-    clientRequests: server
-      ? {
-          createMessage: (params) =>
-            server.request({ method: "sampling/createMessage", params }, CreateMessageResultSchema),
-          elicitInput: (params) =>
-            server.request({ method: "elicitation/create", params }, ElicitResultSchema),
-          listRoots: () => server.request({ method: "roots/list" }, ListRootsResultSchema),
-        }
-      : STATELESS_CLIENT_REQUESTS,
+    clientRequests: session ? UNDECLARED_CLIENT_REQUESTS : STATELESS_CLIENT_REQUESTS,
   };
 }
 
@@ -190,7 +194,7 @@ export async function serveDirectToolCall(
   if (deps.mode !== "auto" || message.wantsProgress) return false;
   if (session && (clientTakesRequests(session.server) || session.calls.has(message.id))) return false;
 
-  const reply = replyChannel(res, session?.id);
+  const reply = replyChannel(res, session?.id, deps.keepAliveMs);
   const controller = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) controller.abort(new Error("The client disconnected"));
@@ -208,7 +212,7 @@ export async function serveDirectToolCall(
       arguments: message.arguments,
       signal: controller.signal,
       wantsProgress: false,
-      ...callChannel(reply, session),
+      ...callChannel(reply, session, controller.signal),
     });
     const checked = CallToolResultSchema.safeParse(result);
     response = checked.success
@@ -250,4 +254,10 @@ export function cancelDirectCalls(session: DirectSession, body: unknown): void {
       .get(requestId)
       ?.abort(new Error(typeof params.reason === "string" ? params.reason : "Cancelled by the client"));
   }
+}
+
+/** Aborts every direct call of a session that is closing (DELETE, idle sweep, shutdown), as the SDK does its own. */
+export function abortDirectCalls(session: DirectSession): void {
+  for (const controller of session.calls.values()) controller.abort(new Error("The MCP session was closed"));
+  session.calls.clear();
 }

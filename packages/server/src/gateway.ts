@@ -144,6 +144,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     sessionMode: options.mcpSessionMode,
     maxSessions: options.mcpMaxSessions,
     idleMs: options.timeouts.sessionIdleMs,
+    keepAliveMs: options.timeouts.sseKeepAliveMs,
     legacyMessagesPath: "/messages",
   });
 

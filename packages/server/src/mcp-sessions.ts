@@ -7,7 +7,12 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
-import { cancelDirectCalls, type DirectSession, serveDirectToolCall } from "./direct-call.js";
+import {
+  abortDirectCalls,
+  cancelDirectCalls,
+  type DirectSession,
+  serveDirectToolCall,
+} from "./direct-call.js";
 import { BadRequestError, GatewayError, NotFoundError } from "./errors.js";
 import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./mcp-server.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -36,6 +41,8 @@ export interface McpSessionsOptions {
    */
   responseMode: "auto" | "sse" | "json";
   idleMs: number;
+  /** Interval of SSE keep-alive comments on streamed answers. */
+  keepAliveMs: number;
   /** Sessions allowed at once, so clients cannot exhaust memory by opening sessions. */
   maxSessions: number;
   /** Path clients POST legacy SSE messages to. */
@@ -84,6 +91,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     const session = sessions.get(id);
     if (!session) return;
     sessions.delete(id);
+    abortDirectCalls(session);
     session.detach();
     gauge();
   };
@@ -91,7 +99,11 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     () => {
       const cutoff = Date.now() - options.idleMs;
       for (const session of [...sessions.values()]) {
-        if (session.lastSeen < cutoff) void session.transport.close().finally(() => drop(session.id));
+        // A session with a call still running is not idle.
+        if (session.lastSeen >= cutoff || session.calls.size > 0) continue;
+        // Gone from lookups at once, so no call starts on a session that is closing.
+        drop(session.id);
+        session.transport.close().catch(() => {});
       }
     },
     Math.min(options.idleMs, 60_000),
@@ -137,6 +149,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.responseMode === "json",
+      keepAliveMs: options.keepAliveMs,
       onsessioninitialized: (id) => {
         sessions.set(id, {
           id,
@@ -186,6 +199,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: options.responseMode === "json",
+      keepAliveMs: options.keepAliveMs,
     });
     res.on("close", () => {
       close();
@@ -197,7 +211,12 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
   const serveDirect = (req: Request, res: Response, target: Parameters<typeof serveDirectToolCall>[3]) =>
     serveDirectToolCall(
-      { policy: options.deps.policy, production, mode: options.responseMode },
+      {
+        policy: options.deps.policy,
+        production,
+        mode: options.responseMode,
+        keepAliveMs: options.keepAliveMs,
+      },
       req,
       res,
       target,

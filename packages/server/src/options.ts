@@ -27,6 +27,11 @@ export const TimeoutsSchema = z.object({
    * through another replica's admin API start or stop here too (with `loadStoredServers`).
    */
   serverSyncMs: z.number().int().positive().default(1_000),
+  /**
+   * A streamed MCP answer (and a direct tools/call answer that has been quiet this long) sends an SSE comment at this
+   * interval, so proxies with idle timeouts keep the connection open.
+   */
+  sseKeepAliveMs: z.number().int().positive().default(15_000),
   /** Idle MCP sessions are closed after this long without a request. */
   sessionIdleMs: z
     .number()

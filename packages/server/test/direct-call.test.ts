@@ -1,6 +1,7 @@
 // The `auto` response mode: a tools/call with nothing to stream is answered with one JSON body by the gateway's own
 // path; everything that could stream (progress, client requests) still goes through the SDK transport as SSE.
 import type { LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectClient, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 
@@ -8,8 +9,36 @@ let t: TestGateway;
 let key: string;
 let slowStarted: () => void = () => {};
 
+let lingerStarted: () => void = () => {};
+
+/** Tools whose logging the tests look at: one that logs only once it has been cancelled, one that logs at debug. */
+const loggers = definePlugin({
+  name: "loggers",
+  version: "1.0.0",
+  tools: {
+    linger: tool({
+      description: "Waits to be cancelled, then logs",
+      input: {},
+      handler: async (_args, ctx) => {
+        lingerStarted();
+        await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
+        await ctx.log?.("error", "after the cancel");
+        return "cancelled";
+      },
+    }),
+    quiet: tool({
+      description: "Logs at debug only",
+      input: {},
+      handler: async (_args, ctx) => {
+        await ctx.log?.("debug", "below the default level");
+        return "quiet";
+      },
+    }),
+  },
+});
+
 beforeAll(async () => {
-  t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => slowStarted() })] });
+  t = await startGateway({ plugins: [localPlugin({ onSlowStart: () => slowStarted() }), loggers] });
   key = await t.key();
 });
 afterAll(async () => {
@@ -225,6 +254,56 @@ describe("mcpResponseMode auto (default)", () => {
     ]);
   });
 
+  it("keeps the JSON answer when the call logs only below the client's level", async () => {
+    const headers = await session();
+    const res = await post(`${t.url}/mcp`, call(12, "loggers__quiet", {}), headers);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.body).toMatchObject({ id: 12, result: { content: [{ text: "quiet" }] } });
+  });
+
+  it("sends nothing for a call once it is cancelled, not even its late log messages", async () => {
+    const headers = await session();
+    const started = new Promise<void>((resolve) => {
+      lingerStarted = resolve;
+    });
+    const pending = post(`${t.url}/mcp`, call(13, "loggers__linger", {}), headers);
+    await started;
+    await post(
+      `${t.url}/mcp`,
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 13 } },
+      headers,
+    );
+    const res = await pending;
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.body).toBe("");
+  });
+
+  it("refuses a tool's sampling request at once when the client did not declare sampling", async () => {
+    const headers = await session();
+    const res = await post(`${t.url}/mcp`, call(14, "local__ask", { question: "2+2?" }), headers);
+    expect(res.headers.get("content-type")).toContain("application/json");
+    expect(res.body.result.isError).toBe(true);
+    expect(res.body.result.content[0].text).toContain("did not declare the sampling capability");
+  });
+
+  it("aborts a direct call when its session is deleted, and the session is gone afterwards", async () => {
+    const headers = await session();
+    const before = (await slowFailures()).length;
+    const started = new Promise<void>((resolve) => {
+      slowStarted = resolve;
+    });
+    const pending = post(`${t.url}/mcp`, call(15, "local__slow", { ms: 30_000 }), headers);
+    await started;
+    const deleted = await fetch(`${t.url}/mcp`, { method: "DELETE", headers });
+    expect(deleted.status).toBe(200);
+    const res = await pending;
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.body).toBe("");
+    await expect.poll(async () => (await slowFailures()).length).toBe(before + 1);
+    const after = await post(`${t.url}/mcp`, call(16, "local__echo", { text: "x" }), headers);
+    expect(after.status).toBe(404);
+  });
+
   it("sends a direct call's log messages to the SDK client at the level it set", async () => {
     const c = await connectClient(`${t.url}/mcp`, key);
     try {
@@ -242,6 +321,24 @@ describe("mcpResponseMode auto (default)", () => {
       expect(messages.map((m) => m.data)).toEqual(["error line"]);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe("keep-alive", () => {
+  it("turns a quiet direct call's answer into a stream with keep-alive comments, then the result", async () => {
+    const g = await startGateway({ timeouts: { sseKeepAliveMs: 40 } });
+    try {
+      const headers = await session({}, await g.key(), g.url);
+      const res = await post(`${g.url}/mcp`, call(1, "local__slow", { ms: 300 }), headers);
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      expect(res.headers.get("cache-control")).toBe("no-cache, no-transform");
+      expect(res.body).toContain(": keepalive\n\n");
+      expect(sseMessages(res.body as string)).toEqual([
+        { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "waited 300" }] } },
+      ]);
+    } finally {
+      await g.close();
     }
   });
 });
