@@ -94,14 +94,14 @@ describe("loadConfig", () => {
 
   it("reads the scale-out settings: session mode from the file or the environment, fail mode from the environment", async () => {
     const file = await writeJson(dir.path, "waygate.json", {
-      gateway: { mcpSessionMode: "stateless", timeouts: { serverSyncMs: 5000 } },
+      gateway: { mcpSessionMode: "stateless", timeouts: { serverSyncMs: 5000, sseKeepAliveMs: 20_000 } },
     });
     const fromFile = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
     expect(fromFile).toMatchObject({
       mcpSessionMode: "stateless",
       rateLimitFailMode: "open",
       redisUrl: undefined,
-      server: { timeouts: { serverSyncMs: 5000 } },
+      server: { timeouts: { serverSyncMs: 5000, sseKeepAliveMs: 20_000 } },
     });
     const fromEnv = await loadConfig({
       env: {

@@ -77,6 +77,7 @@ export const GatewaySettingsSchema = z.strictObject({
       keepAliveMs: z.number().int().positive().optional(),
       shutdownMs: z.number().int().positive().optional(),
       sessionIdleMs: z.number().int().positive().optional(),
+      sseKeepAliveMs: z.number().int().positive().optional(),
       statusPollMs: z.number().int().positive().optional(),
       serverSyncMs: z.number().int().positive().optional(),
     })
