@@ -122,16 +122,17 @@ function replyChannel(res: Response, sessionId: string | undefined, keepAliveMs:
     }
     res.write(chunk);
   };
+  const event = (message: JSONRPCMessage) => write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
   const keepAlive = setInterval(() => write(": keepalive\n\n"), keepAliveMs);
   keepAlive.unref();
   return {
-    event: (message: JSONRPCMessage) => write(`event: message\ndata: ${JSON.stringify(message)}\n\n`),
+    event,
     /** Sends the response; `undefined` (a cancelled request) ends the stream without one. */
     end(reply: JSONRPCMessage | undefined) {
       clearInterval(keepAlive);
       if (res.destroyed || res.writableEnded) return;
       if (streaming) {
-        if (reply) write(`event: message\ndata: ${JSON.stringify(reply)}\n\n`);
+        if (reply) event(reply);
         return void res.end();
       }
       head(reply ? "application/json" : "text/event-stream");
