@@ -134,6 +134,30 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     }
   };
 
+  /** Keeps a new session, owned by the caller's key and bound to the view it was opened on. */
+  const register = (
+    id: string,
+    kind: Session["kind"],
+    transport: Transport,
+    mcp: ReturnType<typeof createMcpServer>,
+    caller: Caller,
+    view: View,
+  ) => {
+    sessions.set(id, {
+      id,
+      kind,
+      transport,
+      server: mcp.server,
+      logLevel: mcp.logLevel,
+      calls: new Map(),
+      ownerKeyId: caller.keyId,
+      viewKey: viewKeyOf(view),
+      lastSeen: Date.now(),
+      detach: mcp.close,
+    });
+    gauge();
+  };
+
   const ensureRoom = () => {
     if (sessions.size >= options.maxSessions) {
       throw new GatewayError(
@@ -145,25 +169,14 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
   async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
     ensureRoom();
-    const { server, close, logLevel } = createMcpServer(options.deps, view);
+    const mcp = createMcpServer(options.deps, view);
+    const { server, close } = mcp;
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.responseMode === "json",
       keepAliveMs: options.keepAliveMs,
       onsessioninitialized: (id) => {
-        sessions.set(id, {
-          id,
-          kind: "streamable",
-          transport,
-          server,
-          logLevel,
-          calls: new Map(),
-          ownerKeyId: caller.keyId,
-          viewKey: viewKeyOf(view),
-          lastSeen: Date.now(),
-          detach: close,
-        });
-        gauge();
+        register(id, "streamable", transport, mcp, caller, view);
       },
     });
     transport.onclose = () => {
@@ -270,25 +283,13 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           ensureView(view);
           const caller = callerOf(res);
           ensureRoom();
-          const { server, close, logLevel } = createMcpServer(options.deps, view);
+          const mcp = createMcpServer(options.deps, view);
           const transport = new SSEServerTransport(options.legacyMessagesPath, res);
           const id = transport.sessionId;
-          sessions.set(id, {
-            id,
-            kind: "sse",
-            transport,
-            server,
-            logLevel,
-            calls: new Map(),
-            ownerKeyId: caller.keyId,
-            viewKey: viewKeyOf(view),
-            lastSeen: Date.now(),
-            detach: close,
-          });
-          gauge();
+          register(id, "sse", transport, mcp, caller, view);
           transport.onclose = () => drop(id);
           res.on("close", () => drop(id));
-          await server.connect(transport);
+          await mcp.server.connect(transport);
         };
         run().catch((error: unknown) => (res.headersSent ? next(error) : sendError(res, error, production)));
       };
