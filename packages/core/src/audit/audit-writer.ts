@@ -137,7 +137,7 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
           busyTimeoutMs: db.busyTimeoutMs,
           action: "writing audit rows",
         });
-        // The dedicated connection reconnects by itself after a failed batch.
+        // The dedicated connection rolls back a failed batch itself, releasing the lock.
         if (!direct) await recoverFromLock(db, error);
         if (!DatabaseLockedError.isInstance(error) || attempt >= lockRetries) return error;
         await new Promise((resolve) => setTimeout(resolve, 50 * 4 ** attempt));
