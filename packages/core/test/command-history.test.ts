@@ -45,6 +45,32 @@ describe("commandHistory", () => {
     });
   });
 
+  it("records each row's MCP method (tools/call unless given) and filters by it", async () => {
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET });
+    await repos.commandHistory.appendMany([
+      call(1),
+      call(2, { method: "resources/read", server: "fs", tool: "file:///etc/motd" }),
+      call(3, { method: "prompts/list", server: null, tool: null }),
+    ]);
+    const all = await repos.commandHistory.query();
+    expect(all.items.map((i) => [i.requestId, i.method, i.tool])).toEqual([
+      ["r3", "prompts/list", null],
+      ["r2", "resources/read", "file:///etc/motd"],
+      ["r1", "tools/call", "read_file"],
+    ]);
+    const reads = await repos.commandHistory.query({ method: "resources/read" });
+    expect(reads.items.map((i) => i.requestId)).toEqual(["r2"]);
+  });
+
+  it("stores a name longer than 2,000 characters cut to 2,000 instead of refusing the row", async () => {
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET });
+    await repos.commandHistory.appendMany([call(1, { tool: "x".repeat(5000) })]);
+    const [row] = (await repos.commandHistory.query()).items;
+    expect(row?.tool).toBe("x".repeat(2000));
+  });
+
   it("pages through results with cursors without skipping or repeating rows that share a timestamp", async () => {
     const { commandHistory } = createRepositories(await temp.db(), { secretKey: SECRET });
     const sameTime = new Date(T0);

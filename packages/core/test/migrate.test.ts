@@ -69,10 +69,13 @@ describe("migrate", () => {
   it("creates the seven tables and records the version in schema_migrations", async () => {
     const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "m.db")}` }));
     const result = await migrate(db);
-    expect(result).toEqual({ applied: [1], version: LATEST_SCHEMA_VERSION });
+    expect(result).toEqual({ applied: [1, 2], version: LATEST_SCHEMA_VERSION });
     expect(await tableNames(db)).toEqual([...TABLES, "schema_migrations"].sort());
     const recorded = await db.client.execute("SELECT version, name FROM schema_migrations");
-    expect(recorded.rows.map((row) => [row.version, row.name])).toEqual([[1, "init"]]);
+    expect(recorded.rows.map((row) => [row.version, row.name])).toEqual([
+      [1, "init"],
+      [2, "audit-method"],
+    ]);
   });
 
   it("creates the indexes the history queries use", async () => {
@@ -93,7 +96,7 @@ describe("migrate", () => {
     const db = await temp.db();
     expect(await migrate(db)).toEqual({ applied: [], version: LATEST_SCHEMA_VERSION });
     const count = await db.client.execute("SELECT count(*) AS n FROM schema_migrations");
-    expect(count.rows[0]?.n).toBe(1);
+    expect(count.rows[0]?.n).toBe(migrations.length);
   });
 
   it("applies each migration once when several processes migrate the same new file at the same moment", async () => {
@@ -115,8 +118,25 @@ describe("migrate", () => {
     }
     const db = temp.track(await createDatabase({ url: `file:${path}` }));
     const recorded = await db.client.execute("SELECT version FROM schema_migrations");
-    expect(recorded.rows.map((row) => row.version)).toEqual([1]);
+    expect(recorded.rows.map((row) => row.version)).toEqual(migrations.map((m) => m.version));
     expect(await tableNames(db)).toEqual([...TABLES, "schema_migrations"].sort());
+  });
+
+  it("upgrades a version-1 database: its audit rows read back as tools/call, new rows keep their method", async () => {
+    const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "v1.db")}` }));
+    await runMigrations(db, migrations.slice(0, 1));
+    await db.client.execute(
+      "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
+    );
+    expect(await migrate(db)).toEqual({ applied: [2], version: LATEST_SCHEMA_VERSION });
+    await db.client.execute(
+      "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
+    );
+    const rows = await db.client.execute("SELECT request_id, method FROM command_history ORDER BY at");
+    expect(rows.rows.map((row) => [row.request_id, row.method])).toEqual([
+      ["old", "tools/call"],
+      ["new", "prompts/list"],
+    ]);
   });
 
   it("refuses a database whose schema is newer than this code and leaves it unchanged", async () => {
@@ -141,26 +161,33 @@ describe("migrate", () => {
     const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "bad.db")}` }));
     const broken = [
       ...migrations,
-      { version: 2, name: "broken", statements: ["CREATE TABLE half_done (x)", "THIS IS NOT SQL"] },
+      {
+        version: LATEST_SCHEMA_VERSION + 1,
+        name: "broken",
+        statements: ["CREATE TABLE half_done (x)", "THIS IS NOT SQL"],
+      },
     ];
     const error = await runMigrations(db, broken).catch((e) => e);
     expect(MigrationError.isInstance(error)).toBe(true);
     expect(error.code).toBe("MIGRATION_FAILED");
-    expect(error.message).toContain("migration 2 (broken) failed and was rolled back");
+    expect(error.message).toContain(
+      `migration ${LATEST_SCHEMA_VERSION + 1} (broken) failed and was rolled back`,
+    );
     expect(await tableNames(db)).not.toContain("half_done");
     const recorded = await db.client.execute("SELECT version FROM schema_migrations");
-    expect(recorded.rows.map((row) => row.version)).toEqual([1]);
+    expect(recorded.rows.map((row) => row.version)).toEqual(migrations.map((m) => m.version));
   });
 
   it("refuses a database recording a version this build does not know", async () => {
     const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "gap.db")}` }));
-    const withThree = [...migrations, { version: 3, name: "three", statements: ["CREATE TABLE three (x)"] }];
-    await runMigrations(db, withThree);
+    const next = LATEST_SCHEMA_VERSION + 1;
+    const withNext = [...migrations, { version: next, name: "next", statements: ["CREATE TABLE next (x)"] }];
+    await runMigrations(db, withNext);
     const error = await runMigrations(db, [
       ...migrations,
-      { version: 4, name: "four", statements: [] },
+      { version: next + 1, name: "after", statements: [] },
     ]).catch((e) => e);
     expect(error.code).toBe("MIGRATION_FAILED");
-    expect(error.message).toContain("does not know (3)");
+    expect(error.message).toContain(`does not know (${next})`);
   });
 });

@@ -2,16 +2,25 @@ import { z } from "zod";
 import type { WriteStatement } from "../database/write-connection.js";
 import { redactArguments, redactToJson } from "../redact.js";
 
+/** Longer names (a client may send any string as a tool name or URI) are stored cut to this length. */
+const MAX_NAME_CHARS = 2000;
+
 /** How a tool call ended. */
 export const AuditOutcomeSchema = z.enum(["ok", "error", "denied", "rate_limited", "timeout"]);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
-/** One tool call to record in `command_history`. */
+/** One MCP request (a tool call, a prompt, a resource read, a list…) to record in `command_history`. */
 export const AuditEntrySchema = z.object({
   requestId: z.string().min(1).max(200),
+  /** The MCP method, e.g. `tools/call`, `resources/read`, `prompts/list`. */
+  method: z.string().min(1).max(100).default("tools/call"),
   keyId: z.string().min(1).max(200).nullable(),
   server: z.string().max(200).nullable(),
-  tool: z.string().max(200).nullable(),
+  /** What the request named: a tool or prompt name, a resource URI; null for lists. */
+  tool: z
+    .string()
+    .transform((name) => name.slice(0, MAX_NAME_CHARS))
+    .nullable(),
   transport: z.enum(["mcp", "rest"]).default("mcp"),
   /** Stored redacted (secret-named fields hidden) and capped in size. */
   arguments: z.unknown().optional(),
@@ -25,8 +34,9 @@ export type AuditEntry = z.input<typeof AuditEntrySchema>;
 /** Default cap on stored arguments, in bytes of JSON. */
 export const DEFAULT_MAX_ARGUMENT_BYTES = 8192;
 const MAX_ERROR_CHARS = 4000;
-const COLUMNS = "(request_id, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at)";
-const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const COLUMNS =
+  "(request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at)";
+const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** Rows per multi-row INSERT, well under SQLite's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 500;
 const INSERT_ONE = `INSERT INTO command_history ${COLUMNS} VALUES ${PLACEHOLDERS}`;
@@ -34,6 +44,7 @@ const INSERT_CHUNK = `INSERT INTO command_history ${COLUMNS} VALUES ${Array(ROWS
 
 /** A validated, redacted entry as the values of one `command_history` row. */
 export type AuditRow = [
+  string,
   string,
   string | null,
   string | null,
@@ -60,6 +71,7 @@ export function toAuditRow(
     entry.error == null ? null : (redactArguments(entry.error) as string).slice(0, MAX_ERROR_CHARS);
   return [
     entry.requestId,
+    entry.method,
     entry.keyId,
     entry.server,
     entry.tool,

@@ -14,10 +14,12 @@ import { parseOrThrow } from "../validation.js";
 import { dbCall, parseJsonColumn } from "./db-call.js";
 import { type Page, PageQuerySchema, pageConditions, toPage } from "./page.js";
 
-/** A stored tool call. `arguments` is the redacted, size-capped copy. */
+/** A stored MCP request. `arguments` is the redacted, size-capped copy. */
 export interface CommandHistoryRecord {
   id: number;
   requestId: string;
+  /** The MCP method (`tools/call`, `resources/read`, `prompts/list`…). */
+  method: string;
   keyId: string | null;
   server: string | null;
   tool: string | null;
@@ -32,6 +34,7 @@ export interface CommandHistoryRecord {
 /** Filters for `commandHistory.query`; all optional, combined with AND. */
 export const CommandHistoryQuerySchema = PageQuerySchema.extend({
   keyId: z.string().optional(),
+  method: z.string().optional(),
   server: z.string().optional(),
   tool: z.string().optional(),
   outcome: AuditOutcomeSchema.optional(),
@@ -39,7 +42,7 @@ export const CommandHistoryQuerySchema = PageQuerySchema.extend({
 });
 export type CommandHistoryQuery = z.input<typeof CommandHistoryQuerySchema>;
 
-/** The audit trail of tool calls. For high-rate writing use `createAuditWriter`. */
+/** The audit trail of MCP requests. For high-rate writing use `createAuditWriter`. */
 export interface CommandHistoryRepository {
   /** Validates every entry, then writes them all in one transaction (or none); returns how many. */
   appendMany(entries: readonly AuditEntry[]): Promise<number>;
@@ -51,6 +54,7 @@ export interface CommandHistoryRepository {
 
 const FILTER_COLUMNS = [
   ["keyId", "key_id"],
+  ["method", "method"],
   ["server", "server"],
   ["tool", "tool"],
   ["outcome", "outcome"],
@@ -89,7 +93,7 @@ export function createCommandHistoryRepository(
           args.push(value);
         }
       }
-      const sql = `SELECT id, request_id, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at
+      const sql = `SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at
         FROM command_history ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
         ORDER BY at DESC, id DESC LIMIT ?`;
       const result = await dbCall(db, "querying command history", () =>
@@ -111,6 +115,7 @@ function toRecord(row: Row): CommandHistoryRecord {
   return {
     id: Number(row.id),
     requestId: String(row.request_id),
+    method: String(row.method),
     keyId: text(row.key_id),
     server: text(row.server),
     tool: text(row.tool),
