@@ -7,6 +7,7 @@ import { NotFoundError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { httpMetrics } from "./http-metrics.js";
 import { createInFlightTracker, type InFlightTracker } from "./in-flight.js";
+import { requestsOf } from "./policy/request-messages.js";
 import { perKeyRateLimit } from "./rate-limit.js";
 import { contextOf, useJsonRpcErrors } from "./request-context.js";
 import { requestIdMiddleware } from "./request-id.js";
@@ -28,36 +29,28 @@ export interface BuiltApp {
 const aggregateView = (): View => ({ kind: "aggregate" });
 const singleView = (req: Request): View => ({ kind: "single", server: String(req.params.name) });
 
-/** Audits tool calls the rate limiter refuses, from a JSON-RPC body or an execute body. */
+/** Audits each request the rate limiter refuses, from a JSON-RPC body (one or a batch) or an execute body. */
 function auditRefusedCalls(ctx: GatewayContext) {
   return async (req: Request, res: express.Response, error = "rate limit exceeded") => {
     const context = contextOf(res);
     const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
     const view = typeof req.params?.name === "string" ? singleView(req) : aggregateView();
-    const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
-    const calls =
+    const body = req.body as { tool?: unknown; arguments?: unknown } | undefined;
+    const refused =
       transport === "rest"
-        ? [
-            {
-              name: (req.body as { tool?: unknown } | undefined)?.tool,
-              args: (req.body as { arguments?: unknown })?.arguments,
-            },
-          ]
-        : messages
-            .filter(
-              (m): m is { method: string; params?: { name?: unknown; arguments?: unknown } } =>
-                typeof m === "object" && m !== null && (m as { method?: unknown }).method === "tools/call",
-            )
-            .map((m) => ({ name: m.params?.name, args: m.params?.arguments }));
-    for (const call of calls) {
-      if (typeof call.name !== "string") continue;
+        ? typeof body?.tool === "string"
+          ? [{ method: "tools/call", name: body.tool, arguments: body.arguments }]
+          : []
+        : requestsOf(req.body);
+    for (const request of refused) {
       await ctx.policy.recordRefused({
         caller: context.caller,
         requestId: context.requestId,
         transport,
         view,
-        name: call.name,
-        arguments: call.args,
+        method: request.method,
+        name: request.name,
+        arguments: request.arguments,
         outcome: "rate_limited",
         error,
       });
@@ -92,6 +85,7 @@ export function buildApp(
     production,
     logger: ctx.logger,
     onLimited: auditRefusedCalls(ctx),
+    costOf: (req) => requestsOf(req.body).length,
   });
   const body = jsonBody(options.bodyLimitBytes);
   const jsonPosts: RequestHandler = (req, res, next) =>

@@ -1,12 +1,16 @@
-/** Outcome of one tool call as audited and counted. */
+/** Outcome of one request as audited and counted. */
 export type CallOutcome = "ok" | "error" | "denied" | "rate_limited" | "timeout";
 
 /** One audit row, in the shape of core's `AuditEntry`. */
 export interface AuditRecord {
   requestId: string;
+  /** The MCP method (`tools/call`, `resources/read`…); REST execute records `tools/call`. */
+  method: string;
   keyId: string | null;
-  server: string;
-  tool: string;
+  /** The server the request went to; null for a list over several servers. */
+  server: string | null;
+  /** The tool or prompt name or resource URI the request named; null for lists and settings. */
+  tool: string | null;
   transport: "mcp" | "rest";
   arguments?: unknown;
   outcome: CallOutcome;

@@ -2,15 +2,44 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type winston from "winston";
 import type { AuditRecord, AuditSink, CallOutcome } from "./audit.js";
 import type { AuditGuard } from "./audit-guard.js";
-import { ForbiddenError, GatewayError, UpstreamError } from "./errors.js";
+import type { Backend } from "./backend.js";
+import { GatewayError, UpstreamError } from "./errors.js";
 import { normalizeError } from "./foreign-errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { UNKNOWN_LABEL } from "./metrics.js";
+import { authorize, type McpMethod } from "./policy/authorize.js";
 import type { Caller } from "./request-context.js";
-import type { ResolvedName, Router, View } from "./router.js";
-import { hasScope } from "./scopes.js";
-import { toolAllowed } from "./tool-patterns.js";
+import type { Router, View } from "./router.js";
+
+/** What a request names once resolved: the backend that owns it, its own name there, and its pattern name. */
+export interface PolicyTarget {
+  backend: Backend;
+  /** The name or URI the backend knows it by (what the audit row records). */
+  original: string;
+  /** The name the key's capability patterns match (see `resourceCapability` in policy/authorize). */
+  capability: string;
+}
+
+/** One MCP request (any method) or REST call as it enters the policy. */
+export interface PolicyRequest<T> {
+  caller: Caller;
+  requestId: string;
+  transport: "mcp" | "rest";
+  view: View;
+  method: McpMethod;
+  /** What the client named (tool or prompt name, resource URI), for the audit row when it cannot be resolved. */
+  name?: string;
+  arguments?: unknown;
+  /** Aborted when the client cancels or disconnects. */
+  signal?: AbortSignal;
+  /** Finds the backend the request goes to, after the scope check; absent for lists and session settings. */
+  resolve?: () => Promise<PolicyTarget>;
+  /** Does the work; `signal` aborts on the client's cancel and on the request deadline. */
+  run: (signal: AbortSignal, target: PolicyTarget | undefined) => Promise<T>;
+  /** How a result that did not throw is audited (a tool's error result is an "error"); "ok" by default. */
+  outcomeOf?: (result: T) => { outcome: CallOutcome; error?: string };
+}
 
 /** One tool call as it enters the gateway, from MCP or REST. */
 export interface ToolCallRequest {
@@ -30,25 +59,29 @@ export interface ToolCallRequest {
   clientRequests?: HostCallContext["clientRequests"];
 }
 
-/** A tool call refused before dispatch (by the rate limiter), to be audited and counted. */
+/** A request refused before dispatch (by the rate limiter), to be audited and counted. */
 export interface RefusedCall {
   caller: Caller | undefined;
   requestId: string;
   transport: "mcp" | "rest";
   view: View;
-  name: string;
+  /** The refused request's method; `tools/call` when not given. */
+  method?: string;
+  name: string | null;
   arguments: unknown;
   outcome: "rate_limited" | "denied";
   error: string;
 }
 
-/** The one place where a call is authorised, dispatched, timed, audited and counted. */
+/** The one place where a request of any method is authorised, dispatched, timed, audited and counted. */
 export interface CallPolicy {
+  /** Runs one request through the policy: scope, resolve, patterns, audit guard, deadline, audit, metrics. */
+  run<T>(request: PolicyRequest<T>): Promise<T>;
   callTool(request: ToolCallRequest): Promise<CallToolResult>;
   recordRefused(refused: RefusedCall): Promise<void>;
-  /** Calls currently running. */
+  /** Requests currently running. */
   inFlight(): number;
-  /** Refuses new calls and waits for running ones, up to the deadline; true when all finished. */
+  /** Refuses new requests and waits for running ones, up to the deadline; true when all finished. */
   drain(deadlineMs: number): Promise<boolean>;
 }
 
@@ -56,10 +89,11 @@ export interface CallPolicy {
 export interface CallPolicyOptions {
   router: Router;
   audit: AuditSink;
-  /** Refuses calls while audit rows cannot be committed. */
+  /** Refuses requests while audit rows cannot be committed. */
   auditGuard: AuditGuard;
   metrics: GatewayMetrics;
   logger: winston.Logger;
+  /** Deadline of any request forwarded to a plugin or upstream. */
   toolCallTimeoutMs: number;
 }
 
@@ -69,17 +103,25 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
   let draining = false;
 
   /**
-   * Counts, audits and logs one call. When the audit row cannot be committed it returns the error that
-   * withholds the call's result (the caller must throw it), or `undefined` once the row is committed.
+   * Counts, audits and logs one request. When the audit row cannot be committed it returns the error that
+   * withholds the result (the caller must throw it), or `undefined` once the row is committed.
    */
-  const finish = async (entry: AuditRecord, knownTool: boolean): Promise<GatewayError | undefined> => {
-    const labels = {
-      server: knownTool ? entry.server : UNKNOWN_LABEL,
-      tool: knownTool ? entry.tool : UNKNOWN_LABEL,
-      outcome: entry.outcome,
-    };
-    options.metrics.toolCalls.inc(labels);
-    options.metrics.toolDuration.observe(labels, entry.durationMs / 1000);
+  const finish = async (entry: AuditRecord, known: boolean): Promise<GatewayError | undefined> => {
+    const server = known && entry.server !== null ? entry.server : UNKNOWN_LABEL;
+    options.metrics.mcpRequests.inc({ method: entry.method, server, outcome: entry.outcome });
+    options.metrics.mcpRequestDuration.observe(
+      { method: entry.method, server, outcome: entry.outcome },
+      entry.durationMs / 1000,
+    );
+    if (entry.method === "tools/call") {
+      const labels = {
+        server,
+        tool: known ? (entry.tool ?? UNKNOWN_LABEL) : UNKNOWN_LABEL,
+        outcome: entry.outcome,
+      };
+      options.metrics.toolCalls.inc(labels);
+      options.metrics.toolDuration.observe(labels, entry.durationMs / 1000);
+    }
     let auditError: GatewayError | undefined;
     try {
       await options.audit.record(entry);
@@ -87,13 +129,14 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     } catch (error) {
       auditError = options.auditGuard.failed(error);
       options.metrics.auditFailures.inc({ stage: "withheld" });
-      options.logger.error("audit write failed; the call's result is withheld", {
+      options.logger.error("audit write failed; the request's result is withheld", {
         requestId: entry.requestId,
         error: String((error as Error).message ?? error),
       });
     }
-    options.logger.log(entry.outcome === "ok" ? "info" : "warn", "tool call", {
+    options.logger.log(entry.outcome === "ok" ? "info" : "warn", "mcp request", {
       requestId: entry.requestId,
+      method: entry.method,
       keyId: entry.keyId,
       server: entry.server,
       tool: entry.tool,
@@ -106,31 +149,125 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     return auditError;
   };
 
-  /** Runs the call and audits it; the result is released only once its audit row is committed. */
-  async function runAudited(
-    request: ToolCallRequest,
-    resolved: ResolvedName,
-    row: Omit<AuditRecord, "outcome" | "durationMs" | "error">,
-    elapsed: () => number,
-  ): Promise<CallToolResult> {
-    let result: CallToolResult;
+  /** Runs `work` with the request deadline; its signal aborts on the client's cancel and on the deadline. */
+  async function withDeadline<T>(
+    request: PolicyRequest<T>,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const what = request.name === undefined ? request.method : `${request.method} '${request.name}'`;
+        const error = new UpstreamError(
+          "upstream_timeout",
+          `${what} did not answer within ${options.toolCallTimeoutMs} ms (timeouts.toolCallMs)`,
+        );
+        controller.abort(error);
+        reject(error);
+      }, options.toolCallTimeoutMs);
+    });
     try {
-      result = await dispatch(request, resolved);
+      return await Promise.race([work(controller.signal), timeout]);
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async function admitAndRun<T>(request: PolicyRequest<T>, started: number): Promise<T> {
+    const elapsed = () => performance.now() - started;
+    const base = {
+      requestId: request.requestId,
+      method: request.method,
+      keyId: request.caller.keyId,
+      transport: request.transport,
+      arguments: request.arguments,
+    };
+    // A request that names something it could not resolve is recorded against "unknown"; a list names no server.
+    const viewServer =
+      request.view.kind === "single" ? request.view.server : request.resolve ? UNKNOWN_LABEL : null;
+    const refuse = async (
+      error: unknown,
+      outcome: CallOutcome,
+      row: Partial<AuditRecord>,
+      known: boolean,
+    ) => {
+      await finish(
+        {
+          ...base,
+          server: viewServer,
+          tool: request.name ?? null,
+          outcome,
+          error: String((error as Error).message ?? error),
+          durationMs: elapsed(),
+          ...row,
+        },
+        known,
+      );
+      throw error;
+    };
+
+    try {
+      authorize(request.caller, { method: request.method });
+    } catch (error) {
+      return refuse(error, "denied", {}, false);
+    }
+    let target: PolicyTarget | undefined;
+    if (request.resolve) {
+      try {
+        target = await request.resolve();
+      } catch (error) {
+        return refuse(error, "error", {}, false);
+      }
+    }
+    const row = target ? { server: target.backend.name, tool: target.original } : {};
+    if (target) {
+      try {
+        authorize(request.caller, { method: request.method, capability: target.capability });
+      } catch (error) {
+        return refuse(error, "denied", row, true);
+      }
+    }
+    try {
+      await options.auditGuard.admit();
+    } catch (error) {
+      options.metrics.auditFailures.inc({ stage: "refused" });
+      throw error;
+    }
+
+    let result: T;
+    try {
+      result = await withDeadline(request, (signal) => request.run(signal, target));
     } catch (thrown) {
       const error = normalizeError(thrown);
       const outcome: CallOutcome =
         GatewayError.isInstance(error) && error.code === "upstream_timeout" ? "timeout" : "error";
       const withheld = await finish(
-        { ...row, outcome, error: (error as Error).message ?? String(error), durationMs: elapsed() },
+        {
+          ...base,
+          server: viewServer,
+          tool: request.name ?? null,
+          ...row,
+          outcome,
+          error: (error as Error).message ?? String(error),
+          durationMs: elapsed(),
+        },
         true,
       );
       throw withheld ?? error;
     }
+    const audited = request.outcomeOf?.(result) ?? { outcome: "ok" as const };
     const withheld = await finish(
       {
+        ...base,
+        server: viewServer,
+        tool: request.name ?? null,
         ...row,
-        outcome: outcomeOf(result),
-        ...(result.isError ? { error: firstText(result) } : {}),
+        outcome: audited.outcome,
+        ...(audited.error ? { error: audited.error } : {}),
         durationMs: elapsed(),
       },
       true,
@@ -139,100 +276,10 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     return result;
   }
 
-  async function dispatch(request: ToolCallRequest, resolved: ResolvedName): Promise<CallToolResult> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(request.signal?.reason);
-    request.signal?.addEventListener("abort", onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new UpstreamError(
-          "upstream_timeout",
-          `Tool '${request.name}' did not answer within ${options.toolCallTimeoutMs} ms`,
-        );
-        controller.abort(error);
-        reject(error);
-      }, options.toolCallTimeoutMs);
-    });
-    try {
-      const call = resolved.backend.plugin.callTool(resolved.original, request.arguments, {
-        signal: controller.signal,
-        caller: { keyId: request.caller.keyId, scopes: request.caller.scopes },
-        requestId: request.requestId,
-        reportProgress: request.reportProgress ?? (() => {}),
-        wantsProgress: request.reportProgress !== undefined && request.wantsProgress !== false,
-        ...(request.log ? { log: request.log } : {}),
-        ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
-      });
-      return await Promise.race([call, timeout]);
-    } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
-  async function callTool(request: ToolCallRequest): Promise<CallToolResult> {
-    const started = performance.now();
-    const base = {
-      requestId: request.requestId,
-      keyId: request.caller.keyId,
-      transport: request.transport,
-      arguments: request.arguments,
-    };
-    const elapsed = () => performance.now() - started;
+  async function run<T>(request: PolicyRequest<T>): Promise<T> {
     if (draining)
       throw new GatewayError("shutting_down", "The gateway is shutting down; retry on another instance");
-    if (!hasScope(request.caller.scopes, "tools:call")) {
-      const error = new ForbiddenError("This API key lacks the 'tools:call' scope", { scope: "tools:call" });
-      await finish(
-        {
-          ...base,
-          server: UNKNOWN_LABEL,
-          tool: request.name,
-          outcome: "denied",
-          error: error.message,
-          durationMs: elapsed(),
-        },
-        false,
-      );
-      throw error;
-    }
-    let resolved: ResolvedName;
-    try {
-      resolved = await options.router.resolveTool(request.view, request.name);
-    } catch (error) {
-      const server = request.view.kind === "single" ? request.view.server : UNKNOWN_LABEL;
-      await finish(
-        {
-          ...base,
-          server,
-          tool: request.name,
-          outcome: "error",
-          error: String((error as Error).message),
-          durationMs: elapsed(),
-        },
-        false,
-      );
-      throw error;
-    }
-    const row = { ...base, server: resolved.backend.name, tool: resolved.original };
-    if (!toolAllowed(request.caller.toolPatterns, resolved.namespaced)) {
-      const error = new ForbiddenError(
-        `This API key may not call '${resolved.namespaced}' (not in its tool patterns)`,
-        {
-          tool: resolved.namespaced,
-        },
-      );
-      await finish({ ...row, outcome: "denied", error: error.message, durationMs: elapsed() }, true);
-      throw error;
-    }
-    try {
-      await options.auditGuard.admit();
-    } catch (error) {
-      options.metrics.auditFailures.inc({ stage: "refused" });
-      throw error;
-    }
-    const work = runAudited(request, resolved, row, elapsed);
+    const work = admitAndRun(request, performance.now());
     running.add(work);
     try {
       return await work;
@@ -241,16 +288,49 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     }
   }
 
+  function callTool(request: ToolCallRequest): Promise<CallToolResult> {
+    return run<CallToolResult>({
+      caller: request.caller,
+      requestId: request.requestId,
+      transport: request.transport,
+      view: request.view,
+      method: "tools/call",
+      name: request.name,
+      arguments: request.arguments,
+      ...(request.signal ? { signal: request.signal } : {}),
+      resolve: async () => {
+        const resolved = await options.router.resolveTool(request.view, request.name);
+        return { backend: resolved.backend, original: resolved.original, capability: resolved.namespaced };
+      },
+      run: (signal, target) =>
+        target!.backend.plugin.callTool(target!.original, request.arguments, {
+          signal,
+          caller: { keyId: request.caller.keyId, scopes: request.caller.scopes },
+          requestId: request.requestId,
+          reportProgress: request.reportProgress ?? (() => {}),
+          wantsProgress: request.reportProgress !== undefined && request.wantsProgress !== false,
+          ...(request.log ? { log: request.log } : {}),
+          ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
+        }),
+      outcomeOf: (result) => ({
+        outcome: outcomeOf(result),
+        ...(result.isError ? { error: firstText(result) } : {}),
+      }),
+    });
+  }
+
   return {
+    run,
     callTool,
     async recordRefused(refused) {
       await finish(
         {
           requestId: refused.requestId,
+          method: refused.method ?? "tools/call",
           keyId: refused.caller?.keyId ?? null,
           transport: refused.transport,
           arguments: refused.arguments,
-          server: refused.view.kind === "single" ? refused.view.server : UNKNOWN_LABEL,
+          server: refused.view.kind === "single" ? refused.view.server : null,
           tool: refused.name,
           outcome: refused.outcome,
           error: refused.error,

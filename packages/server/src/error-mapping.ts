@@ -25,12 +25,15 @@ const httpStatusByCode: Record<GatewayErrorCode, number> = {
   internal: 500,
 };
 
-/** JSON-RPC error codes: standard ones where they fit, the -32000..-32099 server range otherwise. */
+/**
+ * JSON-RPC error codes: standard ones where they fit, else the gateway's own range -32000..-32019 (the MCP
+ * specification reserves -32020..-32099 for its own errors, such as a header/body mismatch).
+ */
 const jsonRpcCodeByCode: Record<GatewayErrorCode, number> = {
   invalid_options: -32603,
   unauthenticated: -32001,
   forbidden: -32003,
-  rate_limited: -32029,
+  rate_limited: -32012,
   rate_limit_unavailable: -32002,
   bad_request: -32602,
   parse_error: -32700,

@@ -20,14 +20,13 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { CallPolicy } from "./call-policy.js";
+import type { CallPolicy, PolicyTarget } from "./call-policy.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
 import { toJsonRpcFailure } from "./jsonrpc-failure.js";
+import { capabilityAllowed, resourceCapability } from "./policy/authorize.js";
 import type { Caller } from "./request-context.js";
 import type { Router, View } from "./router.js";
-import { hasScope, type Scope } from "./scopes.js";
-import { toolAllowed } from "./tool-patterns.js";
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -57,12 +56,6 @@ function infoOf(extra: Extra): McpRequestInfo {
   const info = extra.authInfo?.extra as McpRequestInfo | undefined;
   if (!info) throw new ForbiddenError("Request reached the MCP server without authentication");
   return info;
-}
-
-function requireScope(caller: Caller, scope: Scope): void {
-  if (!hasScope(caller.scopes, scope)) {
-    throw new ForbiddenError(`This API key lacks the '${scope}' scope`, { scope });
-  }
 }
 
 const STATELESS_CLIENT_REQUEST =
@@ -112,10 +105,11 @@ export function createMcpServer(
       }
     };
 
-  const contextFor = (extra: Extra, info: McpRequestInfo): HostCallContext => {
+  /** The plugin call context of a request; `signal` is the policy's (client cancel and request deadline). */
+  const contextFor = (extra: Extra, info: McpRequestInfo, signal = extra.signal): HostCallContext => {
     const progressToken = extra._meta?.progressToken;
     return {
-      signal: extra.signal,
+      signal,
       caller: { keyId: info.caller.keyId, scopes: info.caller.scopes },
       requestId: info.requestId,
       wantsProgress: progressToken !== undefined,
@@ -147,15 +141,40 @@ export function createMcpServer(
     };
   };
 
+  /** Base of a policy request for this session's view. */
+  const requestOf = (info: McpRequestInfo, extra: Extra) => ({
+    caller: info.caller,
+    requestId: info.requestId,
+    transport: "mcp" as const,
+    view,
+    signal: extra.signal,
+  });
+
+  /** Resolves a resource URI to its server; the key's patterns match `<server>__<uri>`. */
+  const resourceTarget = async (uri: string): Promise<PolicyTarget> => {
+    const backend = await deps.router.resolveResource(view, uri);
+    return { backend, original: uri, capability: resourceCapability(backend.name, uri) };
+  };
+  const promptTarget = async (name: string): Promise<PolicyTarget> => {
+    const resolved = await deps.router.resolvePrompt(view, name);
+    return { backend: resolved.backend, original: resolved.original, capability: resolved.namespaced };
+  };
+
   server.setRequestHandler(
     ListToolsRequestSchema,
-    handle(async (_request, _extra, { caller }) => {
-      requireScope(caller, "tools:list");
-      const { tools } = await deps.router.listTools(view);
-      return {
-        tools: tools.filter((t) => toolAllowed(caller.toolPatterns, t.entry.exposed)).map((t) => t.tool),
-      };
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "tools/list",
+        arguments: request.params,
+        run: async () => {
+          const { tools } = await deps.router.listTools(view);
+          return {
+            tools: tools.filter((t) => capabilityAllowed(info.caller, t.entry.exposed)).map((t) => t.tool),
+          };
+        },
+      }),
+    ),
   );
 
   server.setRequestHandler(
@@ -180,27 +199,50 @@ export function createMcpServer(
 
   server.setRequestHandler(
     ListResourcesRequestSchema,
-    handle(async (_request, _extra, { caller }) => {
-      requireScope(caller, "tools:list");
-      return { resources: (await deps.router.listResources(view)).map((r) => r.resource) };
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "resources/list",
+        arguments: request.params,
+        run: async () => ({
+          resources: (await deps.router.listResources(view))
+            .filter((r) => capabilityAllowed(info.caller, resourceCapability(r.server, r.resource.uri)))
+            .map((r) => r.resource),
+        }),
+      }),
+    ),
   );
 
   server.setRequestHandler(
     ListResourceTemplatesRequestSchema,
-    handle(async (_request, _extra, { caller }) => {
-      requireScope(caller, "tools:list");
-      return { resourceTemplates: (await deps.router.listResourceTemplates(view)).map((r) => r.template) };
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "resources/templates/list",
+        arguments: request.params,
+        run: async () => ({
+          resourceTemplates: (await deps.router.listResourceTemplates(view))
+            .filter((t) =>
+              capabilityAllowed(info.caller, resourceCapability(t.server, t.template.uriTemplate)),
+            )
+            .map((t) => t.template),
+        }),
+      }),
+    ),
   );
 
   server.setRequestHandler(
     ReadResourceRequestSchema,
-    handle(async (request, extra, info) => {
-      requireScope(info.caller, "tools:call");
-      const backend = await deps.router.resolveResource(view, request.params.uri);
-      return backend.plugin.readResource(request.params.uri, contextFor(extra, info));
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "resources/read",
+        name: request.params.uri,
+        resolve: () => resourceTarget(request.params.uri),
+        run: (signal, target) =>
+          target!.backend.plugin.readResource(request.params.uri, contextFor(extra, info, signal)),
+      }),
+    ),
   );
 
   // The plugin interface has no subscription hook yet: a plugin that offers `subscribeResource` gets updates
@@ -208,77 +250,123 @@ export function createMcpServer(
   const subscriptions = new Map<string, () => void>();
   server.setRequestHandler(
     SubscribeRequestSchema,
-    handle(async (request, _extra, { caller }) => {
-      requireScope(caller, "tools:list");
-      const { uri } = request.params;
-      const backend = await deps.router.resolveResource(view, uri);
-      if (subscriptions.has(uri)) return {};
-      const hook = (backend.plugin as Partial<ResourceSubscriber>).subscribeResource;
-      const off = hook
-        ? await hook.call(backend.plugin, uri, () => {
-            server.sendResourceUpdated({ uri }).catch(() => {});
-          })
-        : () => {};
-      subscriptions.set(uri, off);
-      return {};
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "resources/subscribe",
+        name: request.params.uri,
+        resolve: () => resourceTarget(request.params.uri),
+        run: async (_signal, target) => {
+          const { uri } = request.params;
+          if (subscriptions.has(uri)) return {};
+          const plugin = target!.backend.plugin;
+          const hook = (plugin as Partial<ResourceSubscriber>).subscribeResource;
+          const off = hook
+            ? await hook.call(plugin, uri, () => {
+                server.sendResourceUpdated({ uri }).catch(() => {});
+              })
+            : () => {};
+          subscriptions.set(uri, off);
+          return {};
+        },
+      }),
+    ),
   );
 
   server.setRequestHandler(
     UnsubscribeRequestSchema,
-    handle(async (request, _extra, { caller }) => {
-      requireScope(caller, "tools:list");
-      subscriptions.get(request.params.uri)?.();
-      subscriptions.delete(request.params.uri);
-      return {};
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "resources/unsubscribe",
+        name: request.params.uri,
+        resolve: () => resourceTarget(request.params.uri),
+        run: async () => {
+          subscriptions.get(request.params.uri)?.();
+          subscriptions.delete(request.params.uri);
+          return {};
+        },
+      }),
+    ),
   );
 
   server.setRequestHandler(
     ListPromptsRequestSchema,
-    handle(async (_request, _extra, { caller }) => {
-      requireScope(caller, "tools:list");
-      return { prompts: (await deps.router.listPrompts(view)).map((p) => p.prompt) };
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "prompts/list",
+        arguments: request.params,
+        run: async () => ({
+          prompts: (await deps.router.listPrompts(view))
+            .filter((p) => capabilityAllowed(info.caller, p.entry.exposed))
+            .map((p) => p.prompt),
+        }),
+      }),
+    ),
   );
 
   server.setRequestHandler(
     GetPromptRequestSchema,
-    handle(async (request, extra, info) => {
-      requireScope(info.caller, "tools:call");
-      const resolved = await deps.router.resolvePrompt(view, request.params.name);
-      return resolved.backend.plugin.getPrompt(
-        resolved.original,
-        request.params.arguments ?? {},
-        contextFor(extra, info),
-      );
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "prompts/get",
+        name: request.params.name,
+        arguments: request.params.arguments,
+        resolve: () => promptTarget(request.params.name),
+        run: (signal, target) =>
+          target!.backend.plugin.getPrompt(
+            target!.original,
+            request.params.arguments ?? {},
+            contextFor(extra, info, signal),
+          ),
+      }),
+    ),
   );
 
   server.setRequestHandler(
     CompleteRequestSchema,
-    handle(async (request, extra, info) => {
-      requireScope(info.caller, "tools:list");
+    handle((request, extra, info) => {
       const { ref } = request.params;
-      if (ref.type === "ref/prompt") {
-        const resolved = await deps.router.resolvePrompt(view, ref.name);
-        const params = { ...request.params, ref: { ...ref, name: resolved.original } };
-        return resolved.backend.plugin.complete(params, contextFor(extra, info));
-      }
-      const templates = await deps.router.listResourceTemplates(view);
-      const owner = templates.find((t) => t.template.uriTemplate === ref.uri);
-      const backend = owner ? deps.router.get(owner.server) : undefined;
-      if (!backend) throw new NotFoundError("not_found", `No server offers resource template '${ref.uri}'`);
-      return backend.plugin.complete(request.params, contextFor(extra, info));
+      return deps.policy.run({
+        ...requestOf(info, extra),
+        method: "completion/complete",
+        name: ref.type === "ref/prompt" ? ref.name : ref.uri,
+        arguments: request.params.argument,
+        resolve: async () => {
+          if (ref.type === "ref/prompt") return promptTarget(ref.name);
+          const templates = await deps.router.listResourceTemplates(view);
+          const owner = templates.find((t) => t.template.uriTemplate === ref.uri);
+          const backend = owner ? deps.router.get(owner.server) : undefined;
+          if (!backend)
+            throw new NotFoundError("not_found", `No server offers resource template '${ref.uri}'`);
+          return { backend, original: ref.uri, capability: resourceCapability(backend.name, ref.uri) };
+        },
+        run: (signal, target) => {
+          const params =
+            ref.type === "ref/prompt"
+              ? { ...request.params, ref: { ...ref, name: target!.original } }
+              : request.params;
+          return target!.backend.plugin.complete(params, contextFor(extra, info, signal));
+        },
+      });
     }),
   );
 
   server.setRequestHandler(
     SetLevelRequestSchema,
-    handle(async (request) => {
-      minLevel = request.params.level;
-      return {};
-    }),
+    handle((request, extra, info) =>
+      deps.policy.run({
+        ...requestOf(info, extra),
+        method: "logging/setLevel",
+        arguments: request.params,
+        run: async () => {
+          minLevel = request.params.level;
+          return {};
+        },
+      }),
+    ),
   );
 
   const unsubscribe = deps.router.onListChanged((kind, changed) => {

@@ -10,6 +10,8 @@ export interface GatewayMetrics {
   httpDuration: Histogram<"method" | "route" | "status">;
   toolCalls: Counter<"server" | "tool" | "outcome">;
   toolDuration: Histogram<"server" | "tool" | "outcome">;
+  mcpRequests: Counter<"method" | "server" | "outcome">;
+  mcpRequestDuration: Histogram<"method" | "server" | "outcome">;
   upstreamUp: Gauge<"server">;
   rateLimited: Counter<"transport">;
   authFailures: Counter<"reason">;
@@ -61,6 +63,19 @@ export function createMetrics(
       name: "waygate_tool_call_duration_seconds",
       help: "Tool call duration by server, tool and outcome",
       labelNames: ["server", "tool", "outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    mcpRequests: new Counter({
+      name: "waygate_mcp_requests_total",
+      help: "MCP requests of every method (tools, prompts, resources, completion, logging) by method, server and outcome",
+      labelNames: ["method", "server", "outcome"],
+      registers,
+    }),
+    mcpRequestDuration: new Histogram({
+      name: "waygate_mcp_request_duration_seconds",
+      help: "MCP request duration by method, server and outcome",
+      labelNames: ["method", "server", "outcome"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     }),

@@ -18,6 +18,8 @@ export interface RateLimitOptions {
   logger: winston.Logger;
   /** Called before the 429 (or a fail-closed 503) is sent, e.g. to audit a refused tool call; awaited. */
   onLimited?: (req: Request, res: Response, error?: string) => Promise<void>;
+  /** Units a request costs (a JSON-RPC batch costs one per request in it); 1 when absent or below 1. */
+  costOf?: (req: Request) => number;
 }
 
 /** A per-gateway in-memory store; use a shared store (Redis) when running several replicas. */
@@ -42,6 +44,8 @@ export function perKeyRateLimit(options: RateLimitOptions): RequestHandler {
         options.logger.warn(message ?? "rate-limit store warning", { error: String(error) }),
     },
     standardHeaders: "draft-8",
+    // A batch is charged once per request in it, by running the limiter that many times on one HTTP request.
+    validate: { singleCount: false },
     legacyHeaders: false,
     identifier: "per-key",
     limit: (_req, res) => {
@@ -68,12 +72,24 @@ export function perKeyRateLimit(options: RateLimitOptions): RequestHandler {
     },
   });
   // A shared store failing closed refuses the request with 503; audit the refused tool calls like a 429.
-  return (req, res, next) => {
+  const chargeOnce = (req: Request, res: Response, next: (error?: unknown) => void) => {
     limiter(req, res, (error?: unknown) => {
       if (!GatewayError.isInstance(error) || error.code !== "rate_limit_unavailable") return next(error);
       void (options.onLimited?.(req, res, "rate-limit store unavailable (fail closed)") ?? Promise.resolve())
         .catch(() => {})
         .then(() => next(error));
     });
+  };
+  // Each unit goes through the limiter in turn; the one over the limit answers 429 for the whole request.
+  return (req, res, next) => {
+    const cost = Math.max(1, Math.floor(options.costOf?.(req) ?? 1));
+    let charged = 0;
+    const chargeNext = (error?: unknown) => {
+      if (error !== undefined) return next(error);
+      charged += 1;
+      if (charged >= cost) return next();
+      chargeOnce(req, res, chargeNext);
+    };
+    chargeOnce(req, res, chargeNext);
   };
 }

@@ -48,7 +48,7 @@ export async function openStore(options: {
     db,
     repos,
     kind: db.kind,
-    record: (entry: AuditRecord) => audit.record({ ...entry, tool: entry.tool.slice(0, 200) }),
+    record: (entry: AuditRecord) => audit.record(entry),
     auditDepth: () => audit.depth,
     async schemaCurrent() {
       try {

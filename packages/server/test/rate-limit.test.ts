@@ -81,7 +81,7 @@ describe("per-key rate limit", () => {
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({
       jsonrpc: "2.0",
-      error: { code: -32029, data: { code: "rate_limited" } },
+      error: { code: -32012, data: { code: "rate_limited" } },
     });
     const row = (await t.auditRows()).find((r) => r.request_id === limited.headers.get("x-request-id"));
     expect(row).toMatchObject({ outcome: "rate_limited", tool: "local__echo", transport: "mcp" });
