@@ -134,7 +134,8 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
         error: String((error as Error).message ?? error),
       });
     }
-    options.logger.log(entry.outcome === "ok" ? "info" : "warn", "mcp request", {
+    const message = entry.method === "tools/call" ? "tool call" : "mcp request";
+    options.logger.log(entry.outcome === "ok" ? "info" : "warn", message, {
       requestId: entry.requestId,
       method: entry.method,
       keyId: entry.keyId,
