@@ -13,6 +13,7 @@ export type CoreErrorCode =
   | "DATABASE_FULL"
   | "MIGRATION_FAILED"
   | "SCHEMA_TOO_NEW"
+  | "SCHEMA_TOO_OLD"
   | "INVALID_INPUT"
   | "CONFIG_INVALID"
   | "SECRET_KEY_INVALID"
@@ -147,6 +148,22 @@ export class SchemaTooNewError extends MigrationError {
     );
     this.databaseVersion = databaseVersion;
     this.supportedVersion = supportedVersion;
+  }
+}
+
+/** The database has not been migrated far enough for what was asked (e.g. the audit chain needs migration 3). */
+export class SchemaTooOldError extends MigrationError {
+  static override readonly kind: string = "SchemaTooOldError";
+  readonly databaseVersion: number;
+  readonly neededVersion: number;
+  constructor(databaseVersion: number, neededVersion: number, what: string, migrationName: string) {
+    super(
+      `The database schema is at version ${databaseVersion}; ${what} needs migration ${neededVersion} (${migrationName}). ` +
+        "Run `waygate migrate` (or `migrate(db)` from @waygate/core) and try again.",
+      { code: "SCHEMA_TOO_OLD" },
+    );
+    this.databaseVersion = databaseVersion;
+    this.neededVersion = neededVersion;
   }
 }
 

@@ -8,10 +8,19 @@ export type {
   CreateApiKeyInput,
 } from "./api-keys/schema.js";
 export { ApiKeyRecordSchema, CreateApiKeyInputSchema, ScopeSchema } from "./api-keys/schema.js";
+export type { AnchorDetails, ChainHead } from "./audit/audit-chain.js";
+export { ANCHOR_EVENT_TYPE } from "./audit/audit-chain.js";
 export type { AuditEntry, AuditOutcome } from "./audit/audit-entry.js";
 export { AuditEntrySchema, AuditOutcomeSchema } from "./audit/audit-entry.js";
 export type { AuditWriter, AuditWriterOptions } from "./audit/audit-writer.js";
 export { createAuditWriter } from "./audit/audit-writer.js";
+export type {
+  AuditChainReport,
+  ChainProblem,
+  ChainProblemKind,
+  VerifyAuditChainOptions,
+} from "./audit/verify-chain.js";
+export { verifyAuditChain } from "./audit/verify-chain.js";
 export type { Clock } from "./clock.js";
 export type {
   ConfigDefinition,
@@ -43,6 +52,7 @@ export {
   MigrationError,
   NotFoundError,
   SchemaTooNewError,
+  SchemaTooOldError,
   SecretKeyError,
   UnsupportedDatabaseUrlError,
   WaygateError,

@@ -28,20 +28,32 @@ function entry(n: number, extra: Partial<AuditEntry> = {}): AuditEntry {
   };
 }
 
+const isAuditInsert = (statement: unknown) =>
+  String((statement as { sql?: unknown }).sql ?? statement).startsWith("INSERT INTO command_history");
+
 /**
- * The real database, with each `client.batch` call counted and optionally slowed to keep a commit in flight.
- * Without a write connection the writer commits through this client: the dedicated connection commits
- * synchronously, so nothing can arrive during its commit and it cannot be slowed.
+ * The real database, with each write transaction's audit rows counted and its batch optionally slowed to keep a
+ * commit in flight. Without a write connection the writer commits through this client: the dedicated connection
+ * commits synchronously, so nothing can arrive during its commit and it cannot be slowed.
  */
 function countingBatches(db: WaygateDatabase, delayMs = 0) {
   const sizes: number[] = [];
   const client = new Proxy(db.client, {
     get(target, prop, receiver) {
-      if (prop !== "batch") return Reflect.get(target, prop, receiver);
-      return async (...args: Parameters<typeof target.batch>) => {
-        sizes.push(args[0].length);
-        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-        return target.batch(...args);
+      if (prop !== "transaction") return Reflect.get(target, prop, receiver);
+      return async (...args: Parameters<typeof target.transaction>) => {
+        const tx = await target.transaction(...args);
+        return new Proxy(tx, {
+          get(inner, name) {
+            const value = Reflect.get(inner, name, inner);
+            if (name !== "batch") return typeof value === "function" ? value.bind(inner) : value;
+            return async (statements: Parameters<typeof inner.batch>[0]) => {
+              sizes.push(statements.filter(isAuditInsert).length);
+              if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+              return inner.batch(statements);
+            };
+          },
+        });
       };
     },
   });
@@ -165,16 +177,28 @@ function watchedWriteConnections(db: WaygateDatabase) {
   const openWriteConnection = () => {
     const connection = db.openWriteConnection()!;
     opened.push(connection);
-    return {
-      batch(statements: Parameters<WriteConnection["batch"]>[0]) {
-        batches.push(statements.length);
-        connection.batch(statements);
+    const watched: WriteConnection = {
+      batch: (statements) => connection.batch(statements),
+      transaction(work) {
+        let rows = 0;
+        const result = connection.transaction((tx) =>
+          work({
+            get: (sql, args) => tx.get(sql, args),
+            run(statement) {
+              if (isAuditInsert(statement)) rows += 1;
+              tx.run(statement);
+            },
+          }),
+        );
+        batches.push(rows);
+        return result;
       },
       close: () => connection.close(),
       get closed() {
         return connection.closed;
       },
     };
+    return watched;
   };
   return { db: { ...db, openWriteConnection } as WaygateDatabase, opened, batches };
 }

@@ -69,12 +69,13 @@ describe("migrate", () => {
   it("creates the seven tables and records the version in schema_migrations", async () => {
     const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "m.db")}` }));
     const result = await migrate(db);
-    expect(result).toEqual({ applied: [1, 2], version: LATEST_SCHEMA_VERSION });
+    expect(result).toEqual({ applied: migrations.map((m) => m.version), version: LATEST_SCHEMA_VERSION });
     expect(await tableNames(db)).toEqual([...TABLES, "schema_migrations"].sort());
     const recorded = await db.client.execute("SELECT version, name FROM schema_migrations");
     expect(recorded.rows.map((row) => [row.version, row.name])).toEqual([
       [1, "init"],
       [2, "audit-method"],
+      [3, "audit-chain"],
     ]);
   });
 
@@ -128,7 +129,7 @@ describe("migrate", () => {
     await db.client.execute(
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
-    expect(await migrate(db)).toEqual({ applied: [2], version: LATEST_SCHEMA_VERSION });
+    expect(await migrate(db)).toEqual({ applied: [2, 3], version: LATEST_SCHEMA_VERSION });
     await db.client.execute(
       "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
     );

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { WriteStatement } from "../database/write-connection.js";
 import { redactArguments, redactToJson } from "../redact.js";
+import { type ChainHead, type ChainKey, chainLink } from "./audit-chain.js";
 
 /** Longer names (a client may send any string as a tool name or URI) are stored cut to this length. */
 const MAX_NAME_CHARS = 2000;
@@ -35,8 +36,8 @@ export type AuditEntry = z.input<typeof AuditEntrySchema>;
 export const DEFAULT_MAX_ARGUMENT_BYTES = 8192;
 const MAX_ERROR_CHARS = 4000;
 const COLUMNS =
-  "(request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at)";
-const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "(id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, chain)";
+const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** Rows per multi-row INSERT, well under SQLite's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 500;
 const INSERT_ONE = `INSERT INTO command_history ${COLUMNS} VALUES ${PLACEHOLDERS}`;
@@ -84,15 +85,28 @@ export function toAuditRow(
   ];
 }
 
-/** INSERT statements writing `rows`: full chunks as one multi-row INSERT each, the rest one row per INSERT. */
-export function auditInsertStatements(rows: readonly AuditRow[]): WriteStatement[] {
+/**
+ * INSERT statements writing `rows` after `head`, each with the next id and its chain value: full chunks as one
+ * multi-row INSERT each, the rest one row per INSERT. Returns the statements and the new head.
+ */
+export function auditInsertStatements(
+  rows: readonly AuditRow[],
+  head: ChainHead,
+  key: ChainKey,
+): { statements: WriteStatement[]; head: ChainHead } {
+  let { id, chain } = head;
+  const values = rows.map((row) => {
+    id += 1;
+    chain = chainLink(key, chain, row);
+    return [id, ...row, chain];
+  });
   // Two SQL texts only, so a write connection prepares each once and reuses it; a row-count-shaped
   // INSERT would be prepared anew for every batch size.
   const statements: WriteStatement[] = [];
   let start = 0;
-  for (; start + ROWS_PER_STATEMENT <= rows.length; start += ROWS_PER_STATEMENT) {
-    statements.push({ sql: INSERT_CHUNK, args: rows.slice(start, start + ROWS_PER_STATEMENT).flat() });
+  for (; start + ROWS_PER_STATEMENT <= values.length; start += ROWS_PER_STATEMENT) {
+    statements.push({ sql: INSERT_CHUNK, args: values.slice(start, start + ROWS_PER_STATEMENT).flat() });
   }
-  for (; start < rows.length; start++) statements.push({ sql: INSERT_ONE, args: rows[start]! });
-  return statements;
+  for (; start < values.length; start++) statements.push({ sql: INSERT_ONE, args: values[start]! });
+  return { statements, head: { id, chain } };
 }

@@ -3,14 +3,15 @@ import type { WaygateDatabase } from "../database/create-database.js";
 import { recoverFromLock, toDatabaseError } from "../database/map-error.js";
 import { AuditWriteError, AuditWriterClosedError, DatabaseLockedError } from "../errors.js";
 import { parseOrThrow } from "../validation.js";
+import { chainKeyOf } from "./audit-chain.js";
 import {
   type AuditEntry,
   AuditEntrySchema,
   type AuditRow,
-  auditInsertStatements,
   DEFAULT_MAX_ARGUMENT_BYTES,
   toAuditRow,
 } from "./audit-entry.js";
+import { writeAuditRows } from "./write-audit-rows.js";
 
 /** Tuning for `createAuditWriter`. */
 export interface AuditWriterOptions {
@@ -22,6 +23,13 @@ export interface AuditWriterOptions {
   maxArgumentBytes?: number;
   /** Extra attempts for a batch that failed because the database stayed locked (default 2). */
   lockRetries?: number;
+  /**
+   * `WAYGATE_SECRET_KEY`: keys the audit chain, so that a chain rebuilt by someone without it does not verify.
+   * Without it the chain still shows rows edited, deleted or reordered without recomputing the chain.
+   */
+  secretKey?: string;
+  /** How often the chain head is recorded as an anchor in `system_events` (default 300 000 ms, 5 minutes). */
+  anchorEveryMs?: number;
   clock?: Clock;
 }
 
@@ -62,6 +70,10 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
   );
   const lockRetries = options.lockRetries ?? 2;
   const clock = options.clock ?? systemClock;
+  const chainKey = chainKeyOf(options.secretKey);
+  const anchorEveryMs = options.anchorEveryMs ?? 300_000;
+  // The first commit anchors the head, so every start of a writer leaves a mark.
+  let lastAnchorAt = Number.NEGATIVE_INFINITY;
   // Local files commit through a dedicated connection; memory and remote databases through the client.
   const direct = db.openWriteConnection();
 
@@ -127,8 +139,13 @@ export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptio
   async function tryWrite(rows: AuditRow[]): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       try {
-        if (direct) direct.batch(auditInsertStatements(rows));
-        else await db.client.batch(auditInsertStatements(rows), "write");
+        const now = clock();
+        const anchorAt = now - lastAnchorAt >= anchorEveryMs ? now : undefined;
+        await writeAuditRows(db, rows, chainKey, {
+          ...(direct ? { direct } : {}),
+          ...(anchorAt ? { anchorAt } : {}),
+        });
+        if (anchorAt) lastAnchorAt = anchorAt;
         return null;
       } catch (raw) {
         const error = toDatabaseError(raw, {

@@ -23,9 +23,21 @@ export interface WriteConnection {
    * driver's error (`toDatabaseError` maps it as it maps the client's) after rolling back.
    */
   batch(statements: readonly WriteStatement[]): void;
+  /**
+   * Runs `work` in one write transaction, as `batch` does, for writes that must first read what they build on (the
+   * audit chain reads the last row). `work` must be synchronous: the lock is held while it runs.
+   */
+  transaction<T>(work: (tx: WriteTransaction) => T): T;
   /** Closes the connection; safe to call twice. `db.close()` closes it too. */
   close(): void;
   readonly closed: boolean;
+}
+
+/** What `WriteConnection.transaction` gives its work: reads and writes inside the transaction. */
+export interface WriteTransaction {
+  /** The first row of a query, or undefined. */
+  get(sql: string, args?: WriteValue[]): Record<string, unknown> | undefined;
+  run(statement: WriteStatement): void;
 }
 
 /** Distinct SQL texts kept prepared; past this, statements are prepared for each use (callers have a handful). */
@@ -92,12 +104,24 @@ export function createWriteConnection(options: {
 
   return {
     batch(batch) {
+      this.transaction((tx) => {
+        for (const statement of batch) tx.run(statement);
+      });
+    },
+    transaction(work) {
       if (closed) throw new DatabaseError(`The database ${options.displayUrl} is closed.`);
       try {
         native ??= connect();
-        native.exec("BEGIN IMMEDIATE");
-        for (const statement of batch) prepared(native, statement.sql).run(statement.args);
-        native.exec("COMMIT");
+        const db = native;
+        db.exec("BEGIN IMMEDIATE");
+        const result = work({
+          get: (sql, args = []) => prepared(db, sql).get(args) as Record<string, unknown> | undefined,
+          run: (statement) => {
+            prepared(db, statement.sql).run(statement.args);
+          },
+        });
+        db.exec("COMMIT");
+        return result;
       } catch (error) {
         // Also resets a statement that hit the lock, which would otherwise make every later COMMIT fail.
         rollback();

@@ -1,9 +1,14 @@
 import { migration0001Init } from "./0001-init.js";
 import { migration0002AuditMethod } from "./0002-audit-method.js";
+import { migration0003AuditChain } from "./0003-audit-chain.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration this version of core knows, in order; append only. */
-export const migrations: readonly Migration[] = [migration0001Init, migration0002AuditMethod];
+export const migrations: readonly Migration[] = [
+  migration0001Init,
+  migration0002AuditMethod,
+  migration0003AuditChain,
+];
 
 /** The schema version this version of core writes. */
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;

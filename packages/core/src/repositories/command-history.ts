@@ -1,13 +1,14 @@
 import type { Row } from "@libsql/client";
 import { z } from "zod";
+import { chainKeyOf, GENESIS_CHAIN } from "../audit/audit-chain.js";
 import {
   type AuditEntry,
   AuditEntrySchema,
   AuditOutcomeSchema,
-  auditInsertStatements,
   DEFAULT_MAX_ARGUMENT_BYTES,
   toAuditRow,
 } from "../audit/audit-entry.js";
+import { anchorStatement, writeAuditRows } from "../audit/write-audit-rows.js";
 import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
 import { parseOrThrow } from "../validation.js";
@@ -48,7 +49,10 @@ export interface CommandHistoryRepository {
   appendMany(entries: readonly AuditEntry[]): Promise<number>;
   /** Newest first, filtered and paged. */
   query(query?: CommandHistoryQuery): Promise<Page<CommandHistoryRecord>>;
-  /** Deletes rows older than `before`; returns how many. */
+  /**
+   * Deletes the oldest rows, up to the first one at or after `before`, and records an anchor in `system_events` so that
+   * `verifyAuditChain` still verifies what is left; returns how many rows were deleted.
+   */
   prune(before: Date): Promise<number>;
 }
 
@@ -66,7 +70,9 @@ export function createCommandHistoryRepository(
   db: WaygateDatabase,
   clock: Clock,
   maxArgumentBytes: number = DEFAULT_MAX_ARGUMENT_BYTES,
+  secretKey?: string,
 ): CommandHistoryRepository {
+  const chainKey = chainKeyOf(secretKey);
   return {
     async appendMany(entries) {
       if (entries.length === 0) return 0;
@@ -78,9 +84,7 @@ export function createCommandHistoryRepository(
           maxArgumentBytes,
         ),
       );
-      await dbCall(db, "appending command history", () =>
-        db.client.batch(auditInsertStatements(rows), "write"),
-      );
+      await dbCall(db, "appending command history", () => writeAuditRows(db, rows, chainKey));
       return rows.length;
     },
     async query(input = {}) {
@@ -102,10 +106,42 @@ export function createCommandHistoryRepository(
       return toPage(result.rows, query.limit, toRecord);
     },
     async prune(before) {
-      const result = await dbCall(db, "pruning command history", () =>
-        db.client.execute({ sql: "DELETE FROM command_history WHERE at < ?", args: [before.getTime()] }),
-      );
-      return result.rowsAffected;
+      return dbCall(db, "pruning command history", async () => {
+        const tx = await db.client.transaction("write");
+        try {
+          // Retention deletes a prefix of the chain (ids follow commit order): every row before the first one
+          // at or after `before`, and records where the chain stood as an anchor so that verification still holds.
+          const kept = await tx.execute({
+            sql: "SELECT min(id) AS id FROM command_history WHERE at >= ?",
+            args: [before.getTime()],
+          });
+          const firstKept = kept.rows[0]?.id;
+          const last = await tx.execute(
+            firstKept === null || firstKept === undefined
+              ? "SELECT id, chain FROM command_history ORDER BY id DESC LIMIT 1"
+              : {
+                  sql: "SELECT id, chain FROM command_history WHERE id < ? ORDER BY id DESC LIMIT 1",
+                  args: [firstKept],
+                },
+          );
+          const lastDeleted = last.rows[0];
+          if (!lastDeleted) {
+            await tx.commit();
+            return 0;
+          }
+          const id = Number(lastDeleted.id);
+          const deleted = await tx.execute({ sql: "DELETE FROM command_history WHERE id <= ?", args: [id] });
+          // A row from before the chain was followed by a row chained from the genesis value.
+          const chain = typeof lastDeleted.chain === "string" ? lastDeleted.chain : GENESIS_CHAIN;
+          await tx.execute(
+            anchorStatement({ id, chain }, chainKey, clock(), { pruned: deleted.rowsAffected }),
+          );
+          await tx.commit();
+          return deleted.rowsAffected;
+        } finally {
+          tx.close();
+        }
+      });
     },
   };
 }

@@ -56,7 +56,7 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
     ),
     apiKeys: createApiKeysRepository(db, options.secretKey, clock, options.apiKeyCacheMs),
     plugins: createPluginsRepository(db, clock),
-    commandHistory: createCommandHistoryRepository(db, clock, options.maxArgumentBytes),
+    commandHistory: createCommandHistoryRepository(db, clock, options.maxArgumentBytes, options.secretKey),
     metrics: createMetricsRepository(db, clock),
     systemEvents: createSystemEventsRepository(db, clock),
     mcpServers: createMcpServersRepository(db, clock),
