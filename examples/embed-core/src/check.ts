@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAuditWriter, createRepositories, openDatabase } from "@waygate/core";
+import { createAuditWriter, createRepositories, openDatabase, verifyAuditChain } from "@waygate/core";
 import { createService } from "./service.js";
 
 const dir = mkdtempSync(join(tmpdir(), "waygate-embed-core-"));
 const db = await openDatabase({ url: `file:${join(dir, "waygate.db")}` });
-const repos = createRepositories(db, { secretKey: "example-secret-key-0123456789abcdef-01" });
-const audit = createAuditWriter(db);
+const secretKey = "example-secret-key-0123456789abcdef-01";
+const repos = createRepositories(db, { secretKey });
+const audit = createAuditWriter(db, { secretKey });
 const server = createService({ repos, audit });
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -68,6 +69,11 @@ try {
   ]);
   assert.deepEqual(rows.at(-1)?.arguments, { q: "hello", password: "[REDACTED]" });
   assert.equal(rows.at(-1)?.keyId, caller.key.id);
+  // The rows form one chain keyed by the secret: nothing was edited, dropped or reordered.
+  await audit.flush();
+  const stored = Number((await db.client.execute("SELECT count(*) FROM command_history")).rows[0]?.[0]);
+  const chain = await verifyAuditChain(db, { secretKey });
+  assert.deepEqual({ ok: chain.ok, verified: chain.verified }, { ok: true, verified: stored });
   console.log(`embed-core example: all checks passed (${rows.length} audit rows)`);
 } finally {
   await new Promise((resolve) => server.close(resolve));

@@ -10,7 +10,7 @@ if (!secretKey) {
 }
 const db = await openDatabase({ url: process.env.DATABASE_URL });
 const repos = createRepositories(db, { secretKey });
-const audit = createAuditWriter(db);
+const audit = createAuditWriter(db, { secretKey });
 
 const keyName = process.argv.indexOf("--create-key");
 if (keyName !== -1) {

@@ -14,6 +14,8 @@ export type { AuditEntry, AuditOutcome } from "./audit/audit-entry.js";
 export { AuditEntrySchema, AuditOutcomeSchema } from "./audit/audit-entry.js";
 export type { AuditWriter, AuditWriterOptions } from "./audit/audit-writer.js";
 export { createAuditWriter } from "./audit/audit-writer.js";
+export type { ExportedAuditRow } from "./audit/read-chain.js";
+export { exportAuditRows } from "./audit/read-chain.js";
 export type {
   AuditChainReport,
   ChainProblem,

@@ -192,7 +192,7 @@ describe("audit verify names the first changed row", () => {
       previous = chainLink(forger, previous, row);
       await db.client.execute({
         sql: "UPDATE command_history SET chain = ? WHERE id = ?",
-        args: [previous, r.id],
+        args: [previous, Number(r.id)],
       });
     }
     expect((await verifyAuditChain(db, { secretKey: SECRET })).problem).toMatchObject({

@@ -1,7 +1,10 @@
 // Benchmark: tools/call through Waygate's /mcp (auth, rate limit, audit and metrics on) versus direct stdio.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -23,6 +26,27 @@ interface Figures {
   p50: number;
   p99: number;
   calls: number;
+  /** CPU milliseconds (user + system) the front process spent per call in the window; NaN when not measured. */
+  cpuMsPerCall: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ; 100 on Linux builds). */
+const TICKS_PER_SECOND = Number(process.env.BENCH_CLK_TCK ?? "100");
+
+/**
+ * CPU time of one process (user + system, its own threads only: children such as a stdio upstream are not in
+ * these fields), in milliseconds. Far steadier than wall time on a shared machine.
+ */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may hold spaces; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 interface Started {
@@ -67,8 +91,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Runs `concurrency` loops of calls for SECONDS after a warm-up; latency in milliseconds. */
-async function measure(call: () => Promise<unknown>, concurrency: number): Promise<Figures> {
+/** Runs `concurrency` loops of calls for SECONDS after a warm-up; latency in milliseconds; CPU of `pid`. */
+async function measure(call: () => Promise<unknown>, concurrency: number, pid?: number): Promise<Figures> {
   const warmEnd = Date.now() + WARMUP_MS;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -76,6 +100,7 @@ async function measure(call: () => Promise<unknown>, concurrency: number): Promi
     }),
   );
   const latencies: number[] = [];
+  const cpuBefore = cpuMsOf(pid);
   const started = performance.now();
   const end = started + SECONDS * 1000;
   await Promise.all(
@@ -88,12 +113,14 @@ async function measure(call: () => Promise<unknown>, concurrency: number): Promi
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpuSpent = cpuMsOf(pid) - cpuBefore;
   latencies.sort((a, b) => a - b);
   return {
     rps: latencies.length / elapsed,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     calls: latencies.length,
+    cpuMsPerCall: cpuSpent / latencies.length,
   };
 }
 
@@ -171,10 +198,19 @@ async function leanClient(url: string, key: string): Promise<ToolCaller> {
   };
 }
 
-async function directClient(): Promise<Client> {
+async function directClient(): Promise<{
+  callTool: Client["callTool"];
+  close(): Promise<void>;
+  pid?: number;
+}> {
   const client = new Client({ name: "bench-direct", version: "1.0.0" });
-  await client.connect(new StdioClientTransport({ command: process.execPath, args: [everything, "stdio"] }));
-  return client;
+  const transport = new StdioClientTransport({ command: process.execPath, args: [everything, "stdio"] });
+  await client.connect(transport);
+  return {
+    callTool: (params) => client.callTool(params),
+    close: () => client.close(),
+    ...(transport.pid === null ? {} : { pid: transport.pid }),
+  };
 }
 
 async function processFigures(url: string, key: string): Promise<{ rssMb: number; cpuSeconds: number }> {
@@ -220,7 +256,11 @@ async function measureServer(
       rows.push({
         target: label,
         concurrency,
-        figures: await measure(() => client.callTool({ name: tool, arguments: ARGS }), concurrency),
+        figures: await measure(
+          () => client.callTool({ name: tool, arguments: ARGS }),
+          concurrency,
+          server.child.pid,
+        ),
       });
     }
   } finally {
@@ -231,8 +271,41 @@ async function measureServer(
 
 const ARGS = { message: "benchmark" };
 
+/** A gateway built from another commit, so that its rows are measured in the same run as this tree's. */
+interface Baseline {
+  ref: string;
+  script: string;
+  remove(): void;
+}
+
+/** Checks out `ref` in a temp worktree, installs and builds the server there (BENCH_BASELINE=<git ref>). */
+function prepareBaseline(ref: string): Baseline {
+  const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
+  const root = git("rev-parse", "--show-toplevel");
+  const dir = mkdtempSync(join(tmpdir(), "waygate-bench-base-"));
+  git("-C", root, "worktree", "add", "--detach", dir, ref);
+  const remove = () => {
+    git("-C", root, "worktree", "remove", "--force", dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const run = (args: string[]) =>
+      execFileSync("pnpm", args, { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    console.error(`baseline ${ref}: installing and building in ${dir}`);
+    run(["install", "--frozen-lockfile", "--prefer-offline"]);
+    run(["exec", "turbo", "run", "build", "--filter=@waygate/server...", "--output-logs=errors-only"]);
+    const script = join(dir, "packages/server/bench/gateway-child.mjs");
+    if (!existsSync(script)) throw new Error(`${ref} has no packages/server/bench/gateway-child.mjs`);
+    return { ref, script, remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const results: Row[] = [];
+  const baseline = process.env.BENCH_BASELINE ? prepareBaseline(process.env.BENCH_BASELINE) : undefined;
 
   // Start to ready with three stdio upstreams (process spawn to ready() resolved).
   const three = await startChild(3);
@@ -250,7 +323,11 @@ async function main(): Promise<void> {
       results.push({
         target: "a: /mcp -> in-process plugin",
         concurrency,
-        figures: await measure(() => client.callTool({ name: "local__echo", arguments: ARGS }), concurrency),
+        figures: await measure(
+          () => client.callTool({ name: "local__echo", arguments: ARGS }),
+          concurrency,
+          gw.child.pid,
+        ),
       });
       results.push({
         target: "b: /mcp -> stdio everything",
@@ -258,12 +335,18 @@ async function main(): Promise<void> {
         figures: await measure(
           () => client.callTool({ name: "everything__echo", arguments: ARGS }),
           concurrency,
+          gw.child.pid,
         ),
       });
       results.push({
         target: "c: direct stdio everything",
         concurrency,
-        figures: await measure(() => direct.callTool({ name: "echo", arguments: ARGS }), concurrency),
+        // The front process of direct stdio is server-everything itself.
+        figures: await measure(
+          () => direct.callTool({ name: "echo", arguments: ARGS }),
+          concurrency,
+          direct.pid,
+        ),
       });
     }
     const loaded = await processFigures(gw.url, gw.key);
@@ -310,6 +393,20 @@ async function main(): Promise<void> {
       startChild(1, { BENCH_SYNC: "FULL" }),
     );
 
+    if (baseline) {
+      // The same rows on the baseline commit's gateway, in this run, so CPU per call compares like with like.
+      await measureServer(results, `b@base: b on ${baseline.ref}`, "everything__echo", () =>
+        startChild(1, {}, baseline.script),
+      );
+      await measureServer(
+        results,
+        `b-lean@base: b-lean on ${baseline.ref}`,
+        "everything__echo",
+        () => startChild(1, {}, baseline.script),
+        leanClient,
+      );
+    }
+
     // /health begins and rolls back a write transaction (so a locked database shows); what that costs.
     for (const concurrency of [1, 16]) {
       results.push({
@@ -327,14 +424,15 @@ async function main(): Promise<void> {
       `\nWaygate tools/call benchmark (${SECONDS}s per cell after ${WARMUP_MS}ms warm-up, Node ${process.version})\n`,
     );
     console.log(
-      `${"target".padEnd(32)} ${"conc".padStart(4)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"calls".padStart(7)}`,
+      `${"target".padEnd(32)} ${"conc".padStart(4)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"calls".padStart(7)} ${"cpu ms/call".padStart(12)}`,
     );
-    console.log("-".repeat(73));
+    console.log("-".repeat(86));
     for (const { target, concurrency, figures } of results) {
       console.log(
-        `${target.padEnd(32)} ${String(concurrency).padStart(4)} ${fmt(figures.rps, 0).padStart(9)} ${fmt(figures.p50).padStart(8)} ${fmt(figures.p99).padStart(8)} ${String(figures.calls).padStart(7)}`,
+        `${target.padEnd(32)} ${String(concurrency).padStart(4)} ${fmt(figures.rps, 0).padStart(9)} ${fmt(figures.p50).padStart(8)} ${fmt(figures.p99).padStart(8)} ${String(figures.calls).padStart(7)} ${fmt(figures.cpuMsPerCall, 3).padStart(12)}`,
       );
     }
+    console.log("cpu ms/call: CPU time of the front process (gateway, or the server itself for c) per call");
     const cell = (prefix: string, c: number) =>
       results.find((r) => r.target.startsWith(prefix) && r.concurrency === c)!.figures;
     const pct = (n: number) => `${fmt(n * 100, 0).padStart(5)} %`;
@@ -360,6 +458,14 @@ async function main(): Promise<void> {
     line("idle RSS of the gateway process", `${fmt(idleRss, 0).padStart(5)} MB`, "<= 120 MB");
     line("RSS after the load", `${fmt(loadedRss, 0).padStart(5)} MB`);
     line("gateway CPU per call (a+b, incl. warm-up)", ms(cpuPerCallMs));
+    for (const c of [1, 16]) {
+      line(`  b: gateway CPU per call at concurrency ${c}`, ms(cell("b:", c).cpuMsPerCall));
+      line(`  b-lean: gateway CPU per call at concurrency ${c}`, ms(cell("b-lean", c).cpuMsPerCall));
+      if (baseline) {
+        line(`  b@base: same on ${baseline.ref}`, ms(cell("b@base", c).cpuMsPerCall), "b <= b@base");
+        line(`  b-lean@base: same on ${baseline.ref}`, ms(cell("b-lean@base", c).cpuMsPerCall));
+      }
+    }
     line("gateway-side mean time of POST /mcp", ms(serverMean));
     line(
       "start to ready, 3 stdio upstreams",
@@ -371,6 +477,7 @@ async function main(): Promise<void> {
     await client.close();
     await direct.close();
     await stopChild(gw.child);
+    baseline?.remove();
   }
 }
 

@@ -43,7 +43,8 @@ export async function openStore(options: {
       ...(options.databaseSynchronous ? { synchronous: options.databaseSynchronous } : {}),
     }));
   const repos = createRepositories(db, { secretKey: options.secretKey });
-  const audit: AuditWriter = createAuditWriter(db);
+  // The secret keys the audit chain, so only a holder of WAYGATE_SECRET_KEY can rebuild it.
+  const audit: AuditWriter = createAuditWriter(db, { secretKey: options.secretKey });
   return {
     db,
     repos,

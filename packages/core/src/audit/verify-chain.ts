@@ -11,7 +11,7 @@ import {
   chainLink,
   GENESIS_CHAIN,
 } from "./audit-chain.js";
-import type { AuditRow } from "./audit-entry.js";
+import { type ChainedRow, readChainedRows } from "./read-chain.js";
 import { parseAnchor } from "./write-audit-rows.js";
 
 /** What kind of change `verifyAuditChain` found at the first row that breaks the chain. */
@@ -48,14 +48,6 @@ export interface VerifyAuditChainOptions {
   pageSize?: number;
 }
 
-interface ChainedRow {
-  id: number;
-  row: AuditRow;
-  chain: string | null;
-}
-
-const SELECT_PAGE = `SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error,
-  duration_ms, at, chain FROM command_history WHERE id > ? ORDER BY id LIMIT ?`;
 /** How far around a broken row the walk looks for the row it was really chained after. */
 const REORDER_WINDOW = 32;
 
@@ -78,7 +70,7 @@ export async function verifyAuditChain(
   let previous = GENESIS_CHAIN;
   let previousId: number | null = null;
   const recent: ChainedRow[] = [];
-  const rows = readRows(db, pageSize);
+  const rows = readChainedRows(db, { pageSize });
   let lookahead: ChainedRow[] = [];
   const next = async (count: number) => {
     while (lookahead.length < count) {
@@ -240,35 +232,4 @@ async function readAnchors(db: WaygateDatabase): Promise<Map<number, AnchorDetai
     if (anchor) anchors.set(anchor.id, anchor);
   }
   return anchors;
-}
-
-async function* readRows(db: WaygateDatabase, pageSize: number): AsyncGenerator<ChainedRow> {
-  let after = Number.MIN_SAFE_INTEGER;
-  for (;;) {
-    const page = await dbCall(db, "reading the audit trail", () =>
-      db.client.execute({ sql: SELECT_PAGE, args: [after, pageSize] }),
-    );
-    for (const r of page.rows) {
-      const text = (value: unknown) => (value === null ? null : String(value));
-      yield {
-        id: Number(r.id),
-        row: [
-          String(r.request_id),
-          String(r.method),
-          text(r.key_id),
-          text(r.server),
-          text(r.tool),
-          String(r.transport),
-          text(r.arguments),
-          String(r.outcome),
-          text(r.error),
-          Number(r.duration_ms),
-          Number(r.at),
-        ],
-        chain: text(r.chain),
-      };
-    }
-    if (page.rows.length < pageSize) return;
-    after = Number(page.rows[page.rows.length - 1]!.id);
-  }
 }
