@@ -16,7 +16,10 @@ describe("waygate migrate", () => {
   it("applies the migrations once, then reports the database up to date", async () => {
     const first = await waygate(["migrate", "--json"]);
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toEqual({ database: "file:./data/waygate.db", applied: ["1"] });
+    expect(JSON.parse(first.stdout)).toEqual({
+      database: "file:./data/waygate.db",
+      applied: ["1", "2", "3"],
+    });
     const again = await waygate(["migrate"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("up to date");

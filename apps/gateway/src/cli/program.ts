@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeFor } from "../errors.js";
 import { VERSION } from "../version.js";
+import { registerAuditCommands } from "./commands/audit.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
@@ -30,6 +31,7 @@ export function createProgram(io: CliIo): Command {
   registerKeysCommands(program, io);
   registerServersCommands(program, io);
   registerPluginsCommands(program, io);
+  registerAuditCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.
   for (const command of program.commands) applyInherited(command, io, "waygate");

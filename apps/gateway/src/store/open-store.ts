@@ -3,11 +3,13 @@ import {
   type ApiKeyRecord,
   createDatabase,
   createRepositories,
+  exportAuditRows,
   type McpServerConfig,
   type McpServerConfigInput,
   type McpServerRecord,
   migrate,
   NotFoundError,
+  verifyAuditChain,
 } from "@waygate/core";
 import type { GatewayConfig } from "../config/load.js";
 import type { UpstreamServer } from "../config/server-entry.js";
@@ -184,6 +186,8 @@ export async function openStore(
         ...(details === undefined ? {} : { details }),
       });
     },
+    verifyAudit: () => verifyAuditChain(db, { secretKey }),
+    exportAudit: (since) => exportAuditRows(db, since ? { since } : {}),
     async close() {
       db.close();
     },

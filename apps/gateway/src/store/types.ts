@@ -1,3 +1,4 @@
+import type { AuditChainReport, ExportedAuditRow } from "@waygate/core";
 import type { UpstreamServer } from "../config/server-entry.js";
 
 /** An API key as the CLI shows it (never the plaintext or its hash). */
@@ -57,5 +58,9 @@ export interface GatewayStore {
     message: string,
     details?: object,
   ): Promise<void>;
+  /** Walks the audit chain and names the first changed row (core's `verifyAuditChain`). */
+  verifyAudit(): Promise<AuditChainReport>;
+  /** The audit trail in id order with each row's chain value, from `since` on. */
+  exportAudit(since?: Date): AsyncIterable<ExportedAuditRow>;
   close(): Promise<void>;
 }
