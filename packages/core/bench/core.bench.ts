@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { prepareBaseline } from "../../../bench/baseline.js";
 import {
   type AuditEntry,
   createAuditWriter,
@@ -36,10 +37,23 @@ async function withDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-async function benchAudit(writers: number, synchronous: SynchronousLevel): Promise<void> {
-  await withDatabase(async (url) => {
-    const db = await openDatabase({ url, synchronous });
-    const audit = createAuditWriter(db);
+/** What the audit benchmark needs of a core build: this tree's, or a baseline commit's (BENCH_BASELINE). */
+interface CoreUnderTest {
+  label: string;
+  openDatabase: typeof openDatabase;
+  createAuditWriter: typeof createAuditWriter;
+}
+
+const thisTree: CoreUnderTest = { label: "this tree", openDatabase, createAuditWriter };
+
+async function benchAudit(
+  writers: number,
+  synchronous: SynchronousLevel,
+  core: CoreUnderTest = thisTree,
+): Promise<number> {
+  return withDatabase(async (url) => {
+    const db = await core.openDatabase({ url, synchronous });
+    const audit = core.createAuditWriter(db, { secretKey: SECRET });
     let rows = 0;
     const deadline = performance.now() + SECONDS * 1000;
     const started = performance.now();
@@ -55,21 +69,57 @@ async function benchAudit(writers: number, synchronous: SynchronousLevel): Promi
     const elapsed = (performance.now() - started) / 1000;
     const stored = Number((await db.client.execute("SELECT count(*) FROM command_history")).rows[0]?.[0]);
     db.close();
+    const perSecond = rows / elapsed;
     console.log(
       `audit rows/s  synchronous=${synchronous.padEnd(6)}  writers=${String(writers).padStart(3)}  ${Math.round(
-        rows / elapsed,
+        perSecond,
       )
         .toLocaleString("en-US")
-        .padStart(8)}  (${rows} rows in ${elapsed.toFixed(2)} s, ${stored} stored)`,
+        .padStart(8)}  (${rows} rows in ${elapsed.toFixed(2)} s, ${stored} stored; ${core.label})`,
     );
+    return perSecond;
   });
+}
+
+/**
+ * The audit writer of this tree beside a baseline commit's, in turns, so the chain's cost reads from one run:
+ * BENCH_BASELINE=<git ref> builds core at that ref in a temp worktree.
+ */
+async function benchAuditAgainstBaseline(ref: string): Promise<void> {
+  const baseline = prepareBaseline(ref, "@waygate/core");
+  try {
+    const built = (await import(
+      join(baseline.dir, "packages/core/dist/index.js")
+    )) as typeof import("../src/index.js");
+    const base: CoreUnderTest = {
+      label: ref,
+      openDatabase: built.openDatabase,
+      createAuditWriter: built.createAuditWriter,
+    };
+    for (const writers of [1, 16, 256]) {
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      for (let round = 0; round < 2; round++) {
+        theirs.push(await benchAudit(writers, "normal", base));
+        ours.push(await benchAudit(writers, "normal", thisTree));
+      }
+      const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+      console.log(
+        `  writers=${writers}: this tree ${Math.round(mean(ours))} rows/s vs ${ref} ${Math.round(mean(theirs))} rows/s (${(
+          (mean(ours) / mean(theirs) - 1) * 100
+        ).toFixed(1)} %)`,
+      );
+    }
+  } finally {
+    baseline.remove();
+  }
 }
 
 /** Latency of one `record()` with nothing else in flight: what a gateway adds to each call at concurrency 1. */
 async function benchRecordLatency(synchronous: SynchronousLevel): Promise<void> {
   await withDatabase(async (url) => {
     const db = await openDatabase({ url, synchronous });
-    const audit = createAuditWriter(db);
+    const audit = createAuditWriter(db, { secretKey: SECRET });
     for (let n = 0; n < 200; n++) await audit.record(sampleEntry(0, n)); // warm-up
     const latencies: number[] = [];
     const deadline = performance.now() + SECONDS * 1000;
@@ -131,3 +181,4 @@ for (const synchronous of ["normal", "full"] as const) {
 for (const synchronous of ["normal", "full"] as const) await benchRecordLatency(synchronous);
 for (const concurrency of [1, 16]) await benchVerify(concurrency);
 for (const concurrency of [1, 16]) await benchVerify(concurrency, 0);
+if (process.env.BENCH_BASELINE) await benchAuditAgainstBaseline(process.env.BENCH_BASELINE);

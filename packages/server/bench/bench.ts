@@ -1,15 +1,15 @@
 // Benchmark: tools/call through Waygate's /mcp (auth, rate limit, audit and metrics on) versus direct stdio.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { type Baseline, prepareBaseline } from "../../../bench/baseline.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const WARMUP_MS = 500;
@@ -271,41 +271,20 @@ async function measureServer(
 
 const ARGS = { message: "benchmark" };
 
-/** A gateway built from another commit, so that its rows are measured in the same run as this tree's. */
-interface Baseline {
-  ref: string;
-  script: string;
-  remove(): void;
-}
-
-/** Checks out `ref` in a temp worktree, installs and builds the server there (BENCH_BASELINE=<git ref>). */
-function prepareBaseline(ref: string): Baseline {
-  const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
-  const root = git("rev-parse", "--show-toplevel");
-  const dir = mkdtempSync(join(tmpdir(), "waygate-bench-base-"));
-  git("-C", root, "worktree", "add", "--detach", dir, ref);
-  const remove = () => {
-    git("-C", root, "worktree", "remove", "--force", dir);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const run = (args: string[]) =>
-      execFileSync("pnpm", args, { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
-    console.error(`baseline ${ref}: installing and building in ${dir}`);
-    run(["install", "--frozen-lockfile", "--prefer-offline"]);
-    run(["exec", "turbo", "run", "build", "--filter=@waygate/server...", "--output-logs=errors-only"]);
-    const script = join(dir, "packages/server/bench/gateway-child.mjs");
-    if (!existsSync(script)) throw new Error(`${ref} has no packages/server/bench/gateway-child.mjs`);
-    return { ref, script, remove };
-  } catch (error) {
-    remove();
-    throw error;
+/** The gateway process script of a baseline checkout (BENCH_BASELINE=<git ref>), built beside this tree. */
+function baselineGateway(ref: string): Baseline & { script: string } {
+  const baseline = prepareBaseline(ref, "@waygate/server...");
+  const script = join(baseline.dir, "packages/server/bench/gateway-child.mjs");
+  if (!existsSync(script)) {
+    baseline.remove();
+    throw new Error(`${ref} has no packages/server/bench/gateway-child.mjs to start its gateway with`);
   }
+  return { ...baseline, script };
 }
 
 async function main(): Promise<void> {
   const results: Row[] = [];
-  const baseline = process.env.BENCH_BASELINE ? prepareBaseline(process.env.BENCH_BASELINE) : undefined;
+  const baseline = process.env.BENCH_BASELINE ? baselineGateway(process.env.BENCH_BASELINE) : undefined;
 
   // Start to ready with three stdio upstreams (process spawn to ready() resolved).
   const three = await startChild(3);
