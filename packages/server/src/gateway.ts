@@ -6,6 +6,7 @@ import type { Registry } from "prom-client";
 import type winston from "winston";
 import { buildApp } from "./app.js";
 import { createAuditGuard } from "./audit-guard.js";
+import { startAuditRetention } from "./audit-retention.js";
 import { backendUsable } from "./backend.js";
 import { createCallPolicy } from "./call-policy.js";
 import { GatewayOptionsError } from "./errors.js";
@@ -223,6 +224,17 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       })
     : undefined;
 
+  const { retainDays, pruneEveryMs } = options.audit;
+  const stopRetention =
+    retainDays === undefined
+      ? undefined
+      : startAuditRetention({
+          history: store.repos.commandHistory,
+          logger,
+          retainDays,
+          everyMs: pruneEveryMs,
+        });
+
   const reportCollisions = reportCollisionsOnce(router, logger, recordEvent);
   void servers.settled().then(reportCollisions);
   router.onListChanged((kind) => {
@@ -292,6 +304,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
           : undefined;
         const deadline = Date.now() + deadlineMs;
         serverSync?.stop();
+        stopRetention?.();
         const callsDone = await policy.drain(deadlineMs);
         // Calls are done once audited; their responses may still be on the wire.
         const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));

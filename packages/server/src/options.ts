@@ -105,6 +105,18 @@ export const GatewayOptionsSchema = z
      * notifications and resource subscriptions need `stateful`.
      */
     mcpSessionMode: z.enum(["stateful", "stateless"]).default("stateful"),
+    /** The audit trail (`command_history`). */
+    audit: z
+      .object({
+        /**
+         * Rows older than this many days are deleted, oldest first, behind an anchor so that `waygate audit verify`
+         * still verifies what is left; unset keeps every row.
+         */
+        retainDays: z.number().positive().optional(),
+        /** How often retention looks for old rows. */
+        pruneEveryMs: z.number().int().positive().default(3_600_000),
+      })
+      .prefault({}),
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
     /** Name and version reported in `serverInfo` and `GET /`. */

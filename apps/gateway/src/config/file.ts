@@ -83,6 +83,17 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),
+  audit: z
+    .strictObject({
+      retainDays: z
+        .number()
+        .positive()
+        .optional()
+        .describe("delete audit rows older than this many days, behind a chain anchor (default: keep all)"),
+      pruneEveryMs: z.number().int().positive().optional().describe("how often retention runs (default 3600000)"),
+    })
+    .optional()
+    .describe("the audit trail (`command_history`)"),
 });
 
 /**

@@ -59,7 +59,7 @@ export interface GatewayConfig {
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */
-  server: Partial<Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts">>;
+  server: Partial<Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit">>;
 }
 
 /** Where loadConfig reads from; both default to the running process. */
@@ -192,6 +192,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.metrics ? { metrics: settings.metrics } : {}),
       ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
+      ...(settings.audit ? { audit: settings.audit } : {}),
     },
   };
   checkCombination(config, issues);

@@ -1,6 +1,6 @@
-import type { Row } from "@libsql/client";
+import type { InStatement, Row } from "@libsql/client";
 import { z } from "zod";
-import { chainKeyOf, GENESIS_CHAIN } from "../audit/audit-chain.js";
+import { ANCHOR_EVENT_TYPE, type ChainKey, chainKeyOf, GENESIS_CHAIN } from "../audit/audit-chain.js";
 import {
   type AuditEntry,
   AuditEntrySchema,
@@ -8,9 +8,10 @@ import {
   DEFAULT_MAX_ARGUMENT_BYTES,
   toAuditRow,
 } from "../audit/audit-entry.js";
-import { anchorStatement, writeAuditRows } from "../audit/write-audit-rows.js";
+import { writeAuditRows } from "../audit/write-audit-rows.js";
 import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
+import type { WriteConnection } from "../database/write-connection.js";
 import { parseOrThrow } from "../validation.js";
 import { dbCall, parseJsonColumn } from "./db-call.js";
 import { type Page, PageQuerySchema, pageConditions, toPage } from "./page.js";
@@ -73,8 +74,12 @@ export function createCommandHistoryRepository(
   secretKey?: string,
 ): CommandHistoryRepository {
   const chainKey = chainKeyOf(secretKey);
+  let direct: WriteConnection | undefined | null = null;
   return {
     async appendMany(entries) {
+      // Local files append through a write connection (the chain reads its head inside the transaction, which
+      // must not wait on the event loop while it holds the lock); memory and remote databases through the client.
+      if (direct === null) direct = db.openWriteConnection();
       if (entries.length === 0) return 0;
       const now = clock();
       const rows = entries.map((entry, index) =>
@@ -84,7 +89,9 @@ export function createCommandHistoryRepository(
           maxArgumentBytes,
         ),
       );
-      await dbCall(db, "appending command history", () => writeAuditRows(db, rows, chainKey));
+      await dbCall(db, "appending command history", () =>
+        writeAuditRows(db, rows, chainKey, direct ? { direct } : {}),
+      );
       return rows.length;
     },
     async query(input = {}) {
@@ -106,44 +113,34 @@ export function createCommandHistoryRepository(
       return toPage(result.rows, query.limit, toRecord);
     },
     async prune(before) {
-      return dbCall(db, "pruning command history", async () => {
-        const tx = await db.client.transaction("write");
-        try {
-          // Retention deletes a prefix of the chain (ids follow commit order): every row before the first one
-          // at or after `before`, and records where the chain stood as an anchor so that verification still holds.
-          const kept = await tx.execute({
-            sql: "SELECT min(id) AS id FROM command_history WHERE at >= ?",
-            args: [before.getTime()],
-          });
-          const firstKept = kept.rows[0]?.id;
-          const last = await tx.execute(
-            firstKept === null || firstKept === undefined
-              ? "SELECT id, chain FROM command_history ORDER BY id DESC LIMIT 1"
-              : {
-                  sql: "SELECT id, chain FROM command_history WHERE id < ? ORDER BY id DESC LIMIT 1",
-                  args: [firstKept],
-                },
-          );
-          const lastDeleted = last.rows[0];
-          if (!lastDeleted) {
-            await tx.commit();
-            return 0;
-          }
-          const id = Number(lastDeleted.id);
-          const deleted = await tx.execute({ sql: "DELETE FROM command_history WHERE id <= ?", args: [id] });
-          // A row from before the chain was followed by a row chained from the genesis value.
-          const chain = typeof lastDeleted.chain === "string" ? lastDeleted.chain : GENESIS_CHAIN;
-          await tx.execute(
-            anchorStatement({ id, chain }, chainKey, clock(), { pruned: deleted.rowsAffected }),
-          );
-          await tx.commit();
-          return deleted.rowsAffected;
-        } finally {
-          tx.close();
-        }
-      });
+      // One batch, never an interactive transaction: a local write that waits on the event loop while holding the
+      // lock would block every other writer of this process (they wait for the lock synchronously).
+      const statements = pruneStatements(before.getTime(), chainKey, clock());
+      const results = await dbCall(db, "pruning command history", () => db.client.batch(statements, "write"));
+      return results[1]?.rowsAffected ?? 0;
     },
   };
+}
+
+/**
+ * Retention as two statements of one batch: record where the chain stands at the last row to delete (an anchor), then
+ * delete every row up to it. The rows deleted are a prefix of the chain: all before the first row at or after
+ * `before`, or all rows when none is that recent.
+ */
+function pruneStatements(before: number, key: ChainKey, now: number): InStatement[] {
+  const lastDeleted = `coalesce((SELECT min(id) FROM command_history WHERE at >= ?), (SELECT max(id) + 1 FROM command_history)) - 1`;
+  return [
+    {
+      sql: `INSERT INTO system_events (level, type, message, details, at)
+        SELECT 'info', ?, 'audit chain anchor at row ' || id || ': ' || pruned || ' older rows deleted by retention',
+          json_object('id', id, 'chain', coalesce(chain, ?), 'keyId', ?, 'pruned', pruned), ?
+        FROM (SELECT id, chain, (SELECT count(*) FROM command_history WHERE id <= last.at_most) AS pruned
+              FROM command_history, (SELECT ${lastDeleted} AS at_most) AS last
+              WHERE id <= last.at_most ORDER BY id DESC LIMIT 1)`,
+      args: [ANCHOR_EVENT_TYPE, GENESIS_CHAIN, key.id, now, before],
+    },
+    { sql: `DELETE FROM command_history WHERE id <= ${lastDeleted}`, args: [before] },
+  ];
 }
 
 function toRecord(row: Row): CommandHistoryRecord {

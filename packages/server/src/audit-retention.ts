@@ -1,0 +1,45 @@
+import type { CommandHistoryRepository } from "@waygate/core";
+import type winston from "winston";
+
+/** Settings of the audit retention loop. */
+export interface AuditRetentionOptions {
+  history: Pick<CommandHistoryRepository, "prune">;
+  logger: winston.Logger;
+  /** Rows older than this many days are deleted (behind a chain anchor, so what is left still verifies). */
+  retainDays: number;
+  /** How often old rows are looked for. */
+  everyMs: number;
+  clock?: () => number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Deletes audit rows older than `retainDays` now and then every `everyMs`. Core's prune deletes a prefix of the chain
+ * and anchors it, so `waygate audit verify` still holds. A failure is logged and retried at the next interval; it
+ * never touches calls. Returns the function that stops it.
+ */
+export function startAuditRetention(options: AuditRetentionOptions): () => void {
+  const clock = options.clock ?? Date.now;
+  let running: Promise<void> | undefined;
+  const prune = () => {
+    running ??= (async () => {
+      const before = new Date(clock() - options.retainDays * DAY_MS);
+      try {
+        const deleted = await options.history.prune(before);
+        if (deleted > 0)
+          options.logger.info("audit retention deleted old rows", { deleted, before: before.toISOString() });
+      } catch (error) {
+        options.logger.warn("audit retention failed; retrying at the next interval", {
+          error: String((error as Error).message ?? error),
+        });
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+  prune();
+  const timer = setInterval(prune, options.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
