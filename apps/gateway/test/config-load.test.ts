@@ -183,9 +183,14 @@ describe("loadConfig", () => {
     const file = await writeJson(dir.path, "audit.json", { gateway: { audit: { retainDays: 90 } } });
     const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
     expect(config.server).toEqual({ audit: { retainDays: 90 } });
-    const bad = await writeJson(dir.path, "bad-audit.json", { gateway: { audit: { retainDays: -3, keep: true } } });
+    const bad = await writeJson(dir.path, "bad-audit.json", {
+      gateway: { audit: { retainDays: -3, keep: true } },
+    });
     const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: bad }, cwd: dir.path }));
-    expect(error.issues.map((issue) => issue.path).sort()).toEqual(["gateway.audit", "gateway.audit.retainDays"]);
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      "gateway.audit",
+      "gateway.audit.retainDays",
+    ]);
   });
 
   it("reads a Claude Desktop mcpServers file unchanged, ignoring the client's own keys", async () => {

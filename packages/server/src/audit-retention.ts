@@ -21,25 +21,26 @@ const DAY_MS = 86_400_000;
  */
 export function startAuditRetention(options: AuditRetentionOptions): () => void {
   const clock = options.clock ?? Date.now;
-  let running: Promise<void> | undefined;
-  const prune = () => {
-    running ??= (async () => {
-      const before = new Date(clock() - options.retainDays * DAY_MS);
-      try {
-        const deleted = await options.history.prune(before);
-        if (deleted > 0)
-          options.logger.info("audit retention deleted old rows", { deleted, before: before.toISOString() });
-      } catch (error) {
-        options.logger.warn("audit retention failed; retrying at the next interval", {
-          error: String((error as Error).message ?? error),
-        });
-      } finally {
-        running = undefined;
-      }
-    })();
+  let busy = false;
+  const prune = async () => {
+    // A slow database must not pile up prunes: skip the tick while one runs.
+    if (busy) return;
+    busy = true;
+    const before = new Date(clock() - options.retainDays * DAY_MS);
+    try {
+      const deleted = await options.history.prune(before);
+      if (deleted > 0)
+        options.logger.info("audit retention deleted old rows", { deleted, before: before.toISOString() });
+    } catch (error) {
+      options.logger.warn("audit retention failed; retrying at the next interval", {
+        error: String((error as Error).message ?? error),
+      });
+    } finally {
+      busy = false;
+    }
   };
-  prune();
-  const timer = setInterval(prune, options.everyMs);
+  void prune();
+  const timer = setInterval(() => void prune(), options.everyMs);
   timer.unref();
   return () => clearInterval(timer);
 }

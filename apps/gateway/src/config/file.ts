@@ -90,7 +90,12 @@ export const GatewaySettingsSchema = z.strictObject({
         .positive()
         .optional()
         .describe("delete audit rows older than this many days, behind a chain anchor (default: keep all)"),
-      pruneEveryMs: z.number().int().positive().optional().describe("how often retention runs (default 3600000)"),
+      pruneEveryMs: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe("how often retention runs (default 3600000)"),
     })
     .optional()
     .describe("the audit trail (`command_history`)"),
