@@ -81,6 +81,16 @@ export type {
   CommandHistoryRepository,
 } from "./repositories/command-history.js";
 export type { ConfigEntry, ConfigRepository, ConfigValueType } from "./repositories/config.js";
+export type {
+  DefinitionPinsRepository,
+  ObservedDefinition,
+  PinChange,
+  PinKind,
+  PinRecord,
+  PinStatus,
+  PinTarget,
+} from "./repositories/definition-pins.js";
+export { PinKindSchema, PinOutdatedError, PinStatusSchema } from "./repositories/definition-pins.js";
 export type { Repositories, RepositoriesOptions } from "./repositories/index.js";
 export { createRepositories } from "./repositories/index.js";
 export type { McpServerRecord, McpServerStatus, McpServersRepository } from "./repositories/mcp-servers.js";

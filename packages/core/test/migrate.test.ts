@@ -52,6 +52,7 @@ const TABLES = [
   "api_keys",
   "command_history",
   "config",
+  "definition_pins",
   "mcp_servers",
   "metrics",
   "plugins",
@@ -66,7 +67,7 @@ async function tableNames(db: Awaited<ReturnType<typeof createDatabase>>): Promi
 }
 
 describe("migrate", () => {
-  it("creates the seven tables and records the version in schema_migrations", async () => {
+  it("creates the tables and records the version in schema_migrations", async () => {
     const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "m.db")}` }));
     const result = await migrate(db);
     expect(result).toEqual({ applied: migrations.map((m) => m.version), version: LATEST_SCHEMA_VERSION });
@@ -76,6 +77,7 @@ describe("migrate", () => {
       [1, "init"],
       [2, "audit-method"],
       [3, "audit-chain"],
+      [4, "definition-pins"],
     ]);
   });
 
@@ -129,7 +131,7 @@ describe("migrate", () => {
     await db.client.execute(
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
-    expect(await migrate(db)).toEqual({ applied: [2, 3], version: LATEST_SCHEMA_VERSION });
+    expect(await migrate(db)).toEqual({ applied: [2, 3, 4], version: LATEST_SCHEMA_VERSION });
     await db.client.execute(
       "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
     );

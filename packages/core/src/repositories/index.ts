@@ -8,6 +8,7 @@ import type { WaygateDatabase } from "../database/create-database.js";
 import { type ApiKeysRepository, createApiKeysRepository } from "./api-keys.js";
 import { type CommandHistoryRepository, createCommandHistoryRepository } from "./command-history.js";
 import { type ConfigRepository, createConfigRepository } from "./config.js";
+import { createDefinitionPinsRepository, type DefinitionPinsRepository } from "./definition-pins.js";
 import { createMcpServersRepository, type McpServersRepository } from "./mcp-servers.js";
 import { createMetricsRepository, type MetricsRepository } from "./metrics.js";
 import { createPluginsRepository, type PluginsRepository } from "./plugins.js";
@@ -40,6 +41,7 @@ export interface Repositories<D extends ConfigDefinitions = DefaultConfigDefinit
   metrics: MetricsRepository;
   systemEvents: SystemEventsRepository;
   mcpServers: McpServersRepository;
+  definitionPins: DefinitionPinsRepository;
 }
 
 /** Creates every repository over one migrated database. */
@@ -60,5 +62,6 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
     metrics: createMetricsRepository(db, clock),
     systemEvents: createSystemEventsRepository(db, clock),
     mcpServers: createMcpServersRepository(db, clock),
+    definitionPins: createDefinitionPinsRepository(db, clock),
   };
 }
