@@ -16,6 +16,7 @@ export type GatewayErrorCode =
   | "unknown_tool"
   | "unknown_server"
   | "conflict"
+  | "pending_approval"
   | "upstream_unavailable"
   | "upstream_timeout"
   | "upstream_error"

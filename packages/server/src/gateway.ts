@@ -19,6 +19,8 @@ import { createExclusive } from "./mutex.js";
 import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { createMemoryRateLimitStore } from "./rate-limit.js";
 import { createRouter, type Router } from "./router.js";
+import { createPinGuard } from "./routing/pin-guard.js";
+import { startPinSync } from "./routing/pin-sync.js";
 import { hostCheckEnabled } from "./security.js";
 import { createServerManager, type EventRecorder } from "./server-manager.js";
 import { startServerSync } from "./server-sync.js";
@@ -99,14 +101,22 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       });
     }
   };
-  const router = createRouter({
-    onListError: (server, error) =>
-      logger.warn("listing failed", { server, error: String((error as Error).message) }),
-  });
   const metrics = createMetrics({
     collectDefault: options.collectDefaultMetrics,
     auditDepth: () => store.auditDepth(),
     upstreamStates: () => router.backends().map((b) => ({ server: b.name, up: backendUsable(b) })),
+  });
+  const pins = createPinGuard({
+    pins: store.repos.definitionPins,
+    modeOf: (server) => options.pinning.servers[server] ?? options.pinning.mode,
+    metrics,
+    logger,
+    recordEvent,
+  });
+  const router = createRouter({
+    onListError: (server, error) =>
+      logger.warn("listing failed", { server, error: String((error as Error).message) }),
+    pins,
   });
   const auditGuard = createAuditGuard({
     // A committed row proves the audit can be written again, and records when it recovered.
@@ -235,6 +245,14 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
           everyMs: pruneEveryMs,
         });
 
+  // Approvals made through the CLI or another replica reach this replica's lists within serverSyncMs.
+  const stopPinSync = startPinSync({
+    pins: store.repos.definitionPins,
+    router,
+    logger,
+    intervalMs: options.timeouts.serverSyncMs,
+  });
+
   const reportCollisions = reportCollisionsOnce(router, logger, recordEvent);
   void servers.settled().then(reportCollisions);
   router.onListChanged((kind) => {
@@ -305,6 +323,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         const deadline = Date.now() + deadlineMs;
         serverSync?.stop();
         stopRetention?.();
+        stopPinSync();
         const callsDone = await policy.drain(deadlineMs);
         // Calls are done once audited; their responses may still be on the wire.
         const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));

@@ -18,6 +18,7 @@ export interface GatewayMetrics {
   auditQueueDepth: Gauge;
   auditFailures: Counter<"stage">;
   mcpSessions: Gauge<"kind">;
+  pinChanges: Counter<"server" | "kind" | "change">;
 }
 
 /** Creates a fresh registry with default process metrics and the gateway's own series. */
@@ -120,6 +121,12 @@ export function createMetrics(
       name: "waygate_mcp_sessions",
       help: "Open MCP sessions by kind",
       labelNames: ["kind"],
+      registers,
+    }),
+    pinChanges: new Counter({
+      name: "waygate_pin_changes_total",
+      help: "Definition pin changes seen in servers' lists (first, new, changed, removed, restored)",
+      labelNames: ["server", "kind", "change"],
       registers,
     }),
   };

@@ -105,6 +105,16 @@ export const GatewayOptionsSchema = z
      * notifications and resource subscriptions need `stateful`.
      */
     mcpSessionMode: z.enum(["stateful", "stateless"]).default("stateful"),
+    /**
+     * Definition pinning: `strict` hides a new or changed tool, prompt or resource template until an operator approves
+     * it, `warn` (default) serves it flagged, `off` does not pin. `servers` sets the mode per server.
+     */
+    pinning: z
+      .object({
+        mode: z.enum(["strict", "warn", "off"]).default("warn"),
+        servers: z.record(ServerNameSchema, z.enum(["strict", "warn", "off"])).default({}),
+      })
+      .prefault({}),
     /** The audit trail (`command_history`). */
     audit: z
       .object({

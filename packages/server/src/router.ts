@@ -1,5 +1,6 @@
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { PinKind } from "@waygate/core";
 import { type Backend, backendStatus, backendUsable } from "./backend.js";
 import { GatewayError, NotFoundError, UpstreamError } from "./errors.js";
 import type { HostListChangedKind } from "./hosted-plugin.js";
@@ -11,6 +12,7 @@ import {
   type NameTable,
   namespacedName,
 } from "./naming.js";
+import type { PinGuard } from "./routing/pin-guard.js";
 
 /** Which capabilities a session sees: all backends, namespaced, or one backend with its original names. */
 export type View = { kind: "aggregate" } | { kind: "single"; server: string };
@@ -59,8 +61,13 @@ interface Lists {
 
 /** Creates an empty router. */
 export function createRouter(
-  options: { onListError?: (server: string, error: unknown) => void } = {},
+  options: {
+    onListError?: (server: string, error: unknown) => void;
+    /** Checks each loaded list against the servers' definition pins (see routing/pin-guard). */
+    pins?: PinGuard;
+  } = {},
 ): Router {
+  const { pins } = options;
   const byName = new Map<string, Backend>();
   const lists = new Map<string, Lists>();
   const listeners = new Set<ListChangedListener>();
@@ -132,8 +139,12 @@ export function createRouter(
     return table;
   }
 
-  const toolsOf = (backend: Backend) => cached(backend, "tools", () => backend.plugin.listTools());
-  const promptsOf = (backend: Backend) => cached(backend, "prompts", () => backend.plugin.listPrompts());
+  const pinned = <T extends { name: string }>(backend: Backend, kind: PinKind, list: Promise<T[]>) =>
+    pins ? list.then((items) => pins.filter(backend.name, kind, items)) : list;
+  const toolsOf = (backend: Backend) =>
+    cached(backend, "tools", () => pinned(backend, "tool", backend.plugin.listTools()));
+  const promptsOf = (backend: Backend) =>
+    cached(backend, "prompts", () => pinned(backend, "prompt", backend.plugin.listPrompts()));
 
   async function listTools(view: View) {
     const table = createNameTable();
@@ -157,12 +168,16 @@ export function createRouter(
     const code = what === "tool" ? "unknown_tool" : "not_found";
     if (view.kind === "single") {
       const backend = viewBackends(view)[0]!;
+      // The lists load (and check the pins) before a name of this server is trusted.
+      if (pins) await listOf(backend).catch(() => undefined);
+      pins?.assertServable(backend.name, what, name);
       return { backend, original: name, namespaced: namespacedName(backend.name, name) };
     }
     const entry = (await aggregateTable(what, listOf)).resolve(name);
     if (!entry) {
       const unusable = unusableOwner(name);
       if (unusable) throw unusable;
+      pins?.assertExposedServable(name, what);
       throw new NotFoundError(
         code,
         `Unknown ${what} '${name}'; list them with ${what}s/list or GET /mcp/tools`,
@@ -224,7 +239,9 @@ export function createRouter(
       return found.map(({ item, backend }) => ({ resource: item, server: backend.name }));
     },
     async listResourceTemplates(view) {
-      const found = await gather(view, (b) => cached(b, "templates", () => b.plugin.listResourceTemplates()));
+      const found = await gather(view, (b) =>
+        cached(b, "templates", () => pinned(b, "resource_template", b.plugin.listResourceTemplates())),
+      );
       return found.map(({ item, backend }) => ({ template: item, server: backend.name }));
     },
     async resolveResource(view, uri) {

@@ -1,6 +1,7 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import type { GatewayContext } from "../gateway-context.js";
 import { adminKeyRoutes } from "./admin-keys.js";
+import { adminPinRoutes } from "./admin-pins.js";
 import { adminServerRoutes } from "./admin-servers.js";
 
 /** The admin API (mounted under `/admin`, behind the `admin` scope). */
@@ -8,5 +9,6 @@ export function adminRoutes(ctx: GatewayContext): ExpressRouter {
   const routes = expressRouter();
   routes.use("/keys", adminKeyRoutes(ctx));
   routes.use("/servers", adminServerRoutes(ctx));
+  routes.use("/pins", adminPinRoutes(ctx));
   return routes;
 }
