@@ -7,6 +7,7 @@ import { NotFoundError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { httpMetrics } from "./http-metrics.js";
 import { createInFlightTracker, type InFlightTracker } from "./in-flight.js";
+import { rejectMalformedPaths } from "./path-encoding.js";
 import { perKeyRateLimit } from "./rate-limit.js";
 import { contextOf, useJsonRpcErrors } from "./request-context.js";
 import { requestIdMiddleware } from "./request-id.js";
@@ -81,6 +82,7 @@ export function buildApp(
   app.use(accessLog(ctx.logger));
   app.use(securityHeaders());
   app.use(corsAllowlist(options.corsOrigins));
+  app.use(rejectMalformedPaths(production));
 
   const auth = authenticate({ mode: options.auth, verify, metrics, production });
   // One limiter (one store) for every limited route, so a key's budget is shared by MCP and REST.
