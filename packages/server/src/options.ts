@@ -61,7 +61,7 @@ export const GatewayOptionsSchema = z
     auth: z.enum(["required", "none"]).default("required"),
     host: z.string().min(1).default("127.0.0.1"),
     port: z.number().int().min(0).max(65_535).default(3000),
-    /** Extra host names accepted in the Host header of MCP endpoints (loopback names are always accepted). */
+    /** Extra host names accepted in the Host header on every route but the probes (loopback names always; only they with auth `none`). */
     allowedHosts: z.array(z.string().min(1)).default([]),
     /** Browser origins allowed by CORS and by the MCP Origin check. */
     corsOrigins: z.array(z.string().min(1)).default([]),
