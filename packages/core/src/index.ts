@@ -47,6 +47,8 @@ export {
   UnsupportedDatabaseUrlError,
   WaygateError,
 } from "./errors.js";
+export type { KeyPolicy, KeyPolicyIssue, KeyRequest, ResolvedKeyRequest } from "./key-policy.js";
+export { applyKeyPolicy, KeyPolicySchema } from "./key-policy.js";
 export type { McpServerConfig, McpServerConfigInput } from "./mcp-server-config.js";
 export {
   HttpMcpServerConfigSchema,

@@ -1,4 +1,4 @@
-import { McpServerNameSchema } from "@waygate/core";
+import { KeyPolicySchema, McpServerNameSchema } from "@waygate/core";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
@@ -90,6 +90,8 @@ export const GatewayOptionsSchema = z
     upstreams: z.record(ServerNameSchema, z.record(z.string(), z.unknown())).default({}),
     /** Load the enabled servers stored in the database's `mcp_servers` table. */
     loadStoredServers: z.boolean().default(true),
+    /** Defaults and limits for keys created through `POST /admin/keys` (the CLI applies the same policy). */
+    keyPolicy: KeyPolicySchema.prefault({}),
     /** Exact stdio command lines (`command arg1 arg2`) the admin API may register. */
     stdioAllowlist: z.array(z.string().min(1)).default([]),
     timeouts: TimeoutsSchema.prefault({}),
