@@ -83,4 +83,5 @@ export type {
   SystemEventRecord,
   SystemEventsRepository,
 } from "./repositories/system-events.js";
+export { type StdioAllowlistEntry, StdioAllowlistEntrySchema } from "./stdio-allowlist.js";
 export { ToolPatternSchema, toolPatternMatches } from "./tool-patterns.js";

@@ -48,7 +48,6 @@ export {
 } from "./shared-store.js";
 export { compileToolPattern, toolAllowed, toolPatternMatches } from "./tool-patterns.js";
 export {
-  commandLineOf,
   parseUpstreamEntry,
   type UpstreamEntry,
   UpstreamEntrySchema,

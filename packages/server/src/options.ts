@@ -1,4 +1,4 @@
-import { KeyPolicySchema, McpServerNameSchema } from "@waygate/core";
+import { KeyPolicySchema, McpServerNameSchema, StdioAllowlistEntrySchema } from "@waygate/core";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
@@ -92,8 +92,11 @@ export const GatewayOptionsSchema = z
     loadStoredServers: z.boolean().default(true),
     /** Defaults and limits for keys created through `POST /admin/keys` (the CLI applies the same policy). */
     keyPolicy: KeyPolicySchema.prefault({}),
-    /** Exact stdio command lines (`command arg1 arg2`) the admin API may register. */
-    stdioAllowlist: z.array(z.string().min(1)).default([]),
+    /**
+     * Stdio servers the admin API may register, each fixing command, args, cwd and env: a request must give an
+     * entry's command and args (compared as an array) and may leave cwd and env out or repeat them exactly.
+     */
+    stdioAllowlist: z.array(StdioAllowlistEntrySchema).default([]),
     timeouts: TimeoutsSchema.prefault({}),
     /**
      * How `/mcp` answers POSTs. `auto` (default): a tools/call with nothing to stream (no progress token, a client

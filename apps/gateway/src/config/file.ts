@@ -1,4 +1,5 @@
 import { KeyPolicySchema } from "@waygate/core/key-policy";
+import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
 import { z } from "zod";
 import { ServerEntrySchema, ServerNameSchema } from "./server-entry.js";
 
@@ -77,9 +78,11 @@ export const ConfigFileSchema = z.object({
   plugins: z.array(PluginEntrySchema).default([]).describe("plugins to load, by package name"),
   keyPolicy: KeyPolicySchema.optional().describe("defaults and limits for new API keys"),
   stdioAllowlist: z
-    .array(z.string().min(1))
+    .array(StdioAllowlistEntrySchema)
     .default([])
-    .describe("commands the HTTP admin API may register as stdio servers (none by default)"),
+    .describe(
+      "stdio servers the HTTP admin API may register (none by default); each entry fixes command, args, cwd and env, and a request must match it",
+    ),
 });
 
 /** The `gateway` section after validation. */
