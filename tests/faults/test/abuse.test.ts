@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordCase } from "../src/fault-table.js";
 import { type GatewayProcess, rssBytes, startGatewayProcess, waitFor } from "../src/gateway-process.js";
-import { faultUpstreamServer } from "../src/paths.js";
+import { everythingServer, faultUpstreamServer } from "../src/paths.js";
 import { slowClient } from "../src/raw-http.js";
 import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
 
@@ -21,6 +23,7 @@ beforeAll(async () => {
       timeouts: { toolCallMs: 5_000, headersMs: HEADERS_MS, requestMs: REQUEST_MS },
     },
     mcpServers: { work: faultUpstreamServer() },
+    stdioAllowlist: [everythingServer()],
   });
   gateway = await startGatewayProcess({
     cwd: ws.dir,
@@ -384,6 +387,39 @@ describe("abuse", () => {
       case: "fuzzed admin bodies (keys, servers)",
       expected: "never a 5xx, gateway up",
       observed: `${2 * RUNS} bodies: ${tally(statuses)}`,
+    });
+  });
+
+  it("an admin key cannot turn the allowlisted stdio command into other code through env or cwd (403, nothing runs)", async () => {
+    const marker = join(ws.dir, "pwned");
+    const admin = { "content-type": "application/json", authorization: `Bearer ${ws.keys.admin}` };
+    const inject = `--import=data:text/javascript,import{writeFileSync}from"node:fs";writeFileSync(${JSON.stringify(marker)},"x")`;
+    const attempts = {
+      NODE_OPTIONS: { name: "inject", ...everythingServer(), env: { NODE_OPTIONS: inject } },
+      cwd: { name: "elsewhere", ...everythingServer(), cwd: "/" },
+      "joined argv": {
+        name: "joined",
+        command: `${everythingServer().command} ${everythingServer().args[0]}`,
+        args: ["stdio"],
+      },
+    };
+    const statuses: string[] = [];
+    for (const [what, body] of Object.entries(attempts)) {
+      const response = await fetch(`${gateway.url}/admin/servers`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as { error?: { code: string } };
+      statuses.push(`${what}: ${response.status}`);
+      expect(response.status).toBe(403);
+      expect(answer.error?.code).toBe("forbidden");
+    }
+    expect(existsSync(marker)).toBe(false);
+    recordCase({
+      case: "stdio allowlist: env, cwd or a re-split argv from the admin API",
+      expected: "403 each, no process started",
+      observed: `${statuses.join(", ")}; marker file ${existsSync(marker) ? "written" : "absent"}`,
     });
   });
 
