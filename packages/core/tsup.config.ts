@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/server-name.ts"],
+  entry: ["src/index.ts", "src/server-name.ts", "src/key-policy.ts", "src/stdio-allowlist.ts"],
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

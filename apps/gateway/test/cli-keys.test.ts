@@ -82,6 +82,23 @@ describe("waygate keys", () => {
     expect(Date.parse(key.expiresAt)).toBeGreaterThan(Date.now() + 6 * 86_400_000);
   });
 
+  it("refuses a key without --expires-in when the key policy sets maxExpiresInDays, naming the flag", async () => {
+    await writeJson(dir.path, "waygate.json", { keyPolicy: { maxExpiresInDays: 30 } });
+    const refused = await waygate(["keys", "create", "--name", "forever"], {
+      WAYGATE_CONFIG: "waygate.json",
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      "the key policy requires an expiry of at most 30 days: pass --expires-in 30 or less",
+    );
+  });
+
+  it("rejects the wildcard scope * like any other unknown scope", async () => {
+    const run = await waygate(["keys", "create", "--name", "x", "--scopes", "*"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown scope(s) "*": use tools:list, tools:call, admin, metrics:read');
+  });
+
   it("rejects a scope the gateway does not know, listing the ones it does", async () => {
     const run = await waygate(["keys", "create", "--name", "x", "--scopes", "tools:call,tool:list"]);
     expect(run.code).toBe(2);

@@ -231,6 +231,30 @@ describe("loadConfig", () => {
     expect(config.upstreams[0]).toMatchObject({ env: { GITHUB_TOKEN: "s3cret" } });
   });
 
+  it("reads stdioAllowlist entries with command, args, cwd and env, resolving ${env:NAME} in env", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      stdioAllowlist: [
+        { command: "node", args: ["/opt/mcp/server.js"], cwd: "/opt/mcp", env: { TOKEN: "${env:MY_TOKEN}" } },
+      ],
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file, MY_TOKEN: "s3cret" }, cwd: dir.path });
+    expect(config.stdioAllowlist).toEqual([
+      { command: "node", args: ["/opt/mcp/server.js"], cwd: "/opt/mcp", env: { TOKEN: "s3cret" } },
+    ]);
+  });
+
+  it("refuses a command line string as a stdioAllowlist entry, saying to write command and args", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { stdioAllowlist: ["node /opt/mcp/server.js"] });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: "stdioAllowlist[0]",
+        message:
+          'an allowlist entry is an object that fixes what runs: { "command": "node", "args": ["server.js"], "cwd"?: "/srv", "env"?: { "NAME": "value or ${env:NAME}" } }, not a command line',
+      }),
+    ]);
+  });
+
   it("names the path and the variable when a ${env:NAME} reference is unset", async () => {
     const file = await writeJson(dir.path, "waygate.json", {
       mcpServers: { gh: { command: "gh-mcp", env: { GITHUB_TOKEN: "${env:MISSING_TOKEN}" } } },

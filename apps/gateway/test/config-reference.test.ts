@@ -23,6 +23,7 @@ describe("the README's configuration reference", () => {
       "plugins",
       "keyPolicy.maxExpiresInDays",
       "stdioAllowlist",
+      "stdioAllowlist[].env",
     ]) {
       expect(reference).toContain(`\`${key}\``);
     }

@@ -51,8 +51,18 @@ interface Health {
   rateLimit: { kind: string; ok: boolean; failMode?: string; error?: string };
 }
 
-const health = async (gateway: GatewayProcess) =>
-  (await (await fetch(`${gateway.url}/health`)).json()) as Health;
+/** `/health` with a metrics:read key: without one it shows only whether each check is ok. */
+async function health(gateway: GatewayProcess): Promise<Health> {
+  const run = await runCli(["keys", "create", "--name", "probe", "--scopes", "metrics:read", "--json"], {
+    cwd: dir.path,
+    env: { WAYGATE_SECRET_KEY: SECRET },
+  });
+  expect(run.code).toBe(0);
+  const key = (JSON.parse(run.stdout) as { key: string }).key;
+  return (await (
+    await fetch(`${gateway.url}/health`, { headers: { authorization: `Bearer ${key}` } })
+  ).json()) as Health;
+}
 
 describe("waygate start with REDIS_URL", () => {
   it("shares one key's limit between two replicas through a real Redis", async () => {

@@ -59,6 +59,8 @@ export {
   UnsupportedDatabaseUrlError,
   WaygateError,
 } from "./errors.js";
+export type { KeyPolicy, KeyPolicyIssue, KeyRequest, ResolvedKeyRequest } from "./key-policy.js";
+export { applyKeyPolicy, KeyPolicySchema } from "./key-policy.js";
 export type { McpServerConfig, McpServerConfigInput } from "./mcp-server-config.js";
 export {
   HttpMcpServerConfigSchema,
@@ -103,4 +105,5 @@ export type {
   SystemEventRecord,
   SystemEventsRepository,
 } from "./repositories/system-events.js";
+export { type StdioAllowlistEntry, StdioAllowlistEntrySchema } from "./stdio-allowlist.js";
 export { ToolPatternSchema, toolPatternMatches } from "./tool-patterns.js";

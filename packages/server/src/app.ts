@@ -1,12 +1,13 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
 import type { Store as RateLimitStore } from "express-rate-limit";
 import { accessLog } from "./access-log.js";
-import { authenticate, requireScope } from "./auth.js";
+import { authenticate, identifyCaller, requireScope } from "./auth.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
 import { NotFoundError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { httpMetrics } from "./http-metrics.js";
 import { createInFlightTracker, type InFlightTracker } from "./in-flight.js";
+import { rejectMalformedPaths } from "./path-encoding.js";
 import { requestsOf } from "./policy/request-messages.js";
 import { perKeyRateLimit } from "./rate-limit.js";
 import { contextOf, useJsonRpcErrors } from "./request-context.js";
@@ -14,6 +15,7 @@ import { requestIdMiddleware } from "./request-id.js";
 import type { View } from "./router.js";
 import { adminRoutes } from "./routes/admin.js";
 import { diagnosticsRoutes } from "./routes/diagnostics.js";
+import { probeRoutes } from "./routes/probes.js";
 import { restMcpRoutes } from "./routes/rest-mcp.js";
 import { serviceRoutes } from "./routes/service.js";
 import { corsAllowlist, dnsRebindingGuard, securityHeaders } from "./security.js";
@@ -74,6 +76,7 @@ export function buildApp(
   app.use(accessLog(ctx.logger));
   app.use(securityHeaders());
   app.use(corsAllowlist(options.corsOrigins));
+  app.use(rejectMalformedPaths(production));
 
   const auth = authenticate({ mode: options.auth, verify, metrics, production });
   // One limiter (one store) for every limited route, so a key's budget is shared by MCP and REST.
@@ -90,19 +93,23 @@ export function buildApp(
   const body = jsonBody(options.bodyLimitBytes);
   const jsonPosts: RequestHandler = (req, res, next) =>
     req.method === "POST" ? requireJsonContentType(production)(req, res, next) : next();
-  const guard = [
-    useJsonRpcErrors,
-    dnsRebindingGuard({
-      bindHost: options.host,
-      allowedHosts: options.allowedHosts,
-      corsOrigins: options.corsOrigins,
-      production,
-    }),
-  ];
-  app.all("/mcp", ...guard, jsonPosts, body, auth, limit, ctx.sessions.streamable(aggregateView));
-  app.all("/servers/:name/mcp", ...guard, jsonPosts, body, auth, limit, ctx.sessions.streamable(singleView));
-  app.get("/sse", ...guard, auth, limit, ctx.sessions.legacyStream(aggregateView));
-  app.post("/messages", ...guard, jsonPosts, body, auth, limit, ctx.sessions.legacyMessage());
+  const rebinding = dnsRebindingGuard({
+    bindHost: options.host,
+    allowedHosts: options.allowedHosts,
+    corsOrigins: options.corsOrigins,
+    auth: options.auth,
+    production,
+  });
+  // Probes first: they answer whatever the Host (a Kubernetes probe sends the pod's IP) and hide details instead.
+  const identify = identifyCaller({ mode: options.auth, verify, metrics, production });
+  app.use(probeRoutes(ctx, { identify, hostAllowed: rebinding.hostAllowed }));
+  // MCP endpoints answer refusals (the Host/Origin check's included) as JSON-RPC errors.
+  app.all(["/mcp", "/servers/:name/mcp", "/sse", "/messages"], useJsonRpcErrors);
+  app.use(rebinding.middleware);
+  app.all("/mcp", jsonPosts, body, auth, limit, ctx.sessions.streamable(aggregateView));
+  app.all("/servers/:name/mcp", jsonPosts, body, auth, limit, ctx.sessions.streamable(singleView));
+  app.get("/sse", auth, limit, ctx.sessions.legacyStream(aggregateView));
+  app.post("/messages", jsonPosts, body, auth, limit, ctx.sessions.legacyMessage());
 
   app.use(serviceRoutes(ctx, auth));
   app.use("/mcp", body, auth, restMcpRoutes(ctx, limit));

@@ -107,3 +107,15 @@ export function requireScope(scope: Scope, production: boolean): RequestHandler 
     sendError(res, new ForbiddenError(`This API key lacks the '${scope}' scope`, { scope }), production);
   };
 }
+
+/**
+ * `authenticate` for public routes such as `/health`: a request without a key, or one whose key cannot be checked
+ * (database down), goes on without a caller and gets the public view; a key that is refused still gets 401.
+ */
+export function identifyCaller(options: AuthOptions): RequestHandler {
+  const strict = authenticate(options);
+  return (req, res, next) => {
+    if (options.mode === "required" && presentedKey(req) === undefined) return next();
+    strict(req, res, () => next());
+  };
+}

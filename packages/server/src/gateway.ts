@@ -11,6 +11,7 @@ import { backendUsable } from "./backend.js";
 import { createCallPolicy } from "./call-policy.js";
 import { GatewayOptionsError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
+import { checkHealth, type HealthReport } from "./health.js";
 import { type HostedPlugin, isHostedPlugin } from "./hosted-plugin.js";
 import { createLogger } from "./logger.js";
 import { createMcpSessions } from "./mcp-sessions.js";
@@ -45,6 +46,8 @@ export interface Gateway {
   listen(options?: { host?: string; port?: number }): Promise<ListeningAddress>;
   /** Resolves when every auto-started server has finished its first start attempt. */
   ready(): Promise<void>;
+  /** Every detail of `/health` (server names, error text), for the process that embeds the gateway. */
+  health(): Promise<HealthReport>;
   /** Stops accepting, drains in-flight calls up to the deadline, flushes the audit and closes upstreams. */
   close(options?: { deadlineMs?: number }): Promise<{ drained: boolean }>;
 }
@@ -64,7 +67,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   }
   if (!hostCheckEnabled({ bindHost: options.host, allowedHosts: options.allowedHosts })) {
     logger.warn(
-      "the MCP Host-header check is off: list the names clients use in allowedHosts to guard against DNS rebinding",
+      "the Host-header check is off: list the names clients use in allowedHosts to guard against DNS rebinding",
       {
         host: options.host,
       },
@@ -291,6 +294,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     app: built.app,
     metricsRegistry: metrics.registry,
     ready: () => servers.settled(),
+    health: () => checkHealth(ctx),
     listen(listenOptions = {}) {
       const host = listenOptions.host ?? options.host;
       const port = listenOptions.port ?? options.port;

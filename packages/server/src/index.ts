@@ -17,6 +17,7 @@ export {
   UpstreamError,
 } from "./errors.js";
 export { createGateway, type Gateway, type ListeningAddress } from "./gateway.js";
+export type { HealthReport, HealthStatusView } from "./health.js";
 export { createLogger, LOG_LEVELS, type LogLevel, redactSecrets } from "./logger.js";
 export { createMetrics, type GatewayMetrics, UNKNOWN_LABEL } from "./metrics.js";
 export {
@@ -47,7 +48,6 @@ export {
 } from "./shared-store.js";
 export { compileToolPattern, toolAllowed, toolPatternMatches } from "./tool-patterns.js";
 export {
-  commandLineOf,
   parseUpstreamEntry,
   type UpstreamEntry,
   UpstreamEntrySchema,

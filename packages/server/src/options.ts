@@ -1,4 +1,4 @@
-import { McpServerNameSchema } from "@waygate/core";
+import { KeyPolicySchema, McpServerNameSchema, StdioAllowlistEntrySchema } from "@waygate/core";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
@@ -61,7 +61,7 @@ export const GatewayOptionsSchema = z
     auth: z.enum(["required", "none"]).default("required"),
     host: z.string().min(1).default("127.0.0.1"),
     port: z.number().int().min(0).max(65_535).default(3000),
-    /** Extra host names accepted in the Host header of MCP endpoints (loopback names are always accepted). */
+    /** Extra host names accepted in the Host header on every route but the probes (loopback names always; only they with auth `none`). */
     allowedHosts: z.array(z.string().min(1)).default([]),
     /** Browser origins allowed by CORS and by the MCP Origin check. */
     corsOrigins: z.array(z.string().min(1)).default([]),
@@ -90,8 +90,13 @@ export const GatewayOptionsSchema = z
     upstreams: z.record(ServerNameSchema, z.record(z.string(), z.unknown())).default({}),
     /** Load the enabled servers stored in the database's `mcp_servers` table. */
     loadStoredServers: z.boolean().default(true),
-    /** Exact stdio command lines (`command arg1 arg2`) the admin API may register. */
-    stdioAllowlist: z.array(z.string().min(1)).default([]),
+    /** Defaults and limits for keys created through `POST /admin/keys` (the CLI applies the same policy). */
+    keyPolicy: KeyPolicySchema.prefault({}),
+    /**
+     * Stdio servers the admin API may register, each fixing command, args, cwd and env: a request must give an
+     * entry's command and args (compared as an array) and may leave cwd and env out or repeat them exactly.
+     */
+    stdioAllowlist: z.array(StdioAllowlistEntrySchema).default([]),
     timeouts: TimeoutsSchema.prefault({}),
     /**
      * How `/mcp` answers POSTs. `auto` (default): a tools/call with nothing to stream (no progress token, a client

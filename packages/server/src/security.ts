@@ -1,5 +1,5 @@
 import cors from "cors";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import helmet from "helmet";
 import { GatewayError } from "./errors.js";
 import { isLoopbackHost } from "./options.js";
@@ -30,11 +30,13 @@ export function corsAllowlist(origins: readonly string[]): RequestHandler {
   });
 }
 
-/** Settings of the Host/Origin check that protects MCP endpoints from DNS rebinding. */
+/** Settings of the Host/Origin check that protects every route from DNS rebinding. */
 export interface RebindingGuardOptions {
   bindHost: string;
   allowedHosts: readonly string[];
   corsOrigins: readonly string[];
+  /** With `none`, requests carry no credential a rebound page lacks, so only loopback Host values are served. */
+  auth: "required" | "none";
   production: boolean;
 }
 
@@ -45,27 +47,43 @@ export function hostCheckEnabled(options: Pick<RebindingGuardOptions, "bindHost"
   return options.allowedHosts.length > 0 || isLoopbackHost(options.bindHost);
 }
 
-/** Refuses MCP requests whose Host is not ours or whose Origin is not allowed (403, JSON-RPC body). */
-export function dnsRebindingGuard(options: RebindingGuardOptions): RequestHandler {
-  const hosts = new Set([...LOOPBACK_NAMES, ...options.allowedHosts.map((h) => h.toLowerCase())]);
-  if (!isLoopbackHost(options.bindHost) && options.bindHost !== "0.0.0.0" && options.bindHost !== "::") {
-    hosts.add(options.bindHost.toLowerCase());
+/** The Host/Origin check: a middleware for every route, and the Host test alone for routes that skip it. */
+export interface RebindingGuard {
+  middleware: RequestHandler;
+  /** True when the request's Host header names this gateway (or the check is off). */
+  hostAllowed(req: Request): boolean;
+}
+
+/** Refuses requests whose Host is not ours or whose Origin is not allowed (403 in the route's error style). */
+export function dnsRebindingGuard(options: RebindingGuardOptions): RebindingGuard {
+  const loopbackOnly = options.auth === "none";
+  const hosts = new Set(LOOPBACK_NAMES);
+  if (!loopbackOnly) {
+    for (const host of options.allowedHosts) hosts.add(host.toLowerCase());
+    if (!isLoopbackHost(options.bindHost) && options.bindHost !== "0.0.0.0" && options.bindHost !== "::") {
+      hosts.add(options.bindHost.toLowerCase());
+    }
   }
-  const checkHost = hostCheckEnabled(options);
+  const checkHost = loopbackOnly || hostCheckEnabled(options);
   const origins = new Set(options.corsOrigins);
-  return (req, res, next) => {
-    if (checkHost) {
-      const hostname = hostnameOf(req.headers.host);
-      if (!hostname || !hosts.has(hostname)) {
-        return sendError(
-          res,
-          new GatewayError(
-            "forbidden",
-            `Host header '${req.headers.host ?? ""}' is not allowed; add it to allowedHosts (WAYGATE_ALLOWED_HOSTS)`,
-          ),
-          options.production,
-        );
-      }
+  const hostAllowed = (req: Request) => {
+    if (!checkHost) return true;
+    const hostname = hostnameOf(req.headers.host);
+    return hostname !== undefined && hosts.has(hostname);
+  };
+  const hostFix = loopbackOnly
+    ? "with auth 'none' only loopback names (localhost, 127.0.0.1, [::1]) are accepted; use auth 'required' to serve other names"
+    : "add it to allowedHosts (gateway.allowedHosts in the config file)";
+  const middleware: RequestHandler = (req, res, next) => {
+    if (!hostAllowed(req)) {
+      return sendError(
+        res,
+        new GatewayError(
+          "forbidden",
+          `Host header '${req.headers.host ?? ""}' is not allowed${loopbackOnly ? ":" : ";"} ${hostFix}`,
+        ),
+        options.production,
+      );
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !origins.has(origin) && !isLoopbackOrigin(origin, options.bindHost)) {
@@ -80,6 +98,7 @@ export function dnsRebindingGuard(options: RebindingGuardOptions): RequestHandle
     }
     next();
   };
+  return { middleware, hostAllowed };
 }
 
 function hostnameOf(hostHeader: string | undefined): string | undefined {

@@ -62,11 +62,6 @@ export function parseUpstreamEntry(
   };
 }
 
-/** The exact command line compared against the operator's stdio allowlist. */
-export function commandLineOf(transport: { command: string; args: readonly string[] }): string {
-  return [transport.command, ...transport.args].join(" ");
-}
-
 /** A stored server config (core's `McpServerConfig`) as a bridge transport. */
 export function transportOfStored(config: McpServerConfig): UpstreamTransport {
   if (config.transport === "stdio") {

@@ -16,7 +16,7 @@ let admin: Record<string, string>;
 const everything = { command: process.execPath, args: [serverEverythingPath(), "stdio"] };
 
 beforeAll(async () => {
-  t = await startGateway({ stdioAllowlist: [[everything.command, ...everything.args].join(" ")] });
+  t = await startGateway({ stdioAllowlist: [everything] });
   admin = { authorization: `Bearer ${await t.key(["admin"])}` };
 });
 afterAll(async () => {
@@ -76,14 +76,18 @@ describe("admin keys", () => {
 });
 
 describe("admin servers", () => {
-  it("refuses a stdio server whose command line is not on the allowlist with 403", async () => {
+  it("refuses a stdio server whose command and args are not on the allowlist with 403", async () => {
     const res = await post(
       `${t.url}/admin/servers`,
       { name: "shell", command: "bash", args: ["-c", "id"] },
       admin,
     );
     expect(res.status).toBe(403);
-    expect(res.body.error.message).toContain("'bash -c id' is not");
+    expect(res.body.error).toMatchObject({
+      code: "forbidden",
+      message:
+        'Stdio servers can be added over HTTP only as an entry of the operator\'s stdioAllowlist; no entry has the command and args ["bash","-c","id"]. Add the server in the config file instead.',
+    });
     expect(await t.repos.mcpServers.get("shell")).toBeNull();
   });
 

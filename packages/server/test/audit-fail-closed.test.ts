@@ -139,7 +139,7 @@ describe("tool calls fail closed when the audit cannot be written", () => {
 
   it("keeps answering while the audit writes, with no audit entry in /health", async () => {
     const t = await setup();
-    const health = await get(`${t.url}/health`);
+    const health = await get(`${t.url}/health`, t.auth);
     expect(health.status).toBe(200);
     expect(health.body.audit).toEqual({ ok: true });
     expect(health.body.database.ok).toBe(true);
@@ -150,27 +150,27 @@ describe("/health and the database", () => {
   it("answers 503 naming the lock while another process holds the write lock, and 200 again once released", async () => {
     const t = await setup();
     const release = await t.holdWriteLock();
-    const locked = await get(`${t.url}/health`);
+    const locked = await get(`${t.url}/health`, t.auth);
     expect(locked.status).toBe(503);
     expect(locked.body.status).toBe("down");
     expect(locked.body.database.ok).toBe(false);
     expect(locked.body.database.error).toContain(t.file);
     expect(locked.body.database.error).toMatch(/locked by another connection or process/);
     await release();
-    expect((await get(`${t.url}/health`)).status).toBe(200);
+    expect((await get(`${t.url}/health`, t.auth)).status).toBe(200);
   });
 
   it("reports a failed audit write as a database problem until a write commits again", async () => {
     const t = await setup();
     const release = await t.holdWriteLock();
     expect((await t.call()).status).toBe(503);
-    const during = await get(`${t.url}/health`);
+    const during = await get(`${t.url}/health`, t.auth);
     expect(during.status).toBe(503);
     expect(during.body.audit.ok).toBe(false);
     expect(during.body.audit.error).toMatch(/locked/);
     expect(typeof during.body.audit.since).toBe("string");
     await release();
-    const after = await get(`${t.url}/health`);
+    const after = await get(`${t.url}/health`, t.auth);
     expect(after.body.database).toMatchObject({ ok: true });
     expect(after.status).toBe(200);
     expect(after.body.audit).toEqual({ ok: true });

@@ -146,8 +146,8 @@ describe("database down", () => {
       t.db.close();
       const health = await get(`${t.url}/health`);
       expect(health.status).toBe(503);
+      // The key cannot be checked either, so even a metrics:read key gets the status view.
       expect(health.body).toMatchObject({ status: "down", database: { ok: false } });
-      expect(health.body.database.error).toBeTypeOf("string");
       expect((await get(`${t.url}/ready`)).status).toBe(503);
     } finally {
       await t.close();

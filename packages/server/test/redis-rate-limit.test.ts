@@ -30,6 +30,11 @@ async function gatewayWithRedis(failMode: "open" | "closed", logger = createLogg
   return t;
 }
 
+/** Headers of a key that may see /health's details. */
+async function metricsAuth(t: TestGateway) {
+  return { authorization: `Bearer ${await t.key(["metrics:read"])}` };
+}
+
 function callEcho(t: TestGateway | { url: string }, key: string) {
   return post(
     `${t.url}/mcp/execute`,
@@ -66,7 +71,7 @@ describe("Redis rate-limit store", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await callEcho(i % 2 ? a : bAddress, key)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
-    const health = await get(`${a.url}/health`);
+    const health = await get(`${a.url}/health`, await metricsAuth(a));
     expect(health.body.rateLimit).toEqual({ kind: "redis", ok: true, failMode: "closed" });
   });
 
@@ -78,7 +83,7 @@ describe("Redis rate-limit store", () => {
 
     await redis.stop({ crash: true });
     for (let i = 0; i < 5; i++) expect((await callEcho(t, key)).status).toBe(200);
-    const down = await get(`${t.url}/health`);
+    const down = await get(`${t.url}/health`, await metricsAuth(t));
     expect(down.status).toBe(200);
     expect(down.body.status).toBe("degraded");
     expect(down.body.rateLimit).toMatchObject({ kind: "redis", ok: false, failMode: "open" });
@@ -90,12 +95,14 @@ describe("Redis rate-limit store", () => {
     await redis.start();
     // A fresh Redis has no counters, so the key gets its full budget back, and then the limit holds again.
     await until(
-      async () => (await callEcho(t, key)).status === 200 && (await get(`${t.url}/health`)).body.rateLimit.ok,
+      async () =>
+        (await callEcho(t, key)).status === 200 &&
+        (await get(`${t.url}/health`, await metricsAuth(t))).body.rateLimit.ok,
     );
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await callEcho(t, key)).status);
     expect(statuses).toContain(429);
-    expect((await get(`${t.url}/health`)).body.status).toBe("ok");
+    expect((await get(`${t.url}/health`, await metricsAuth(t))).body.status).toBe("ok");
     expect(entries.some((e) => e.message.startsWith("rate-limit store reachable again"))).toBe(true);
   });
 
@@ -115,12 +122,12 @@ describe("Redis rate-limit store", () => {
       tool: "local__echo",
       error: "rate-limit store unavailable (fail closed)",
     });
-    const health = await get(`${t.url}/health`);
+    const health = await get(`${t.url}/health`, await metricsAuth(t));
     expect(health.body.rateLimit).toMatchObject({ ok: false, failMode: "closed" });
 
     await redis.start();
     await until(async () => (await callEcho(t, key)).status === 200);
-    expect((await get(`${t.url}/health`)).body.rateLimit.ok).toBe(true);
+    expect((await get(`${t.url}/health`, await metricsAuth(t))).body.rateLimit.ok).toBe(true);
   });
 
   it("refuses JSON-RPC calls on /mcp with a JSON-RPC error while failing closed", async () => {
@@ -142,12 +149,12 @@ describe("Redis rate-limit store", () => {
     const t = await gatewayWithRedis("open");
     const key = await t.key(["tools:call"], { rateLimitPerMinute: 2 });
     expect((await callEcho(t, key)).status).toBe(200);
-    expect((await get(`${t.url}/health`)).body.rateLimit.ok).toBe(false);
+    expect((await get(`${t.url}/health`, await metricsAuth(t))).body.rateLimit.ok).toBe(false);
     await redis.start();
     // The store learns that Redis is back from the next request it serves.
     await until(async () => {
       await callEcho(t, key);
-      return (await get(`${t.url}/health`)).body.rateLimit.ok;
+      return (await get(`${t.url}/health`, await metricsAuth(t))).body.rateLimit.ok;
     });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await callEcho(t, key)).status);

@@ -22,8 +22,20 @@ describe("service endpoints", () => {
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("GET /health reports the database and each server", async () => {
+  it("GET /health without a key reports each check's ok and no server names", async () => {
     const res = await get(`${t.url}/health`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: "ok",
+      database: { ok: true },
+      audit: { ok: true },
+      rateLimit: { ok: true },
+      servers: { ok: true },
+    });
+  });
+
+  it("GET /health with a metrics:read key reports the database and each server", async () => {
+    const res = await get(`${t.url}/health`, { authorization: `Bearer ${await t.key(["metrics:read"])}` });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "ok", database: { ok: true } });
     expect(res.body.servers).toEqual([
@@ -31,10 +43,14 @@ describe("service endpoints", () => {
     ]);
   });
 
-  it("GET /ready is 200 once servers settled", async () => {
+  it("GET /ready is 200 once servers settled, naming servers only to a metrics:read key", async () => {
     const res = await get(`${t.url}/ready`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
+    expect(res.body).toEqual({ ready: true, migrated: true });
+    const detailed = await get(`${t.url}/ready`, {
+      authorization: `Bearer ${await t.key(["metrics:read"])}`,
+    });
+    expect(detailed.body).toMatchObject({
       ready: true,
       migrated: true,
       servers: [{ name: "local", state: "ready" }],

@@ -28,7 +28,7 @@ beforeAll(async () => {
     RATE_LIMIT_FAIL_MODE: "closed",
     MCP_SESSION_MODE: "stateless",
     MCP_RESPONSE_MODE: "json",
-    STDIO_ALLOWLIST: JSON.stringify([[everything.command, ...everything.args].join(" ")]),
+    STDIO_ALLOWLIST: JSON.stringify([everything]),
   };
   replicas = await Promise.all([startReplica(env), startReplica(env), startReplica(env)]);
 }, 120_000);

@@ -10,7 +10,7 @@ let b: Gateway;
 let bUrl: string;
 let admin: Record<string, string>;
 const everything = { command: process.execPath, args: [serverEverythingPath(), "stdio"] };
-const allowlist = [[everything.command, ...everything.args].join(" ")];
+const allowlist = [everything];
 
 beforeAll(async () => {
   a = await startGateway({ stdioAllowlist: allowlist });

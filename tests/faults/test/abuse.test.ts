@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordCase } from "../src/fault-table.js";
 import { type GatewayProcess, rssBytes, startGatewayProcess, waitFor } from "../src/gateway-process.js";
-import { faultUpstreamServer } from "../src/paths.js";
+import { everythingServer, faultUpstreamServer } from "../src/paths.js";
 import { slowClient } from "../src/raw-http.js";
 import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
 
@@ -21,6 +23,7 @@ beforeAll(async () => {
       timeouts: { toolCallMs: 5_000, headersMs: HEADERS_MS, requestMs: REQUEST_MS },
     },
     mcpServers: { work: faultUpstreamServer() },
+    stdioAllowlist: [everythingServer()],
   });
   gateway = await startGatewayProcess({
     cwd: ws.dir,
@@ -126,6 +129,92 @@ const authValue = fc.oneof(
   fc.stringMatching(/^wg_[A-Za-z0-9_-]{0,80}$/),
 );
 
+/** A path segment: plain, well-encoded, or with broken percent-encoding (`%ZZ`, a lone `%`, `%C0`). */
+const pathSegment = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
+  fc.string({ unit: "grapheme-ascii", maxLength: 12 }).map((text) => encodeURIComponent(text)),
+  fc.constantFrom("%ZZ", "%", "%%", "%E0%A4%A", "%C0", "%FF%FE", "%2", "%00", "..", "%2e%2e", "%2F"),
+);
+
+/** Paths over every route family with fuzzed segments where the routes take parameters. */
+const fuzzedPath = fc.oneof(
+  pathSegment.map((segment) => `/servers/${segment}/mcp`),
+  pathSegment.map((segment) => `/admin/keys/${segment}`),
+  pathSegment.map((segment) => `/admin/servers/${segment}/enable`),
+  pathSegment.map((segment) => `/admin/servers/${segment}`),
+  pathSegment.map((segment) => `/mcp/${segment}`),
+  fc.array(pathSegment, { minLength: 1, maxLength: 4 }).map((segments) => `/${segments.join("/")}`),
+);
+
+/** Headers the gateway reads, with values fetch accepts (no control characters). */
+const fuzzedHeaders = fc.dictionary(
+  fc.constantFrom(
+    "host",
+    "origin",
+    "content-type",
+    "accept",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-event-id",
+    "x-request-id",
+    "content-encoding",
+  ),
+  fc.oneof(
+    fc.string({ unit: "grapheme-ascii", maxLength: 40 }),
+    fc.constantFrom("", "evil.example", "http://evil.example", "127.0.0.1:1", "[::1", "application/json"),
+  ),
+  { maxKeys: 4 },
+);
+
+/** Admin bodies: random JSON, and key and server requests with odd fields. Never a URL off this machine. */
+const adminKeyBody = fc.oneof(
+  fc.jsonValue(),
+  fc.record(
+    {
+      name: fc.oneof(fc.string(), fc.jsonValue()),
+      scopes: fc.oneof(
+        fc.array(fc.constantFrom("tools:list", "tools:call", "admin", "root", "*")),
+        fc.jsonValue(),
+      ),
+      toolPatterns: fc.oneof(fc.array(fc.string()), fc.jsonValue()),
+      rateLimitPerMinute: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()),
+      expiresAt: fc.oneof(
+        fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+        fc.string(),
+      ),
+    },
+    { requiredKeys: [] },
+  ),
+);
+const adminServerBody = fc.oneof(
+  // A random value never names a reachable URL: any `url` key is dropped.
+  fc.jsonValue().filter((value) => !JSON.stringify(value).includes('"url"')),
+  fc.record(
+    {
+      name: fc.oneof(fc.stringMatching(/^fz[a-z0-9]{1,8}$/), fc.string(), fc.jsonValue()),
+      url: fc.constantFrom("http://127.0.0.1:1/mcp", "not a url", "ftp://127.0.0.1/", "http://[::1]:1/"),
+      type: fc.oneof(fc.constantFrom("http", "sse", "stdio", "streamable-http"), fc.string()),
+      headers: fc.oneof(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), fc.jsonValue()),
+      enabled: fc.jsonValue(),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.record(
+    {
+      name: fc.stringMatching(/^fz[a-z0-9]{1,8}$/),
+      command: fc.oneof(fc.constantFrom("node", "bash", "/bin/sh"), fc.string()),
+      args: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), fc.jsonValue()),
+      env: fc.oneof(fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), fc.jsonValue()),
+      cwd: fc.oneof(fc.string(), fc.jsonValue()),
+    },
+    { requiredKeys: ["name", "command"] },
+  ),
+);
+
+function tally(statuses: Map<number, number>): string {
+  return [...statuses].map(([status, n]) => `${status}x${n}`).join(" ");
+}
+
 describe("abuse", () => {
   it(`fuzzed JSON-RPC bodies at /mcp (${RUNS} runs) never get a 5xx and never stop the gateway`, async () => {
     const statuses = new Map<number, number>();
@@ -193,6 +282,144 @@ describe("abuse", () => {
       case: "fuzzed auth headers",
       expected: "401 (never 2xx or 5xx)",
       observed: `${RUNS} headers: ${[...statuses].map(([status, n]) => `${status}x${n}`).join(" ")}`,
+    });
+  });
+
+  it(`fuzzed paths, malformed percent-encoding included (${RUNS} runs), never get a 5xx, with or without a key`, async () => {
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fuzzedPath,
+        fc.constantFrom("GET", "POST", "DELETE"),
+        fc.constantFrom("none", "caller", "admin"),
+        async (path, method, as) => {
+          const key = as === "none" ? undefined : ws.keys[as];
+          const response = await fetch(`${gateway.url}${path}`, {
+            method,
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json, text/event-stream",
+              ...(key ? { authorization: `Bearer ${key}` } : {}),
+            },
+            ...(method === "POST" ? { body: "{}" } : {}),
+          });
+          await response.arrayBuffer();
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          expect(response.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(gateway.child.exitCode).toBeNull();
+    recordCase({
+      case: "fuzzed paths (%ZZ, lone %, bad UTF-8)",
+      expected: "never a 5xx, gateway up",
+      observed: `${RUNS} paths: ${tally(statuses)}`,
+    });
+  });
+
+  it(`fuzzed Host, Origin, Accept, session and other headers (${RUNS} runs) never get a 5xx`, async () => {
+    const statuses = new Map<number, number>();
+    const { request } = await import("node:http");
+    const { port } = new URL(gateway.url);
+    // node:http, not fetch: fetch does not let a caller set Host.
+    const send = (path: string, headers: Record<string, string>, body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path, method: "POST", headers }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", reject);
+        req.end(body);
+      });
+    await fc.assert(
+      fc.asyncProperty(
+        fuzzedHeaders,
+        fc.constantFrom("/mcp", "/mcp/execute", "/admin/keys"),
+        async (headers, path) => {
+          const status = await send(
+            path,
+            {
+              "content-type": "application/json",
+              accept: "application/json, text/event-stream",
+              authorization: `Bearer ${path === "/admin/keys" ? ws.keys.admin : ws.keys.caller}`,
+              ...headers,
+            },
+            path === "/mcp"
+              ? JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" })
+              : JSON.stringify({ tool: "work__echo", arguments: { text: "x" } }),
+          );
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          expect(status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    expect(gateway.child.exitCode).toBeNull();
+    recordCase({
+      case: "fuzzed request headers (Host, Origin, Accept, session…)",
+      expected: "never a 5xx, gateway up",
+      observed: `${RUNS} header sets: ${tally(statuses)}`,
+    });
+  });
+
+  it(`fuzzed admin bodies at /admin/keys and /admin/servers (${RUNS} runs each) never get a 5xx`, async () => {
+    const statuses = new Map<number, number>();
+    const admin = { "content-type": "application/json", authorization: `Bearer ${ws.keys.admin}` };
+    await fc.assert(
+      fc.asyncProperty(adminKeyBody, async (body) => {
+        const status = await postRaw("/admin/keys", JSON.stringify(body), admin);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        expect(status).toBeLessThan(500);
+      }),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      fc.asyncProperty(adminServerBody, async (body) => {
+        const status = await postRaw("/admin/servers", JSON.stringify(body), admin);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        expect(status).toBeLessThan(500);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(gateway.child.exitCode).toBeNull();
+    recordCase({
+      case: "fuzzed admin bodies (keys, servers)",
+      expected: "never a 5xx, gateway up",
+      observed: `${2 * RUNS} bodies: ${tally(statuses)}`,
+    });
+  });
+
+  it("an admin key cannot turn the allowlisted stdio command into other code through env or cwd (403, nothing runs)", async () => {
+    const marker = join(ws.dir, "pwned");
+    const admin = { "content-type": "application/json", authorization: `Bearer ${ws.keys.admin}` };
+    const inject = `--import=data:text/javascript,import{writeFileSync}from"node:fs";writeFileSync(${JSON.stringify(marker)},"x")`;
+    const attempts = {
+      NODE_OPTIONS: { name: "inject", ...everythingServer(), env: { NODE_OPTIONS: inject } },
+      cwd: { name: "elsewhere", ...everythingServer(), cwd: "/" },
+      "joined argv": {
+        name: "joined",
+        command: `${everythingServer().command} ${everythingServer().args[0]}`,
+        args: ["stdio"],
+      },
+    };
+    const statuses: string[] = [];
+    for (const [what, body] of Object.entries(attempts)) {
+      const response = await fetch(`${gateway.url}/admin/servers`, {
+        method: "POST",
+        headers: admin,
+        body: JSON.stringify(body),
+      });
+      const answer = (await response.json()) as { error?: { code: string } };
+      statuses.push(`${what}: ${response.status}`);
+      expect(response.status).toBe(403);
+      expect(answer.error?.code).toBe("forbidden");
+    }
+    expect(existsSync(marker)).toBe(false);
+    recordCase({
+      case: "stdio allowlist: env, cwd or a re-split argv from the admin API",
+      expected: "403 each, no process started",
+      observed: `${statuses.join(", ")}; marker file ${existsSync(marker) ? "written" : "absent"}`,
     });
   });
 

@@ -1,3 +1,5 @@
+import { KeyPolicySchema } from "@waygate/core/key-policy";
+import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
 import { z } from "zod";
 import { ServerEntrySchema, ServerNameSchema } from "./server-entry.js";
 
@@ -12,30 +14,6 @@ export const PluginEntrySchema = z.union([
     enabled: z.boolean().default(true),
   }),
 ]);
-
-/** Defaults and limits applied to API keys created by `waygate keys create`. */
-export const KeyPolicySchema = z.strictObject({
-  defaultScopes: z
-    .array(z.string().min(1))
-    .default(["tools:list", "tools:call"])
-    .describe("scopes a new key gets when none are given"),
-  defaultToolPatterns: z
-    .array(z.string().min(1))
-    .default(["*"])
-    .describe("tool patterns a new key may call when none are given"),
-  defaultRateLimitPerMinute: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("requests per minute for a new key when none is given"),
-  maxExpiresInDays: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("longest lifetime a new key may have; keys without an expiry are refused when set"),
-});
 
 /** Settings of the gateway itself; the environment overrides each one. */
 export const GatewaySettingsSchema = z.strictObject({
@@ -116,9 +94,11 @@ export const ConfigFileSchema = z.object({
   plugins: z.array(PluginEntrySchema).default([]).describe("plugins to load, by package name"),
   keyPolicy: KeyPolicySchema.optional().describe("defaults and limits for new API keys"),
   stdioAllowlist: z
-    .array(z.string().min(1))
+    .array(StdioAllowlistEntrySchema)
     .default([])
-    .describe("commands the HTTP admin API may register as stdio servers (none by default)"),
+    .describe(
+      "stdio servers the HTTP admin API may register (none by default); each entry fixes command, args, cwd and env, and a request must match it",
+    ),
 });
 
 /** The `gateway` section after validation. */
@@ -127,5 +107,5 @@ export type GatewaySettings = z.output<typeof GatewaySettingsSchema>;
 export type ConfigFile = z.output<typeof ConfigFileSchema>;
 /** A plugin entry after validation. */
 export type PluginEntry = z.output<typeof PluginEntrySchema>;
-/** The key policy after defaults. */
-export type KeyPolicy = z.output<typeof KeyPolicySchema>;
+// One key policy for the CLI and the admin API, defined in core.
+export { type KeyPolicy, KeyPolicySchema } from "@waygate/core/key-policy";

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { StdioAllowlistEntry } from "@waygate/core/stdio-allowlist";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { ENV_FIXES, EnvSchema, type WaygateEnv } from "./env.js";
 import {
@@ -55,7 +56,7 @@ export interface GatewayConfig {
   upstreams: UpstreamServer[];
   plugins: PluginEntry[];
   keyPolicy: KeyPolicy;
-  stdioAllowlist: string[];
+  stdioAllowlist: StdioAllowlistEntry[];
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */

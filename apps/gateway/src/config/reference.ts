@@ -34,6 +34,8 @@ function fileRows(node: JsonSchemaNode, prefix: string, rows: string[]): void {
     const fallback = child.default === undefined ? "" : `\`${JSON.stringify(child.default)}\``;
     rows.push(`| \`${path}\` | ${cell(typeOf(child))} | ${fallback} | ${cell(child.description ?? "")} |`);
     if (child.properties) fileRows(child, path, rows);
+    // Arrays of objects (stdioAllowlist) document their entries' keys as `key[].field`.
+    if (child.items?.properties) fileRows(child.items, `${path}[]`, rows);
   }
 }
 

@@ -51,20 +51,8 @@ async function createPrepared(
   }
 }
 
-interface ServerHealth {
-  name: string;
-  state: string;
-  lastError?: { message?: string };
-}
-
 /** Prints progress while plugins and upstreams start, then one line per server with its state. */
-function reportUpstreams(
-  gateway: Gateway,
-  baseUrl: string,
-  names: string[],
-  context: CommandContext,
-  auto: boolean,
-) {
+function reportUpstreams(gateway: Gateway, names: string[], context: CommandContext, auto: boolean) {
   if (names.length === 0 || !auto) return;
   const started = performance.now();
   context.output.progress(`starting ${names.length} plugin(s) and upstream(s): ${names.join(", ")}…`);
@@ -72,15 +60,12 @@ function reportUpstreams(
     .ready()
     .then(async () => {
       const ms = Math.round(performance.now() - started);
-      const health = (await (await fetch(`${baseUrl}/health`)).json()) as {
-        servers?: ServerHealth[];
-        rateLimit?: { ok: boolean; failMode?: string; error?: string };
-      };
-      const lines = (health.servers ?? []).map(
+      const health = await gateway.health();
+      const lines = health.servers.map(
         (server) =>
           `  ${server.name}: ${server.state}${server.lastError?.message ? ` (${server.lastError.message})` : ""}`,
       );
-      if (health.rateLimit?.ok === false) {
+      if (!health.rateLimit.ok) {
         lines.push(
           `warning: the rate-limit store is unreachable (${health.rateLimit.error ?? "no answer"}); ` +
             (health.rateLimit.failMode === "closed"
@@ -113,8 +98,7 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
     context.output.progress(
       `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
     );
-    const local = `http://${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`;
-    reportUpstreams(gateway, local, prepared.upstreamNames, context, config.autoInitialize);
+    reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);
   } catch (error) {
     await gateway.close();
     prepared.db.close();

@@ -1,21 +1,21 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { z } from "zod";
 import { backendStatus } from "../backend.js";
-import { BadRequestError, ForbiddenError, GatewayError } from "../errors.js";
+import { BadRequestError, GatewayError } from "../errors.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { ServerNameSchema } from "../options.js";
 import { callerOf } from "../request-context.js";
 import { sendError } from "../send-error.js";
-import { commandLineOf, parseUpstreamEntry, storedConfigOf } from "../upstream-config.js";
+import { admitStdioServer } from "../stdio-allowlist.js";
+import { parseUpstreamEntry, storedConfigOf, type UpstreamTransport } from "../upstream-config.js";
 import { createUpstreamPlugin } from "../upstream-plugin.js";
 
 const AddServerBodySchema = z.looseObject({ name: ServerNameSchema });
 
-/** `/admin/servers`: add (remote freely, stdio only if allowlisted), list, enable, disable and remove servers. */
+/** `/admin/servers`: add (remote freely, stdio only as an allowlist entry), list, enable, disable and remove servers. */
 export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
   const routes = expressRouter();
   const production = ctx.production;
-  const allowlist = new Set(ctx.options.stdioAllowlist);
 
   /** Stored servers keep their enabled flag across restarts; configured ones are switched for this run only. */
   const persistEnabled = async (name: string, enabled: boolean) => {
@@ -51,12 +51,20 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
           throw new BadRequestError(`Invalid server: ${problems}`);
         }
         const { name, ...entry } = parsed.data;
-        const { transport } = parseUpstreamEntry(name, entry);
-        if (transport.type === "stdio" && !allowlist.has(commandLineOf(transport))) {
-          throw new ForbiddenError(
-            `Stdio servers can be added over HTTP only when the exact command line is on the operator's stdioAllowlist; '${commandLineOf(transport)}' is not. Add it in the config file instead.`,
-          );
-        }
+        const parsedEntry = parseUpstreamEntry(name, entry).transport;
+        // What runs is the allowlist entry's, never the request's: cwd and env decide what code a command runs.
+        const transport: UpstreamTransport =
+          parsedEntry.type === "stdio"
+            ? {
+                type: "stdio",
+                ...admitStdioServer(ctx.options.stdioAllowlist, {
+                  command: parsedEntry.command,
+                  args: parsedEntry.args,
+                  cwd: parsedEntry.cwd,
+                  env: "env" in entry ? parsedEntry.env : undefined,
+                }),
+              }
+            : parsedEntry;
         if (ctx.servers.specs().some((s) => s.spec.name === name)) {
           throw new GatewayError(
             "conflict",

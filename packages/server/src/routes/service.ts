@@ -1,10 +1,8 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { type authenticate, requireScope } from "../auth.js";
-import { backendStatus } from "../backend.js";
 import type { GatewayContext } from "../gateway-context.js";
-import { isSharedRateLimitStore } from "../shared-store.js";
 
-/** `GET /`, `/health`, `/ready` and `/metrics`. */
+/** `GET /` and `/metrics` (`/health` and `/ready` are probe routes). */
 export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authenticate>): ExpressRouter {
   const routes = expressRouter();
 
@@ -27,34 +25,6 @@ export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authe
         metrics: "/metrics",
         admin: "/admin",
       },
-    });
-  });
-
-  routes.get("/health", async (_req, res) => {
-    // One after the other: two writers from this process would contend for the same lock.
-    const audit = await ctx.auditGuard.check();
-    const probe = await ctx.store.ping();
-    // A write that commits is what the gateway needs; a failed audit write (full disk) counts against it too.
-    const database =
-      probe.ok && !audit.ok
-        ? { ok: false, latencyMs: probe.latencyMs, error: `Audit rows cannot be written: ${audit.error}` }
-        : probe;
-    const servers = ctx.router.backends().map(backendStatus);
-    const serversOk = servers.every((s) => s.state === "ready");
-    const rateLimit = isSharedRateLimitStore(ctx.rateLimitStore)
-      ? ctx.rateLimitStore.health()
-      : { kind: "memory", ok: true };
-    const status = !database.ok ? "down" : serversOk && rateLimit.ok ? "ok" : "degraded";
-    res.status(database.ok ? 200 : 503).json({ status, database, audit, rateLimit, servers });
-  });
-
-  routes.get("/ready", async (_req, res) => {
-    const migrated = await ctx.store.schemaCurrent();
-    const ready = migrated && ctx.isReady();
-    res.status(ready ? 200 : 503).json({
-      ready,
-      migrated,
-      servers: ctx.router.backends().map((b) => ({ name: b.name, state: b.plugin.getStatus().state })),
     });
   });
 

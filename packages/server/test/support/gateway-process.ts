@@ -42,7 +42,9 @@ const options: GatewayOptionsInput = {
   ...(env.DATABASE_SYNCHRONOUS ? { databaseSynchronous: env.DATABASE_SYNCHRONOUS as "full" | "normal" } : {}),
   ...(env.MCP_SESSION_MODE ? { mcpSessionMode: env.MCP_SESSION_MODE as "stateful" | "stateless" } : {}),
   ...(env.MCP_RESPONSE_MODE ? { mcpResponseMode: env.MCP_RESPONSE_MODE as "sse" | "json" } : {}),
-  ...(env.STDIO_ALLOWLIST ? { stdioAllowlist: JSON.parse(env.STDIO_ALLOWLIST) as string[] } : {}),
+  ...(env.STDIO_ALLOWLIST
+    ? { stdioAllowlist: JSON.parse(env.STDIO_ALLOWLIST) as GatewayOptionsInput["stdioAllowlist"] }
+    : {}),
   ...(env.SERVER_SYNC_MS ? { timeouts: { serverSyncMs: Number(env.SERVER_SYNC_MS) } } : {}),
   ...(env.REDIS_URL
     ? {

@@ -1,3 +1,4 @@
+import { applyKeyPolicy, type KeyPolicy } from "@waygate/core/key-policy";
 import type { Command } from "commander";
 import { CliError } from "../../errors.js";
 import type { KeySummary } from "../../store/types.js";
@@ -35,16 +36,32 @@ interface CreateOptions {
   expiresIn?: number;
 }
 
-/** Rejects scopes the gateway does not check, so that a typo does not make a useless key. */
-async function checkScopes(scopes: readonly string[]): Promise<void> {
+/** The key to create: the flags after the key policy the admin API applies too; a usage error naming the flag otherwise. */
+async function resolveKey(options: CreateOptions, policy: KeyPolicy) {
   const { SCOPES } = await import("@waygate/server");
-  const unknown = scopes.filter((scope) => !(SCOPES as readonly string[]).includes(scope));
-  if (unknown.length > 0) {
-    throw new CliError(
-      "usage",
-      `unknown scope(s) ${unknown.map((scope) => `"${scope}"`).join(", ")}: use ${SCOPES.join(", ")}`,
-    );
-  }
+  const now = new Date();
+  const applied = applyKeyPolicy(
+    policy,
+    {
+      scopes: options.scopes,
+      toolPatterns: options.tools,
+      rateLimitPerMinute: options.rateLimit,
+      expiresAt:
+        options.expiresIn === undefined ? null : new Date(now.getTime() + options.expiresIn * DAY_MS),
+    },
+    { knownScopes: SCOPES, now },
+  );
+  if (applied.ok) return applied.key;
+  throw new CliError(
+    "usage",
+    applied.issues
+      .map((issue) =>
+        issue.field === "expiresAt" && issue.maxExpiresInDays !== undefined
+          ? `${issue.message}: pass --expires-in ${issue.maxExpiresInDays} or less`
+          : issue.message,
+      )
+      .join("; "),
+  );
 }
 
 /** `waygate keys create|list|revoke`. */
@@ -70,27 +87,8 @@ export function registerKeysCommands(program: Command, io: CliIo): void {
     .action(async (options: CreateOptions, command: Command) => {
       const context = contextOf(command, io);
       const config = await context.loadConfig();
-      const policy = config.keyPolicy;
-      await checkScopes(options.scopes ?? policy.defaultScopes);
-      if (
-        policy.maxExpiresInDays !== undefined &&
-        (options.expiresIn ?? Infinity) > policy.maxExpiresInDays
-      ) {
-        throw new CliError(
-          "usage",
-          `the key policy allows keys for at most ${policy.maxExpiresInDays} days: pass --expires-in ${policy.maxExpiresInDays} or less`,
-        );
-      }
-      const created = await withStore(context, (store) =>
-        store.createKey({
-          name: options.name,
-          scopes: options.scopes ?? policy.defaultScopes,
-          toolPatterns: options.tools ?? policy.defaultToolPatterns,
-          rateLimitPerMinute: options.rateLimit ?? policy.defaultRateLimitPerMinute ?? null,
-          expiresAt:
-            options.expiresIn === undefined ? null : new Date(Date.now() + options.expiresIn * DAY_MS),
-        }),
-      );
+      const key = await resolveKey(options, config.keyPolicy);
+      const created = await withStore(context, (store) => store.createKey({ name: options.name, ...key }));
       context.output.result(
         [
           `created key ${created.key.id} (${created.key.name})`,
