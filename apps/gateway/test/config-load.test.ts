@@ -179,10 +179,15 @@ describe("loadConfig", () => {
     ]);
   });
 
-  it("passes gateway.audit (retention) to the server, and names a bad retainDays", async () => {
-    const file = await writeJson(dir.path, "audit.json", { gateway: { audit: { retainDays: 90 } } });
+  it("passes gateway.audit (retention) and gateway.pinning to the server, and names a bad retainDays", async () => {
+    const file = await writeJson(dir.path, "audit.json", {
+      gateway: { audit: { retainDays: 90 }, pinning: { mode: "strict", servers: { docs: "off" } } },
+    });
     const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
-    expect(config.server).toEqual({ audit: { retainDays: 90 } });
+    expect(config.server).toEqual({
+      audit: { retainDays: 90 },
+      pinning: { mode: "strict", servers: { docs: "off" } },
+    });
     const bad = await writeJson(dir.path, "bad-audit.json", {
       gateway: { audit: { retainDays: -3, keep: true } },
     });

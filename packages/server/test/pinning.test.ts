@@ -104,7 +104,9 @@ describe("definition pinning, strict, on two replicas sharing one database", () 
     );
     expect(events.rows.map((r) => r.type)).toContain("pin.changed");
     const metrics = await get(`${a.url}/metrics`, { authorization: `Bearer ${admin}` });
-    expect(metrics.body).toMatch(/waygate_pin_changes_total\{server="mb",kind="tool",change="changed"\} [1-9]\d*/);
+    expect(metrics.body).toMatch(
+      /waygate_pin_changes_total\{server="mb",kind="tool",change="changed"\} [1-9]\d*/,
+    );
 
     // The diff shows both definitions side by side.
     const diff = await get(`${a.url}/admin/pins/mb/diff`, { authorization: `Bearer ${admin}` });

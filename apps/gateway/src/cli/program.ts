@@ -5,6 +5,7 @@ import { registerAuditCommands } from "./commands/audit.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerPinsCommands } from "./commands/pins.js";
 import { registerPluginsCommands } from "./commands/plugins.js";
 import { registerServersCommands } from "./commands/servers.js";
 import { registerStartCommand } from "./commands/start.js";
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo): Command {
   registerServersCommands(program, io);
   registerPluginsCommands(program, io);
   registerAuditCommands(program, io);
+  registerPinsCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.
   for (const command of program.commands) applyInherited(command, io, "waygate");

@@ -61,6 +61,21 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),
+  pinning: z
+    .strictObject({
+      mode: z
+        .enum(["strict", "warn", "off"])
+        .optional()
+        .describe(
+          "`warn` (default) serves a new or changed definition flagged; `strict` hides it until approved",
+        ),
+      servers: z
+        .record(ServerNameSchema, z.enum(["strict", "warn", "off"]))
+        .optional()
+        .describe('the mode per server, e.g. { "github": "strict" }'),
+    })
+    .optional()
+    .describe("definition pinning of tools, prompts and resource templates (`waygate pins`)"),
   audit: z
     .strictObject({
       retainDays: z

@@ -60,7 +60,9 @@ export interface GatewayConfig {
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */
-  server: Partial<Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit">>;
+  server: Partial<
+    Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit" | "pinning">
+  >;
 }
 
 /** Where loadConfig reads from; both default to the running process. */
@@ -194,6 +196,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
+      ...(settings.pinning ? { pinning: settings.pinning } : {}),
     },
   };
   checkCombination(config, issues);

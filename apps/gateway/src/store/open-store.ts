@@ -188,6 +188,7 @@ export async function openStore(
     },
     verifyAudit: () => verifyAuditChain(db, { secretKey }),
     exportAudit: (since) => exportAuditRows(db, since ? { since } : {}),
+    pins: repos.definitionPins,
     async close() {
       db.close();
     },

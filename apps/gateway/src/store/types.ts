@@ -1,4 +1,4 @@
-import type { AuditChainReport, ExportedAuditRow } from "@waygate/core";
+import type { AuditChainReport, DefinitionPinsRepository, ExportedAuditRow } from "@waygate/core";
 import type { UpstreamServer } from "../config/server-entry.js";
 
 /** An API key as the CLI shows it (never the plaintext or its hash). */
@@ -62,5 +62,7 @@ export interface GatewayStore {
   verifyAudit(): Promise<AuditChainReport>;
   /** The audit trail in id order with each row's chain value, from `since` on. */
   exportAudit(since?: Date): AsyncIterable<ExportedAuditRow>;
+  /** Definition pins (core's `definitionPins`). */
+  pins: Pick<DefinitionPinsRepository, "list" | "approve" | "reject">;
   close(): Promise<void>;
 }
