@@ -3,17 +3,14 @@ import { recoverFromLock, toDatabaseError } from "./map-error.js";
 
 /**
  * Checks that a write could commit now: begins a write transaction (waiting up to the busy timeout for
- * another writer's lock) and rolls it back, so nothing is written. Throws the typed `DatabaseError`
+ * another writer's lock) and commits it empty, so nothing is written. Throws the typed `DatabaseError`
  * (`DatabaseLockedError`, `DatabaseReadOnlyError`, ...) that a real write would have met.
  */
 export async function probeWrite(db: WaygateDatabase): Promise<void> {
   try {
-    const tx = await db.client.transaction("write");
-    try {
-      await tx.rollback();
-    } finally {
-      tx.close();
-    }
+    // One batch, not an interactive transaction: holding the write lock across event-loop turns would make any other
+    // writer of this process wait for it synchronously, blocking the turn that would release it.
+    await db.client.batch([], "write");
   } catch (raw) {
     const error = toDatabaseError(raw, {
       displayUrl: db.url,
