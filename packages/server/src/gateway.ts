@@ -8,6 +8,7 @@ import { buildApp } from "./app.js";
 import { createAuditGuard } from "./audit-guard.js";
 import { backendUsable } from "./backend.js";
 import { createCallPolicy } from "./call-policy.js";
+import { answerClientError } from "./client-errors.js";
 import { GatewayOptionsError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { type HostedPlugin, isHostedPlugin } from "./hosted-plugin.js";
@@ -272,6 +273,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       server.requestTimeout = options.timeouts.requestMs;
       server.headersTimeout = options.timeouts.headersMs;
       server.keepAliveTimeout = options.timeouts.keepAliveMs;
+      server.on("clientError", answerClientError);
       httpServer = server;
       return new Promise((resolve, reject) => {
         server.once("error", reject);
