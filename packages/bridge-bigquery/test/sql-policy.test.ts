@@ -147,9 +147,28 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     });
   });
 
+  it("names the parser's complaint in one line of at most 200 characters", () => {
+    const denial = reason(`SELECT FROM WHERE ${"x ".repeat(300)}`);
+    expect(denial).toMatch(/^the SQL could not be parsed as a BigQuery query, so it is denied .*: Expected /);
+    const complaint = denial.slice(denial.indexOf(": Expected ") + 2);
+    expect(complaint).not.toContain("\n");
+    expect(complaint.length).toBeGreaterThan(20);
+    expect(complaint.length).toBeLessThanOrEqual(200);
+  });
+
   it("denies the empty statement and one that is only a comment", () => {
     expect(reason("")).toMatch(/could not be parsed|holds no statement/);
     expect(reason("-- nothing here")).toMatch(/could not be parsed|holds no statement/);
+  });
+
+  it("lists an unqualified table with no dataset, and a backquoted path split at its dots", () => {
+    expect(checkReadOnlySql("SELECT * FROM orders JOIN `p-1.crm.people` USING (id)")).toEqual({
+      allowed: true,
+      tables: [
+        { project: null, dataset: null, table: "orders" },
+        { project: "p-1", dataset: "crm", table: "people" },
+      ],
+    });
   });
 
   it("lists the tables a query reads, split into project, dataset and table", () => {
@@ -169,14 +188,15 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
 describe("read-only SQL check when the parser accepts a nested write", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  function parseWithNestedWrite(outer: string, inner: string) {
-    const parser = new sqlParser.Parser();
-    const parsed = parser.parse(outer, { database: "BigQuery" });
-    const write = parser.parse(inner, { database: "BigQuery" }).ast;
+  const parseOptions = { database: "BigQuery" };
+
+  /** Makes the next parse return `WITH gone AS (<body>) SELECT * FROM gone`, body being any parse-tree node. */
+  function nextParseHasCteBody(body: unknown) {
+    const parsed = new sqlParser.Parser().parse("WITH gone AS (SELECT 1) SELECT * FROM gone", parseOptions);
     const select = (Array.isArray(parsed.ast) ? parsed.ast[0] : parsed.ast) as unknown as {
       with: { stmt: { ast: unknown } }[];
     };
-    select.with[0]!.stmt.ast = Array.isArray(write) ? write[0] : write;
+    select.with[0]!.stmt.ast = body;
     vi.spyOn(sqlParser.Parser.prototype, "parse").mockReturnValueOnce(parsed);
   }
 
@@ -187,7 +207,33 @@ describe("read-only SQL check when the parser accepts a nested write", () => {
     ["TRUNCATE TABLE sales.orders", /TRUNCATE statement/],
     ["DROP TABLE sales.orders", /DROP statement/],
   ])("denies a SELECT whose WITH clause holds %j", (inner, expected) => {
-    parseWithNestedWrite("WITH gone AS (SELECT 1) SELECT * FROM gone", inner);
+    const { ast } = new sqlParser.Parser().parse(inner, parseOptions);
+    nextParseHasCteBody(Array.isArray(ast) ? ast[0] : ast);
     expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(expected);
+  });
+
+  // Every kind that writes, as a bare node: whatever shape a future parser gives the statement, its type counts.
+  it.each([
+    "alter",
+    "call",
+    "create",
+    "delete",
+    "drop",
+    "grant",
+    "insert",
+    "load_data",
+    "merge",
+    "rename",
+    "replace",
+    "revoke",
+    "set",
+    "truncate",
+    "update",
+    "use",
+  ])("denies a SELECT whose WITH clause holds a %s node, naming it", (kind) => {
+    nextParseHasCteBody({ type: kind, table: [{ db: "sales", table: "orders" }] });
+    expect(reason("WITH gone AS (…) SELECT * FROM gone")).toBe(
+      `the SQL is a ${kind.toUpperCase()} statement, which modifies data, schema or session state; the bridge is read-only (set BIGQUERY_READ_ONLY=false to allow writes)`,
+    );
   });
 });
