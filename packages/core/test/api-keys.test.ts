@@ -226,6 +226,23 @@ describe("apiKeys listing", () => {
     for (const secret of [a.plaintext, b.plaintext, ...hashes]) expect(shown).not.toContain(secret);
   });
 
+  it("counts and lists a key as active until the millisecond it expires, then as inactive", async () => {
+    const clock = manualClock();
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
+    await apiKeys.create({ name: "lasting", scopes: [] });
+    await apiKeys.create({ name: "brief", scopes: [], expiresAt: new Date(clock.now() + 1_000) });
+    const active = async () => ({
+      count: await apiKeys.count({ activeOnly: true }),
+      names: (await apiKeys.list({ activeOnly: true })).map((k) => k.name).sort(),
+    });
+    clock.advance(999);
+    expect(await active()).toEqual({ count: 2, names: ["brief", "lasting"] });
+    clock.advance(1);
+    expect(await active()).toEqual({ count: 1, names: ["lasting"] });
+    expect(await apiKeys.count()).toBe(2);
+    expect(await apiKeys.list()).toHaveLength(2);
+  });
+
   it("lists keys newest first, in creation order even within one millisecond", async () => {
     const clock = manualClock();
     const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
