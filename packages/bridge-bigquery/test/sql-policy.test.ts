@@ -126,6 +126,10 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
         { project: "p-1", dataset: "sales", table: "recent_orders" },
       ],
     });
+    const backquoted = checkReadOnlySql("SELECT * FROM sales.recent_orders(7)", {
+      allowedTableFunctions: ["`sales.recent_orders`"],
+    });
+    expect(backquoted.allowed).toBe(true);
     const federated = "SELECT * FROM EXTERNAL_QUERY('crm', 'SELECT 1')";
     expect(checkReadOnlySql(federated, { allowedTableFunctions: ["external_query"] }).allowed).toBe(true);
     expect(checkReadOnlySql(federated, { allowedTableFunctions: ["sales.recent_orders"] }).allowed).toBe(
@@ -210,6 +214,11 @@ describe("read-only SQL check when the parser accepts a nested write", () => {
     const { ast } = new sqlParser.Parser().parse(inner, parseOptions);
     nextParseHasCteBody(Array.isArray(ast) ? ast[0] : ast);
     expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(expected);
+  });
+
+  it("denies a nested DELETE node even when it carries a star, which only a SELECT * REPLACE column may", () => {
+    nextParseHasCteBody({ type: "delete", expr: { type: "column_ref", table: null, column: "*" } });
+    expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(/DELETE statement/);
   });
 
   // Every kind that writes, as a bare node: whatever shape a future parser gives the statement, its type counts.
