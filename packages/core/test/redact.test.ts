@@ -91,11 +91,35 @@ describe("redactArguments", () => {
     );
   });
 
-  it("honours extra key names", () => {
+  it("honours extra key names, ignoring case, '-' and '_' on both sides", () => {
     expect(redactArguments({ ssn: "123", name: "x" }, { extraKeys: ["SSN"] })).toEqual({
       ssn: "[REDACTED]",
       name: "x",
     });
+    expect(
+      redactArguments(
+        { customer_ref: "1", "Customer-Ref": "2", customer: "3" },
+        { extraKeys: ["customer-ref"] },
+      ),
+    ).toEqual({ customer_ref: "[REDACTED]", "Customer-Ref": "[REDACTED]", customer: "3" });
+  });
+
+  it("keeps a value that appears twice without being a cycle, and drops what JSON cannot hold", () => {
+    const shared = { id: 1 };
+    expect(redactArguments({ a: shared, b: [shared, shared] })).toEqual({
+      a: { id: 1 },
+      b: [{ id: 1 }, { id: 1 }],
+    });
+    expect(redactArguments({ f: () => 1, s: Symbol("s"), u: undefined, list: [() => 1, undefined] })).toEqual(
+      {
+        f: undefined,
+        s: undefined,
+        u: undefined,
+        list: [null, null],
+      },
+    );
+    expect(redactToJson(undefined, { maxBytes: 100 })).toBeUndefined();
+    expect(redactToJson(() => 1, { maxBytes: 100 })).toBeUndefined();
   });
 
   it("copies without changing the input and survives cycles, bigints and binary data", () => {
@@ -144,7 +168,9 @@ describe("redactArguments", () => {
     const stored = redactToJson(euros, { maxBytes: 64 }) as string;
     expect(JSON.parse(stored)).toMatchObject({ "[truncated]": true, originalBytes: Buffer.byteLength(json) });
     expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(64);
+    expect(Buffer.byteLength(json)).toBe(92);
     expect(redactToJson(euros, { maxBytes: 92 })).toBe(json);
+    expect(redactArguments(euros, { maxBytes: 92 })).toBe(euros);
   });
 });
 
@@ -158,6 +184,10 @@ describe("redactToJson (what the audit writer stores)", () => {
 
   it("honours a smaller maxDepth", () => {
     expect(redactToJson(nested(5), { maxBytes: 1000, maxDepth: 2 })).toBe('{"child":{"child":"[Too deep]"}}');
+    expect(redactArguments(nested(5), { maxDepth: 2 })).toEqual({ child: { child: "[Too deep]" } });
+    expect(redactArguments(nested(20))).toEqual(
+      JSON.parse(redactToJson(nested(20), { maxBytes: 1000 }) as string),
+    );
   });
 });
 
