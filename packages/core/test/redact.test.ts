@@ -182,6 +182,13 @@ describe("redactToJson (what the audit writer stores)", () => {
     expect(stored).toContain('"[Too deep]"');
   });
 
+  it("caps a 20,000-level array the same way", () => {
+    let value: unknown = "leaf";
+    for (let i = 0; i < 20_000; i++) value = [value];
+    const stored = redactToJson(value, { maxBytes: 1_000_000 }) as string;
+    expect(stored).toBe(`${"[".repeat(16)}"[Too deep]"${"]".repeat(16)}`);
+  });
+
   it("honours a smaller maxDepth", () => {
     expect(redactToJson(nested(5), { maxBytes: 1000, maxDepth: 2 })).toBe('{"child":{"child":"[Too deep]"}}');
     expect(redactArguments(nested(5), { maxDepth: 2 })).toEqual({ child: { child: "[Too deep]" } });
