@@ -138,26 +138,34 @@ describe("deployment files", () => {
     const composePath = join(DEPLOYMENT, "scale-out", "compose", "docker-compose.yml");
     // The replicas share their settings through a YAML anchor (`<<: *gateway`), so merge keys are resolved.
     const compose = parse(await readFile(composePath, "utf8"), { merge: true }) as Manifest;
-    for (const service of Object.values(compose?.services ?? {}) as Manifest[]) {
-      if (String(service.image ?? "").includes("waygate"))
-        names.push(...Object.keys(service.environment ?? {}));
+    const gateways = (Object.values(compose.services) as Manifest[]).filter((service) =>
+      String(service.image).includes("waygate"),
+    );
+    expect(gateways.length, "gateway replicas in the scale-out compose file").toBeGreaterThan(1);
+    for (const service of gateways) {
+      expect(Object.keys(service.environment).length).toBeGreaterThan(0);
+      names.push(...Object.keys(service.environment));
     }
     const patch = join(DEPLOYMENT, "scale-out", "k8s", "gateway-scale-out.yaml");
-    for (const document of await yamlDocuments(patch)) {
-      for (const container of (document as Manifest).spec?.template?.spec?.containers ?? [])
-        names.push(...(container.env ?? []).map((entry: { name: string }) => entry.name));
-    }
+    const containers = (await yamlDocuments(patch)).flatMap(
+      (document) => (document as Manifest).spec?.template?.spec?.containers ?? [],
+    );
+    expect(containers.length, "containers in the scale-out patch").toBeGreaterThan(0);
+    for (const container of containers)
+      names.push(...container.env.map((entry: { name: string }) => entry.name));
     expect(names).toEqual(expect.arrayContaining(["REDIS_URL", "MCP_SESSION_MODE"]));
     expect(names.filter((name) => !known.has(name))).toEqual([]);
   });
 
-  it("the Service keeps each client on one pod while MCP sessions are stateful", async () => {
+  it("the Service keeps each client on one of the Deployment's pods, which hold stateful MCP sessions", async () => {
     const configMap = await manifest("ConfigMap");
     const service = await manifest("Service");
-    if ((configMap.data.MCP_SESSION_MODE ?? "stateful") === "stateful") {
-      expect(service.spec.sessionAffinity).toBe("ClientIP");
-      expect(service.spec.sessionAffinityConfig.clientIP.timeoutSeconds).toBeGreaterThanOrEqual(60);
-    }
+    // The shipped manifests run several replicas with sessions in the pod (the default mode); the scale-out
+    // overlay is where stateless mode lives. If that changes, the Service's affinity must be revisited too.
+    expect((await manifest("Deployment")).spec.replicas).toBeGreaterThan(1);
+    expect(configMap.data.MCP_SESSION_MODE ?? "stateful").toBe("stateful");
+    expect(service.spec.sessionAffinity).toBe("ClientIP");
+    expect(service.spec.sessionAffinityConfig.clientIP.timeoutSeconds).toBeGreaterThanOrEqual(60);
   });
 
   it("the ConfigMap's config file is valid for the gateway", async () => {
@@ -177,16 +185,18 @@ describe("deployment files", () => {
     ]);
     const { readDockerfile, stageEnv } = await import("./dockerfile.js");
     const runtime = (await readDockerfile()).stages.find((stage) => stage.name === "runtime");
+    expect(runtime, "the Dockerfile's runtime stage").toBeDefined();
     const [compose] = (await yamlDocuments(join(DEPLOYMENT, "docker-compose.yml"))) as Manifest[];
     const configMap = await manifest("ConfigMap");
     const secret = await manifest("Secret");
-    const names = [
-      ...Object.keys(runtime ? stageEnv(runtime) : {}),
-      ...Object.keys(compose?.services.waygate.environment ?? {}),
-      ...Object.keys(configMap.data).filter((key) => key !== "waygate.json"),
-      ...Object.keys(secret.stringData),
-    ];
-    expect(names.length).toBeGreaterThan(10);
+    const sources = {
+      image: Object.keys(stageEnv(runtime!)),
+      compose: Object.keys(compose!.services.waygate.environment),
+      configMap: Object.keys(configMap.data).filter((key) => key !== "waygate.json"),
+      secret: Object.keys(secret.stringData),
+    };
+    for (const [source, keys] of Object.entries(sources)) expect(keys.length, source).toBeGreaterThan(0);
+    const names = [...sources.image, ...sources.compose, ...sources.configMap, ...sources.secret];
     expect(names.filter((name) => !known.has(name))).toEqual([]);
   });
 });

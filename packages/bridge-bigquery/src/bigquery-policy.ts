@@ -20,10 +20,11 @@ function tableFromId(id: string): TableRef {
   return { project: parts.pop() ?? null, dataset, table };
 }
 
-type PolicySettings = Pick<BigqueryBridgeSettings, "project" | "dataset" | "readOnly">;
+type PolicySettings = Pick<BigqueryBridgeSettings, "project" | "dataset" | "readOnly"> &
+  Partial<Pick<BigqueryBridgeSettings, "allowedTableFunctions">>;
 
 function sqlReason(settings: PolicySettings, sql: string): string | undefined {
-  const verdict = checkReadOnlySql(sql);
+  const verdict = checkReadOnlySql(sql, { allowedTableFunctions: settings.allowedTableFunctions });
   if (verdict.allowed) return tableScopeReason(settings, verdict.tables);
   if (settings.readOnly) return verdict.reason;
   // Writes are allowed, but a dataset scope still needs to see the tables: unreadable SQL fails closed.

@@ -30,5 +30,5 @@ export {
   gcloudAdcFile,
   resolveBigquerySettings,
 } from "./settings.js";
-export { checkReadOnlySql, type SqlVerdict, type TableRef } from "./sql-policy.js";
+export { checkReadOnlySql, type SqlCheckOptions, type SqlVerdict, type TableRef } from "./sql-policy.js";
 export { resolveToolboxLauncher, TOOLBOX_BIGQUERY_ARGS, TOOLBOX_PACKAGE } from "./toolbox-command.js";

@@ -13,6 +13,7 @@ import { z } from "zod";
 
 const PROJECT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z0-9.-]+:[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const DATASET_ID = /^[A-Za-z0-9_]{1,1024}$/;
+const FUNCTION_NAME = /^`?[\w-]+(?:\.[\w-]+){0,2}`?$/;
 
 /** Settings of the BigQuery bridge; the environment variables that set them are in `BIGQUERY_ENV_FIELDS`. */
 export const BigqueryBridgeSettingsSchema = z.object({
@@ -29,6 +30,17 @@ export const BigqueryBridgeSettingsSchema = z.object({
     .optional(),
   /** Deny statements that modify data or schema (the default). */
   readOnly: z.boolean().default(true),
+  /**
+   * Table-valued and federated functions a query may call, e.g. `EXTERNAL_QUERY` or `sales.recent_orders`
+   * (matched in any letter case). None by default: such a function runs SQL the read-only check cannot see
+   * (EXTERNAL_QUERY sends its second argument to Cloud SQL, Spanner or AlloyDB as it is). A listed function's
+   * dataset is held to `dataset` like a table's.
+   */
+  allowedTableFunctions: z
+    .array(
+      z.string().regex(FUNCTION_NAME, "must be a function name such as EXTERNAL_QUERY or dataset.function"),
+    )
+    .default([]),
   /** Largest number of bytes one query may bill; 0 means no cap (not recommended). */
   maximumBytesBilled: z.number().int().min(0).default(1_000_000_000),
   /** Largest number of rows one query returns. */
@@ -66,6 +78,11 @@ export const BIGQUERY_ENV_FIELDS: Record<keyof BigqueryBridgeSettingsInput, EnvF
     variable: "BIGQUERY_READ_ONLY",
     kind: "boolean",
     hint: "set BIGQUERY_READ_ONLY to true (default) or false",
+  },
+  allowedTableFunctions: {
+    variable: "BIGQUERY_ALLOWED_TABLE_FUNCTIONS",
+    kind: "list",
+    hint: "set BIGQUERY_ALLOWED_TABLE_FUNCTIONS to a comma list of function names such as EXTERNAL_QUERY,sales.recent_orders, or unset it",
   },
   maximumBytesBilled: {
     variable: "BIGQUERY_MAXIMUM_BYTES_BILLED",

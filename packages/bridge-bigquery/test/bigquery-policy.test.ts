@@ -38,4 +38,55 @@ describe("BigQuery policy", () => {
       }),
     ).toMatch(/could not be checked against BIGQUERY_DATASET/);
   });
+
+  describe("with BIGQUERY_DATASET 'sales'", () => {
+    const scoped = bigqueryPolicy({ project: "demo-project", dataset: "sales", readOnly: true });
+    const execute = (sql: string) => scoped.denyReason(tool("execute_sql", false), { sql });
+
+    it.each([
+      "SELECT * FROM INFORMATION_SCHEMA.TABLES",
+      "SELECT * FROM information_schema.columns",
+      "SELECT * FROM `INFORMATION_SCHEMA.TABLES`",
+      "SELECT * FROM `region-us`.INFORMATION_SCHEMA.TABLES",
+      "SELECT * FROM `region-us.INFORMATION_SCHEMA.JOBS`",
+      "SELECT * FROM crm.INFORMATION_SCHEMA.TABLES",
+    ])("denies the INFORMATION_SCHEMA read %j, which is not proven to stay in the dataset", (sql) => {
+      expect(execute(sql)).toMatch(/is outside BIGQUERY_DATASET 'demo-project\.sales'/);
+    });
+
+    it.each([
+      "SELECT * FROM sales.INFORMATION_SCHEMA.TABLES",
+      "SELECT * FROM `demo-project.sales.INFORMATION_SCHEMA.COLUMNS`",
+    ])("allows the INFORMATION_SCHEMA read %j of its own dataset", (sql) => {
+      expect(execute(sql)).toBeUndefined();
+    });
+
+    it("checks a listed table function's dataset like a table's", () => {
+      const listed = bigqueryPolicy({
+        project: "demo-project",
+        dataset: "sales",
+        readOnly: true,
+        allowedTableFunctions: ["sales.recent_orders", "crm.people_at"],
+      });
+      const call = (sql: string) => listed.denyReason(tool("execute_sql", false), { sql });
+      expect(call("SELECT * FROM sales.recent_orders(7)")).toBeUndefined();
+      expect(call("SELECT * FROM crm.people_at('2026-01-01')")).toMatch(
+        /table 'crm.people_at' is outside BIGQUERY_DATASET/,
+      );
+    });
+  });
+
+  it("denies EXTERNAL_QUERY through execute_sql unless allowedTableFunctions lists it", () => {
+    const sql = "SELECT * FROM EXTERNAL_QUERY('crm', 'DELETE FROM customers')";
+    expect(readOnly.denyReason(tool("execute_sql", false), { sql })).toMatch(
+      /calls EXTERNAL_QUERY, which runs a statement the read-only check cannot see/,
+    );
+    const federated = bigqueryPolicy({
+      project: "demo-project",
+      dataset: undefined,
+      readOnly: true,
+      allowedTableFunctions: ["EXTERNAL_QUERY"],
+    });
+    expect(federated.denyReason(tool("execute_sql", false), { sql })).toBeUndefined();
+  });
 });

@@ -49,6 +49,27 @@ describe("BigQuery bridge settings from the environment", () => {
     expect(settings.maxRows).toBe(100);
   });
 
+  it("allows no table-valued or federated function by default, and reads a comma list of them", () => {
+    expect(resolveBigquerySettings({}, base).allowedTableFunctions).toEqual([]);
+    const settings = resolveBigquerySettings(
+      {},
+      { ...base, BIGQUERY_ALLOWED_TABLE_FUNCTIONS: "EXTERNAL_QUERY, sales.recent_orders ,`p-1.sales.f`" },
+    );
+    expect(settings.allowedTableFunctions).toEqual([
+      "EXTERNAL_QUERY",
+      "sales.recent_orders",
+      "`p-1.sales.f`",
+    ]);
+  });
+
+  it("rejects a table function name that is not a (dotted) identifier, naming BIGQUERY_ALLOWED_TABLE_FUNCTIONS", () => {
+    const error = thrown(() =>
+      resolveBigquerySettings({}, { ...base, BIGQUERY_ALLOWED_TABLE_FUNCTIONS: "EXTERNAL_QUERY('x')" }),
+    );
+    expect(error.code).toBe("BRIDGE_CONFIG_INVALID");
+    expect(error.variables).toEqual(["BIGQUERY_ALLOWED_TABLE_FUNCTIONS"]);
+  });
+
   it("names GOOGLE_CLOUD_PROJECT when it is missing", () => {
     const error = thrown(() => bigqueryBridgeFromEnv({ ...base, GOOGLE_CLOUD_PROJECT: undefined }));
     expect(error.code).toBe("BRIDGE_CONFIG_INVALID");

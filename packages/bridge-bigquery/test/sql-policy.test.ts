@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import sqlParser from "node-sql-parser/build/bigquery.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { checkReadOnlySql } from "../src/index.js";
 
 const allowed = (sql: string) => checkReadOnlySql(sql).allowed;
@@ -19,6 +20,11 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     "SELECT * FROM sales.INFORMATION_SCHEMA.TABLES",
     "SELECT 1 -- ; DROP TABLE sales.orders",
     "SELECT 1;",
+    "SELECT * REPLACE (total * 2 AS total) FROM sales.orders",
+    "SELECT * EXCEPT (note) FROM sales.orders",
+    "SELECT * FROM UNNEST([1, 2, 3]) AS n",
+    "SELECT * FROM UNNEST(GENERATE_ARRAY(1, 10)) AS n",
+    "SELECT EXTRACT(DAY FROM day), SAFE_DIVIDE(total, 2), CURRENT_DATE() FROM sales.orders",
   ])("allows the read-only query %j", (sql) => {
     expect(reason(sql)).toBe("allowed");
   });
@@ -31,6 +37,7 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     ["TRUNCATE TABLE sales.orders", /TRUNCATE statement/],
     ["ALTER TABLE sales.orders ADD COLUMN c INT64", /ALTER statement/],
     ["CALL sales.cleanup()", /CALL statement/],
+    ["LOCK TABLES sales.orders READ", /LOCK statement/],
   ])("denies %j as a write, naming the statement kind", (sql, expected) => {
     expect(reason(sql)).toMatch(expected);
     expect(reason(sql)).toMatch(/set BIGQUERY_READ_ONLY=false to allow writes/);
@@ -80,9 +87,92 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     expect(allowed(sql)).toBe(false);
   });
 
-  it("denies an empty statement and one that is only a comment", () => {
+  it.each([
+    ["DESC orders", /DESC statement/],
+    ["DESCRIBE orders", /DESC statement/],
+  ])("denies %j, which parses but is not a query", (sql, expected) => {
+    expect(reason(sql)).toMatch(expected);
+  });
+
+  it.each([
+    "SELECT * FROM EXTERNAL_QUERY('crm-connection', 'DELETE FROM customers')",
+    "SELECT * FROM external_query('crm-connection', 'SELECT 1') AS t",
+    "SELECT * FROM sales.orders o JOIN EXTERNAL_QUERY('crm', 'UPDATE people SET x = 1') p ON true",
+    "SELECT (SELECT COUNT(*) FROM EXTERNAL_QUERY('crm', 'DROP TABLE people'))",
+    "SELECT EXTERNAL_QUERY('crm', 'DELETE FROM customers')",
+    "WITH remote AS (SELECT * FROM EXTERNAL_QUERY('crm', 'SELECT 1')) SELECT * FROM remote",
+  ])("denies the federated query %j, whose inner statement it cannot check", (sql) => {
+    expect(reason(sql)).toMatch(
+      /calls EXTERNAL_QUERY, which runs a statement the read-only check cannot see; list it in BIGQUERY_ALLOWED_TABLE_FUNCTIONS to allow it/i,
+    );
+  });
+
+  it.each([
+    ["SELECT * FROM sales.recent_orders(7)", "sales.recent_orders"],
+    ["SELECT * FROM `p-1.sales.recent_orders`(7)", "p-1.sales.recent_orders"],
+  ])("denies the table-valued function in %j unless it is listed", (sql, name) => {
+    expect(reason(sql)).toContain(`calls ${name}, which runs a statement the read-only check cannot see`);
+  });
+
+  it("allows a listed table function, in any letter case, and lists it with the tables for the dataset scope", () => {
+    expect(
+      checkReadOnlySql("SELECT * FROM `p-1.sales.recent_orders`(7) JOIN sales.orders USING (id)", {
+        allowedTableFunctions: ["P-1.SALES.RECENT_ORDERS"],
+      }),
+    ).toEqual({
+      allowed: true,
+      tables: [
+        { project: null, dataset: "sales", table: "orders" },
+        { project: "p-1", dataset: "sales", table: "recent_orders" },
+      ],
+    });
+    const backquoted = checkReadOnlySql("SELECT * FROM sales.recent_orders(7)", {
+      allowedTableFunctions: ["`sales.recent_orders`"],
+    });
+    expect(backquoted.allowed).toBe(true);
+    const federated = "SELECT * FROM EXTERNAL_QUERY('crm', 'SELECT 1')";
+    expect(checkReadOnlySql(federated, { allowedTableFunctions: ["external_query"] }).allowed).toBe(true);
+    expect(checkReadOnlySql(federated, { allowedTableFunctions: ["sales.recent_orders"] }).allowed).toBe(
+      false,
+    );
+  });
+
+  it("lists an unqualified INFORMATION_SCHEMA view under the dataset INFORMATION_SCHEMA, so a dataset scope denies it", () => {
+    for (const sql of [
+      "SELECT * FROM INFORMATION_SCHEMA.TABLES",
+      "SELECT * FROM `information_schema.tables`",
+    ]) {
+      const verdict = checkReadOnlySql(sql);
+      expect(verdict.allowed && verdict.tables[0]?.dataset?.toUpperCase()).toBe("INFORMATION_SCHEMA");
+    }
+    expect(checkReadOnlySql("SELECT * FROM sales.INFORMATION_SCHEMA.TABLES")).toEqual({
+      allowed: true,
+      tables: [{ project: null, dataset: "sales", table: "TABLES" }],
+    });
+  });
+
+  it("names the parser's complaint in one line of at most 200 characters", () => {
+    const denial = reason(`SELECT FROM WHERE ${"x ".repeat(300)}`);
+    expect(denial).toMatch(/^the SQL could not be parsed as a BigQuery query, so it is denied .*: Expected /);
+    const complaint = denial.slice(denial.indexOf(": Expected ") + 2);
+    expect(complaint).not.toContain("\n");
+    expect(complaint.length).toBeGreaterThan(20);
+    expect(complaint.length).toBeLessThanOrEqual(200);
+  });
+
+  it("denies the empty statement and one that is only a comment", () => {
     expect(reason("")).toMatch(/could not be parsed|holds no statement/);
     expect(reason("-- nothing here")).toMatch(/could not be parsed|holds no statement/);
+  });
+
+  it("lists an unqualified table with no dataset, and a backquoted path split at its dots", () => {
+    expect(checkReadOnlySql("SELECT * FROM orders JOIN `p-1.crm.people` USING (id)")).toEqual({
+      allowed: true,
+      tables: [
+        { project: null, dataset: null, table: "orders" },
+        { project: "p-1", dataset: "crm", table: "people" },
+      ],
+    });
   });
 
   it("lists the tables a query reads, split into project, dataset and table", () => {
@@ -94,5 +184,65 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
         { project: null, dataset: "crm", table: "people" },
       ],
     });
+  });
+});
+
+// node-sql-parser's BigQuery grammar rejects data-modifying subqueries today (`WITH gone AS (DELETE …)` fails
+// to parse); these tests stand in for a parser that accepts one, to prove the second layer still denies it.
+describe("read-only SQL check when the parser accepts a nested write", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  const parseOptions = { database: "BigQuery" };
+
+  /** Makes the next parse return `WITH gone AS (<body>) SELECT * FROM gone`, body being any parse-tree node. */
+  function nextParseHasCteBody(body: unknown) {
+    const parsed = new sqlParser.Parser().parse("WITH gone AS (SELECT 1) SELECT * FROM gone", parseOptions);
+    const select = (Array.isArray(parsed.ast) ? parsed.ast[0] : parsed.ast) as unknown as {
+      with: { stmt: { ast: unknown } }[];
+    };
+    select.with[0]!.stmt.ast = body;
+    vi.spyOn(sqlParser.Parser.prototype, "parse").mockReturnValueOnce(parsed);
+  }
+
+  it.each([
+    ["DELETE FROM orders WHERE true", /DELETE statement/],
+    ["INSERT INTO sales.orders (id) VALUES (1)", /INSERT statement/],
+    ["UPDATE orders SET total = 0 WHERE true", /UPDATE statement/],
+    ["TRUNCATE TABLE sales.orders", /TRUNCATE statement/],
+    ["DROP TABLE sales.orders", /DROP statement/],
+  ])("denies a SELECT whose WITH clause holds %j", (inner, expected) => {
+    const { ast } = new sqlParser.Parser().parse(inner, parseOptions);
+    nextParseHasCteBody(Array.isArray(ast) ? ast[0] : ast);
+    expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(expected);
+  });
+
+  it("denies a nested DELETE node even when it carries a star, which only a SELECT * REPLACE column may", () => {
+    nextParseHasCteBody({ type: "delete", expr: { type: "column_ref", table: null, column: "*" } });
+    expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(/DELETE statement/);
+  });
+
+  // Every kind that writes, as a bare node: whatever shape a future parser gives the statement, its type counts.
+  it.each([
+    "alter",
+    "call",
+    "create",
+    "delete",
+    "drop",
+    "grant",
+    "insert",
+    "load_data",
+    "merge",
+    "rename",
+    "replace",
+    "revoke",
+    "set",
+    "truncate",
+    "update",
+    "use",
+  ])("denies a SELECT whose WITH clause holds a %s node, naming it", (kind) => {
+    nextParseHasCteBody({ type: kind, table: [{ db: "sales", table: "orders" }] });
+    expect(reason("WITH gone AS (…) SELECT * FROM gone")).toBe(
+      `the SQL is a ${kind.toUpperCase()} statement, which modifies data, schema or session state; the bridge is read-only (set BIGQUERY_READ_ONLY=false to allow writes)`,
+    );
   });
 });

@@ -1,3 +1,5 @@
+import { API_KEY_IN_TEXT_SOURCE } from "./api-keys/key-format.js";
+
 /** Options for `redactArguments`. */
 export interface RedactOptions {
   /** Extra key names (matched case-insensitively, ignoring `-` and `_`) whose values are hidden. */
@@ -27,8 +29,21 @@ const SECRET_KEY_PARTS = [
   "signature",
 ];
 const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
-// Waygate keys and bearer/basic credentials embedded in free text.
-const SECRET_IN_TEXT = /\bwg_[a-z0-9]{12}_[A-Za-z0-9_-]{20,}|\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
+// Secrets embedded in free text, in any letter case: the value of an Authorization header (scheme and
+// credential, however short; the header name is kept, captured as group 1), Waygate keys, and bearer/basic
+// credentials. Each alternative starts at a literal word (no lookbehind, which would rescan whitespace runs), so a
+// megabyte of text takes milliseconds.
+const SECRET_IN_TEXT = new RegExp(
+  [
+    String.raw`(\bauthorization["']?\s*[:=]\s*["']?)[^\s"',;]+(?:\s+[^\s"',;]+)?`,
+    API_KEY_IN_TEXT_SOURCE,
+    String.raw`\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`,
+  ].join("|"),
+  "gi",
+);
+
+const redactSecretsInText = (text: string): string =>
+  text.replace(SECRET_IN_TEXT, (_match, header: string | undefined) => `${header ?? ""}${REDACTED}`);
 
 /** True when a field with this name must never be stored or logged in clear. */
 export function isSecretKeyName(name: string, extraKeys: readonly string[] = []): boolean {
@@ -52,7 +67,7 @@ function redactValue(
   depth: number,
   seen: WeakSet<object>,
 ): unknown {
-  if (typeof value === "string") return value.replace(SECRET_IN_TEXT, REDACTED);
+  if (typeof value === "string") return redactSecretsInText(value);
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "function" || typeof value === "symbol" || value === undefined) return undefined;
   if (typeof value !== "object" || value === null) return value;

@@ -73,6 +73,17 @@ describe("apiKeys.create", () => {
     expect(await apiKeys.count()).toBe(0);
   });
 
+  it("rejects an expiry at the current millisecond, naming expiresAt", async () => {
+    const clock = manualClock();
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
+    const error = await apiKeys
+      .create({ name: "now", scopes: [], expiresAt: new Date(clock.now()) })
+      .catch((e) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error.issues).toEqual([{ path: "expiresAt", message: "must be in the future" }]);
+    expect(await apiKeys.count()).toBe(0);
+  });
+
   it("rejects an expiry in the past", async () => {
     const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET });
     const error = await apiKeys
@@ -224,6 +235,27 @@ describe("apiKeys listing", () => {
     );
     const shown = JSON.stringify(all);
     for (const secret of [a.plaintext, b.plaintext, ...hashes]) expect(shown).not.toContain(secret);
+  });
+
+  it("counts and lists a key as active until the millisecond it expires, then as inactive", async () => {
+    const clock = manualClock();
+    const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
+    await apiKeys.create({ name: "lasting", scopes: [] });
+    await apiKeys.create({ name: "brief", scopes: [], expiresAt: new Date(clock.now() + 1_000) });
+    const active = async () => ({
+      count: await apiKeys.count({ activeOnly: true }),
+      names: (await apiKeys.list({ activeOnly: true })).map((k) => k.name).sort(),
+    });
+    clock.advance(999);
+    expect(await active()).toEqual({ count: 2, names: ["brief", "lasting"] });
+    clock.advance(1);
+    expect(await active()).toEqual({ count: 1, names: ["lasting"] });
+    expect(await apiKeys.count()).toBe(2);
+    const all = await apiKeys.list();
+    expect(all.map((k) => [k.name, k.expiresAt])).toEqual([
+      ["brief", new Date(Date.parse("2026-01-01T00:00:01Z"))],
+      ["lasting", null],
+    ]);
   });
 
   it("lists keys newest first, in creation order even within one millisecond", async () => {

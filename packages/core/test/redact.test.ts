@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { generateApiKey } from "../src/api-keys/key-format.js";
 import { isSecretKeyName, redactArguments } from "../src/index.js";
+import { redactToJson } from "../src/redact.js";
+
+/** An argument nested `levels` objects deep, built without recursion. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: true };
+  for (let i = 0; i < levels; i++) value = { child: value };
+  return value;
+}
 
 describe("redactArguments", () => {
   it("hides values under secret-looking key names at any depth and keeps the rest", () => {
@@ -39,11 +48,78 @@ describe("redactArguments", () => {
     });
   });
 
-  it("honours extra key names", () => {
+  it("hides bearer and basic credentials in free text whatever their case", () => {
+    expect(
+      redactArguments({
+        a: "BEARER abcdefghijklmnop",
+        b: "curl -H 'authorization: basic dXNlcjpwYXNzd29yZA=='",
+        c: "bearer abcdefghijklmnop and more",
+      }),
+    ).toEqual({
+      a: "[REDACTED]",
+      b: "curl -H 'authorization: [REDACTED]'",
+      c: "[REDACTED] and more",
+    });
+  });
+
+  it("hides the value of an Authorization header in free text, however short and whatever its case", () => {
+    expect(redactArguments("Authorization: bearer xyz")).toBe("Authorization: [REDACTED]");
+    expect(redactArguments('{"AUTHORIZATION": "Token abc"}')).toBe('{"AUTHORIZATION": "[REDACTED]"}');
+    expect(redactArguments("proxy-authorization=xyz; next")).toBe("proxy-authorization=[REDACTED]; next");
+  });
+
+  it("hides a Waygate key wherever it sits in a string, glued to other text included", () => {
+    const { plaintext } = generateApiKey();
+    for (const text of [
+      plaintext,
+      `key=${plaintext}`,
+      `prefix${plaintext}suffix`,
+      `my_${plaintext}`,
+      `https://example.test/?k=${plaintext}&x=1`,
+      `WG_${plaintext.slice(3).toUpperCase()}`,
+    ]) {
+      const redacted = redactArguments({ note: text }) as { note: string };
+      expect(redacted.note).toContain("[REDACTED]");
+      expect(redacted.note).not.toContain(plaintext.slice(16));
+      expect(redacted.note.toLowerCase()).not.toContain(plaintext.slice(16).toLowerCase());
+    }
+  });
+
+  it("keeps prose that merely mentions a scheme or the key prefix", () => {
+    expect(redactArguments("the bearer of this note; wg_ keys start with wg_")).toBe(
+      "the bearer of this note; wg_ keys start with wg_",
+    );
+  });
+
+  it("honours extra key names, ignoring case, '-' and '_' on both sides", () => {
     expect(redactArguments({ ssn: "123", name: "x" }, { extraKeys: ["SSN"] })).toEqual({
       ssn: "[REDACTED]",
       name: "x",
     });
+    expect(
+      redactArguments(
+        { customer_ref: "1", "Customer-Ref": "2", customer: "3" },
+        { extraKeys: ["customer-ref"] },
+      ),
+    ).toEqual({ customer_ref: "[REDACTED]", "Customer-Ref": "[REDACTED]", customer: "3" });
+  });
+
+  it("keeps a value that appears twice without being a cycle, and drops what JSON cannot hold", () => {
+    const shared = { id: 1 };
+    expect(redactArguments({ a: shared, b: [shared, shared] })).toEqual({
+      a: { id: 1 },
+      b: [{ id: 1 }, { id: 1 }],
+    });
+    expect(redactArguments({ f: () => 1, s: Symbol("s"), u: undefined, list: [() => 1, undefined] })).toEqual(
+      {
+        f: undefined,
+        s: undefined,
+        u: undefined,
+        list: [null, null],
+      },
+    );
+    expect(redactToJson(undefined, { maxBytes: 100 })).toBeUndefined();
+    expect(redactToJson(() => 1, { maxBytes: 100 })).toBeUndefined();
   });
 
   it("copies without changing the input and survives cycles, bigints and binary data", () => {
@@ -75,6 +151,51 @@ describe("redactArguments", () => {
     }
     expect(redactArguments({ small: 1 }, { maxBytes: 1024 })).toEqual({ small: 1 });
   });
+
+  it("counts maxBytes in UTF-8 bytes, not UTF-16 code units", () => {
+    // 30 euro signs: 32 UTF-16 units of JSON but 92 UTF-8 bytes.
+    const euros = "\u20ac".repeat(30);
+    const json = JSON.stringify(euros);
+    expect(json.length).toBeLessThanOrEqual(64);
+    const capped = redactArguments(euros, { maxBytes: 64 }) as {
+      "[truncated]": boolean;
+      originalBytes: number;
+    };
+    expect(capped["[truncated]"]).toBe(true);
+    expect(capped.originalBytes).toBe(Buffer.byteLength(json));
+    expect(Buffer.byteLength(JSON.stringify(capped))).toBeLessThanOrEqual(64);
+
+    const stored = redactToJson(euros, { maxBytes: 64 }) as string;
+    expect(JSON.parse(stored)).toMatchObject({ "[truncated]": true, originalBytes: Buffer.byteLength(json) });
+    expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(64);
+    expect(Buffer.byteLength(json)).toBe(92);
+    expect(redactToJson(euros, { maxBytes: 92 })).toBe(json);
+    expect(redactArguments(euros, { maxBytes: 92 })).toBe(euros);
+  });
+});
+
+describe("redactToJson (what the audit writer stores)", () => {
+  it("stores a 20,000-level argument with the nesting past 16 levels replaced, without overflowing the stack", () => {
+    const stored = redactToJson(nested(20_000), { maxBytes: 1_000_000 }) as string;
+    expect(stored.startsWith('{"child":{"child":')).toBe(true);
+    expect(stored.match(/"child"/g)).toHaveLength(16);
+    expect(stored).toContain('"[Too deep]"');
+  });
+
+  it("caps a 20,000-level array the same way", () => {
+    let value: unknown = "leaf";
+    for (let i = 0; i < 20_000; i++) value = [value];
+    const stored = redactToJson(value, { maxBytes: 1_000_000 }) as string;
+    expect(stored).toBe(`${"[".repeat(16)}"[Too deep]"${"]".repeat(16)}`);
+  });
+
+  it("honours a smaller maxDepth", () => {
+    expect(redactToJson(nested(5), { maxBytes: 1000, maxDepth: 2 })).toBe('{"child":{"child":"[Too deep]"}}');
+    expect(redactArguments(nested(5), { maxDepth: 2 })).toEqual({ child: { child: "[Too deep]" } });
+    expect(redactArguments(nested(20))).toEqual(
+      JSON.parse(redactToJson(nested(20), { maxBytes: 1000 }) as string),
+    );
+  });
 });
 
 describe("isSecretKeyName", () => {
@@ -93,5 +214,32 @@ describe("isSecretKeyName", () => {
     for (const name of ["author", "name", "path", "query", "monkey"]) {
       expect(isSecretKeyName(name)).toBe(false);
     }
+  });
+
+  it("hides the short names auth, pass and sessionid as whole names, in any spelling", () => {
+    for (const name of [
+      "auth",
+      "AUTH",
+      "pass",
+      "Pass",
+      "sessionid",
+      "session_id",
+      "sessionId",
+      "Session-ID",
+    ]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+    for (const name of ["authority", "passage", "compass", "session", "sessions"]) {
+      expect(isSecretKeyName(name), name).toBe(false);
+    }
+  });
+
+  it("hides each short name through redactArguments too", () => {
+    expect(redactArguments({ auth: "a", pass: "b", sessionId: "c", session: "d" })).toEqual({
+      auth: "[REDACTED]",
+      pass: "[REDACTED]",
+      sessionId: "[REDACTED]",
+      session: "d",
+    });
   });
 });

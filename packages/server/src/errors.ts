@@ -12,6 +12,8 @@ export type GatewayErrorCode =
   | "parse_error"
   | "unsupported_media_type"
   | "payload_too_large"
+  | "headers_too_large"
+  | "request_timeout"
   | "not_found"
   | "unknown_tool"
   | "unknown_server"

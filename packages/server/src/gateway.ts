@@ -9,6 +9,7 @@ import { createAuditGuard } from "./audit-guard.js";
 import { startAuditRetention } from "./audit-retention.js";
 import { backendUsable } from "./backend.js";
 import { createCallPolicy } from "./call-policy.js";
+import { answerClientError } from "./client-errors.js";
 import { GatewayOptionsError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { checkHealth, type HealthReport } from "./health.js";
@@ -306,6 +307,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       server.requestTimeout = options.timeouts.requestMs;
       server.headersTimeout = options.timeouts.headersMs;
       server.keepAliveTimeout = options.timeouts.keepAliveMs;
+      server.on("clientError", answerClientError);
       httpServer = server;
       return new Promise((resolve, reject) => {
         server.once("error", reject);

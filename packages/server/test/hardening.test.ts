@@ -58,16 +58,29 @@ describe("secrets", () => {
     }
   });
 
-  it("redacts secret-named arguments in audit rows", async () => {
+  it("writes the call's audit row with secret-named arguments and free-text credentials redacted, and no API key", async () => {
     const t = await startGateway();
     try {
-      await post(
+      const key = await t.key();
+      const res = await post(
         `${t.url}/mcp/execute`,
-        { tool: "local__echo", arguments: { text: "x", apiToken: "tok-123" } },
-        { authorization: `Bearer ${await t.key()}` },
+        {
+          tool: "local__echo",
+          arguments: { text: "x", apiToken: "tok-123", note: "authorization: bearer tok-456" },
+        },
+        { authorization: `Bearer ${key}` },
       );
+      expect(res.status).toBe(200);
       const rows = await t.auditRows();
-      expect(JSON.stringify(rows)).not.toContain("tok-123");
+      const row = rows.find((r) => r.request_id === res.headers.get("x-request-id"));
+      expect(row).toMatchObject({ outcome: "ok", server: "local", tool: "echo" });
+      expect(JSON.parse(String(row!.arguments))).toEqual({
+        text: "x",
+        apiToken: "[REDACTED]",
+        note: "authorization: [REDACTED]",
+      });
+      const stored = JSON.stringify(rows);
+      for (const secret of ["tok-123", "tok-456", key]) expect(stored).not.toContain(secret);
     } finally {
       await t.close();
     }
@@ -101,7 +114,7 @@ describe("access log", () => {
 });
 
 describe("timeouts", () => {
-  it("drops a client that sends headers too slowly with 408", async () => {
+  it("drops a client that sends headers too slowly with 408 and a JSON error naming the timeouts", async () => {
     const t = await startGateway({ timeouts: { headersMs: 300, requestMs: 600 } });
     try {
       const { connect } = await import("node:net");
@@ -117,7 +130,40 @@ describe("timeouts", () => {
         socket.on("close", () => resolve(data));
         socket.on("error", reject);
       });
-      expect(answer).toContain("408");
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(head.toLowerCase()).toContain("content-type: application/json");
+      expect(head.toLowerCase()).toContain("connection: close");
+      expect(JSON.parse(body)).toEqual({
+        error: {
+          code: "request_timeout",
+          message: expect.stringContaining("timeouts.headersMs"),
+        },
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("answers a request that is not HTTP with 400 and a JSON error, then closes the connection", async () => {
+    const t = await startGateway();
+    try {
+      const { connect } = await import("node:net");
+      const url = new URL(t.url);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), url.hostname, () => socket.write("NOT HTTP AT ALL\r\n\r\n"));
+        let data = "";
+        socket.on("data", (chunk) => {
+          data += chunk;
+        });
+        socket.on("close", () => resolve(data));
+        socket.on("error", reject);
+      });
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(JSON.parse(body)).toEqual({
+        error: { code: "bad_request", message: "The request is not valid HTTP. The connection is closed." },
+      });
     } finally {
       await t.close();
     }

@@ -47,6 +47,15 @@ afterAll(async () => {
 
 const MB = 1024 * 1024;
 
+/** Asserts a raw HTTP answer is a 408 with the gateway's JSON error body, and returns its status line. */
+function expectJsonRequestTimeout(response: string): string {
+  const [head = "", body = ""] = response.split("\r\n\r\n");
+  expect(head).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/i);
+  expect(head).toMatch(/\r\ncontent-type: application\/json/i);
+  expect(JSON.parse(body)).toMatchObject({ error: { code: "request_timeout", message: expect.any(String) } });
+  return head.split("\r\n")[0]!;
+}
+
 async function postRaw(path: string, body: string, headers: Record<string, string>): Promise<number> {
   const response = await fetch(`${gateway.url}${path}`, { method: "POST", headers, body });
   await response.arrayBuffer();
@@ -460,7 +469,7 @@ describe("abuse", () => {
     });
   }, 180_000);
 
-  it("a client that sends its headers one byte a second is cut off by the headers timeout", async () => {
+  it("a client that sends its headers one byte a second is cut off by the headers timeout with 408 and a JSON error", async () => {
     const { port } = new URL(gateway.url);
     const result = await slowClient({
       url: gateway.url,
@@ -470,15 +479,15 @@ describe("abuse", () => {
       giveUpMs: HEADERS_MS + 10_000,
     });
     expect(result.closedAfterMs).toBeLessThan(HEADERS_MS + 8_000);
-    expect(result.response === "" || result.response.startsWith("HTTP/1.1 408")).toBe(true);
+    const status = expectJsonRequestTimeout(result.response);
     recordCase({
       case: "slow headers (1 byte/s)",
-      expected: `cut off near headersMs (${HEADERS_MS} ms)`,
-      observed: `closed after ${result.closedAfterMs} ms, ${result.bytesSent} bytes sent; ${result.response.split("\r\n")[0] || "no response"}`,
+      expected: `408 with a JSON error, cut off near headersMs (${HEADERS_MS} ms)`,
+      observed: `closed after ${result.closedAfterMs} ms, ${result.bytesSent} bytes sent; ${status}`,
     });
   });
 
-  it("a client that sends its body one byte every 200 ms is cut off by the request timeout", async () => {
+  it("a client that sends its body one byte every 200 ms is cut off by the request timeout with 408 and a JSON error", async () => {
     const { port } = new URL(gateway.url);
     const body = JSON.stringify({ tool: "work__echo", arguments: { text: "z".repeat(200) } });
     const result = await slowClient({
@@ -492,11 +501,11 @@ describe("abuse", () => {
     });
     expect(result.closedAfterMs).toBeLessThan(REQUEST_MS + 8_000);
     expect(result.bytesSent).toBeLessThan(body.length);
-    expect(result.response === "" || result.response.startsWith("HTTP/1.1 408")).toBe(true);
+    const status = expectJsonRequestTimeout(result.response);
     recordCase({
       case: "slow body (1 byte / 200 ms)",
-      expected: `cut off near requestMs (${REQUEST_MS} ms)`,
-      observed: `closed after ${result.closedAfterMs} ms; ${result.response.split("\r\n")[0] || "no response"}`,
+      expected: `408 with a JSON error, cut off near requestMs (${REQUEST_MS} ms)`,
+      observed: `closed after ${result.closedAfterMs} ms; ${status}`,
     });
   });
 

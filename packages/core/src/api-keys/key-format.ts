@@ -9,6 +9,12 @@ const SECRET_BYTES = 32;
 const KEY_PATTERN = /^wg_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const MIN_SECRET_KEY_LENGTH = 32;
 
+/**
+ * A Waygate key anywhere in free text, as a regular-expression source: no word boundary (a key glued to other
+ * text is still a key), and a secret cut short after 20 characters still counts.
+ */
+export const API_KEY_IN_TEXT_SOURCE = `${API_KEY_PREFIX}[a-z0-9]{${LOOKUP_ID_LENGTH}}_[A-Za-z0-9_-]{20,}`;
+
 /** A freshly generated key: the plaintext (shown once) and the prefix it is looked up by. */
 export interface GeneratedKey {
   plaintext: string;
