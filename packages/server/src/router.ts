@@ -11,6 +11,7 @@ import {
   type NameTable,
   namespacedName,
 } from "./naming.js";
+import { asV1Tools } from "./plugin-sdk-types.js";
 
 /** Which capabilities a session sees: all backends, namespaced, or one backend with its original names. */
 export type View = { kind: "aggregate" } | { kind: "single"; server: string };
@@ -132,7 +133,8 @@ export function createRouter(
     return table;
   }
 
-  const toolsOf = (backend: Backend) => cached(backend, "tools", () => backend.plugin.listTools());
+  const toolsOf = (backend: Backend) =>
+    cached(backend, "tools", () => backend.plugin.listTools().then(asV1Tools));
   const promptsOf = (backend: Backend) => cached(backend, "prompts", () => backend.plugin.listPrompts());
 
   async function listTools(view: View) {
