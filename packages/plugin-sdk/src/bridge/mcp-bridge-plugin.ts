@@ -410,7 +410,7 @@ export class McpBridgePlugin extends BasePlugin {
         timeoutMs: timeout,
         signal: new AbortController().signal,
         closeReason: this.#closeReason,
-        closed: transport.closed,
+        closedByPeer: transport.closedByPeer,
       });
     }
     await this.#listenForListChanges(client);

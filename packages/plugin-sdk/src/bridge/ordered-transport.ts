@@ -22,7 +22,8 @@ export class OrderedTransport implements Transport {
   readonly inner: Transport;
   readonly #queue: Delivery[] = [];
   #draining = false;
-  #closed = false;
+  #closeRequested = false;
+  #closedByPeer = false;
 
   constructor(inner: Transport) {
     this.inner = inner;
@@ -43,7 +44,7 @@ export class OrderedTransport implements Transport {
       this.#enqueue({ message, extra });
     };
     inner.onclose = () => {
-      this.#closed = true;
+      if (!this.#closeRequested) this.#closedByPeer = true;
       this.#enqueue("close");
     };
     inner.onerror = (error) => this.onerror?.(error);
@@ -63,9 +64,9 @@ export class OrderedTransport implements Transport {
     return this.inner.hasPerRequestStream;
   }
 
-  /** Whether the inner transport has closed. */
-  get closed(): boolean {
-    return this.#closed;
+  /** Whether the other side closed the connection (a process exit, a dropped stream) before we closed it. */
+  get closedByPeer(): boolean {
+    return this.#closedByPeer;
   }
 
   get sessionId(): string | undefined {
@@ -89,6 +90,7 @@ export class OrderedTransport implements Transport {
   }
 
   close(): Promise<void> {
+    this.#closeRequested = true;
     return this.inner.close();
   }
 

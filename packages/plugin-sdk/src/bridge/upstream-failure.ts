@@ -17,8 +17,8 @@ export interface FailedOperation {
   signal: AbortSignal;
   /** Why the connection closed, when known (exit code, size cap, ...). */
   closeReason: string | undefined;
-  /** Whether the connection had closed by the time the request failed. */
-  closed?: boolean;
+  /** Whether the upstream closed the connection (rather than the client after a failure). */
+  closedByPeer?: boolean;
 }
 
 /** Turns an SDK client failure into a Waygate error whose message says what happened and what follows. */
@@ -35,7 +35,9 @@ export function describeUpstreamFailure(error: unknown, op: FailedOperation): Pl
   }
   // A connection that closes while the SDK probes the era fails connect() with EraNegotiationFailed.
   const closedDuringProbe =
-    op.closed === true && SdkError.isInstance(error) && error.code === SdkErrorCode.EraNegotiationFailed;
+    op.closedByPeer === true &&
+    SdkError.isInstance(error) &&
+    error.code === SdkErrorCode.EraNegotiationFailed;
   if (closedDuringProbe || (SdkError.isInstance(error) && error.code === SdkErrorCode.ConnectionClosed)) {
     const reason = op.closeReason ? ` (${op.closeReason})` : "";
     return new UpstreamClosedError(
