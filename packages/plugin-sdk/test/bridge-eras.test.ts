@@ -44,7 +44,12 @@ describe("McpBridgePlugin across protocol eras", () => {
 
   /** Lists, calls with progress, reads and prompts through the bridge, all answered by the modern fixture. */
   const expectModernUpstreamServes = async (plugin: McpBridgePlugin, harness: TestHarness) => {
-    expect((await harness.listTools()).map((tool) => tool.name).sort()).toEqual(["echo", "era", "slow"]);
+    expect((await harness.listTools()).map((tool) => tool.name).sort()).toEqual([
+      "echo",
+      "era",
+      "log",
+      "slow",
+    ]);
     expect(textOf(await harness.callTool("era", {}))).toBe("modern");
     expect(textOf(await harness.callTool("echo", { text: "through the bridge" }))).toBe("through the bridge");
     expect(textOf(await harness.callTool("slow", { ms: 90, steps: 3 }))).toBe("slept 90");
@@ -53,6 +58,8 @@ describe("McpBridgePlugin across protocol eras", () => {
       { progress: 2, total: 3, message: "step 2" },
       { progress: 3, total: 3, message: "step 3" },
     ]);
+    expect(textOf(await harness.callTool("log", { level: "warning", message: "careful" }))).toBe("logged");
+    expect(harness.notifications).toContainEqual({ level: "warning", data: "careful" });
     expect((await harness.readResource("modern://status")).contents).toEqual([
       { uri: "modern://status", mimeType: "text/plain", text: "ok" },
     ]);

@@ -4,6 +4,7 @@ import {
   type CompleteRequestParams,
   type CompleteResult,
   type GetPromptResult,
+  LOG_LEVEL_META_KEY,
   type LoggingMessageNotification,
   type McpSubscription,
   type Prompt,
@@ -48,6 +49,11 @@ export interface McpBridgeHooks {
 }
 
 const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "warn" } as const;
+/**
+ * A 2026-era server logs only at the level each request asks for (and nothing when it asks for none); a 2025-era
+ * one logs everything until told otherwise. Asking for `debug` keeps the two the same for the bridge.
+ */
+const ALL_UPSTREAM_LOGS = { [LOG_LEVEL_META_KEY]: "debug" } as const;
 
 /**
  * A plugin that fronts an external MCP server (stdio, Streamable HTTP or legacy SSE) through the official
@@ -167,7 +173,12 @@ export class McpBridgePlugin extends BasePlugin {
       if (tool && policy.prepareArgs) forwarded = policy.prepareArgs(tool, args);
     }
     return this.#request("tools/call", name, ctx, (client, options) =>
-      client.callTool({ name, arguments: forwarded }, options),
+      client.callTool(
+        client.getProtocolEra() === "modern"
+          ? { name, arguments: forwarded, _meta: ALL_UPSTREAM_LOGS }
+          : { name, arguments: forwarded },
+        options,
+      ),
     ).then(
       (result) => result as CallToolResult,
       (error: unknown) => errorResult(errorMessage(error)),
