@@ -42,10 +42,11 @@ describe("McpBridgePlugin across protocol eras", () => {
     return { plugin, harness };
   };
 
-  /** Lists, calls with progress, reads and prompts through the bridge, all answered by the modern fixture. */
+  /** Lists, calls with progress, logs and elicitation, reads and prompts through the bridge, from the modern fixture. */
   const expectModernUpstreamServes = async (plugin: McpBridgePlugin, harness: TestHarness) => {
     expect((await harness.listTools()).map((tool) => tool.name).sort()).toEqual([
       "echo",
+      "elicit",
       "era",
       "log",
       "slow",
@@ -58,6 +59,23 @@ describe("McpBridgePlugin across protocol eras", () => {
       { progress: 2, total: 3, message: "step 2" },
       { progress: 3, total: 3, message: "step 3" },
     ]);
+    // The 2026 era has no server-to-client requests: the upstream answers input_required and the SDK client
+    // fulfils it through the same elicitation handler, which the bridge points at the calling client.
+    const elicited = await harness.callTool(
+      "elicit",
+      { message: "Proceed?" },
+      {
+        clientRequests: {
+          createMessage: () => Promise.reject(new Error("not used")),
+          elicitInput: async (params) => ({
+            action: "accept",
+            content: { ok: params.message === "Proceed?" },
+          }),
+          listRoots: () => Promise.reject(new Error("not used")),
+        },
+      },
+    );
+    expect(textOf(elicited)).toBe('accept {"ok":true}');
     expect(textOf(await harness.callTool("log", { level: "warning", message: "careful" }))).toBe("logged");
     expect(harness.notifications).toContainEqual({ level: "warning", data: "careful" });
     expect((await harness.readResource("modern://status")).contents).toEqual([
