@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { afterEach, describe, expect, it } from "vitest";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type McpBridgeOptionsInput, McpBridgePlugin } from "../src/bridge/index.js";
 import { createTestHarness, type TestHarness } from "../src/testing/index.js";
 import { freePort, misbehavingStdio, modernHttpArgs, modernStdio, processIsGone } from "./helpers.js";
@@ -159,6 +160,29 @@ describe("McpBridgePlugin across protocol eras", () => {
     });
     await expect(refused.start()).rejects.toMatchObject({ code: "UPSTREAM_UNAVAILABLE" });
     await refused.shutdown();
+  });
+
+  it("lists only what the upstream advertises, writing nothing to stdout", async () => {
+    // The SDK answers a list of an unadvertised capability with an empty list and a console.debug line on
+    // stdout, which is the MCP channel of a stdio gateway; the bridge must never ask.
+    const debug = vi.spyOn(console, "debug");
+    try {
+      const faultUpstream = fileURLToPath(new URL("../../../fixtures/fault-upstream.ts", import.meta.url));
+      const { harness } = await start({
+        name: "tools-only",
+        transport: {
+          type: "stdio",
+          command: process.execPath,
+          args: ["--import", import.meta.resolve("tsx"), faultUpstream],
+        },
+      });
+      expect((await harness.listTools()).length).toBeGreaterThan(0);
+      expect(await harness.listResources()).toEqual([]);
+      expect(await harness.listPrompts()).toEqual([]);
+      expect(debug).not.toHaveBeenCalled();
+    } finally {
+      debug.mockRestore();
+    }
   });
 
   it("rejects a stored verdict that is not a server/discover result", () => {
