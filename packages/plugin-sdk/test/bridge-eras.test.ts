@@ -145,6 +145,18 @@ describe("McpBridgePlugin across protocol eras", () => {
     );
   });
 
+  it("takes a stdio server that exits on the server/discover probe for a 2025 server and starts it again", async () => {
+    const { plugin, harness } = await start({
+      name: "rmcp-like",
+      transport: misbehavingStdio(["exit-on-discover"]),
+    });
+    expect(plugin.upstreamEra()).toEqual({ era: "legacy", protocolVersion: "2025-11-25" });
+    expect(textOf(await harness.callTool("echo", { text: "after the probe" }))).toBe("after the probe");
+    expect(harness.logs.map((line) => line.message)).toContain(
+      "upstream closed the connection on the protocol probe; connecting to it as a 2025 server",
+    );
+  });
+
   it("skips the probe entirely with negotiation 'legacy', and then cannot reach a modern-only server", async () => {
     const { plugin } = await start({
       name: "legacy",

@@ -14,6 +14,8 @@ import {
   type RequestOptions,
   type Resource,
   type ResourceTemplateType as ResourceTemplate,
+  SdkError,
+  SdkErrorCode,
   SSEClientTransport,
   StreamableHTTPClientTransport,
   type Tool,
@@ -39,6 +41,12 @@ import {
 } from "./upstream-era.js";
 import { describeUpstreamFailure } from "./upstream-failure.js";
 import { fetchUpstreamLists, MAX_LIST_PAGES, type UpstreamLists } from "./upstream-lists.js";
+
+/** Whether a connect failed because the upstream closed the connection while the SDK probed its era. */
+const closedOnProbe = (error: unknown): boolean =>
+  PluginError.isInstance(error, "UPSTREAM_CLOSED") &&
+  SdkError.isInstance(error.cause) &&
+  error.cause.code === SdkErrorCode.EraNegotiationFailed;
 
 /** Host-supplied extras that cannot live in JSON options. */
 export interface McpBridgeHooks {
@@ -388,6 +396,19 @@ export class McpBridgePlugin extends BasePlugin {
     try {
       await this.#open(prior);
     } catch (error) {
+      if (prior === undefined && closedOnProbe(error)) {
+        // Some stdio servers end on any request before `initialize` (rmcp-based ones do). The SDK probes its
+        // own stdio transport on a throwaway process for that reason; this transport probes in place, so the
+        // bridge starts the server again and skips the probe.
+        this.logger.warn(
+          "upstream closed the connection on the protocol probe; connecting to it as a 2025 server",
+          {
+            error: errorMessage(error),
+          },
+        );
+        await this.#open({ era: "legacy" });
+        return;
+      }
       if (prior === undefined) throw error;
       // The upstream may have changed era since the verdict was taken: drop it and probe afresh.
       this.#prior = undefined;
