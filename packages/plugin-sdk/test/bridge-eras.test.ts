@@ -5,7 +5,14 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type McpBridgeOptionsInput, McpBridgePlugin } from "../src/bridge/index.js";
 import { createTestHarness, type TestHarness } from "../src/testing/index.js";
-import { freePort, misbehavingStdio, modernHttpArgs, modernStdio, processIsGone } from "./helpers.js";
+import {
+  freePort,
+  misbehavingStdio,
+  modernHttpArgs,
+  modernStdio,
+  processIsGone,
+  waitFor,
+} from "./helpers.js";
 
 const textOf = (result: { content: unknown[] }) => (result.content[0] as { text: string }).text;
 
@@ -46,6 +53,7 @@ describe("McpBridgePlugin across protocol eras", () => {
   /** Lists, calls with progress, logs and elicitation, reads and prompts through the bridge, from the modern fixture. */
   const expectModernUpstreamServes = async (plugin: McpBridgePlugin, harness: TestHarness) => {
     expect((await harness.listTools()).map((tool) => tool.name).sort()).toEqual([
+      "add_tool",
       "echo",
       "elicit",
       "era",
@@ -101,6 +109,15 @@ describe("McpBridgePlugin across protocol eras", () => {
       },
     });
     await expectModernUpstreamServes(plugin, harness);
+
+    // 2026-era list changes arrive on the subscriptions/listen stream the bridge opened at connect.
+    let changed = 0;
+    plugin.onListChanged((kind) => {
+      if (kind === "tools") changed++;
+    });
+    expect(textOf(await harness.callTool("add_tool", { name: "late" }))).toBe("added");
+    await waitFor("tools/list_changed", () => changed > 0);
+    expect((await harness.listTools()).map((tool) => tool.name)).toContain("late");
     const pid = plugin.upstreamPid!;
     await harness.close();
     expect(processIsGone(pid)).toBe(true);
