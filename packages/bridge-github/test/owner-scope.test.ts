@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ownerDenyReason, queryOwners, type UpstreamTool } from "../src/index.js";
 
-const tool = (name: string, properties: Record<string, object>): UpstreamTool => ({
+const tool = (name: string, properties: UpstreamTool["inputSchema"]["properties"]): UpstreamTool => ({
   name,
   inputSchema: { type: "object", properties },
 });

@@ -13,8 +13,8 @@
  */
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { McpBridgePlugin } from "../src/bridge/index.js";
 import type { CallContext } from "../src/index.js";
 
@@ -87,11 +87,14 @@ async function main(): Promise<void> {
     direct: (i) => direct.callTool({ name: "echo", arguments: { message: `m${i}` } }),
     // What a host using the SDK directly must also pass to offer cancellation, a timeout and progress.
     "direct+": (i) =>
-      directPlus.callTool({ name: "echo", arguments: { message: `m${i}` } }, undefined, {
-        signal: new AbortController().signal,
-        timeout: 60_000,
-        onprogress: () => {},
-      }),
+      directPlus.callTool(
+        { name: "echo", arguments: { message: `m${i}` } },
+        {
+          signal: new AbortController().signal,
+          timeout: 60_000,
+          onprogress: () => {},
+        },
+      ),
     bridge: (i) => bridge.callTool("echo", { message: `m${i}` }, ctx(i, false)),
     "bridge+": (i) => bridgePlus.callTool("echo", { message: `m${i}` }, ctx(i, true)),
   };

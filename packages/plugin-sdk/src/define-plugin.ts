@@ -6,9 +6,9 @@ import type {
   Prompt,
   ReadResourceResult,
   Resource,
-  ResourceTemplate,
+  ResourceTemplateType as ResourceTemplate,
   Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+} from "@modelcontextprotocol/client";
 import type { z } from "zod";
 import { PLUGIN_BRAND } from "./brand.js";
 import { CallCancelledError, NotFoundError } from "./errors.js";

@@ -1,4 +1,15 @@
 // Every export of this file is public API.
+// The MCP types a plugin's methods use, so an author needs no MCP SDK import of their own.
+export type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplateType as ResourceTemplate,
+  Tool,
+  ToolAnnotations,
+} from "@modelcontextprotocol/client";
 export { BasePlugin } from "./base-plugin.js";
 export { isWaygatePlugin, isWaygatePluginClass, PLUGIN_BRAND } from "./brand.js";
 export {

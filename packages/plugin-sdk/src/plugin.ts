@@ -12,9 +12,9 @@ import type {
   Prompt,
   ReadResourceResult,
   Resource,
-  ResourceTemplate,
+  ResourceTemplateType as ResourceTemplate,
   Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+} from "@modelcontextprotocol/client";
 import type { PLUGIN_BRAND } from "./brand.js";
 import type { Logger } from "./logger.js";
 import type { PluginMetadata } from "./metadata.js";

@@ -1,4 +1,4 @@
-import type { CallToolResult, Tool, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Tool, ToolAnnotations } from "@modelcontextprotocol/client";
 import { z } from "zod";
 import type { PluginCallContext } from "./plugin.js";
 

@@ -89,3 +89,20 @@ export function conformanceStdio() {
     args: ["--import", TSX_LOADER, CONFORMANCE_SERVER, "--stdio"],
   };
 }
+
+/** Absolute path of the project's 2026-07-28 (modern-era only) MCP server fixture, built on SDK v2. */
+export const MODERN_SERVER = fileURLToPath(new URL("../../../fixtures/modern-server.ts", import.meta.url));
+
+/** A stdio transport spec that runs the modern-era fixture under node with tsx, in one process. */
+export function modernStdio() {
+  return {
+    type: "stdio" as const,
+    command: process.execPath,
+    args: ["--import", TSX_LOADER, MODERN_SERVER],
+  };
+}
+
+/** Node arguments that start the modern-era fixture over Streamable HTTP on a port. */
+export function modernHttpArgs(port: number): string[] {
+  return ["--import", TSX_LOADER, MODERN_SERVER, "--http", "--port", String(port)];
+}

@@ -24,6 +24,7 @@ import type { CallPolicy, PolicyTarget } from "./call-policy.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
 import { toJsonRpcFailure } from "./jsonrpc-failure.js";
+import { asV1CreateMessageParams } from "./plugin-sdk-types.js";
 import { capabilityAllowed, resourceCapability } from "./policy/authorize.js";
 import type { Caller } from "./request-context.js";
 import type { Router, View } from "./router.js";
@@ -133,7 +134,10 @@ export function createMcpServer(
         ? STATELESS_CLIENT_REQUESTS
         : {
             createMessage: (params) =>
-              extra.sendRequest({ method: "sampling/createMessage", params }, CreateMessageResultSchema),
+              extra.sendRequest(
+                { method: "sampling/createMessage", params: asV1CreateMessageParams(params) },
+                CreateMessageResultSchema,
+              ),
             elicitInput: (params) =>
               extra.sendRequest({ method: "elicitation/create", params }, ElicitResultSchema),
             listRoots: () => extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema),

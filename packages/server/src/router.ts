@@ -12,6 +12,7 @@ import {
   type NameTable,
   namespacedName,
 } from "./naming.js";
+import { asV1Tools } from "./plugin-sdk-types.js";
 import type { PinGuard } from "./routing/pin-guard.js";
 
 /** Which capabilities a session sees: all backends, namespaced, or one backend with its original names. */
@@ -142,7 +143,7 @@ export function createRouter(
   const pinned = <T extends { name: string }>(backend: Backend, kind: PinKind, list: Promise<T[]>) =>
     pins ? list.then((items) => pins.filter(backend.name, kind, items)) : list;
   const toolsOf = (backend: Backend) =>
-    cached(backend, "tools", () => pinned(backend, "tool", backend.plugin.listTools()));
+    cached(backend, "tools", () => pinned(backend, "tool", backend.plugin.listTools().then(asV1Tools)));
   const promptsOf = (backend: Backend) =>
     cached(backend, "prompts", () => pinned(backend, "prompt", backend.plugin.listPrompts()));
 

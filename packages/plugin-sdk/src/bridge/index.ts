@@ -25,3 +25,4 @@ export {
   StdioProcessTransport,
   type StdioProcessTransportOptions,
 } from "./stdio-process-transport.js";
+export { type UpstreamEra, type UpstreamEraVerdict, UpstreamEraVerdictSchema } from "./upstream-era.js";

@@ -1,29 +1,26 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type CallToolResult,
+  Client,
   type CompleteRequestParams,
   type CompleteResult,
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ErrorCode,
   type GetPromptResult,
-  ListRootsRequestSchema,
+  LOG_LEVEL_META_KEY,
   type LoggingMessageNotification,
-  LoggingMessageNotificationSchema,
-  McpError,
+  type McpSubscription,
   type Prompt,
-  PromptListChangedNotificationSchema,
+  ProtocolError,
+  ProtocolErrorCode,
   type ReadResourceResult,
+  type RequestOptions,
   type Resource,
-  ResourceListChangedNotificationSchema,
-  type ResourceTemplate,
-  ResourceUpdatedNotificationSchema,
+  type ResourceTemplateType as ResourceTemplate,
+  SdkError,
+  SdkErrorCode,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
   type Tool,
-  ToolListChangedNotificationSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+  type Transport,
+} from "@modelcontextprotocol/client";
 import { BasePlugin } from "../base-plugin.js";
 import { errorMessage, PluginConfigError, PluginError, UpstreamUnavailableError } from "../errors.js";
 import type { PluginMetadata } from "../metadata.js";
@@ -36,8 +33,20 @@ import { OrderedTransport } from "./ordered-transport.js";
 import { type BridgePolicy, deniedResult, policyDenyReason } from "./policy.js";
 import { ResourceSubscriptions } from "./resource-subscriptions.js";
 import { StdioProcessTransport } from "./stdio-process-transport.js";
+import {
+  readUpstreamEra,
+  toPriorDiscovery,
+  type UpstreamEra,
+  type UpstreamEraVerdict,
+} from "./upstream-era.js";
 import { describeUpstreamFailure } from "./upstream-failure.js";
-import { fetchUpstreamLists, type UpstreamLists } from "./upstream-lists.js";
+import { fetchUpstreamLists, MAX_LIST_PAGES, type UpstreamLists } from "./upstream-lists.js";
+
+/** Whether a connect failed because the upstream closed the connection while the SDK probed its era. */
+const closedOnProbe = (error: unknown): boolean =>
+  PluginError.isInstance(error, "UPSTREAM_CLOSED") &&
+  SdkError.isInstance(error.cause) &&
+  error.cause.code === SdkErrorCode.EraNegotiationFailed;
 
 /** Host-supplied extras that cannot live in JSON options. */
 export interface McpBridgeHooks {
@@ -48,11 +57,17 @@ export interface McpBridgeHooks {
 }
 
 const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "warn" } as const;
+/**
+ * A 2026-era server logs only at the level each request asks for (and nothing when it asks for none); a 2025-era
+ * one logs everything until told otherwise. Asking for `debug` keeps the two the same for the bridge.
+ */
+const ALL_UPSTREAM_LOGS = { [LOG_LEVEL_META_KEY]: "debug" } as const;
 
 /**
  * A plugin that fronts an external MCP server (stdio, Streamable HTTP or legacy SSE) through the official
  * SDK client: it mirrors the upstream's tools, resources and prompts, forwards calls with a timeout and
- * cancellation, and keeps the upstream alive with bounded, jittered restarts.
+ * cancellation, and keeps the upstream alive with bounded, jittered restarts. The upstream may speak either
+ * protocol era (2025 `initialize` or 2026-07-28 `server/discover`); `upstreamEra()` says which it found.
  */
 export class McpBridgePlugin extends BasePlugin {
   readonly metadata: PluginMetadata;
@@ -74,6 +89,12 @@ export class McpBridgePlugin extends BasePlugin {
   #restartTimer: NodeJS.Timeout | undefined;
   #closeReason: string | undefined;
   readonly #inFlight = new Set<PluginCallContext>();
+  /** The verdict the next connection starts from: the configured prior, then what the last connection found. */
+  #prior: UpstreamEraVerdict | undefined;
+  #era: UpstreamEra | undefined;
+  /** 2026-era change notifications arrive on `subscriptions/listen` streams, one for lists and one per resource. */
+  #listChanges: McpSubscription | undefined;
+  readonly #resourceStreams = new Map<string, McpSubscription>();
 
   constructor(options: McpBridgeOptionsInput, hooks: McpBridgeHooks = {}) {
     super();
@@ -91,6 +112,15 @@ export class McpBridgePlugin extends BasePlugin {
       version: this.options.version,
       ...(this.options.description ? { description: this.options.description } : {}),
     };
+    this.#prior = this.options.protocol.prior;
+  }
+
+  /**
+   * The protocol era the upstream speaks, as found by the current (or last) connection: persist it and pass
+   * it back as `protocol.prior` so the next start skips the probe. Undefined until the first connection.
+   */
+  upstreamEra(): UpstreamEra | undefined {
+    return this.#era;
   }
 
   /** The upstream process id, for stdio upstreams that are running. */
@@ -151,7 +181,12 @@ export class McpBridgePlugin extends BasePlugin {
       if (tool && policy.prepareArgs) forwarded = policy.prepareArgs(tool, args);
     }
     return this.#request("tools/call", name, ctx, (client, options) =>
-      client.callTool({ name, arguments: forwarded }, undefined, options),
+      client.callTool(
+        client.getProtocolEra() === "modern"
+          ? { name, arguments: forwarded, _meta: ALL_UPSTREAM_LOGS }
+          : { name, arguments: forwarded },
+        options,
+      ),
     ).then(
       (result) => result as CallToolResult,
       (error: unknown) => errorResult(errorMessage(error)),
@@ -201,7 +236,10 @@ export class McpBridgePlugin extends BasePlugin {
       return { healthy: false, message: status.lastError?.message ?? `upstream is ${status.state}`, details };
     }
     try {
-      await this.#client.ping({ timeout: this.options.timeouts.callMs });
+      // 2026-07-28 has no ping; `server/discover` is the cheapest request both sides must answer.
+      const options = { timeout: this.options.timeouts.callMs };
+      if (this.#client.getProtocolEra() === "modern") await this.#client.discover(options);
+      else await this.#client.ping(options);
       return { healthy: true, details };
     } catch (error) {
       return { healthy: false, message: `ping failed: ${errorMessage(error)}`, details };
@@ -214,6 +252,9 @@ export class McpBridgePlugin extends BasePlugin {
     const client = this.#client;
     this.#client = undefined;
     const inner = this.#transport?.inner;
+    // End 2026-era listen streams with the request's cancellation, not a dropped connection.
+    await this.#listChanges?.close().catch(() => {});
+    this.#listChanges = undefined;
     // Tell a Streamable HTTP server to drop our session rather than leave it to expire.
     if (client && inner instanceof StreamableHTTPClientTransport)
       await inner.terminateSession().catch(() => {});
@@ -230,7 +271,7 @@ export class McpBridgePlugin extends BasePlugin {
     method: string,
     subject: string | undefined,
     ctx: PluginCallContext,
-    send: (client: Client, options: Parameters<Client["request"]>[2]) => Promise<T>,
+    send: (client: Client, options: RequestOptions) => Promise<T>,
   ): Promise<T> {
     const client = this.#client;
     if (!client || this.currentState !== "ready") {
@@ -288,8 +329,22 @@ export class McpBridgePlugin extends BasePlugin {
         `Cannot subscribe to '${uri}': upstream '${this.metadata.name}' does not offer resource subscriptions (no resources.subscribe capability)`,
       );
     }
+    const options = { timeout: this.options.timeouts.callMs };
     try {
-      await client.subscribeResource({ uri }, { timeout: this.options.timeouts.callMs });
+      if (client.getProtocolEra() !== "modern") {
+        await client.subscribeResource({ uri }, options);
+        return;
+      }
+      const stream = await client.listen({ resourceSubscriptions: [uri] }, options);
+      if (!stream.honoredFilter.resourceSubscriptions?.includes(uri)) {
+        await stream.close();
+        throw new PluginError(
+          "RESOURCE_SUBSCRIBE_UNSUPPORTED",
+          `Cannot subscribe to '${uri}': upstream '${this.metadata.name}' did not accept the subscription`,
+        );
+      }
+      await this.#resourceStreams.get(uri)?.close();
+      this.#resourceStreams.set(uri, stream);
     } catch (error) {
       throw this.#describe(error, `resources/subscribe '${uri}'`);
     }
@@ -300,7 +355,10 @@ export class McpBridgePlugin extends BasePlugin {
     // With no live connection there is nothing to undo: the upstream's subscription ended with it.
     if (!client || this.currentState !== "ready") return;
     try {
-      await client.unsubscribeResource({ uri }, { timeout: this.options.timeouts.callMs });
+      const stream = this.#resourceStreams.get(uri);
+      this.#resourceStreams.delete(uri);
+      if (stream) await stream.close();
+      else await client.unsubscribeResource({ uri }, { timeout: this.options.timeouts.callMs });
     } catch (error) {
       this.logger.warn("upstream unsubscribe failed", { uri, error: errorMessage(error) });
     }
@@ -334,14 +392,46 @@ export class McpBridgePlugin extends BasePlugin {
 
   async #connect(): Promise<void> {
     this.setState("connecting");
+    const prior = this.#prior;
+    try {
+      await this.#open(prior);
+    } catch (error) {
+      if (prior === undefined && closedOnProbe(error)) {
+        // Some stdio servers end on any request before `initialize` (rmcp-based ones do). The SDK probes its
+        // own stdio transport on a throwaway process for that reason; this transport probes in place, so the
+        // bridge starts the server again and skips the probe.
+        this.logger.warn(
+          "upstream closed the connection on the protocol probe; connecting to it as a 2025 server",
+          {
+            error: errorMessage(error),
+          },
+        );
+        await this.#open({ era: "legacy" });
+        return;
+      }
+      if (prior === undefined) throw error;
+      // The upstream may have changed era since the verdict was taken: drop it and probe afresh.
+      this.#prior = undefined;
+      this.logger.warn("connecting with the known protocol era failed; probing the upstream", {
+        era: prior.era,
+        error: errorMessage(error),
+      });
+      await this.#open(undefined);
+    }
+  }
+
+  async #open(prior: UpstreamEraVerdict | undefined): Promise<void> {
     this.#closeReason = undefined;
+    this.#listChanges = undefined;
+    this.#resourceStreams.clear();
     const transport = this.#createTransport();
-    const client = this.#createClient();
+    const client = this.#createClient(transport);
     this.#transport = transport;
     this.#client = client;
+    const timeout = this.options.timeouts.connectMs;
     try {
-      await client.connect(transport, { timeout: this.options.timeouts.connectMs });
-      this.#setLists(await fetchUpstreamLists(client, this.options.timeouts.connectMs));
+      await client.connect(transport, prior ? { timeout, prior: toPriorDiscovery(prior) } : { timeout });
+      this.#setLists(await fetchUpstreamLists(client, timeout));
     } catch (error) {
       this.#client = undefined;
       await client.close().catch(() => {});
@@ -349,57 +439,91 @@ export class McpBridgePlugin extends BasePlugin {
       throw describeUpstreamFailure(error, {
         upstream: this.metadata.name,
         operation: "initialize",
-        timeoutMs: this.options.timeouts.connectMs,
+        timeoutMs: timeout,
         signal: new AbortController().signal,
         closeReason: this.#closeReason,
+        closedByPeer: transport.closedByPeer,
       });
     }
+    await this.#listenForListChanges(client);
+    this.#era = readUpstreamEra(client);
+    this.#prior = this.#era;
     client.onclose = () => this.#onUnexpectedClose(client);
     this.setState("ready");
     this.logger.info("upstream connected", {
       server: client.getServerVersion()?.name,
+      era: this.#era?.era,
+      protocolVersion: this.#era?.protocolVersion,
       tools: this.#lists.tools.length,
       pid: this.upstreamPid,
     });
   }
 
-  #createClient(): Client {
+  /** On a 2026-era connection list_changed notifications come only on a `subscriptions/listen` stream. */
+  async #listenForListChanges(client: Client): Promise<void> {
+    if (client.getProtocolEra() !== "modern") return;
+    const caps = client.getServerCapabilities() ?? {};
+    const filter = {
+      ...(caps.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...(caps.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      ...(caps.resources?.listChanged ? { resourcesListChanged: true } : {}),
+    };
+    if (Object.keys(filter).length === 0) return;
+    try {
+      this.#listChanges = await client.listen(filter, { timeout: this.options.timeouts.connectMs });
+    } catch (error) {
+      // The upstream still serves; its lists just go stale until the next restart.
+      this.logger.warn("listening for upstream list changes failed", { error: errorMessage(error) });
+    }
+  }
+
+  #createClient(transport: OrderedTransport): Client {
     const client = new Client(
       { name: "waygate-bridge", version: this.options.version },
-      { capabilities: { sampling: {}, elicitation: {}, roots: {} } },
+      {
+        capabilities: { sampling: {}, elicitation: {}, roots: {} },
+        versionNegotiation: { mode: this.options.protocol.negotiation },
+        listMaxPages: MAX_LIST_PAGES,
+      },
     );
-    client.onerror = (error) => {
+    // While the SDK probes the era it passes transport errors only to a handler set on the transport before
+    // connect; afterwards it calls that handler and then the client's. Each error is logged once.
+    const seen = new WeakSet<Error>();
+    const onError = (error: Error) => {
+      if (seen.has(error)) return;
+      seen.add(error);
       this.logger.warn("upstream transport error", { error: error.message });
       if ((error as { code?: string }).code === "UPSTREAM_MESSAGE_TOO_LARGE")
         this.#closeReason = error.message;
     };
+    transport.onerror = onError;
+    client.onerror = onError;
     const refresh = (kind: ListChangedKind) => () => void this.#refreshLists(client, kind);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, refresh("tools"));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh("resources"));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, refresh("prompts"));
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) =>
+    client.setNotificationHandler("notifications/tools/list_changed", refresh("tools"));
+    client.setNotificationHandler("notifications/resources/list_changed", refresh("resources"));
+    client.setNotificationHandler("notifications/prompts/list_changed", refresh("prompts"));
+    client.setNotificationHandler("notifications/resources/updated", (notification) =>
       this.#subscriptions.notify(notification.params.uri),
     );
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) =>
-      this.#forwardLog(notification),
-    );
+    client.setNotificationHandler("notifications/message", (notification) => this.#forwardLog(notification));
     const forward = <T>(what: string, ask: (handlers: ClientRequests) => Promise<T>) => {
       const handlers = this.#clientRequestHandlers();
       if (!handlers) {
-        throw new McpError(
-          ErrorCode.InvalidRequest,
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidRequest,
           `No client is available to answer ${what} for '${this.metadata.name}'`,
         );
       }
       return ask(handlers);
     };
-    client.setRequestHandler(CreateMessageRequestSchema, (request) =>
+    // On a 2026-era connection the same handlers answer the `input_required` rounds of a call.
+    client.setRequestHandler("sampling/createMessage", (request) =>
       forward("sampling/createMessage", (h) => h.createMessage(request.params)),
     );
-    client.setRequestHandler(ElicitRequestSchema, (request) =>
+    client.setRequestHandler("elicitation/create", (request) =>
       forward("elicitation/create", (h) => h.elicitInput(request.params)),
     );
-    client.setRequestHandler(ListRootsRequestSchema, () => forward("roots/list", (h) => h.listRoots()));
+    client.setRequestHandler("roots/list", () => forward("roots/list", (h) => h.listRoots()));
     return client;
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { UpstreamEraVerdictSchema } from "./upstream-era.js";
 
 const StdioTransportSchema = z.object({
   type: z.literal("stdio"),
@@ -56,6 +57,23 @@ export const McpBridgeOptionsSchema = z.object({
       maxAttempts: z.number().int().min(0).default(5),
       initialDelayMs: z.number().int().positive().default(500),
       maxDelayMs: z.number().int().positive().default(30_000),
+    })
+    .prefault({}),
+  protocol: z
+    .object({
+      /**
+       * `auto` probes with `server/discover` and falls back to `initialize`, so the upstream may speak either
+       * protocol era; `legacy` skips the probe (for a stdio server known to stay silent on unknown requests,
+       * where the probe would wait out `connectMs`).
+       */
+      negotiation: z.enum(["auto", "legacy"]).default("auto"),
+      /**
+       * The era found by an earlier connection (`McpBridgePlugin.upstreamEra()`): a modern verdict connects
+       * with no round trip, a legacy one goes straight to `initialize`. Dropped (and the upstream probed
+       * again) when a connection made with it fails. Date what you store: a stale legacy verdict keeps
+       * working against an upgraded server and is never corrected.
+       */
+      prior: UpstreamEraVerdictSchema.optional(),
     })
     .prefault({}),
   /** Largest single message accepted from a stdio upstream, in bytes. */

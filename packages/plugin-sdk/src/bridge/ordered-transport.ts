@@ -1,5 +1,9 @@
-import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  JSONRPCMessage,
+  MessageExtraInfo,
+  Transport,
+  TransportSendOptions,
+} from "@modelcontextprotocol/client";
 
 type Delivery = { message: JSONRPCMessage; extra: MessageExtraInfo | undefined } | "close";
 
@@ -7,6 +11,8 @@ type Delivery = { message: JSONRPCMessage; extra: MessageExtraInfo | undefined }
  * Wraps a client transport so that every notification is handled before the next message is delivered.
  * The SDK runs notification handlers a microtask late but settles responses at once, so without this a
  * progress or log notification sent just before its response is dropped or arrives after the result.
+ * (Still so in SDK v2: `Protocol._onnotification` defers every handler with `Promise.resolve().then`,
+ * `_onresponse` drops the request's progress handler synchronously.)
  */
 export class OrderedTransport implements Transport {
   onclose?: () => void;
@@ -16,6 +22,8 @@ export class OrderedTransport implements Transport {
   readonly inner: Transport;
   readonly #queue: Delivery[] = [];
   #draining = false;
+  #closeRequested = false;
+  #closedByPeer = false;
 
   constructor(inner: Transport) {
     this.inner = inner;
@@ -35,8 +43,30 @@ export class OrderedTransport implements Transport {
       }
       this.#enqueue({ message, extra });
     };
-    inner.onclose = () => this.#enqueue("close");
+    inner.onclose = () => {
+      if (!this.#closeRequested) this.#closedByPeer = true;
+      this.#enqueue("close");
+    };
     inner.onerror = (error) => this.onerror?.(error);
+    // The SDK tells a stdio transport from an HTTP one by its `pid` and `stderr` members (a stdio server
+    // that stays silent on `server/discover` is a legacy one, an HTTP server that does is down), so a
+    // wrapped stdio transport must keep showing them.
+    if ("pid" in inner && "stderr" in inner) {
+      Object.defineProperties(this, {
+        pid: { get: () => (inner as { pid?: unknown }).pid, enumerable: true },
+        stderr: { get: () => (inner as { stderr?: unknown }).stderr, enumerable: true },
+      });
+    }
+  }
+
+  /** Streamable HTTP opens one request per message; on a 2026-07-28 connection closing it cancels the call. */
+  get hasPerRequestStream(): boolean | undefined {
+    return this.inner.hasPerRequestStream;
+  }
+
+  /** Whether the other side closed the connection (a process exit, a dropped stream) before we closed it. */
+  get closedByPeer(): boolean {
+    return this.#closedByPeer;
   }
 
   get sessionId(): string | undefined {
@@ -45,6 +75,10 @@ export class OrderedTransport implements Transport {
 
   setProtocolVersion(version: string): void {
     this.inner.setProtocolVersion?.(version);
+  }
+
+  setSupportedProtocolVersions(versions: string[]): void {
+    this.inner.setSupportedProtocolVersions?.(versions);
   }
 
   start(): Promise<void> {
@@ -56,6 +90,7 @@ export class OrderedTransport implements Transport {
   }
 
   close(): Promise<void> {
+    this.#closeRequested = true;
     return this.inner.close();
   }
 

@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/client";
+import { getDefaultEnvironment } from "@modelcontextprotocol/client/stdio";
 import { UpstreamMessageTooLargeError, UpstreamProtocolError } from "../errors.js";
 import { listDescendants } from "./process-tree.js";
 
@@ -57,6 +56,14 @@ export class StdioProcessTransport implements Transport {
   /** The server's pid (also its process group id) once started. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /**
+   * Always null: stderr is read line by line into `onStderrLine`. Present (with `pid`) because the SDK
+   * recognises a stdio transport by these two members.
+   */
+  get stderr(): null {
+    return null;
   }
 
   /** How the server ended, once it has. */
@@ -182,7 +189,7 @@ export class StdioProcessTransport implements Transport {
     if (line.trim() === "") return;
     let message: JSONRPCMessage;
     try {
-      message = JSONRPCMessageSchema.parse(JSON.parse(line));
+      message = parseJSONRPCMessage(JSON.parse(line));
     } catch {
       this.onerror?.(
         new UpstreamProtocolError(`upstream wrote a line to stdout that is not JSON-RPC: ${preview(line)}`),

@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import {
   CallCancelledError,
   errorMessage,
@@ -17,6 +17,8 @@ export interface FailedOperation {
   signal: AbortSignal;
   /** Why the connection closed, when known (exit code, size cap, ...). */
   closeReason: string | undefined;
+  /** Whether the upstream closed the connection (rather than the client after a failure). */
+  closedByPeer?: boolean;
 }
 
 /** Turns an SDK client failure into a Waygate error whose message says what happened and what follows. */
@@ -25,20 +27,25 @@ export function describeUpstreamFailure(error: unknown, op: FailedOperation): Pl
   if (op.signal.aborted) {
     return new CallCancelledError(`${op.operation} on upstream '${op.upstream}' was cancelled by the caller`);
   }
-  if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+  if (SdkError.isInstance(error) && error.code === SdkErrorCode.RequestTimeout) {
     return new UpstreamTimeoutError(
       `Upstream '${op.upstream}' did not answer ${op.operation} within ${op.timeoutMs} ms; the request was cancelled upstream`,
       { cause: error },
     );
   }
-  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+  // A connection that closes while the SDK probes the era fails connect() with EraNegotiationFailed.
+  const closedDuringProbe =
+    op.closedByPeer === true &&
+    SdkError.isInstance(error) &&
+    error.code === SdkErrorCode.EraNegotiationFailed;
+  if (closedDuringProbe || (SdkError.isInstance(error) && error.code === SdkErrorCode.ConnectionClosed)) {
     const reason = op.closeReason ? ` (${op.closeReason})` : "";
     return new UpstreamClosedError(
       `Upstream '${op.upstream}' closed the connection during ${op.operation}${reason}; the bridge is reconnecting`,
       { cause: error },
     );
   }
-  if (error instanceof McpError) {
+  if (ProtocolError.isInstance(error)) {
     return new UpstreamUnavailableError(
       `Upstream '${op.upstream}' rejected ${op.operation}: ${error.message}`,
       {

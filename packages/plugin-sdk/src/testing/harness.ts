@@ -8,9 +8,9 @@ import type {
   Prompt,
   ReadResourceResult,
   Resource,
-  ResourceTemplate,
+  ResourceTemplateType as ResourceTemplate,
   Tool,
-} from "@modelcontextprotocol/sdk/types.js";
+} from "@modelcontextprotocol/client";
 import { isWaygatePlugin } from "../brand.js";
 import { PluginInvalidError } from "../errors.js";
 import { createMemoryLogger, type LogRecord } from "../logger.js";
