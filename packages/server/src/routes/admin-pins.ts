@@ -51,7 +51,10 @@ const diff = (pin: PinRecord) => ({
 
 /** Sends an error; a stale approval or rejection is a 409 carrying the definition the server serves now. */
 function sendPinError(res: Response, error: unknown, production: boolean): void {
-  if (!PinOutdatedError.isInstance(error)) return sendError(res, error, production);
+  if (!PinOutdatedError.isInstance(error)) {
+    sendError(res, error, production);
+    return;
+  }
   const stale = error as PinOutdatedError;
   sendError(res, new GatewayError("conflict", stale.message, { cause: stale }), production, {
     current: diff(stale.current),
