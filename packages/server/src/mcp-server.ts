@@ -85,6 +85,14 @@ export const STATELESS_CLIENT_REQUESTS = refusingClientRequests(STATELESS_CLIENT
 export const logLevelAllows = (minimum: LoggingLevel, level: LoggingLevel) =>
   LEVELS.indexOf(level) >= LEVELS.indexOf(minimum);
 
+/** Sorts a merged list by a key, by code unit (2026-07-28 aggregation: the same list in the same order, every time). */
+const sortedBy = <T>(items: T[], key: (item: T) => string): T[] =>
+  items.sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+
 /** Refuses a client request the client did not declare the capability for, instead of waiting for no answer. */
 const undeclared = (capability: string) =>
   Promise.reject(new Error(`The MCP client did not declare the ${capability} capability`));
@@ -231,7 +239,10 @@ export function createMcpServer(
         run: async () => {
           const { tools } = await deps.router.listTools(view);
           return {
-            tools: tools.filter((t) => capabilityAllowed(info.caller, t.entry.exposed)).map((t) => t.tool),
+            tools: sortedBy(
+              tools.filter((t) => capabilityAllowed(info.caller, t.entry.exposed)).map((t) => t.tool),
+              (tool) => tool.name,
+            ),
           };
         },
       }),
@@ -264,9 +275,12 @@ export function createMcpServer(
         method: "resources/list",
         arguments: request.params,
         run: async () => ({
-          resources: (await deps.router.listResources(view))
-            .filter((r) => capabilityAllowed(info.caller, resourceCapability(r.server, r.resource.uri)))
-            .map((r) => r.resource),
+          resources: sortedBy(
+            (await deps.router.listResources(view))
+              .filter((r) => capabilityAllowed(info.caller, resourceCapability(r.server, r.resource.uri)))
+              .map((r) => r.resource),
+            (resource) => resource.uri,
+          ),
         }),
       }),
     ),
@@ -280,11 +294,14 @@ export function createMcpServer(
         method: "resources/templates/list",
         arguments: request.params,
         run: async () => ({
-          resourceTemplates: (await deps.router.listResourceTemplates(view))
-            .filter((t) =>
-              capabilityAllowed(info.caller, resourceCapability(t.server, t.template.uriTemplate)),
-            )
-            .map((t) => t.template),
+          resourceTemplates: sortedBy(
+            (await deps.router.listResourceTemplates(view))
+              .filter((t) =>
+                capabilityAllowed(info.caller, resourceCapability(t.server, t.template.uriTemplate)),
+              )
+              .map((t) => t.template),
+            (template) => template.uriTemplate,
+          ),
         }),
       }),
     ),
@@ -362,9 +379,12 @@ export function createMcpServer(
         method: "prompts/list",
         arguments: request.params,
         run: async () => ({
-          prompts: (await deps.router.listPrompts(view))
-            .filter((p) => capabilityAllowed(info.caller, p.entry.exposed))
-            .map((p) => p.prompt),
+          prompts: sortedBy(
+            (await deps.router.listPrompts(view))
+              .filter((p) => capabilityAllowed(info.caller, p.entry.exposed))
+              .map((p) => p.prompt),
+            (prompt) => prompt.name,
+          ),
         }),
       }),
     ),
