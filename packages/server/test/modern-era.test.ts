@@ -110,6 +110,20 @@ describe("2026-07-28 clients", () => {
     }
   });
 
+  it("that declared no sampling get the tool's refusal at once, not an input_required round they cannot answer", async () => {
+    const { client, sent } = await modernClient(key);
+    try {
+      const result = await client.callTool({ name: "local__ask", arguments: { question: "2+2?" } });
+      expect(result.isError).toBe(true);
+      expect((result.content as { text: string }[])[0]!.text).toContain(
+        "did not declare the sampling capability",
+      );
+      expect(sent.filter((s) => s.body.method === "tools/call")).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("get progress notifications of a call on its own response", async () => {
     const { client } = await modernClient(key);
     try {

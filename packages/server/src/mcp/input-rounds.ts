@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   createRequestStateCodec,
   type InputRequest,
   type InputRequiredResult,
@@ -69,13 +71,24 @@ class RoundCall {
   ) {}
 
   readonly clientRequests: ClientRequests = {
-    createMessage: (params) => this.ask(inputRequired.createMessage(params)),
-    elicitInput: (params) => this.ask({ method: "elicitation/create", params } as InputRequest),
-    listRoots: () => this.ask(inputRequired.listRoots()),
+    createMessage: (params) => this.ask("sampling", inputRequired.createMessage(params)),
+    elicitInput: (params) =>
+      this.ask("elicitation", { method: "elicitation/create", params } as InputRequest),
+    listRoots: () => this.ask("roots", inputRequired.listRoots()),
   } as ClientRequests;
 
-  private ask<T>(request: InputRequest): Promise<T> {
+  /** The capabilities the client declared in the envelope of the call's first request. */
+  private declared(): ClientCapabilities {
+    const envelope = this.ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
+  }
+
+  private ask<T>(capability: "sampling" | "elicitation" | "roots", request: InputRequest): Promise<T> {
     if (this.abort.signal.aborted) return Promise.reject(this.abort.signal.reason);
+    // A question the client cannot answer is refused at once, as for a 2025 client, and does not fail the call.
+    if (!this.declared()[capability]) {
+      return Promise.reject(new Error(`The MCP client did not declare the ${capability} capability`));
+    }
     const key = `q${++this.asked}`;
     return new Promise<T>((resolve) => {
       this.questions.set(key, { request, resolve: resolve as (answer: unknown) => void });
