@@ -65,6 +65,7 @@ export type {
   PluginStartOptions,
   PluginState,
   PluginStatus,
+  TraceContext,
   WaygatePlugin,
 } from "./plugin.js";
 export { errorResult, jsonResult, textResult, toCallToolResult } from "./results.js";

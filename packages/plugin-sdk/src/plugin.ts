@@ -48,6 +48,17 @@ export interface CallContext {
   /** Sends an MCP logging notification to the caller, when the host supports it. */
   log?(level: LoggingLevel, data: unknown): void | Promise<void>;
   clientRequests?: ClientRequests;
+  /**
+   * The W3C trace context the caller's request carried in `_meta` (`traceparent`, and `tracestate` if any), which a
+   * plugin that calls further (the MCP bridge) passes on so one trace spans the hops.
+   */
+  trace?: TraceContext;
+}
+
+/** A W3C trace context, as MCP carries it in a request's `_meta`. */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
 }
 
 /** The call context a plugin's own code sees: the host's context plus its logger and validated config. */

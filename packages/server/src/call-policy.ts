@@ -57,6 +57,7 @@ export interface ToolCallRequest {
   wantsProgress?: boolean;
   log?: HostCallContext["log"];
   clientRequests?: HostCallContext["clientRequests"];
+  trace?: HostCallContext["trace"];
 }
 
 /** A request refused before dispatch (by the rate limiter), to be audited and counted. */
@@ -312,6 +313,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
           wantsProgress: request.reportProgress !== undefined && request.wantsProgress !== false,
           ...(request.log ? { log: request.log } : {}),
           ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
+          ...(request.trace ? { trace: request.trace } : {}),
         }),
       outcomeOf: (result) => ({
         outcome: outcomeOf(result),

@@ -85,6 +85,19 @@ export const STATELESS_CLIENT_REQUESTS = refusingClientRequests(STATELESS_CLIENT
 export const logLevelAllows = (minimum: LoggingLevel, level: LoggingLevel) =>
   LEVELS.indexOf(level) >= LEVELS.indexOf(minimum);
 
+/** A W3C `traceparent`: version, trace id, parent id and flags, in lower-case hex. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace context a request carries in `_meta`, if well formed; anything else is not passed on. */
+export function traceOf(meta: Record<string, unknown> | undefined): HostCallContext["trace"] {
+  const traceparent = meta?.traceparent;
+  if (typeof traceparent !== "string" || !TRACEPARENT.test(traceparent)) return undefined;
+  const tracestate = meta?.tracestate;
+  return typeof tracestate === "string" && tracestate.length <= 512
+    ? { traceparent, tracestate }
+    : { traceparent };
+}
+
 /** Sorts a merged list by a key, by code unit (2026-07-28 aggregation: the same list in the same order, every time). */
 const sortedBy = <T>(items: T[], key: (item: T) => string): T[] =>
   items.sort((a, b) => {
@@ -160,8 +173,11 @@ export function createMcpServer(
     signal: AbortSignal,
     clientRequests: ClientRequests,
   ): HostCallContext => {
-    const progressToken = current().mcpReq._meta?.progressToken;
+    const meta = current().mcpReq._meta;
+    const progressToken = meta?.progressToken;
+    const trace = traceOf(meta);
     return {
+      ...(trace ? { trace } : {}),
       signal,
       caller: { keyId: info.caller.keyId, scopes: info.caller.scopes },
       requestId: info.requestId,
@@ -261,6 +277,7 @@ export function createMcpServer(
           reportProgress: context.reportProgress,
           wantsProgress: context.wantsProgress !== false,
           ...(context.log ? { log: context.log } : {}),
+          ...(context.trace ? { trace: context.trace } : {}),
           clientRequests,
         }) as Promise<CallToolResult>;
       }),

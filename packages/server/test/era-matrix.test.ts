@@ -64,7 +64,12 @@ afterAll(async () => {
 
 /** What every client in the matrix can do: call a tool, with a callback for progress. */
 interface MatrixClient {
-  call(name: string, args: Record<string, unknown>, onProgress?: (progress: number) => void): Promise<string>;
+  call(
+    name: string,
+    args: Record<string, unknown>,
+    onProgress?: (progress: number) => void,
+    meta?: Record<string, string>,
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -82,10 +87,14 @@ async function legacyClient(): Promise<MatrixClient> {
   }));
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "accept", content: ELICITED }));
   return {
-    async call(name, args, onProgress) {
-      const result = await client.callTool({ name, arguments: args }, undefined, {
-        ...(onProgress ? { onprogress: (p: { progress: number }) => onProgress(p.progress) } : {}),
-      });
+    async call(name, args, onProgress, meta) {
+      const result = await client.callTool(
+        { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
+        undefined,
+        {
+          ...(onProgress ? { onprogress: (p: { progress: number }) => onProgress(p.progress) } : {}),
+        },
+      );
       return (result.content as { text: string }[])[0]!.text;
     },
     close: () => client.close(),
@@ -113,9 +122,9 @@ async function modernClient(): Promise<MatrixClient> {
   );
   expect(client.getProtocolEra()).toBe("modern");
   return {
-    async call(name, args, onProgress) {
+    async call(name, args, onProgress, meta) {
       const result = await client.callTool(
-        { name, arguments: args },
+        { name, arguments: args, ...(meta ? { _meta: meta } : {}) },
         onProgress ? { onprogress: (p) => onProgress(p.progress) } : undefined,
       );
       return (result.content as { text: string }[])[0]!.text;
@@ -128,23 +137,34 @@ const clients = { "2025 client": legacyClient, "2026-07-28 client": modernClient
 const upstreams = ["modernstdio", "modernhttp", "legacystdio", "legacyhttp"];
 
 describe.each(Object.entries(clients))("%s", (_label, open) => {
-  it.each(upstreams)("through the %s upstream: samples, elicits and reports progress", async (upstream) => {
-    const client = await open();
-    try {
-      expect(await client.call(`${upstream}__era`, {})).toBe(
-        upstream.startsWith("modern") ? "modern" : "legacy",
-      );
-      expect(await client.call(`${upstream}__sample`, { prompt: "2+2?" })).toBe(`model said: ${MODEL_REPLY}`);
-      expect(await client.call(`${upstream}__elicit`, { message: "ok?" })).toBe(
-        `accept ${JSON.stringify(ELICITED)}`,
-      );
-      const progress: number[] = [];
-      expect(await client.call(`${upstream}__slow`, { ms: 30, steps: 3 }, (p) => progress.push(p))).toBe(
-        "slept 30",
-      );
-      expect(progress).toEqual([1, 2, 3]);
-    } finally {
-      await client.close();
-    }
-  });
+  it.each(upstreams)(
+    "through the %s upstream: samples, elicits, reports progress and keeps the trace",
+    async (upstream) => {
+      const client = await open();
+      try {
+        expect(await client.call(`${upstream}__era`, {})).toBe(
+          upstream.startsWith("modern") ? "modern" : "legacy",
+        );
+        expect(await client.call(`${upstream}__sample`, { prompt: "2+2?" })).toBe(
+          `model said: ${MODEL_REPLY}`,
+        );
+        expect(await client.call(`${upstream}__elicit`, { message: "ok?" })).toBe(
+          `accept ${JSON.stringify(ELICITED)}`,
+        );
+        const progress: number[] = [];
+        expect(await client.call(`${upstream}__slow`, { ms: 30, steps: 3 }, (p) => progress.push(p))).toBe(
+          "slept 30",
+        );
+        expect(progress).toEqual([1, 2, 3]);
+        // The caller's trace context reaches the upstream; a malformed one is not passed on.
+        const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        expect(await client.call(`${upstream}__trace`, {}, undefined, { traceparent })).toBe(traceparent);
+        expect(await client.call(`${upstream}__trace`, {}, undefined, { traceparent: "not-a-trace" })).toBe(
+          "none",
+        );
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });

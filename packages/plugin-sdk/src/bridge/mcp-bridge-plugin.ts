@@ -63,6 +63,15 @@ const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "war
  */
 const ALL_UPSTREAM_LOGS = { [LOG_LEVEL_META_KEY]: "debug" } as const;
 
+/** The caller's trace context as `_meta` entries, so the upstream's spans join the caller's trace. */
+const traceMeta = (ctx: PluginCallContext): Record<string, string> =>
+  ctx.trace
+    ? {
+        traceparent: ctx.trace.traceparent,
+        ...(ctx.trace.tracestate ? { tracestate: ctx.trace.tracestate } : {}),
+      }
+    : {};
+
 /**
  * A plugin that fronts an external MCP server (stdio, Streamable HTTP or legacy SSE) through the official
  * SDK client: it mirrors the upstream's tools, resources and prompts, forwards calls with a timeout and
@@ -180,14 +189,18 @@ export class McpBridgePlugin extends BasePlugin {
       }
       if (tool && policy.prepareArgs) forwarded = policy.prepareArgs(tool, args);
     }
-    return this.#request("tools/call", name, ctx, (client, options) =>
-      client.callTool(
-        client.getProtocolEra() === "modern"
-          ? { name, arguments: forwarded, _meta: ALL_UPSTREAM_LOGS }
+    return this.#request("tools/call", name, ctx, (client, options) => {
+      const meta = {
+        ...(client.getProtocolEra() === "modern" ? ALL_UPSTREAM_LOGS : {}),
+        ...traceMeta(ctx),
+      };
+      return client.callTool(
+        Object.keys(meta).length > 0
+          ? { name, arguments: forwarded, _meta: meta }
           : { name, arguments: forwarded },
         options,
-      ),
-    ).then(
+      );
+    }).then(
       (result) => result as CallToolResult,
       (error: unknown) => errorResult(errorMessage(error)),
     );
@@ -195,7 +208,7 @@ export class McpBridgePlugin extends BasePlugin {
 
   protected override onReadResource(uri: string, ctx: PluginCallContext): Promise<ReadResourceResult> {
     return this.#request("resources/read", uri, ctx, (client, options) =>
-      client.readResource({ uri }, options),
+      client.readResource(ctx.trace ? { uri, _meta: traceMeta(ctx) } : { uri }, options),
     );
   }
 
@@ -205,7 +218,10 @@ export class McpBridgePlugin extends BasePlugin {
     ctx: PluginCallContext,
   ): Promise<GetPromptResult> {
     return this.#request("prompts/get", name, ctx, (client, options) =>
-      client.getPrompt({ name, arguments: args }, options),
+      client.getPrompt(
+        ctx.trace ? { name, arguments: args, _meta: traceMeta(ctx) } : { name, arguments: args },
+        options,
+      ),
     );
   }
 
