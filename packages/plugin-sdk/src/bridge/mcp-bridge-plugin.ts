@@ -28,6 +28,7 @@ import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth }
 import { errorResult } from "../results.js";
 import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
+import { type RoundAnswers, withInputRounds } from "./input-rounds.js";
 import { type McpBridgeOptions, type McpBridgeOptionsInput, McpBridgeOptionsSchema } from "./options.js";
 import { OrderedTransport } from "./ordered-transport.js";
 import { type BridgePolicy, deniedResult, policyDenyReason } from "./policy.js";
@@ -194,11 +195,12 @@ export class McpBridgePlugin extends BasePlugin {
         ...(client.getProtocolEra() === "modern" ? ALL_UPSTREAM_LOGS : {}),
         ...traceMeta(ctx),
       };
-      return client.callTool(
+      const params =
         Object.keys(meta).length > 0
           ? { name, arguments: forwarded, _meta: meta }
-          : { name, arguments: forwarded },
-        options,
+          : { name, arguments: forwarded };
+      return this.#rounds(client, ctx, (answers, manual) =>
+        client.callTool({ ...params, ...answers }, { ...options, ...manual }),
       );
     }).then(
       (result) => result as CallToolResult,
@@ -208,7 +210,12 @@ export class McpBridgePlugin extends BasePlugin {
 
   protected override onReadResource(uri: string, ctx: PluginCallContext): Promise<ReadResourceResult> {
     return this.#request("resources/read", uri, ctx, (client, options) =>
-      client.readResource(ctx.trace ? { uri, _meta: traceMeta(ctx) } : { uri }, options),
+      this.#rounds(client, ctx, (answers, manual) =>
+        client.readResource(
+          { ...(ctx.trace ? { uri, _meta: traceMeta(ctx) } : { uri }), ...answers },
+          { ...options, ...manual },
+        ),
+      ),
     );
   }
 
@@ -218,9 +225,14 @@ export class McpBridgePlugin extends BasePlugin {
     ctx: PluginCallContext,
   ): Promise<GetPromptResult> {
     return this.#request("prompts/get", name, ctx, (client, options) =>
-      client.getPrompt(
-        ctx.trace ? { name, arguments: args, _meta: traceMeta(ctx) } : { name, arguments: args },
-        options,
+      this.#rounds(client, ctx, (answers, manual) =>
+        client.getPrompt(
+          {
+            ...(ctx.trace ? { name, arguments: args, _meta: traceMeta(ctx) } : { name, arguments: args }),
+            ...answers,
+          },
+          { ...options, ...manual },
+        ),
       ),
     );
   }
@@ -522,8 +534,8 @@ export class McpBridgePlugin extends BasePlugin {
       this.#subscriptions.notify(notification.params.uri),
     );
     client.setNotificationHandler("notifications/message", (notification) => this.#forwardLog(notification));
-    const forward = <T>(what: string, ask: (handlers: ClientRequests) => Promise<T>) => {
-      const handlers = this.#clientRequestHandlers();
+    const forward = <T>(what: string, signal: AbortSignal, ask: (handlers: ClientRequests) => Promise<T>) => {
+      const handlers = this.#clientRequestHandlers(signal);
       if (!handlers) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidRequest,
@@ -533,13 +545,17 @@ export class McpBridgePlugin extends BasePlugin {
       return ask(handlers);
     };
     // On a 2026-era connection the same handlers answer the `input_required` rounds of a call.
-    client.setRequestHandler("sampling/createMessage", (request) =>
-      forward("sampling/createMessage", (h) => h.createMessage(request.params)),
+    // The SDK answers a round of a call with that call's own abort signal in the handler's context, which names
+    // the call even when several are in flight.
+    client.setRequestHandler("sampling/createMessage", (request, ctx) =>
+      forward("sampling/createMessage", ctx.mcpReq.signal, (h) => h.createMessage(request.params)),
     );
-    client.setRequestHandler("elicitation/create", (request) =>
-      forward("elicitation/create", (h) => h.elicitInput(request.params)),
+    client.setRequestHandler("elicitation/create", (request, ctx) =>
+      forward("elicitation/create", ctx.mcpReq.signal, (h) => h.elicitInput(request.params)),
     );
-    client.setRequestHandler("roots/list", () => forward("roots/list", (h) => h.listRoots()));
+    client.setRequestHandler("roots/list", (_request, ctx) =>
+      forward("roots/list", ctx.mcpReq.signal, (h) => h.listRoots()),
+    );
     return client;
   }
 
@@ -569,7 +585,32 @@ export class McpBridgePlugin extends BasePlugin {
   }
 
   /** A call's own client when it is the only one in flight, else the host's handler: never another caller's. */
-  #clientRequestHandlers(): ClientRequests | undefined {
+  /**
+   * Sends a request that may come back `input_required`. On a 2026-07-28 connection the bridge answers the rounds
+   * itself with this call's client (`withInputRounds`); on a 2025 one `send` runs once, and the upstream's requests
+   * reach the client through the handlers set on the SDK client.
+   */
+  #rounds<R>(
+    client: Client,
+    ctx: PluginCallContext,
+    send: (answers: RoundAnswers | undefined, manual: { allowInputRequired?: true }) => Promise<unknown>,
+  ): Promise<R> {
+    if (client.getProtocolEra() !== "modern") return send(undefined, {}) as Promise<R>;
+    return withInputRounds<R>(
+      (answers) => send(answers, { allowInputRequired: true }) as Promise<R>,
+      ctx.clientRequests ?? this.#hooks.clientRequests,
+      this.metadata.name,
+    );
+  }
+
+  /**
+   * Who answers a request of the upstream: the call whose abort signal the request came with (a 2026-07-28
+   * `input_required` round), else the only call in flight (a 2025 server-to-client request names no call), else the
+   * plugin's own hook.
+   */
+  #clientRequestHandlers(signal: AbortSignal): ClientRequests | undefined {
+    for (const call of this.#inFlight)
+      if (call.signal === signal && call.clientRequests) return call.clientRequests;
     if (this.#inFlight.size === 1) {
       const [only] = this.#inFlight;
       if (only?.clientRequests) return only.clientRequests;
