@@ -8,6 +8,7 @@ import {
   type WaygateDatabase,
 } from "@waygate/core";
 import type { AuditRecord, AuditSink } from "./audit.js";
+import { OAUTH_CALLER_PREFIX } from "./auth/oauth-caller.js";
 
 /** The repositories core creates for one database. */
 export type Repositories = ReturnType<typeof createRepositories>;
@@ -49,7 +50,9 @@ export async function openStore(options: {
     db,
     repos,
     kind: db.kind,
-    record: (entry: AuditRecord) => audit.record(entry),
+    // An OAuth caller's keyId names no api_keys row (the column's foreign key), so its rows carry none.
+    record: (entry: AuditRecord) =>
+      audit.record(entry.keyId?.startsWith(OAUTH_CALLER_PREFIX) ? { ...entry, keyId: null } : entry),
     auditDepth: () => audit.depth,
     async schemaCurrent() {
       try {

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { SCOPES } from "../scopes.js";
+
+/** Signature algorithms accepted by default: asymmetric only, so a token signed with a public key as an HMAC secret fails. */
+export const DEFAULT_TOKEN_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+/**
+ * Token scopes granted by default and the Waygate scopes each one maps to. `admin` is deliberately absent: map it
+ * yourself (`scopes: { "waygate:admin": ["admin"] }`) if your identity provider should hand out administration.
+ */
+export const DEFAULT_SCOPE_MAP: Record<string, (typeof SCOPES)[number][]> = {
+  "waygate:tools:list": ["tools:list"],
+  "waygate:tools:call": ["tools:list", "tools:call"],
+  "waygate:metrics:read": ["metrics:read"],
+};
+
+const httpsOrLoopback = (what: string) =>
+  z.url({ protocol: /^https?$/ }).refine((value) => {
+    const url = new URL(value);
+    return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  }, `${what} must use https (plain http is accepted on loopback only, for tests)`);
+
+/** OAuth 2.1 resource-server settings: Waygate accepts access tokens from one external issuer beside API keys. */
+export const OAuthOptionsSchema = z
+  .object({
+    /** The authorization server's issuer identifier; a token's `iss` must equal it, and its metadata is discovered from it. */
+    issuer: httpsOrLoopback("oauth.issuer"),
+    /**
+     * The gateway's public base URL as clients reach it (behind a TLS-terminating proxy: the proxy's https URL). The
+     * resource identifiers (`<publicUrl>/mcp`, `<publicUrl>/servers/<name>/mcp`) and metadata URLs are built from it,
+     * never from the request's Host header.
+     */
+    publicUrl: httpsOrLoopback("oauth.publicUrl").refine((value) => {
+      const url = new URL(value);
+      return url.pathname === "/" && !url.search && !url.hash;
+    }, "oauth.publicUrl must be an origin (scheme, host and port) without a path, query or fragment"),
+    /**
+     * Further audiences a token may carry instead of the endpoint's resource URL, for identity providers that put
+     * a fixed audience in tokens (Keycloak's audience mapper, Entra ID's `api://…` application ID URI).
+     */
+    audiences: z.array(z.string().min(1)).default([]),
+    /** The issuer's JWKS; discovered from its metadata (RFC 8414, then OpenID Connect discovery) when unset. */
+    jwksUri: httpsOrLoopback("oauth.jwksUri").optional(),
+    /** Check tokens by RFC 7662 introspection instead of as JWTs (for opaque tokens). */
+    introspection: z
+      .object({
+        /** Discovered (`introspection_endpoint`) when unset. */
+        endpoint: httpsOrLoopback("oauth.introspection.endpoint").optional(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+      })
+      .optional(),
+    /** JWT signature algorithms accepted. */
+    algorithms: z
+      .array(z.string().min(1))
+      .min(1)
+      .default([...DEFAULT_TOKEN_ALGORITHMS]),
+    /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. */
+    clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+    /**
+     * Least time between two JWKS fetches, in milliseconds: a token with an unknown `kid` refetches the key set (key
+     * rotation) at most this often.
+     */
+    jwksCooldownMs: z.number().int().min(0).default(30_000),
+    /** Deadline of one request to the issuer (metadata, JWKS, introspection), in milliseconds. */
+    issuerTimeoutMs: z.number().int().positive().default(5_000),
+    /** Token scope → Waygate scopes it grants. Scopes not listed grant nothing. */
+    scopes: z.record(z.string().min(1), z.array(z.enum(SCOPES))).default(DEFAULT_SCOPE_MAP),
+    /** Capability patterns of every OAuth caller (as an API key's `toolPatterns`); null allows every capability. */
+    toolPatterns: z.array(z.string().min(1)).nullable().default(null),
+    /** Requests per minute of each OAuth principal; null uses the gateway's default limit. */
+    rateLimitPerMinute: z.number().int().positive().nullable().default(null),
+    /** `resource_name` in the protected resource metadata. */
+    resourceName: z.string().min(1).default("Waygate MCP gateway"),
+  })
+  .strict();
+
+/** OAuth settings as given. */
+export type OAuthOptionsInput = z.input<typeof OAuthOptionsSchema>;
+/** OAuth settings after defaults. */
+export type OAuthOptions = z.output<typeof OAuthOptionsSchema>;

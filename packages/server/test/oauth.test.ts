@@ -1,0 +1,340 @@
+import { definePlugin, tool } from "@waygate/plugin-sdk";
+import { type CryptoKey, decodeProtectedHeader, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectClient, get, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
+import { newSigningKey, startProvider, type TestProvider } from "./support/oidc-provider.js";
+
+/** The gateway's public URL as a TLS-terminating proxy in front of it would serve it; never contacted. */
+const PUBLIC_URL = "https://gateway.example.test";
+const MCP_RESOURCE = `${PUBLIC_URL}/mcp`;
+const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+};
+const MCP_HEADERS = { accept: "application/json, text/event-stream" };
+
+/** A plugin that counts the calls that reach it, to prove a refused request reaches no upstream. */
+function counterPlugin() {
+  const counter = { hits: 0 };
+  const plugin = definePlugin({
+    name: "counter",
+    version: "1.0.0",
+    tools: {
+      hit: tool({
+        description: "Counts a call",
+        input: {},
+        handler: () => {
+          counter.hits += 1;
+          return `hit ${counter.hits}`;
+        },
+      }),
+    },
+  });
+  return { plugin, counter };
+}
+
+const CALL_COUNTER = {
+  jsonrpc: "2.0",
+  id: 2,
+  method: "tools/call",
+  params: { name: "counter__hit", arguments: {} },
+};
+
+let provider: TestProvider;
+let gw: TestGateway;
+let counter: { hits: number };
+
+beforeAll(async () => {
+  provider = await startProvider();
+  const counted = counterPlugin();
+  counter = counted.counter;
+  gw = await startGateway({
+    plugins: [localPlugin(), counted.plugin],
+    // The provider rotates its key during the tests; refetch the key set on every unknown kid.
+    oauth: { issuer: provider.issuer, publicUrl: PUBLIC_URL, jwksCooldownMs: 0, clockSkewSeconds: 30 },
+  });
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await provider?.close();
+});
+
+/** Signs claims with the provider's own key, as the provider would, unless told otherwise. */
+async function forge(claims: Record<string, unknown>, options: { kid?: string; key?: CryptoKey } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({
+    scope: "waygate:tools:list waygate:tools:call",
+    client_id: provider.clientId,
+    ...claims,
+  })
+    .setProtectedHeader({ alg: "RS256", typ: "at+jwt", kid: options.kid ?? provider.key.kid })
+    .setSubject("forger")
+    .setIssuer((claims.iss as string) ?? provider.issuer)
+    .setAudience((claims.aud as string) ?? MCP_RESOURCE)
+    .setIssuedAt((claims.iat as number) ?? now)
+    .setExpirationTime((claims.exp as number) ?? now + 300)
+    .sign(options.key ?? provider.key.privateKey);
+}
+
+function unsignedJwt(header: Record<string, unknown>, claims: Record<string, unknown>, signature = "") {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part(header)}.${part(claims)}.${signature}`;
+}
+
+async function deniedRowsSince(before: number) {
+  const rows = await gw.auditRows();
+  return rows.slice(before);
+}
+
+describe("protected resource metadata (RFC 9728)", () => {
+  it("serves the gateway's, /mcp's and each server's metadata with resources built from the public URL", async () => {
+    const root = await get(`${gw.url}/.well-known/oauth-protected-resource`);
+    expect(root.status).toBe(200);
+    expect(root.body).toMatchObject({
+      resource: `${PUBLIC_URL}/`,
+      authorization_servers: [provider.issuer],
+      scopes_supported: ["waygate:tools:list", "waygate:tools:call", "waygate:metrics:read"],
+      bearer_methods_supported: ["header"],
+    });
+    expect(root.headers.get("access-control-allow-origin")).toBe("*");
+    const mcp = await get(`${gw.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(mcp.body.resource).toBe(MCP_RESOURCE);
+    const single = await get(`${gw.url}/.well-known/oauth-protected-resource/servers/local/mcp`);
+    expect(single.body.resource).toBe(`${PUBLIC_URL}/servers/local/mcp`);
+    expect(single.body.authorization_servers).toEqual([provider.issuer]);
+  });
+
+  it("ignores the Host a request names: the documents say the configured public URL", async () => {
+    const res = await get(`${gw.url}/.well-known/oauth-protected-resource/mcp`, {
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-proto": "http",
+    });
+    expect(res.body.resource).toBe(MCP_RESOURCE);
+  });
+
+  it("answers 404 for metadata of a path that is no MCP endpoint or an invalid server name", async () => {
+    expect((await get(`${gw.url}/.well-known/oauth-protected-resource/admin`)).status).toBe(404);
+    expect((await get(`${gw.url}/.well-known/oauth-protected-resource/servers/bad.name!/mcp`)).status).toBe(
+      404,
+    );
+  });
+});
+
+describe("challenges", () => {
+  it("answers an MCP request without credentials with 401 naming the endpoint's metadata", async () => {
+    const res = await post(`${gw.url}/mcp`, INITIALIZE, MCP_HEADERS);
+    expect(res.status).toBe(401);
+    const challenge = res.headers.get("www-authenticate");
+    expect(challenge).toMatch(/^Bearer /);
+    expect(challenge).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`);
+    expect(challenge).toContain('scope="waygate:tools:list waygate:tools:call waygate:metrics:read"');
+    expect(challenge).not.toContain("error=");
+    expect(res.body.error.data.code).toBe("unauthenticated");
+  });
+
+  it("names each server's own metadata on /servers/<name>/mcp and the gateway's on REST routes", async () => {
+    const single = await post(`${gw.url}/servers/local/mcp`, INITIALIZE, MCP_HEADERS);
+    expect(single.headers.get("www-authenticate")).toContain(
+      `resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/servers/local/mcp"`,
+    );
+    const rest = await get(`${gw.url}/mcp/tools`);
+    expect(rest.status).toBe(401);
+    expect(rest.headers.get("www-authenticate")).toContain(
+      `resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource"`,
+    );
+  });
+
+  it("puts the challenge on an API key's 401 too, and still serves a good API key", async () => {
+    const bad = await post(`${gw.url}/mcp`, INITIALIZE, { ...MCP_HEADERS, authorization: "Bearer wg_nope" });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get("www-authenticate")).toContain("resource_metadata=");
+    const client = await connectClient(`${gw.url}/mcp`, await gw.key());
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("local__echo");
+    await client.close();
+  });
+});
+
+describe("access tokens from a real OpenID provider", () => {
+  it("lets the SDK client list and call tools on /mcp with a client-credentials token for /mcp", async () => {
+    const token = await provider.token(MCP_RESOURCE);
+    const client = await connectClient(`${gw.url}/mcp`, token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("local__echo");
+    const result = await client.callTool({ name: "local__echo", arguments: { text: "via oauth" } });
+    expect(result.content).toEqual([{ type: "text", text: "via oauth" }]);
+    await client.close();
+    const rows = await gw.auditRows();
+    const call = rows.findLast((row) => row.method === "tools/call");
+    expect(call).toMatchObject({ tool: "echo", outcome: "ok", key_id: null });
+  });
+
+  it("serves a token for /servers/local/mcp there and refuses it on /mcp (a token for another resource)", async () => {
+    const token = await provider.token(`${PUBLIC_URL}/servers/local/mcp`);
+    const client = await connectClient(`${gw.url}/servers/local/mcp`, token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("echo");
+    await client.close();
+    const hits = counter.hits;
+    const other = await post(`${gw.url}/mcp`, CALL_COUNTER, {
+      ...MCP_HEADERS,
+      authorization: `Bearer ${token}`,
+    });
+    expect(other.status).toBe(401);
+    expect(other.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    expect(counter.hits).toBe(hits);
+  });
+
+  it("steps up: a token without waygate:tools:call gets 403 insufficient_scope naming the scope to ask for", async () => {
+    const token = await provider.token(MCP_RESOURCE, "waygate:tools:list");
+    const client = await connectClient(`${gw.url}/mcp`, token);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    await client.close();
+    const before = (await gw.auditRows()).length;
+    const hits = counter.hits;
+    const res = await post(`${gw.url}/mcp`, CALL_COUNTER, {
+      ...MCP_HEADERS,
+      authorization: `Bearer ${token}`,
+    });
+    expect(res.status).toBe(403);
+    const challenge = res.headers.get("www-authenticate") ?? "";
+    expect(challenge).toContain('error="insufficient_scope"');
+    expect(challenge).toContain('scope="waygate:tools:list waygate:tools:call"');
+    expect(challenge).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`);
+    expect(res.body.error.data.code).toBe("forbidden");
+    expect(counter.hits).toBe(hits);
+    const rows = await deniedRowsSince(before);
+    expect(rows).toMatchObject([{ method: "tools/call", tool: "counter__hit", outcome: "denied" }]);
+    expect(String(rows[0]!.error)).toContain("tools:call");
+  });
+
+  it("refuses an API-key caller's missing scope without an OAuth step-up challenge", async () => {
+    const key = await gw.key(["tools:list"]);
+    const res = await post(
+      `${gw.url}/mcp/execute`,
+      { tool: "counter__hit", arguments: {} },
+      { "x-api-key": key },
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toBeNull();
+  });
+
+  it("picks up a rotated signing key: a token signed with the new key is accepted", async () => {
+    const oldKid = provider.key.kid;
+    await provider.rotateKey();
+    const token = await provider.token(MCP_RESOURCE);
+    expect(decodeProtectedHeader(token).kid).not.toBe(oldKid);
+    const client = await connectClient(`${gw.url}/mcp`, token);
+    expect((await client.callTool({ name: "counter__hit", arguments: {} })).isError).toBeFalsy();
+    await client.close();
+  });
+});
+
+describe("bad tokens: 401 invalid_token, audited as an authentication failure, no upstream reached", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const cases: [string, () => Promise<string>, string][] = [
+    ["a wrong audience", () => forge({ aud: "https://elsewhere.example/mcp" }), "wrong_audience"],
+    [
+      "a token for another resource of this gateway",
+      () => forge({ aud: `${PUBLIC_URL}/servers/local/mcp` }),
+      "wrong_audience",
+    ],
+    ["a wrong issuer", () => forge({ iss: "https://impostor.example" }), "wrong_issuer"],
+    ["an expired token", () => forge({ iat: now() - 3600, exp: now() - 600 }), "expired"],
+    ["a token not valid yet", () => forge({ nbf: now() + 600 }), "not_yet_valid"],
+    [
+      "alg none",
+      async () =>
+        unsignedJwt(
+          { alg: "none", typ: "at+jwt" },
+          {
+            iss: provider.issuer,
+            aud: MCP_RESOURCE,
+            sub: "x",
+            exp: now() + 300,
+            scope: "waygate:tools:call",
+          },
+        ),
+      "alg_not_allowed",
+    ],
+    [
+      "HS256 signed with the provider's public key (algorithm confusion)",
+      async () => {
+        const { exportSPKI } = await import("jose");
+        const secret = new TextEncoder().encode(await exportSPKI(provider.key.publicKey));
+        return new SignJWT({ scope: "waygate:tools:call" })
+          .setProtectedHeader({ alg: "HS256", kid: provider.key.kid })
+          .setSubject("x")
+          .setIssuer(provider.issuer)
+          .setAudience(MCP_RESOURCE)
+          .setExpirationTime(now() + 300)
+          .sign(secret);
+      },
+      "alg_not_allowed",
+    ],
+    [
+      "an unknown kid",
+      async () => {
+        const stranger = await newSigningKey();
+        return forge({}, { kid: stranger.kid, key: stranger.privateKey });
+      },
+      "unknown_key",
+    ],
+    [
+      "a known kid with a signature by another key",
+      async () => forge({}, { key: (await newSigningKey()).privateKey }),
+      "bad_signature",
+    ],
+    ["a malformed JWT", async () => "not.a-jwt", "malformed"],
+  ];
+
+  it.each(cases)("refuses %s", async (_name, make, reason) => {
+    const token = await make();
+    const before = (await gw.auditRows()).length;
+    const hits = counter.hits;
+    const res = await post(`${gw.url}/mcp`, CALL_COUNTER, {
+      ...MCP_HEADERS,
+      authorization: `Bearer ${token}`,
+    });
+    expect(res.status).toBe(401);
+    expect(res.body.error.data.code).toBe("unauthenticated");
+    const challenge = res.headers.get("www-authenticate") ?? "";
+    expect(challenge).toContain('error="invalid_token"');
+    expect(challenge).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`);
+    expect(counter.hits).toBe(hits);
+    const rows = await deniedRowsSince(before);
+    expect(rows).toMatchObject([
+      { method: "tools/call", tool: "counter__hit", outcome: "denied", key_id: null },
+    ]);
+    expect(String(rows[0]!.error)).toContain(`authentication failed (${reason})`);
+    expect(String(rows[0]!.error)).not.toContain(token);
+  });
+
+  it("refuses a bad token on a REST route with the gateway's challenge and an authenticate audit row", async () => {
+    const before = (await gw.auditRows()).length;
+    const res = await get(`${gw.url}/mcp/tools`, {
+      authorization: `Bearer ${await forge({ iss: "https://x.example" })}`,
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain(
+      `resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource"`,
+    );
+    expect(await deniedRowsSince(before)).toMatchObject([
+      { method: "authenticate", transport: "rest", outcome: "denied" },
+    ]);
+  });
+});
+
+describe("without OAuth configured", () => {
+  it("serves no metadata and sends no challenge", async () => {
+    const plain = await startGateway();
+    try {
+      expect((await get(`${plain.url}/.well-known/oauth-protected-resource`)).status).toBe(404);
+      const res = await post(`${plain.url}/mcp`, INITIALIZE, MCP_HEADERS);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBeNull();
+    } finally {
+      await plain.close();
+    }
+  });
+});
