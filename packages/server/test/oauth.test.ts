@@ -1,6 +1,7 @@
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { type CryptoKey, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { oauthKeyId, principalOfKeyId } from "../src/auth/oauth-caller.js";
 import { connectClient, get, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 import { newSigningKey, startProvider, type TestProvider } from "./support/oidc-provider.js";
 
@@ -168,6 +169,10 @@ describe("access tokens from a real OpenID provider", () => {
     const rows = await gw.auditRows();
     const call = rows.findLast((row) => row.method === "tools/call");
     expect(call).toMatchObject({ tool: "echo", outcome: "ok", key_id: null });
+    expect(JSON.parse(String(call?.principal))).toEqual({
+      subject: "waygate-tests",
+      clientId: "waygate-tests",
+    });
   });
 
   it("serves a token for /servers/local/mcp there and refuses it on /mcp (a token for another resource)", async () => {
@@ -206,6 +211,7 @@ describe("access tokens from a real OpenID provider", () => {
     const rows = await deniedRowsSince(before);
     expect(rows).toMatchObject([{ method: "tools/call", tool: "counter__hit", outcome: "denied" }]);
     expect(String(rows[0]!.error)).toContain("tools:call");
+    expect(JSON.parse(String(rows[0]!.principal))).toMatchObject({ subject: "waygate-tests" });
   });
 
   it("refuses an API-key caller's missing scope without an OAuth step-up challenge", async () => {
@@ -322,6 +328,23 @@ describe("bad tokens: 401 invalid_token, audited as an authentication failure, n
     expect(await deniedRowsSince(before)).toMatchObject([
       { method: "authenticate", transport: "rest", outcome: "denied" },
     ]);
+  });
+});
+
+describe("an OAuth caller's key id", () => {
+  it("round-trips a subject and a client id that hold '@', '/' and ':' (a client ID metadata document URL)", () => {
+    const keyId = oauthKeyId("user@example.com", "https://client.example/a:b@c");
+    expect(keyId.startsWith("oauth:")).toBe(true);
+    expect(principalOfKeyId(keyId)).toEqual({
+      subject: "user@example.com",
+      clientId: "https://client.example/a:b@c",
+    });
+    expect(principalOfKeyId(oauthKeyId("svc", null))).toEqual({ subject: "svc", clientId: null });
+  });
+
+  it("is not read from an API key's id", () => {
+    expect(principalOfKeyId("3f2a9c1e-key-id")).toBeNull();
+    expect(principalOfKeyId(null)).toBeNull();
   });
 });
 
