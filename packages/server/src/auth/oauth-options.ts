@@ -1,3 +1,4 @@
+// Every export of this file is public API: the `oauth` options schema, for config files.
 import { z } from "zod";
 import { SCOPES } from "../scopes.js";
 
@@ -35,54 +36,105 @@ const httpsOrLoopback = (what: string) =>
 export const OAuthOptionsSchema = z
   .object({
     /** The authorization server's issuer identifier; a token's `iss` must equal it, and its metadata is discovered from it. */
-    issuer: httpsOrLoopback("oauth.issuer"),
+    issuer: httpsOrLoopback("oauth.issuer").describe(
+      "the authorization server's issuer URL; a token's `iss` must equal it, and its metadata and keys are discovered from it",
+    ),
     /**
      * The gateway's public base URL as clients reach it (behind a TLS-terminating proxy: the proxy's https URL). The
      * resource identifiers (`<publicUrl>/mcp`, `<publicUrl>/servers/<name>/mcp`) and metadata URLs are built from it,
      * never from the request's Host header.
      */
-    publicUrl: httpsOrLoopback("oauth.publicUrl").refine((value) => {
-      const url = new URL(value);
-      return url.pathname === "/" && !url.search && !url.hash;
-    }, "oauth.publicUrl must be an origin (scheme, host and port) without a path, query or fragment"),
+    publicUrl: httpsOrLoopback("oauth.publicUrl")
+      .refine((value) => {
+        const url = new URL(value);
+        return url.pathname === "/" && !url.search && !url.hash;
+      }, "oauth.publicUrl must be an origin (scheme, host and port) without a path, query or fragment")
+      .describe(
+        "the gateway's public origin as clients reach it (behind a TLS proxy, the proxy's https URL); resources are `<publicUrl>/mcp` and `<publicUrl>/servers/<name>/mcp`",
+      ),
     /**
      * Further audiences a token may carry instead of the endpoint's resource URL, for identity providers that put
      * a fixed audience in tokens (Keycloak's audience mapper, Entra ID's `api://…` application ID URI).
      */
-    audiences: z.array(z.string().min(1)).default([]),
+    audiences: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "further token audiences accepted, e.g. Entra ID's `api://<app id>` or a Keycloak audience mapper's value",
+      ),
     /** The issuer's JWKS; discovered from its metadata (RFC 8414, then OpenID Connect discovery) when unset. */
-    jwksUri: httpsOrLoopback("oauth.jwksUri").optional(),
+    jwksUri: httpsOrLoopback("oauth.jwksUri")
+      .optional()
+      .describe("the issuer's JWKS URL (default: discovered)"),
     /** Check tokens by RFC 7662 introspection instead of as JWTs (for opaque tokens). */
     introspection: z
       .object({
         /** Discovered (`introspection_endpoint`) when unset. */
-        endpoint: httpsOrLoopback("oauth.introspection.endpoint").optional(),
-        clientId: z.string().min(1),
-        clientSecret: z.string().min(1),
+        endpoint: httpsOrLoopback("oauth.introspection.endpoint")
+          .optional()
+          .describe("RFC 7662 endpoint (default: discovered)"),
+        clientId: z.string().min(1).describe("the gateway's client id at the issuer"),
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's reference syntax, shown to users.
+        clientSecret: z.string().min(1).describe("its secret; use `${env:NAME}`"),
       })
-      .optional(),
+      .optional()
+      .describe("check tokens by introspection (opaque tokens) instead of as JWTs"),
     /** JWT signature algorithms accepted. */
     algorithms: z
       .array(z.string().min(1))
       .min(1)
-      .default([...DEFAULT_TOKEN_ALGORITHMS]),
+      .default([...DEFAULT_TOKEN_ALGORITHMS])
+      .describe("JWT signature algorithms accepted (asymmetric only by default)"),
     /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. */
-    clockSkewSeconds: z.number().int().min(0).max(600).default(60),
+    clockSkewSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(60)
+      .describe("clock skew allowed on exp and nbf, in seconds"),
     /**
      * Least time between two JWKS fetches, in milliseconds: a token with an unknown `kid` refetches the key set (key
      * rotation) at most this often.
      */
-    jwksCooldownMs: z.number().int().min(0).default(30_000),
+    jwksCooldownMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(30_000)
+      .describe("least time between two JWKS fetches (an unknown kid refetches, for key rotation)"),
     /** Deadline of one request to the issuer (metadata, JWKS, introspection), in milliseconds. */
-    issuerTimeoutMs: z.number().int().positive().default(5_000),
+    issuerTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(5_000)
+      .describe("deadline of a request to the issuer (metadata, JWKS, introspection)"),
     /** Token scope → Waygate scopes it grants. Scopes not listed grant nothing. */
-    scopes: z.record(z.string().min(1), z.array(z.enum(SCOPES))).default(DEFAULT_SCOPE_MAP),
+    scopes: z
+      .record(z.string().min(1), z.array(z.enum(SCOPES)))
+      .default(DEFAULT_SCOPE_MAP)
+      .describe("token scope → the Waygate scopes it grants; other token scopes grant nothing"),
     /** Capability patterns of every OAuth caller (as an API key's `toolPatterns`); null allows every capability. */
-    toolPatterns: z.array(z.string().min(1)).nullable().default(null),
+    toolPatterns: z
+      .array(z.string().min(1))
+      .nullable()
+      .default(null)
+      .describe("capability patterns of every OAuth caller, as an API key's (null: all)"),
     /** Requests per minute of each OAuth principal; null uses the gateway's default limit. */
-    rateLimitPerMinute: z.number().int().positive().nullable().default(null),
+    rateLimitPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe("requests per minute of each OAuth principal (null: the gateway's default)"),
     /** `resource_name` in the protected resource metadata. */
-    resourceName: z.string().min(1).default("Waygate MCP gateway"),
+    resourceName: z
+      .string()
+      .min(1)
+      .default("Waygate MCP gateway")
+      .describe("`resource_name` in the protected resource metadata"),
   })
   .strict();
 
