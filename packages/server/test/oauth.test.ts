@@ -292,6 +292,17 @@ describe("bad tokens: 401 invalid_token, audited as an authentication failure, n
       "bad_signature",
     ],
     ["a malformed JWT", async () => "not.a-jwt", "malformed"],
+    [
+      "a token naming neither a subject nor a client",
+      () =>
+        new SignJWT({ scope: "waygate:tools:call" })
+          .setProtectedHeader({ alg: "RS256", kid: provider.key.kid })
+          .setIssuer(provider.issuer)
+          .setAudience(MCP_RESOURCE)
+          .setExpirationTime(now() + 300)
+          .sign(provider.key.privateKey),
+      "no_subject",
+    ],
   ];
 
   it.each(cases)("refuses %s", async (_name, make, reason) => {
@@ -359,5 +370,52 @@ describe("without OAuth configured", () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe("introspection (RFC 7662) of opaque tokens", () => {
+  let opaque: TestProvider;
+  let gateway: TestGateway;
+
+  beforeAll(async () => {
+    opaque = await startProvider({ opaque: true });
+    gateway = await startGateway({
+      oauth: {
+        issuer: opaque.issuer,
+        publicUrl: PUBLIC_URL,
+        introspection: { clientId: opaque.clientId, clientSecret: opaque.clientSecret },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await opaque?.close();
+  });
+
+  it("serves an opaque token the issuer reports active for /mcp", async () => {
+    const token = await opaque.token(MCP_RESOURCE);
+    expect(token.split(".")).toHaveLength(1);
+    const client = await connectClient(`${gateway.url}/mcp`, token);
+    const result = await client.callTool({ name: "local__echo", arguments: { text: "introspected" } });
+    expect(result.content).toEqual([{ type: "text", text: "introspected" }]);
+    await client.close();
+  });
+
+  it("refuses an opaque token for another resource, and one the issuer does not know, as inactive or wrong audience", async () => {
+    const other = await opaque.token(`${PUBLIC_URL}/servers/local/mcp`);
+    const wrong = await post(`${gateway.url}/mcp`, INITIALIZE, {
+      ...MCP_HEADERS,
+      authorization: `Bearer ${other}`,
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    expect(wrong.body.error.message).toContain("audience");
+    const unknown = await post(`${gateway.url}/mcp`, INITIALIZE, {
+      ...MCP_HEADERS,
+      authorization: "Bearer made-up-opaque-token",
+    });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.error.message).toContain("inactive");
   });
 });

@@ -49,10 +49,11 @@ function clientIdOf(claims: Record<string, unknown>): string | null {
 }
 
 function verified(claims: JWTPayload | Record<string, unknown>, issuer: string): VerifiedToken {
-  if (typeof claims.sub !== "string" || claims.sub === "") {
-    throw tokenRejected("no_subject", "the token names no subject (sub)");
-  }
-  return { issuer, subject: claims.sub, clientId: clientIdOf(claims), scopes: scopesOf(claims) };
+  const clientId = clientIdOf(claims);
+  // A client-credentials token acts for the client itself; introspection answers for one often omit `sub`.
+  const subject = typeof claims.sub === "string" && claims.sub !== "" ? claims.sub : clientId;
+  if (!subject) throw tokenRejected("no_subject", "the token names no subject (sub) and no client");
+  return { issuer, subject, clientId, scopes: scopesOf(claims) };
 }
 
 /** Maps jose's errors to a refusal; anything else (the JWKS could not be fetched) means the issuer is unavailable. */
