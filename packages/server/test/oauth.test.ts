@@ -419,3 +419,50 @@ describe("introspection (RFC 7662) of opaque tokens", () => {
     expect(unknown.body.error.message).toContain("inactive");
   });
 });
+
+describe("tokens stay at the gateway", () => {
+  it("never passes the caller's access token to an HTTP upstream; the upstream sees only its configured headers", async () => {
+    const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+    const { StreamableHTTPServerTransport } = await import(
+      "@modelcontextprotocol/sdk/server/streamableHttp.js"
+    );
+    const { createServer } = await import("node:http");
+    const seen: (string | undefined)[] = [];
+    const upstream = createServer(async (req, res) => {
+      seen.push(req.headers.authorization);
+      const server = new McpServer({ name: "recorder", version: "1.0.0" });
+      server.registerTool("ping", { description: "Answers pong" }, () => ({
+        content: [{ type: "text", text: "pong" }],
+      }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      await server.connect(transport);
+      await transport.handleRequest(req, res);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    const port = (upstream.address() as { port: number }).port;
+    const gateway = await startGateway({
+      upstreams: {
+        recorder: {
+          type: "http",
+          url: `http://127.0.0.1:${port}/mcp`,
+          headers: { authorization: "Bearer upstream-own" },
+        },
+      },
+      oauth: { issuer: provider.issuer, publicUrl: PUBLIC_URL },
+    });
+    try {
+      const token = await provider.token(MCP_RESOURCE);
+      const client = await connectClient(`${gateway.url}/mcp`, token);
+      const result = await client.callTool({ name: "recorder__ping", arguments: {} });
+      expect(result.content).toEqual([{ type: "text", text: "pong" }]);
+      await client.close();
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set(["Bearer upstream-own"]));
+      expect(seen).not.toContain(`Bearer ${token}`);
+    } finally {
+      await gateway.close();
+      upstream.closeAllConnections();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+});

@@ -54,9 +54,14 @@ function providerFor(
     ],
     jwks: { keys: [key.privateJwk as never] },
     cookies: { keys: ["test-cookie-key-0123456789"] },
-    scopes: TEST_SCOPES,
+    // offline_access enables the refresh_token grant that MCP clients register for.
+    scopes: [...TEST_SCOPES, "offline_access"],
     ttl: { ClientCredentials: 300 },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    // Authorization code + PKCE for clients that register themselves (RFC 7591), as MCP clients do.
     features: {
+      registration: { enabled: true },
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
@@ -76,6 +81,68 @@ function providerFor(
   });
 }
 
+/** The user who signs in on every interaction: the scripted sign-in of the tests. */
+export const TEST_USER = "alice";
+
+/**
+ * The provider's interaction page, scripted: the login prompt signs in `TEST_USER`, the consent prompt grants every
+ * scope asked for each resource asked for.
+ */
+async function signIn(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const details = await provider.interactionDetails(req, res);
+  if (details.prompt.name === "login") {
+    await provider.interactionFinished(
+      req,
+      res,
+      { login: { accountId: TEST_USER } },
+      { mergeWithLastSubmission: false },
+    );
+    return;
+  }
+  const grant = new provider.Grant({ accountId: TEST_USER, clientId: String(details.params.client_id) });
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(resource, scopes.join(" "));
+  }
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+/**
+ * Follows an authorization URL the way a browser would, through the scripted sign-in, to the redirect back to the
+ * client; returns the authorization code.
+ */
+export async function authorize(authorizationUrl: URL, redirectUrl: string): Promise<string> {
+  const cookies = new Map<string, string>();
+  let url = authorizationUrl.href;
+  for (let hop = 0; hop < 10; hop++) {
+    const response = await fetch(url, {
+      redirect: "manual",
+      headers: { cookie: [...cookies].map(([name, value]) => `${name}=${value}`).join("; ") },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const at = pair.indexOf("=");
+      cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    const location = response.headers.get("location");
+    if (!location)
+      throw new Error(`the sign-in stopped at ${url}: HTTP ${response.status} ${await response.text()}`);
+    const next = new URL(location, url);
+    if (next.href.startsWith(redirectUrl)) {
+      const code = next.searchParams.get("code");
+      if (!code) throw new Error(`the provider redirected back without a code: ${next.href}`);
+      return code;
+    }
+    url = next.href;
+  }
+  throw new Error("the sign-in did not come back to the client within 10 redirects");
+}
+
 /** Starts the provider on 127.0.0.1 on a free port. `opaque` issues opaque tokens (for introspection). */
 export async function startProvider(options: { opaque?: boolean } = {}): Promise<TestProvider> {
   const client = { id: "waygate-tests", secret: "waygate-tests-secret-0123456789" };
@@ -85,7 +152,18 @@ export async function startProvider(options: { opaque?: boolean } = {}): Promise
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let key = await newSigningKey();
   const mount = () => {
-    handler = providerFor(issuer, key, client, options.opaque === true).callback();
+    const provider = providerFor(issuer, key, client, options.opaque === true);
+    const callback = provider.callback();
+    handler = (req, res) => {
+      if (req.url?.startsWith("/interaction/")) {
+        signIn(provider, req, res).catch((error: unknown) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        });
+        return;
+      }
+      callback(req, res);
+    };
   };
   mount();
   return {
