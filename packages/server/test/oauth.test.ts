@@ -116,6 +116,20 @@ describe("protected resource metadata (RFC 9728)", () => {
     expect(res.body.resource).toBe(MCP_RESOURCE);
   });
 
+  it("answers a browser's preflight for the metadata from any origin", async () => {
+    const res = await fetch(`${gw.url}/.well-known/oauth-protected-resource/mcp`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://inspector.example",
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "mcp-protocol-version",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-headers")).toBe("mcp-protocol-version");
+  });
+
   it("answers 404 for metadata of a path that is no MCP endpoint or an invalid server name", async () => {
     expect((await get(`${gw.url}/.well-known/oauth-protected-resource/admin`)).status).toBe(404);
     expect((await get(`${gw.url}/.well-known/oauth-protected-resource/servers/bad.name!/mcp`)).status).toBe(
@@ -212,6 +226,24 @@ describe("access tokens from a real OpenID provider", () => {
     expect(rows).toMatchObject([{ method: "tools/call", tool: "counter__hit", outcome: "denied" }]);
     expect(String(rows[0]!.error)).toContain("tools:call");
     expect(JSON.parse(String(rows[0]!.principal))).toMatchObject({ subject: "waygate-tests" });
+  });
+
+  it("steps up on REST too: /mcp/execute with a list-only token gets 403 insufficient_scope", async () => {
+    // The REST API belongs to the gateway as a whole, so the token is for the gateway's own resource.
+    const token = await provider.token(`${PUBLIC_URL}/`, "waygate:tools:list");
+    const hits = counter.hits;
+    const res = await post(
+      `${gw.url}/mcp/execute`,
+      { tool: "counter__hit", arguments: {} },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("forbidden");
+    expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+    expect(res.headers.get("www-authenticate")).toContain(
+      `resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource"`,
+    );
+    expect(counter.hits).toBe(hits);
   });
 
   it("refuses an API-key caller's missing scope without an OAuth step-up challenge", async () => {
@@ -463,6 +495,34 @@ describe("tokens stay at the gateway", () => {
       await gateway.close();
       upstream.closeAllConnections();
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+});
+
+describe("an issuer that cannot be reached", () => {
+  it("answers 503 issuer_unavailable (not 401: the token may be fine) and lets API keys through", async () => {
+    const { createServer } = await import("node:net");
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const gateway = await startGateway({
+      oauth: { issuer: `http://127.0.0.1:${port}`, publicUrl: PUBLIC_URL, issuerTimeoutMs: 2000 },
+    });
+    try {
+      const token = await forge({});
+      const res = await post(`${gateway.url}/mcp`, INITIALIZE, {
+        ...MCP_HEADERS,
+        authorization: `Bearer ${token}`,
+      });
+      expect(res.status).toBe(503);
+      expect(res.body.error.data.code).toBe("issuer_unavailable");
+      expect(res.body.error.message).toContain("oauth.issuer");
+      const client = await connectClient(`${gateway.url}/mcp`, await gateway.key());
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+      await client.close();
+    } finally {
+      await gateway.close();
     }
   });
 });
