@@ -1,7 +1,8 @@
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { type CryptoKey, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oauthKeyId, principalOfKeyId } from "../src/auth/oauth-caller.js";
+import { oauthKeyId, policyOfToken, principalOfKeyId } from "../src/auth/oauth-caller.js";
+import { type OAuthOptionsInput, OAuthOptionsSchema } from "../src/auth/oauth-options.js";
 import { connectClient, get, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 import { newSigningKey, startProvider, type TestProvider } from "./support/oidc-provider.js";
 
@@ -524,5 +525,99 @@ describe("an issuer that cannot be reached", () => {
     } finally {
       await gateway.close();
     }
+  });
+});
+
+describe("grants by claim", () => {
+  const grants: { claims: OAuthOptionsInput["claims"] & object } = {
+    claims: [
+      {
+        claim: "groups",
+        value: "mcp-callers",
+        scopes: ["tools:list", "tools:call"],
+        toolPatterns: ["local__*"],
+      },
+      { claim: "groups", value: "ops", scopes: ["metrics:read"], rateLimitPerMinute: 5000 },
+    ],
+  };
+
+  it("gives a token in a group the group's scopes and capability patterns, through the same policy as keys", async () => {
+    const counted = counterPlugin();
+    const gateway = await startGateway({
+      plugins: [localPlugin(), counted.plugin],
+      oauth: { issuer: provider.issuer, publicUrl: PUBLIC_URL, claims: grants.claims },
+    });
+    try {
+      provider.extraClaims.groups = ["staff", "mcp-callers"];
+      // No waygate:* scope at all: everything comes from the group.
+      const token = await provider.token(MCP_RESOURCE, "waygate:metrics:read");
+      const client = await connectClient(`${gateway.url}/mcp`, token);
+      const echo = await client.callTool({ name: "local__echo", arguments: { text: "by group" } });
+      expect(echo.content).toEqual([{ type: "text", text: "by group" }]);
+      await expect(client.callTool({ name: "counter__hit", arguments: {} })).rejects.toMatchObject({
+        code: -32003,
+        message: expect.stringContaining("may not call 'counter__hit' (not in its capability patterns)"),
+      });
+      expect(counted.counter.hits).toBe(0);
+      await client.close();
+    } finally {
+      delete provider.extraClaims.groups;
+      await gateway.close();
+    }
+  });
+
+  it("gives a token outside the groups only what its scopes map to (here nothing to call with)", async () => {
+    const gateway = await startGateway({
+      oauth: { issuer: provider.issuer, publicUrl: PUBLIC_URL, claims: grants.claims },
+    });
+    try {
+      provider.extraClaims.groups = ["staff"];
+      const token = await provider.token(MCP_RESOURCE, "waygate:metrics:read");
+      const res = await post(
+        `${gateway.url}/mcp`,
+        { jsonrpc: "2.0", id: 3, method: "tools/list", params: {} },
+        { ...MCP_HEADERS, authorization: `Bearer ${token}` },
+      );
+      expect(res.status).toBe(403);
+      expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+      expect(res.headers.get("www-authenticate")).toContain(
+        'scope="waygate:metrics:read waygate:tools:list"',
+      );
+    } finally {
+      delete provider.extraClaims.groups;
+      await gateway.close();
+    }
+  });
+
+  it("combines the matching grants: union of scopes, the highest rate limit, patterns from the grants that set them", () => {
+    const options = OAuthOptionsSchema.parse({
+      issuer: "https://issuer.example",
+      publicUrl: PUBLIC_URL,
+      claims: grants.claims,
+      rateLimitPerMinute: 60,
+    });
+    const token = (claims: Record<string, unknown>, scopes: string[] = []) => ({
+      issuer: "https://issuer.example",
+      subject: "s",
+      clientId: "c",
+      scopes,
+      claims,
+    });
+    expect(policyOfToken(token({ groups: ["mcp-callers", "ops"] }), options)).toEqual({
+      scopes: ["tools:list", "tools:call", "metrics:read"],
+      toolPatterns: ["local__*"],
+      rateLimitPerMinute: 5000,
+    });
+    expect(policyOfToken(token({ groups: "ops" }, ["waygate:tools:list"]), options)).toEqual({
+      scopes: ["tools:list", "metrics:read"],
+      toolPatterns: null,
+      rateLimitPerMinute: 5000,
+    });
+    // A claim with another value, or of another type, grants nothing.
+    expect(policyOfToken(token({ groups: ["mcp-callers-not"], roles: "ops" }), options)).toEqual({
+      scopes: [],
+      toolPatterns: null,
+      rateLimitPerMinute: 60,
+    });
   });
 });

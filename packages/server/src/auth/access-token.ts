@@ -23,6 +23,8 @@ export interface VerifiedToken {
   /** `client_id` (RFC 9068, introspection), else `azp` (OpenID Connect, Keycloak, Entra v2) or `appid` (Entra v1). */
   clientId: string | null;
   scopes: string[];
+  /** Every claim of the token (or of the introspection answer), for grants by claim. */
+  claims: Record<string, unknown>;
 }
 
 /** Checks one access token for the audiences of the endpoint it was presented on. */
@@ -53,7 +55,7 @@ function verified(claims: JWTPayload | Record<string, unknown>, issuer: string):
   // A client-credentials token acts for the client itself; introspection answers for one often omit `sub`.
   const subject = typeof claims.sub === "string" && claims.sub !== "" ? claims.sub : clientId;
   if (!subject) throw tokenRejected("no_subject", "the token names no subject (sub) and no client");
-  return { issuer, subject, clientId, scopes: scopesOf(claims) };
+  return { issuer, subject, clientId, scopes: scopesOf(claims), claims };
 }
 
 /** Maps jose's errors to a refusal; anything else (the JWKS could not be fetched) means the issuer is unavailable. */

@@ -32,6 +32,26 @@ const httpsOrLoopback = (what: string) =>
     return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
   }, `${what} must use https (plain http is accepted on loopback only, for tests)`);
 
+/** One grant by claim: what a token carrying `claim` = `value` is given, beside what its scopes map to. */
+export const ClaimGrantSchema = z
+  .object({
+    claim: z.string().min(1).describe("the claim's name, e.g. `groups`, `roles`, `tid`"),
+    value: z.union([z.string(), z.number(), z.boolean()]).describe("the value it must equal or contain"),
+    scopes: z.array(z.enum(SCOPES)).default([]).describe("Waygate scopes granted"),
+    toolPatterns: z
+      .array(z.string().min(1))
+      .nullable()
+      .optional()
+      .describe("capability patterns (null: all); patterns of every matching rule are combined"),
+    rateLimitPerMinute: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("requests per minute; the highest of the matching rules applies"),
+  })
+  .strict();
+
 /** OAuth 2.1 resource-server settings: Waygate accepts access tokens from one external issuer beside API keys. */
 export const OAuthOptionsSchema = z
   .object({
@@ -115,6 +135,14 @@ export const OAuthOptionsSchema = z
       .record(z.string().min(1), z.array(z.enum(SCOPES)))
       .default(DEFAULT_SCOPE_MAP)
       .describe("token scope → the Waygate scopes it grants; other token scopes grant nothing"),
+    /**
+     * Grants by claim: a token whose claim equals the value (or, for an array claim such as `groups`, contains it)
+     * gets the rule's scopes too, and its capability patterns and rate limit instead of the defaults below.
+     */
+    claims: z
+      .array(ClaimGrantSchema)
+      .default([])
+      .describe("grants by token claim, e.g. { claim: 'groups', value: 'mcp-admins', scopes: ['admin'] }"),
     /** Capability patterns of every OAuth caller (as an API key's `toolPatterns`); null allows every capability. */
     toolPatterns: z
       .array(z.string().min(1))
@@ -138,6 +166,8 @@ export const OAuthOptionsSchema = z
   })
   .strict();
 
+/** One grant by claim after defaults. */
+export type ClaimGrant = z.output<typeof ClaimGrantSchema>;
 /** OAuth settings as given. */
 export type OAuthOptionsInput = z.input<typeof OAuthOptionsSchema>;
 /** OAuth settings after defaults. */

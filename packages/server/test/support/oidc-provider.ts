@@ -20,6 +20,8 @@ export interface TestProvider {
   clientId: string;
   clientSecret: string;
   key: SigningKey;
+  /** Claims added to every access token issued from now on (such as `groups`); change it between tokens. */
+  extraClaims: Record<string, unknown>;
   /** Obtains an access token by client credentials for `resource` (RFC 8707) with the given scopes. */
   token(resource: string, scope?: string): Promise<string>;
   /** Replaces the signing key (the provider restarts on the same issuer, publishing only the new key). */
@@ -40,8 +42,10 @@ function providerFor(
   key: SigningKey,
   client: { id: string; secret: string },
   opaque: boolean,
+  extraClaims: Record<string, unknown>,
 ) {
   return new Provider(issuer, {
+    extraTokenClaims: () => ({ ...extraClaims }),
     clients: [
       {
         client_id: client.id,
@@ -151,8 +155,9 @@ export async function startProvider(options: { opaque?: boolean } = {}): Promise
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let key = await newSigningKey();
+  const extraClaims: Record<string, unknown> = {};
   const mount = () => {
-    const provider = providerFor(issuer, key, client, options.opaque === true);
+    const provider = providerFor(issuer, key, client, options.opaque === true, extraClaims);
     const callback = provider.callback();
     handler = (req, res) => {
       if (req.url?.startsWith("/interaction/")) {
@@ -170,6 +175,7 @@ export async function startProvider(options: { opaque?: boolean } = {}): Promise
     issuer,
     clientId: client.id,
     clientSecret: client.secret,
+    extraClaims,
     get key() {
       return key;
     },
