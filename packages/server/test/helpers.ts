@@ -217,12 +217,28 @@ export async function post(
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+  return { status: response.status, headers: response.headers, body: await readMcpBody(response) };
+}
+
+/**
+ * Reads a response as MCP clients do: a JSON body as is, and an event stream (the SDK streams 2025 POSTs) as the
+ * JSON-RPC response it carries; any other text as text.
+ */
+export async function readMcpBody(response: Response): Promise<Body> {
   const text = await response.text();
-  let parsed: Body = text;
+  if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    const messages = text
+      .split("\n")
+      // A priming event (2025-11-25) carries an empty data line.
+      .filter((line) => line.startsWith("data: ") && line.length > 6)
+      .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+    return (messages.find((m) => "result" in m || "error" in m) ?? text) as Body;
+  }
   try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: response.status, headers: response.headers, body: parsed };
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** GETs a URL and returns status, headers and parsed body. */
