@@ -3,6 +3,7 @@ import { type CryptoKey, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oauthKeyId, policyOfToken, principalOfKeyId } from "../src/auth/oauth-caller.js";
 import { type OAuthOptionsInput, OAuthOptionsSchema } from "../src/auth/oauth-options.js";
+import { resourceOf } from "../src/auth/resource-metadata.js";
 import { connectClient, get, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 import { newSigningKey, startProvider, type TestProvider } from "./support/oidc-provider.js";
 
@@ -129,6 +130,14 @@ describe("protected resource metadata (RFC 9728)", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-headers")).toBe("mcp-protocol-version");
+  });
+
+  it("names each path's resource: a trailing slash is the same endpoint, other paths are the gateway", () => {
+    expect(resourceOf(PUBLIC_URL, "/mcp/").href).toBe(MCP_RESOURCE);
+    expect(resourceOf(PUBLIC_URL, "/servers/local/mcp/").href).toBe(`${PUBLIC_URL}/servers/local/mcp`);
+    expect(resourceOf(PUBLIC_URL, "/messages").href).toBe(`${PUBLIC_URL}/sse`);
+    expect(resourceOf(PUBLIC_URL, "/mcp/execute").href).toBe(`${PUBLIC_URL}/`);
+    expect(resourceOf(PUBLIC_URL, "/servers/local/mcp/extra").href).toBe(`${PUBLIC_URL}/`);
   });
 
   it("answers 404 for metadata of a path that is no MCP endpoint or an invalid server name", async () => {

@@ -14,8 +14,10 @@ const WELL_KNOWN = "/.well-known/oauth-protected-resource";
  * (`<publicUrl>/mcp`, `<publicUrl>/servers/<name>/mcp`, `<publicUrl>/sse` with its `/messages`), and everything
  * else (REST, admin, metrics) is the gateway as a whole, `<publicUrl>/`.
  */
-export function resourceOf(publicUrl: string, path: string): URL {
+export function resourceOf(publicUrl: string, requestPath: string): URL {
   const base = new URL(publicUrl);
+  // Express routes `/mcp/` to `/mcp`; both are the same resource.
+  const path = requestPath.length > 1 ? requestPath.replace(/\/+$/, "") : requestPath;
   if (path === "/mcp" || path === "/sse") return new URL(path, base);
   if (path === "/messages") return new URL("/sse", base);
   const single = /^\/servers\/([^/]+)\/mcp$/.exec(path);
