@@ -1,3 +1,5 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { type CryptoKey, decodeProtectedHeader, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -265,6 +267,27 @@ describe("access tokens from a real OpenID provider", () => {
     );
     expect(res.status).toBe(403);
     expect(res.headers.get("www-authenticate")).toBeNull();
+  });
+
+  it("serves a token for /sse over the legacy transport, and refuses a token for /mcp there", async () => {
+    const legacy = async (token: string) => {
+      const client = new Client({ name: "legacy", version: "1.0.0" });
+      const auth = { Authorization: `Bearer ${token}` };
+      await client.connect(
+        new SSEClientTransport(new URL(`${gw.url}/sse`), {
+          requestInit: { headers: auth },
+          eventSourceInit: {
+            fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...auth } }),
+          },
+        }),
+      );
+      return client;
+    };
+    const client = await legacy(await provider.token(`${PUBLIC_URL}/sse`));
+    const result = await client.callTool({ name: "local__echo", arguments: { text: "legacy oauth" } });
+    expect(result.content).toEqual([{ type: "text", text: "legacy oauth" }]);
+    await client.close();
+    await expect(legacy(await provider.token(MCP_RESOURCE))).rejects.toThrow(/401|Unauthorized/);
   });
 
   it("picks up a rotated signing key: a token signed with the new key is accepted", async () => {
