@@ -1,4 +1,6 @@
-import type { Request, RequestHandler } from "express";
+import { API_KEY_PREFIX } from "@waygate/core";
+import type { Request, RequestHandler, Response } from "express";
+import { type OAuthAuthenticator, requestPath } from "./auth/oauth.js";
 import { AuthError, ForbiddenError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type Caller, contextOf } from "./request-context.js";
@@ -50,30 +52,72 @@ const reasonMessages: Record<"missing" | "malformed" | "unknown" | "revoked" | "
   expired: "API key has expired; ask an administrator for a new one",
 };
 
+const MISSING_WITH_OAUTH =
+  "Authentication required: send an OAuth access token as 'Authorization: Bearer <token>' (the WWW-Authenticate header names where to get one) or an API key";
+
 /** Settings of the authentication middleware. */
 export interface AuthOptions {
   mode: "required" | "none";
   verify: KeyVerifier;
   metrics: GatewayMetrics;
   production: boolean;
+  /** Set when OAuth is configured: bearer tokens that are not API keys are checked as access tokens. */
+  oauth?: OAuthAuthenticator;
+  /** Audits a refused access token (an authentication failure) before the 401 is sent. */
+  onTokenRefused?: (req: Request, res: Response, error: AuthError) => Promise<void>;
+}
+
+/** With OAuth on, a bearer credential that is not shaped like a Waygate key is an access token. */
+function isAccessToken(req: Request, credential: string, options: AuthOptions): boolean {
+  return (
+    options.oauth !== undefined &&
+    req.header("authorization") !== undefined &&
+    !credential.startsWith(API_KEY_PREFIX)
+  );
+}
+
+/** Checks an access token; a refusal is counted, audited and answered with 401 and a challenge. */
+function authenticateToken(options: AuthOptions & { oauth: OAuthAuthenticator }): RequestHandler {
+  return (req, res, next) => {
+    const context = contextOf(res);
+    options.oauth.authenticate(presentedKey(req) ?? "", requestPath(req)).then(
+      (caller) => {
+        context.caller = caller;
+        next();
+      },
+      async (error: unknown) => {
+        if (!(error instanceof AuthError)) return next(error);
+        options.metrics.authFailures.inc({ reason: String(error.details?.reason ?? "invalid_token") });
+        try {
+          await options.onTokenRefused?.(req, res, error);
+        } catch {
+          // The 401 stands even when its audit row could not be written.
+        }
+        sendError(res, error, options.production);
+      },
+    );
+  };
 }
 
 /** Verifies the caller's key and stores the caller on the request context; 401 with the reason otherwise. */
 export function authenticate(options: AuthOptions): RequestHandler {
+  const token = options.oauth ? authenticateToken({ ...options, oauth: options.oauth }) : undefined;
   return (req, res, next) => {
     const context = contextOf(res);
     if (options.mode === "none") {
       context.caller = ANONYMOUS_CALLER;
       return next();
     }
+    if (options.oauth) context.challenge = options.oauth.challengeFor(requestPath(req), context);
     const key = presentedKey(req);
+    if (token && key && isAccessToken(req, key, options)) return token(req, res, next);
     if (key === undefined || key === "") {
       options.metrics.authFailures.inc({ reason: key === undefined ? "missing" : "malformed" });
-      return sendError(
-        res,
-        new AuthError(reasonMessages[key === undefined ? "missing" : "malformed"]),
-        options.production,
-      );
+      const message =
+        key === undefined && options.oauth
+          ? MISSING_WITH_OAUTH
+          : reasonMessages[key === undefined ? "missing" : "malformed"];
+      return sendError(res, new AuthError(message), options.production);
     }
     options.verify(key).then(
       (result) => {

@@ -117,7 +117,10 @@ export interface TestGateway {
 }
 
 /** Starts a gateway with the local plugin (and any extra options) and an open database the test can query. */
-export async function startGateway(overrides: Partial<GatewayOptionsInput> = {}): Promise<TestGateway> {
+export async function startGateway(
+  overrides: Partial<GatewayOptionsInput> = {},
+  listen: { port?: number } = {},
+): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "waygate-server-"));
   const db = await openDatabase({ url: `file:${join(dir, "waygate.db")}` });
   const repos = createRepositories(db, { secretKey: SECRET_KEY });
@@ -131,7 +134,7 @@ export async function startGateway(overrides: Partial<GatewayOptionsInput> = {})
     collectDefaultMetrics: false,
     ...overrides,
   });
-  const { url } = await gateway.listen({ host: "127.0.0.1", port: 0 });
+  const { url } = await gateway.listen({ host: "127.0.0.1", port: listen.port ?? 0 });
   await gateway.ready();
   return {
     gateway,

@@ -1,5 +1,6 @@
 import { KeyPolicySchema } from "@waygate/core/key-policy";
 import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
+import { OAuthOptionsSchema } from "@waygate/server/oauth-options";
 import { z } from "zod";
 import { ServerEntrySchema, ServerNameSchema } from "./server-entry.js";
 
@@ -92,6 +93,9 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("the audit trail (`command_history`)"),
+  oauth: OAuthOptionsSchema.optional().describe(
+    "accept OAuth 2.1 access tokens from an external issuer beside API keys (off unless set; see “OAuth”)",
+  ),
 });
 
 /**

@@ -61,7 +61,10 @@ export interface GatewayConfig {
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */
   server: Partial<
-    Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit" | "pinning">
+    Pick<
+      GatewaySettings,
+      "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit" | "pinning" | "oauth"
+    >
   >;
 }
 
@@ -197,6 +200,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
+      ...(settings.oauth ? { oauth: settings.oauth } : {}),
     },
   };
   checkCombination(config, issues);
