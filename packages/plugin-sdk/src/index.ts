@@ -56,6 +56,7 @@ export {
 export type {
   CallContext,
   Caller,
+  ClientRequestOptions,
   ClientRequests,
   ListChangedKind,
   PluginCallContext,

@@ -25,11 +25,24 @@ export interface Caller {
   scopes: readonly string[];
 }
 
+/**
+ * How a request to the client came about. `key` is set when it is a question of an upstream's 2026-07-28
+ * `input_required` round: the upstream's own name for it, which a host passes on to its client unchanged, and which
+ * marks the question as one the call cannot do without (a client that did not declare the capability makes the call
+ * fail with -32021, as the upstream itself would).
+ */
+export interface ClientRequestOptions {
+  key?: string;
+}
+
 /** Requests a plugin may send back to the MCP client that made the call. */
 export interface ClientRequests {
-  createMessage(params: CreateMessageRequestParams): Promise<CreateMessageResult>;
-  elicitInput(params: ElicitRequestParams): Promise<ElicitResult>;
-  listRoots(): Promise<ListRootsResult>;
+  createMessage(
+    params: CreateMessageRequestParams,
+    options?: ClientRequestOptions,
+  ): Promise<CreateMessageResult>;
+  elicitInput(params: ElicitRequestParams, options?: ClientRequestOptions): Promise<ElicitResult>;
+  listRoots(options?: ClientRequestOptions): Promise<ListRootsResult>;
 }
 
 /** What the host passes with every call, read and prompt. */

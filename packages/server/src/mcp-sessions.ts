@@ -65,6 +65,8 @@ export interface McpSessions {
   legacyStream(viewOf: (req: Request) => View): RequestHandler;
   legacyMessage(): RequestHandler;
   count(): number;
+  /** Cancels the calls parked between input_required rounds: their clients would have to come back to a closing gateway. */
+  cancelParked(): void;
   closeAll(): Promise<void>;
 }
 
@@ -354,6 +356,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     },
 
     count: () => sessions.size,
+
+    cancelParked: () => rounds.close(),
 
     async closeAll() {
       clearInterval(sweep);

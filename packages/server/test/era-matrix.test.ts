@@ -168,3 +168,62 @@ describe.each(Object.entries(clients))("%s", (_label, open) => {
     },
   );
 });
+
+describe("a 2026-07-28 upstream's input_required rounds, passed on to a 2026-07-28 client", () => {
+  const connect = async (capabilities: Record<string, object>) => {
+    const client = new ModernClient(
+      { name: "rounds", version: "1.0.0" },
+      { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities },
+    );
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${t.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+    );
+    return client;
+  };
+
+  it("keep the upstream's names for their questions", async () => {
+    const client = await connect({ elicitation: {} });
+    try {
+      const round = await client.callTool(
+        { name: "modernhttp__elicit", arguments: { message: "ok?" } },
+        { allowInputRequired: true },
+      );
+      expect(round).toMatchObject({ resultType: "input_required", requestState: expect.any(String) });
+      expect(Object.keys((round as unknown as { inputRequests: object }).inputRequests)).toEqual(["answer"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("take answers the client sent with its first request, and ask nothing", async () => {
+    const client = await connect({ elicitation: {} });
+    try {
+      // A 2026-07-28 retry's params: the answers ride beside name and arguments.
+      const params = {
+        name: "modernstdio__elicit",
+        arguments: { message: "ok?" },
+        inputResponses: {
+          answer: { action: "accept", content: { ok: true } },
+          unrelated: { action: "decline" },
+        },
+      };
+      const result = await client.callTool(params, { allowInputRequired: true });
+      expect(result).toMatchObject({ content: [{ type: "text", text: 'accept {"ok":true}' }] });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("fail the call with -32021 for a client that did not declare the capability", async () => {
+    const client = await connect({});
+    try {
+      await expect(
+        client.callTool({ name: "modernstdio__elicit", arguments: { message: "ok?" } }),
+      ).rejects.toMatchObject({ code: -32021 });
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -16,13 +16,13 @@ export interface RoundAnswers {
   requestState?: string;
 }
 
-/** Answers one question of a round with the calling client's handler for its method. */
-function answer(request: InputRequest, handlers: ClientRequests): Promise<unknown> {
+/** Answers one question of a round with the calling client's handler for its method, under the upstream's key. */
+function answer(key: string, request: InputRequest, handlers: ClientRequests): Promise<unknown> {
   const { method, params } = request as { method: string; params?: unknown };
   if (method === "sampling/createMessage")
-    return handlers.createMessage(params as CreateMessageRequestParams);
-  if (method === "elicitation/create") return handlers.elicitInput(params as ElicitRequestParams);
-  if (method === "roots/list") return handlers.listRoots();
+    return handlers.createMessage(params as CreateMessageRequestParams, { key });
+  if (method === "elicitation/create") return handlers.elicitInput(params as ElicitRequestParams, { key });
+  if (method === "roots/list") return handlers.listRoots({ key });
   return Promise.reject(new Error(`The upstream asked for '${method}', which no MCP client answers`));
 }
 
@@ -50,7 +50,7 @@ export async function withInputRounds<R>(
       throw new Error(`No client is available to answer the input upstream '${upstream}' asked for`);
     }
     const answered = await Promise.all(
-      questions.map(async ([key, question]) => [key, await answer(question, handlers!)] as const),
+      questions.map(async ([key, question]) => [key, await answer(key, question, handlers!)] as const),
     );
     answers = {
       inputResponses: Object.fromEntries(answered),

@@ -6,6 +6,7 @@ import {
   type InputRequest,
   type InputRequiredResult,
   inputRequired,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   ProtocolErrorCode,
   type ServerContext,
@@ -68,14 +69,20 @@ class RoundCall {
   constructor(
     readonly owner: string | null,
     public ctx: ServerContext,
-  ) {}
+  ) {
+    this.preanswered = new Map(Object.entries(ctx.mcpReq.inputResponses ?? {}));
+  }
 
   readonly clientRequests: ClientRequests = {
-    createMessage: (params) => this.ask("sampling", inputRequired.createMessage(params)),
-    elicitInput: (params) =>
-      this.ask("elicitation", { method: "elicitation/create", params } as InputRequest),
-    listRoots: () => this.ask("roots", inputRequired.listRoots()),
+    createMessage: (params, options) =>
+      this.ask("sampling", inputRequired.createMessage(params), options?.key),
+    elicitInput: (params, options) =>
+      this.ask("elicitation", { method: "elicitation/create", params } as InputRequest, options?.key),
+    listRoots: (options) => this.ask("roots", inputRequired.listRoots(), options?.key),
   } as ClientRequests;
+
+  /** Answers the client sent with the call's first request, before anything was asked; used up by key. */
+  private readonly preanswered: Map<string, unknown>;
 
   /** The capabilities the client declared in the envelope of the call's first request. */
   private declared(): ClientCapabilities {
@@ -83,13 +90,36 @@ class RoundCall {
     return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
   }
 
-  private ask<T>(capability: "sampling" | "elicitation" | "roots", request: InputRequest): Promise<T> {
+  /**
+   * Puts a question to the client in the next round. An upstream's round question (`upstreamKey` set) keeps the
+   * upstream's key, and one the client cannot answer fails the call with -32021, as the upstream would have. Any
+   * other question the client cannot answer is refused at once, as for a 2025 client, and leaves the call running.
+   */
+  private ask<T>(
+    capability: "sampling" | "elicitation" | "roots",
+    request: InputRequest,
+    upstreamKey?: string,
+  ): Promise<T> {
     if (this.abort.signal.aborted) return Promise.reject(this.abort.signal.reason);
-    // A question the client cannot answer is refused at once, as for a 2025 client, and does not fail the call.
     if (!this.declared()[capability]) {
+      if (upstreamKey !== undefined) {
+        const error = new MissingRequiredClientCapabilityError(
+          { requiredCapabilities: { [capability]: {} } },
+          `The call needs the client's ${capability} capability, which the client did not declare`,
+        );
+        this.settle({ ok: false, error });
+        this.abort.abort(error);
+        return Promise.reject(error);
+      }
       return Promise.reject(new Error(`The MCP client did not declare the ${capability} capability`));
     }
-    const key = `q${++this.asked}`;
+    if (upstreamKey !== undefined && this.preanswered.has(upstreamKey)) {
+      const answer = this.preanswered.get(upstreamKey);
+      this.preanswered.delete(upstreamKey);
+      return Promise.resolve(answer as T);
+    }
+    const key =
+      upstreamKey !== undefined && !this.questions.has(upstreamKey) ? upstreamKey : `q${++this.asked}`;
     return new Promise<T>((resolve) => {
       this.questions.set(key, { request, resolve: resolve as (answer: unknown) => void });
       // Questions asked in the same turn go out in one round.
@@ -97,7 +127,9 @@ class RoundCall {
     });
   }
 
+  /** Records the call's outcome; the first one stands (a refusal that fails the call outruns the body's end). */
   settle(outcome: NonNullable<RoundCall["outcome"]>): void {
+    if (this.outcome) return;
     this.outcome = outcome;
     this.wake?.();
   }
