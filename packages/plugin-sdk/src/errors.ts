@@ -17,6 +17,7 @@ export type PluginErrorCode =
   | "UPSTREAM_UNAVAILABLE"
   | "UPSTREAM_MESSAGE_TOO_LARGE"
   | "CLIENT_REQUEST_UNAVAILABLE"
+  | "CLIENT_CAPABILITY_REQUIRED"
   | "CALL_CANCELLED"
   | "RESOURCE_SUBSCRIBE_UNSUPPORTED"
   | BridgeErrorCode;
@@ -117,6 +118,19 @@ export class UpstreamMessageTooLargeError extends PluginError {
 export class UpstreamUnavailableError extends PluginError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("UPSTREAM_UNAVAILABLE", message, options);
+  }
+}
+
+/**
+ * The upstream refused a request because the calling client did not declare a capability it needs (a 2026-07-28
+ * server answers -32021); a host passes the refusal on to its client as the same error.
+ */
+export class ClientCapabilityRequiredError extends PluginError {
+  readonly requiredCapabilities: Record<string, unknown>;
+
+  constructor(message: string, requiredCapabilities: Record<string, unknown>, options?: { cause?: unknown }) {
+    super("CLIENT_CAPABILITY_REQUIRED", message, options);
+    this.requiredCapabilities = requiredCapabilities;
   }
 }
 

@@ -22,6 +22,7 @@ export {
 export {
   type BridgeErrorCode,
   CallCancelledError,
+  ClientCapabilityRequiredError,
   errorMessage,
   HostVersionError,
   NotFoundError,

@@ -1,5 +1,6 @@
 import type {
   CallToolResult,
+  ClientCapabilities,
   CompleteRequestParams,
   CompleteResult,
   CreateMessageRequestParams,
@@ -61,6 +62,11 @@ export interface CallContext {
   /** Sends an MCP logging notification to the caller, when the host supports it. */
   log?(level: LoggingLevel, data: unknown): void | Promise<void>;
   clientRequests?: ClientRequests;
+  /**
+   * What the MCP client that made the call declared it can answer (`sampling`, `elicitation`, `roots`), when the host
+   * knows; a bridge tells a 2026-07-28 upstream the same, so the upstream asks only what the client can answer.
+   */
+  clientCapabilities?: ClientCapabilities;
   /**
    * The W3C trace context the caller's request carried in `_meta` (`traceparent`, and `tracestate` if any), which a
    * plugin that calls further (the MCP bridge) passes on so one trace spans the hops.
@@ -134,7 +140,11 @@ export interface WaygatePlugin {
   /** Validates config and host version, then runs the plugin's own initialisation. */
   start(options?: PluginStartOptions): Promise<void>;
   listTools(): Promise<Tool[]>;
-  /** Never throws for a tool failure: failures come back as results with `isError: true`. */
+  /**
+   * Never throws for a tool failure: failures come back as results with `isError: true`. It throws a
+   * `ClientCapabilityRequiredError` when the call needs a capability the calling client did not declare, which is
+   * the client's error (-32021), not the tool's.
+   */
   callTool(name: string, args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult>;
   listResources(): Promise<Resource[]>;
   listResourceTemplates(): Promise<ResourceTemplate[]>;

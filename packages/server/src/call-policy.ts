@@ -58,6 +58,7 @@ export interface ToolCallRequest {
   log?: HostCallContext["log"];
   clientRequests?: HostCallContext["clientRequests"];
   trace?: HostCallContext["trace"];
+  clientCapabilities?: HostCallContext["clientCapabilities"];
 }
 
 /** A request refused before dispatch (by the rate limiter), to be audited and counted. */
@@ -314,6 +315,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
           ...(request.log ? { log: request.log } : {}),
           ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
           ...(request.trace ? { trace: request.trace } : {}),
+          ...(request.clientCapabilities ? { clientCapabilities: request.clientCapabilities } : {}),
         }),
       outcomeOf: (result) => ({
         outcome: outcomeOf(result),

@@ -1,14 +1,17 @@
 import {
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   type CreateMessageResult,
   type ElicitResult,
   type ListRootsResult,
   type LoggingLevel,
+  MissingRequiredClientCapabilityError,
   ProtocolError,
   Server,
   type ServerContext,
 } from "@modelcontextprotocol/server";
-import type { ClientRequests } from "@waygate/plugin-sdk";
+import { type ClientCapabilityRequiredError, type ClientRequests, PluginError } from "@waygate/plugin-sdk";
 import type { CallPolicy, PolicyTarget } from "./call-policy.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
@@ -151,7 +154,11 @@ export function createMcpServer(
 
   /** Wraps a handler so every failure becomes a JSON-RPC error with the gateway's code and the request id. */
   const handle =
-    <P, R>(fn: (request: P, ctx: ServerContext, info: McpRequestInfo) => Promise<R>) =>
+    <P, R>(
+      fn: (request: P, ctx: ServerContext, info: McpRequestInfo) => Promise<R>,
+      /** Details every error of this method carries in `data` (a resource read names its URI). */
+      details?: (request: P) => Record<string, unknown>,
+    ) =>
     async (request: P, ctx: ServerContext): Promise<R> => {
       let info: McpRequestInfo | undefined;
       try {
@@ -159,7 +166,14 @@ export function createMcpServer(
         return await fn(request, ctx, info);
       } catch (error) {
         if (error instanceof ProtocolError) throw error;
-        throw toJsonRpcFailure(error, info?.requestId, deps.production);
+        // An upstream's -32021 reaches the client as the same error, naming what the client lacks.
+        if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) {
+          const { requiredCapabilities } = error as ClientCapabilityRequiredError;
+          throw new MissingRequiredClientCapabilityError({ requiredCapabilities }, error.message);
+        }
+        const failure = toJsonRpcFailure(error, info?.requestId, deps.production);
+        if (details) Object.assign(failure.data, details(request));
+        throw failure;
       }
     };
 
@@ -178,6 +192,7 @@ export function createMcpServer(
     const trace = traceOf(meta);
     return {
       ...(trace ? { trace } : {}),
+      clientCapabilities: clientCapabilitiesOf(current()),
       signal,
       caller: { keyId: info.caller.keyId, scopes: info.caller.scopes },
       requestId: info.requestId,
@@ -224,6 +239,18 @@ export function createMcpServer(
     const requests =
       mode.serving === "legacy-session" ? sessionClientRequests(ctx, server) : STATELESS_CLIENT_REQUESTS;
     return body(() => ctx, ctx.mcpReq.signal, requests);
+  };
+
+  /**
+   * What the caller can be asked: a 2026-07-28 request declares it in its envelope, a 2025 session at initialize,
+   * and a stateless 2025 request can be asked nothing.
+   */
+  const clientCapabilitiesOf = (ctx: ServerContext): ClientCapabilities => {
+    if (modern) {
+      const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+      return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
+    }
+    return mode.serving === "legacy-session" ? (server.getClientCapabilities() ?? {}) : {};
   };
 
   /** Base of a policy request for this server's view. */
@@ -278,6 +305,7 @@ export function createMcpServer(
           wantsProgress: context.wantsProgress !== false,
           ...(context.log ? { log: context.log } : {}),
           ...(context.trace ? { trace: context.trace } : {}),
+          ...(context.clientCapabilities ? { clientCapabilities: context.clientCapabilities } : {}),
           clientRequests,
         }) as Promise<CallToolResult>;
       }),
@@ -326,20 +354,22 @@ export function createMcpServer(
 
   server.setRequestHandler(
     "resources/read",
-    handle((request, ctx, info) =>
-      asking(ctx, info, (current, signal, clientRequests) =>
-        deps.policy.run({
-          ...requestOf(info, signal),
-          method: "resources/read",
-          name: request.params.uri,
-          resolve: () => resourceTarget(request.params.uri),
-          run: (deadline, target) =>
-            target!.backend.plugin.readResource(
-              request.params.uri,
-              contextFor(current, info, deadline, clientRequests),
-            ),
-        }),
-      ),
+    handle(
+      (request, ctx, info) =>
+        asking(ctx, info, (current, signal, clientRequests) =>
+          deps.policy.run({
+            ...requestOf(info, signal),
+            method: "resources/read",
+            name: request.params.uri,
+            resolve: () => resourceTarget(request.params.uri),
+            run: (deadline, target) =>
+              target!.backend.plugin.readResource(
+                request.params.uri,
+                contextFor(current, info, deadline, clientRequests),
+              ),
+          }),
+        ),
+      (request) => ({ uri: request.params.uri }),
     ),
   );
 

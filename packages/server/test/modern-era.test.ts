@@ -124,6 +124,17 @@ describe("2026-07-28 clients", () => {
     }
   });
 
+  it("reading a resource no server has gets an error naming the URI", async () => {
+    const { client } = await modernClient(key);
+    try {
+      await expect(client.readResource({ uri: "nowhere://missing" })).rejects.toMatchObject({
+        data: { uri: "nowhere://missing" },
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   it("get progress notifications of a call on its own response", async () => {
     const { client } = await modernClient(key);
     try {

@@ -1,5 +1,6 @@
 import {
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
   Client,
   type CompleteRequestParams,
   type CompleteResult,
@@ -63,6 +64,34 @@ const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "war
  * one logs everything until told otherwise. Asking for `debug` keeps the two the same for the bridge.
  */
 const ALL_UPSTREAM_LOGS = { [LOG_LEVEL_META_KEY]: "debug" } as const;
+
+/**
+ * What a 2026-07-28 upstream is told the client can answer: what the calling client declared, of what the bridge can
+ * pass on (sampling, elicitation, roots). Without it the upstream would take the bridge's own declaration, ask for
+ * something the calling client cannot answer, and the call would fail instead of taking the upstream's other path.
+ */
+const capabilitiesMeta = (ctx: PluginCallContext): Record<string, unknown> => {
+  const declared = ctx.clientCapabilities;
+  if (!declared) return {};
+  const passed: Record<string, unknown> = {};
+  for (const name of ["sampling", "elicitation", "roots"] as const) {
+    if (declared[name] !== undefined) passed[name] = declared[name];
+  }
+  return { [CLIENT_CAPABILITIES_META_KEY]: passed };
+};
+
+/** The `_meta` a read or prompt request carries upstream: the caller's trace, and on a 2026 connection its capabilities. */
+const requestMeta = (client: Client, ctx: PluginCallContext): Record<string, unknown> => ({
+  ...(client.getProtocolEra() === "modern" ? capabilitiesMeta(ctx) : {}),
+  ...traceMeta(ctx),
+});
+
+/** Request params with `_meta` (when there is any) and a round's answers (when there are any). */
+const withMeta = <P extends object>(
+  params: P,
+  meta: Record<string, unknown>,
+  answers: RoundAnswers | undefined,
+): P => ({ ...params, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}), ...answers });
 
 /** The caller's trace context as `_meta` entries, so the upstream's spans join the caller's trace. */
 const traceMeta = (ctx: PluginCallContext): Record<string, string> =>
@@ -192,7 +221,7 @@ export class McpBridgePlugin extends BasePlugin {
     }
     return this.#request("tools/call", name, ctx, (client, options) => {
       const meta = {
-        ...(client.getProtocolEra() === "modern" ? ALL_UPSTREAM_LOGS : {}),
+        ...(client.getProtocolEra() === "modern" ? { ...ALL_UPSTREAM_LOGS, ...capabilitiesMeta(ctx) } : {}),
         ...traceMeta(ctx),
       };
       const params =
@@ -204,17 +233,18 @@ export class McpBridgePlugin extends BasePlugin {
       );
     }).then(
       (result) => result as CallToolResult,
-      (error: unknown) => errorResult(errorMessage(error)),
+      // A capability the client lacks is the client's error to see (-32021), not a tool failure.
+      (error: unknown) => {
+        if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) throw error;
+        return errorResult(errorMessage(error));
+      },
     );
   }
 
   protected override onReadResource(uri: string, ctx: PluginCallContext): Promise<ReadResourceResult> {
     return this.#request("resources/read", uri, ctx, (client, options) =>
       this.#rounds(client, ctx, (answers, manual) =>
-        client.readResource(
-          { ...(ctx.trace ? { uri, _meta: traceMeta(ctx) } : { uri }), ...answers },
-          { ...options, ...manual },
-        ),
+        client.readResource(withMeta({ uri }, requestMeta(client, ctx), answers), { ...options, ...manual }),
       ),
     );
   }
@@ -226,13 +256,10 @@ export class McpBridgePlugin extends BasePlugin {
   ): Promise<GetPromptResult> {
     return this.#request("prompts/get", name, ctx, (client, options) =>
       this.#rounds(client, ctx, (answers, manual) =>
-        client.getPrompt(
-          {
-            ...(ctx.trace ? { name, arguments: args, _meta: traceMeta(ctx) } : { name, arguments: args }),
-            ...answers,
-          },
-          { ...options, ...manual },
-        ),
+        client.getPrompt(withMeta({ name, arguments: args }, requestMeta(client, ctx), answers), {
+          ...options,
+          ...manual,
+        }),
       ),
     );
   }
