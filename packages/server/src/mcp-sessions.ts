@@ -70,6 +70,9 @@ export interface McpSessions {
   closeAll(): Promise<void>;
 }
 
+/** The first protocol revision of the 2026 era: no initialize, no sessions. */
+const FIRST_MODERN_VERSION = "2026-07-28";
+
 const viewKeyOf = (view: View) => (view.kind === "aggregate" ? "*" : `server:${view.server}`);
 
 /** Attaches the caller and request id to the request, where the SDK passes it to handlers as `authInfo`. */
@@ -248,15 +251,26 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     }
   });
 
-  /** True when a request without a session id is a 2025-era one, as the SDK's own entry classifies it. */
-  const isLegacy = (req: Request) =>
-    classifyInboundRequest({
-      httpMethod: req.method,
-      protocolVersionHeader: req.header("mcp-protocol-version"),
-      mcpMethodHeader: req.header("mcp-method"),
-      mcpNameHeader: req.header("mcp-name"),
-      body: req.body,
-    }).kind === "legacy";
+  /**
+   * True when a request without a session id is a 2025-era one, as the SDK's own entry classifies it. A request
+   * that names a 2026+ revision in `MCP-Protocol-Version` (every 2026-07-28 HTTP request must) goes to the modern
+   * handler without classifying it twice: that handler classifies it again and owns every refusal of a malformed one.
+   */
+  const isLegacy = (req: Request) => {
+    const version = req.header("mcp-protocol-version");
+    if (version !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= FIRST_MODERN_VERSION) {
+      return false;
+    }
+    return (
+      classifyInboundRequest({
+        httpMethod: req.method,
+        protocolVersionHeader: version,
+        mcpMethodHeader: req.header("mcp-method"),
+        mcpNameHeader: req.header("mcp-name"),
+        body: req.body,
+      }).kind === "legacy"
+    );
+  };
 
   /** A 2025 GET (stream) or DELETE (end of session) asks for a session, which a stateless gateway does not keep. */
   const refuseStatelessStream = (req: Request, res: Response) =>
