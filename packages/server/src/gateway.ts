@@ -158,6 +158,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     responseMode: options.mcpResponseMode,
     sessionMode: options.mcpSessionMode,
     maxSessions: options.mcpMaxSessions,
+    maxSessionsPerKey: options.mcpMaxSessionsPerKey,
     idleMs: options.timeouts.sessionIdleMs,
     keepAliveMs: options.timeouts.sseKeepAliveMs,
     legacyMessagesPath: "/messages",

@@ -49,6 +49,8 @@ export interface McpSessionsOptions {
   keepAliveMs: number;
   /** Sessions allowed at once, so clients cannot exhaust memory by opening sessions. */
   maxSessions: number;
+  /** Sessions one key may hold at once; at the cap its least recently used idle session makes room. */
+  maxSessionsPerKey: number;
   /** Path clients POST legacy SSE messages to. */
   legacyMessagesPath: string;
   /**
@@ -179,17 +181,31 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     return session;
   };
 
-  const ensureRoom = () => {
-    if (sessions.size >= options.maxSessions) {
-      throw new GatewayError(
-        "overloaded",
-        `Too many open MCP sessions (${options.maxSessions}); close unused sessions or retry later`,
-      );
+  /**
+   * Makes room for one more session of `caller`. A key at its own cap, or any key when the gateway is at the global
+   * cap, first gives up its least recently used idle session (no exchange open); with none idle the caller gets 503,
+   * and other keys' sessions are never touched.
+   */
+  const ensureRoom = (caller: Caller) => {
+    const own = [...sessions.values()].filter((s) => s.ownerKeyId === caller.keyId);
+    const atKeyCap = own.length >= options.maxSessionsPerKey;
+    if (!atKeyCap && sessions.size < options.maxSessions) return;
+    const idle = own.filter((s) => s.open === 0).sort((a, b) => a.lastSeen - b.lastSeen)[0];
+    if (idle) {
+      drop(idle.id);
+      idle.transport.close().catch(() => {});
+      return;
     }
+    throw new GatewayError(
+      "overloaded",
+      atKeyCap
+        ? `This key has ${own.length} MCP sessions open, all busy (the per-key cap is ${options.maxSessionsPerKey}); close one (DELETE with its Mcp-Session-Id) or retry later`
+        : `Too many open MCP sessions (${options.maxSessions}); close unused sessions or retry later`,
+    );
   };
 
   async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
-    ensureRoom();
+    ensureRoom(caller);
     const { server, close } = createMcpServer(options.deps, view, { serving: "legacy-session" }, rounds);
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -332,7 +348,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           const view = viewOf(req);
           ensureView(view);
           const caller = callerOf(res);
-          ensureRoom();
+          ensureRoom(caller);
           const { server, close } = createMcpServer(
             options.deps,
             view,

@@ -136,6 +136,11 @@ export const GatewayOptionsSchema = z
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
     /**
+     * Most MCP sessions one key (or the anonymous caller) holds at once, so one client cannot fill the global cap.
+     * At the cap, the key's least recently used idle session is closed to make room; with none idle, 503.
+     */
+    mcpMaxSessionsPerKey: z.number().int().positive().default(50),
+    /**
      * OAuth 2.1 resource server: access tokens from this issuer are accepted beside API keys, and the protected
      * resource metadata (RFC 9728) is served. Off unless set.
      */
