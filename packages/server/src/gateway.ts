@@ -159,6 +159,10 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     sessionMode: options.mcpSessionMode,
     maxSessions: options.mcpMaxSessions,
     maxSessionsPerKey: options.mcpMaxSessionsPerKey,
+    keyUsable: async (keyId) => {
+      const key = await store.repos.apiKeys.get(keyId);
+      return key !== null && key.revokedAt === null && (key.expiresAt === null || key.expiresAt > new Date());
+    },
     idleMs: options.timeouts.sessionIdleMs,
     keepAliveMs: options.timeouts.sseKeepAliveMs,
     legacyMessagesPath: "/messages",

@@ -51,6 +51,13 @@ export interface McpSessionsOptions {
   maxSessions: number;
   /** Sessions one key may hold at once; at the cap its least recently used idle session makes room. */
   maxSessionsPerKey: number;
+  /**
+   * Whether an API key may still be used (not revoked, not expired). Every `keyCheckMs` the sessions of each key are
+   * checked, and a key's sessions (and their open streams) are closed once it may not.
+   */
+  keyUsable?: (keyId: string) => Promise<boolean>;
+  /** How often open sessions' keys are checked; 1000 ms by default. */
+  keyCheckMs?: number;
   /** Path clients POST legacy SSE messages to. */
   legacyMessagesPath: string;
   /**
@@ -123,6 +130,36 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     Math.min(options.idleMs, 60_000),
   );
   sweep.unref();
+
+  /** Closes the sessions of keys that were revoked or expired since they opened them, streams and all. */
+  const checkKeys = async () => {
+    const keyUsable = options.keyUsable;
+    if (!keyUsable) return;
+    const owners = new Set<string>();
+    for (const session of sessions.values()) {
+      // API keys only: an OAuth caller's access ends with its token, checked on its next request.
+      if (session.ownerKeyId !== null && !session.ownerKeyId.startsWith("oauth:"))
+        owners.add(session.ownerKeyId);
+    }
+    for (const keyId of owners) {
+      if (await keyUsable(keyId).catch(() => true)) continue;
+      for (const session of [...sessions.values()]) {
+        if (session.ownerKeyId !== keyId) continue;
+        drop(session.id);
+        session.transport.close().catch(() => {});
+      }
+      options.logger.info("closed the MCP sessions of a key that is no longer usable", { keyId });
+    }
+  };
+  let checking = false;
+  const keyCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void checkKeys().finally(() => {
+      checking = false;
+    });
+  }, options.keyCheckMs ?? 1000);
+  keyCheck.unref();
 
   /** Counts the exchange as open on the session until its response ends. */
   const track = (session: Session, res: Response) => {
@@ -391,6 +428,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
     async closeAll() {
       clearInterval(sweep);
+      clearInterval(keyCheck);
       unsubscribe();
       rounds.close();
       const open = [...sessions.values()];

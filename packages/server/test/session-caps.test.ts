@@ -30,9 +30,9 @@ async function open(key: string, base = t.url) {
 }
 
 /** Whether the session still answers (a ping), or is gone (404). */
-async function alive(key: string, id: string) {
+async function alive(key: string, id: string, base = t.url) {
   const res = await post(
-    `${t.url}/mcp`,
+    `${base}/mcp`,
     { jsonrpc: "2.0", id: 1, method: "ping" },
     {
       authorization: `Bearer ${key}`,
@@ -101,6 +101,40 @@ describe("MCP session caps", () => {
       expect(refused.status).toBe(503);
       expect(refused.body.error.message).toContain("per-key cap is 2");
       for (const close of closers) close();
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe("revocation", () => {
+  it("closes a revoked key's sessions and their open streams, and leaves other keys' alone", async () => {
+    // A gateway of its own: the caps above are full by now.
+    const g = await startGateway();
+    try {
+      const revoked = await g.key();
+      const other = await g.key();
+      const mine = await open(revoked, g.url);
+      const theirs = await open(other, g.url);
+      const stream = await fetch(`${g.url}/mcp`, {
+        headers: {
+          authorization: `Bearer ${revoked}`,
+          accept: "text/event-stream",
+          "mcp-session-id": String(mine.id),
+          "mcp-protocol-version": "2025-06-18",
+        },
+      });
+      expect(stream.status).toBe(200);
+      const ended = stream.body!.pipeTo(new WritableStream()).then(
+        () => "ended",
+        () => "ended",
+      );
+      const verified = await g.repos.apiKeys.verify(revoked);
+      if (!verified.ok) throw new Error("the key should verify before it is revoked");
+      await g.repos.apiKeys.revoke(verified.key.id);
+      // The key check runs every second; the stream ends without the client doing anything.
+      expect(await ended).toBe("ended");
+      expect(await alive(other, String(theirs.id), g.url)).toBe(true);
     } finally {
       await g.close();
     }
