@@ -198,6 +198,17 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("passes gateway.mcpMaxSessions and mcpMaxSessionsPerKey to the server, and names a cap that is not positive", async () => {
+    const file = await writeJson(dir.path, "caps.json", {
+      gateway: { mcpMaxSessions: 200, mcpMaxSessionsPerKey: 5 },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.server).toEqual({ mcpMaxSessions: 200, mcpMaxSessionsPerKey: 5 });
+    const bad = await writeJson(dir.path, "bad-caps.json", { gateway: { mcpMaxSessionsPerKey: 0 } });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: bad }, cwd: dir.path }));
+    expect(error.issues.map((issue) => issue.path)).toEqual(["gateway.mcpMaxSessionsPerKey"]);
+  });
+
   it("passes gateway.oauth to the server with its defaults, resolving ${env:NAME} in the introspection secret", async () => {
     const file = await writeJson(dir.path, "oauth.json", {
       gateway: {

@@ -44,6 +44,20 @@ export const GatewaySettingsSchema = z.strictObject({
     .enum(["stateful", "stateless"])
     .optional()
     .describe("`stateful` (default) or `stateless` (`MCP_SESSION_MODE`)"),
+  mcpMaxSessions: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("most MCP sessions open at once (default 1000); further opens get 503"),
+  mcpMaxSessionsPerKey: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "most MCP sessions one key holds at once (default 50); at the cap its least recently used idle session is closed",
+    ),
   mcpResponseMode: z
     .enum(["auto", "sse", "json"])
     .optional()

@@ -63,7 +63,15 @@ export interface GatewayConfig {
   server: Partial<
     Pick<
       GatewaySettings,
-      "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit" | "pinning" | "oauth"
+      | "allowedHosts"
+      | "metrics"
+      | "rateLimit"
+      | "timeouts"
+      | "audit"
+      | "pinning"
+      | "oauth"
+      | "mcpMaxSessions"
+      | "mcpMaxSessionsPerKey"
     >
   >;
 }
@@ -201,6 +209,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
       ...(settings.oauth ? { oauth: settings.oauth } : {}),
+      ...(settings.mcpMaxSessions ? { mcpMaxSessions: settings.mcpMaxSessions } : {}),
+      ...(settings.mcpMaxSessionsPerKey ? { mcpMaxSessionsPerKey: settings.mcpMaxSessionsPerKey } : {}),
     },
   };
   checkCombination(config, issues);
