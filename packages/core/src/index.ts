@@ -110,5 +110,10 @@ export type {
   SystemEventRecord,
   SystemEventsRepository,
 } from "./repositories/system-events.js";
+export type {
+  UpstreamEraRecord,
+  UpstreamErasRepository,
+  UpstreamEraVerdict,
+} from "./repositories/upstream-eras.js";
 export { type StdioAllowlistEntry, StdioAllowlistEntrySchema } from "./stdio-allowlist.js";
 export { ToolPatternSchema, toolPatternMatches } from "./tool-patterns.js";

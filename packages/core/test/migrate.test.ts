@@ -57,6 +57,7 @@ const TABLES = [
   "metrics",
   "plugins",
   "system_events",
+  "upstream_eras",
 ];
 
 async function tableNames(db: Awaited<ReturnType<typeof createDatabase>>): Promise<string[]> {
@@ -79,6 +80,7 @@ describe("migrate", () => {
       [3, "audit-chain"],
       [4, "definition-pins"],
       [5, "audit-principal"],
+      [6, "upstream-eras"],
     ]);
   });
 
@@ -132,7 +134,7 @@ describe("migrate", () => {
     await db.client.execute(
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
-    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5], version: LATEST_SCHEMA_VERSION });
+    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5, 6], version: LATEST_SCHEMA_VERSION });
     await db.client.execute(
       "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
     );

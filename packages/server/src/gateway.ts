@@ -28,6 +28,7 @@ import { createServerManager, type EventRecorder } from "./server-manager.js";
 import { startServerSync } from "./server-sync.js";
 import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
+import { createEraMemory } from "./upstream-eras.js";
 import { createUpstreamPlugin } from "./upstream-plugin.js";
 
 /** Where a listening gateway can be reached. */
@@ -144,6 +145,17 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     logger,
     toolCallTimeoutMs: options.timeouts.toolCallMs,
   });
+  // Upstreams start from the era they were last found to speak; an unreadable store only costs a probe each.
+  const eras = createEraMemory(
+    await store.repos.upstreamEras.list().catch((error: unknown) => {
+      logger.warn("could not read the stored upstream protocol eras; every upstream is probed", {
+        error: (error as Error).message,
+      });
+      return [];
+    }),
+    store.repos.upstreamEras,
+    { horizonMs: options.upstreamEraHorizonMs, logger },
+  );
   const servers = createServerManager({
     router,
     logger,
@@ -177,7 +189,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         kind: "upstream",
         origin: "database",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs, eras),
       },
       { enabled: record.config.enabled },
     );
@@ -205,7 +217,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         kind: "upstream",
         origin: "options",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs, eras),
       });
     }
     if (options.loadStoredServers) {

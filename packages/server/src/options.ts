@@ -133,6 +133,11 @@ export const GatewayOptionsSchema = z
         pruneEveryMs: z.number().int().positive().default(3_600_000),
       })
       .prefault({}),
+    /**
+     * How long an upstream's stored protocol era (2025 or 2026-07-28) is trusted: within it a restart or another
+     * replica connects without probing; past it the upstream is probed again, so an upgrade is found.
+     */
+    upstreamEraHorizonMs: z.number().int().positive().default(86_400_000),
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
     /**

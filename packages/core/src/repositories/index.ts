@@ -13,6 +13,7 @@ import { createMcpServersRepository, type McpServersRepository } from "./mcp-ser
 import { createMetricsRepository, type MetricsRepository } from "./metrics.js";
 import { createPluginsRepository, type PluginsRepository } from "./plugins.js";
 import { createSystemEventsRepository, type SystemEventsRepository } from "./system-events.js";
+import { createUpstreamErasRepository, type UpstreamErasRepository } from "./upstream-eras.js";
 
 /** Options for `createRepositories`. */
 export interface RepositoriesOptions<D extends ConfigDefinitions = DefaultConfigDefinitions> {
@@ -42,6 +43,7 @@ export interface Repositories<D extends ConfigDefinitions = DefaultConfigDefinit
   systemEvents: SystemEventsRepository;
   mcpServers: McpServersRepository;
   definitionPins: DefinitionPinsRepository;
+  upstreamEras: UpstreamErasRepository;
 }
 
 /** Creates every repository over one migrated database. */
@@ -63,5 +65,6 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
     systemEvents: createSystemEventsRepository(db, clock),
     mcpServers: createMcpServersRepository(db, clock),
     definitionPins: createDefinitionPinsRepository(db, clock),
+    upstreamEras: createUpstreamErasRepository(db, clock),
   };
 }
