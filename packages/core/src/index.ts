@@ -50,6 +50,7 @@ export {
   DatabaseLockedError,
   DatabaseReadOnlyError,
   DatabaseUnreachableError,
+  EgressRefusedError,
   InvalidInputError,
   MigrationError,
   NotFoundError,

@@ -29,6 +29,7 @@ const foreignCodes: Record<string, GatewayErrorCode> = {
   DATABASE_FULL: "database_unavailable",
   AUDIT_WRITE_FAILED: "audit_unavailable",
   AUDIT_WRITER_CLOSED: "audit_unavailable",
+  EGRESS_REFUSED: "forbidden",
 };
 
 /** Turns errors from core and the plugin SDK into gateway errors with the matching code; others pass through. */

@@ -28,7 +28,8 @@ import { createServerManager, type EventRecorder } from "./server-manager.js";
 import { startServerSync } from "./server-sync.js";
 import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
-import { createUpstreamPlugin } from "./upstream-plugin.js";
+import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
+import { createUpstreamEgress } from "./upstreams/egress.js";
 
 /** Where a listening gateway can be reached. */
 export interface ListeningAddress {
@@ -163,6 +164,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     legacyMessagesPath: "/messages",
   });
 
+  const egress = createUpstreamEgress(options.egress);
+  const upstreamHost: UpstreamHost = { callTimeoutMs: options.timeouts.toolCallMs, egress };
   const addStored = (record: McpServerRecord) => {
     const name = record.config.name;
     const transport = transportOfStored(record.config);
@@ -172,7 +175,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         kind: "upstream",
         origin: "database",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+        build: () => createUpstreamPlugin(name, transport, upstreamHost),
       },
       { enabled: record.config.enabled },
     );
@@ -200,7 +203,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         kind: "upstream",
         origin: "options",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs),
+        build: () => createUpstreamPlugin(name, transport, upstreamHost),
       });
     }
     if (options.loadStoredServers) {
@@ -220,6 +223,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     // A failed start must not leave processes or the database behind.
     await servers.shutdownAll();
     await sessions.closeAll();
+    await egress.close();
     await store.close();
     throw error;
   }
@@ -276,6 +280,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     sessions,
     store,
     servers,
+    egress,
+    upstreamHost,
     startedAt,
     rateLimitStore,
     serverChanges,
@@ -339,6 +345,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         httpServer?.closeAllConnections();
         await stopped;
         await servers.shutdownAll();
+        await egress.close();
         built.stop();
         await (rateLimitStore as { shutdown?: () => unknown }).shutdown?.();
         await recordEvent({

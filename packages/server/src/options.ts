@@ -1,4 +1,5 @@
 import { KeyPolicySchema, McpServerNameSchema, StdioAllowlistEntrySchema } from "@waygate/core";
+import { CidrSchema, type EgressResolver } from "@waygate/core/egress";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
@@ -97,6 +98,18 @@ export const GatewayOptionsSchema = z
      * entry's command and args (compared as an array) and may leave cwd and env out or repeat them exactly.
      */
     stdioAllowlist: z.array(StdioAllowlistEntrySchema).default([]),
+    /**
+     * What http/sse upstreams may reach. Loopback, link-local, private, CGNAT, multicast, unspecified, reserved and
+     * IPv4-mapped addresses are refused (after resolving the name, at every connect and redirect hop) unless
+     * `allow` lists their network in CIDR notation. Set from the config file only, never the HTTP admin API.
+     */
+    egress: z
+      .object({
+        allow: z.array(CidrSchema).default([]),
+        /** Name resolution (default: `dns.lookup` with `all: true`); replaceable for tests and custom DNS. */
+        resolve: z.custom<EgressResolver>((v) => typeof v === "function").optional(),
+      })
+      .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     /**
      * How `/mcp` answers POSTs. `auto` (default): a tools/call with nothing to stream (no progress token, a client

@@ -45,6 +45,8 @@ describe("secret hygiene", () => {
           headers: { Authorization: `Bearer ${envRef("REMOTE_TOKEN")}` },
         },
       },
+      // Loopback is refused unless allowed: allowed here so the upstream fails on the connect, as a real one would.
+      egress: { allow: ["127.0.0.1/32"] },
     });
     gateway = await startGatewayProcess({
       cwd: ws.dir,

@@ -1,3 +1,4 @@
+import { EgressSettingsSchema } from "@waygate/core/egress";
 import { KeyPolicySchema } from "@waygate/core/key-policy";
 import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
 import { z } from "zod";
@@ -114,6 +115,9 @@ export const ConfigFileSchema = z.object({
     .describe(
       "stdio servers the HTTP admin API may register (none by default); each entry fixes command, args, cwd and env, and a request must match it",
     ),
+  egress: EgressSettingsSchema.optional().describe(
+    'what http/sse upstreams may reach: loopback, private, link-local, CGNAT, multicast and unspecified addresses are refused unless `allow` lists their network, e.g. { "allow": ["10.0.0.0/8"] }',
+  ),
 });
 
 /** The `gateway` section after validation. */

@@ -57,6 +57,8 @@ export interface GatewayConfig {
   plugins: PluginEntry[];
   keyPolicy: KeyPolicy;
   stdioAllowlist: StdioAllowlistEntry[];
+  /** Networks (CIDR) http/sse upstreams may reach although they are loopback, private, link-local, … */
+  egressAllow: string[];
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */
@@ -189,6 +191,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     plugins: file.plugins,
     keyPolicy: file.keyPolicy ?? KeyPolicySchema.parse({}),
     stdioAllowlist: file.stdioAllowlist,
+    egressAllow: file.egress?.allow ?? [],
     configPath,
     server: {
       ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),

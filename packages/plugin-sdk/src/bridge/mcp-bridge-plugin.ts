@@ -54,6 +54,11 @@ export interface McpBridgeHooks {
   clientRequests?: ClientRequests;
   /** Hides tools and denies calls before they reach the upstream; denials carry `_meta["waygate/denied"]`. */
   policy?: BridgePolicy;
+  /**
+   * The fetch an http/sse upstream is reached with (default: the global one), e.g. one that checks every address
+   * it connects to. It is called once per hop of a redirect the transport follows.
+   */
+  fetch?: (url: string | URL, init?: RequestInit) => Promise<Response>;
 }
 
 const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "warn" } as const;
@@ -546,10 +551,13 @@ export class McpBridgePlugin extends BasePlugin {
         onStderrLine: (line) => stderrLogger.info("upstream stderr", { line }),
       });
     }
-    const requestInit = { headers: spec.headers };
+    const options = {
+      requestInit: { headers: spec.headers },
+      ...(this.#hooks.fetch ? { fetch: this.#hooks.fetch } : {}),
+    };
     return spec.type === "http"
-      ? new StreamableHTTPClientTransport(new URL(spec.url), { requestInit })
-      : new SSEClientTransport(new URL(spec.url), { requestInit });
+      ? new StreamableHTTPClientTransport(new URL(spec.url), options)
+      : new SSEClientTransport(new URL(spec.url), options);
   }
 
   /** A call's own client when it is the only one in flight, else the host's handler: never another caller's. */
