@@ -401,6 +401,13 @@ export class McpBridgePlugin extends BasePlugin {
     try {
       await this.#open(prior);
     } catch (error) {
+      // Shutdown closed the connection being made: retrying would start an upstream nobody stops.
+      if (this.#stopping) {
+        this.logger.info("upstream connect abandoned: the bridge is stopping", {
+          error: errorMessage(error),
+        });
+        throw error;
+      }
       if (prior === undefined && closedOnProbe(error)) {
         // Some stdio servers end on any request before `initialize` (rmcp-based ones do). The SDK probes its
         // own stdio transport on a throwaway process for that reason; this transport probes in place, so the
