@@ -21,7 +21,8 @@ export type CoreErrorCode =
   | "ALREADY_EXISTS"
   | "AUDIT_WRITER_CLOSED"
   | "AUDIT_WRITE_FAILED"
-  | "EGRESS_REFUSED";
+  | "EGRESS_REFUSED"
+  | "SECRET_UNREADABLE";
 
 type ErrorOptions = { cause?: unknown };
 
@@ -252,5 +253,13 @@ export class EgressRefusedError extends WaygateError {
     super("EGRESS_REFUSED", message, options);
     this.address = details.address;
     this.addressClass = details.addressClass;
+  }
+}
+
+/** A stored secret cannot be decrypted with the current `WAYGATE_SECRET_KEY` (another key stored it, or it was edited). */
+export class SecretUnreadableError extends WaygateError {
+  static override readonly kind: string = "SecretUnreadableError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("SECRET_UNREADABLE", message, options);
   }
 }

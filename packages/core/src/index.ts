@@ -57,6 +57,7 @@ export {
   SchemaTooNewError,
   SchemaTooOldError,
   SecretKeyError,
+  SecretUnreadableError,
   UnsupportedDatabaseUrlError,
   WaygateError,
 } from "./errors.js";

@@ -34,6 +34,8 @@ export interface GatewayConfig {
   env: "development" | "production" | "test";
   database: { url: string; authToken: string | undefined; synchronous: "full" | "normal" | undefined };
   secretKey: string | undefined;
+  /** The key that stored upstream secrets before a rotation (`waygate secrets rotate` only). */
+  previousSecretKey: string | undefined;
   host: string;
   port: number;
   auth: "required" | "none";
@@ -176,6 +178,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       synchronous: env.DATABASE_SYNCHRONOUS,
     },
     secretKey: env.WAYGATE_SECRET_KEY,
+    previousSecretKey: env.WAYGATE_PREVIOUS_SECRET_KEY,
     host: env.WAYGATE_HOST ?? settings.host ?? DEFAULTS.host,
     port: env.WAYGATE_PORT ?? settings.port ?? DEFAULTS.port,
     auth: env.WAYGATE_AUTH ?? settings.auth ?? DEFAULTS.auth,
