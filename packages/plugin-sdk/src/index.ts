@@ -34,6 +34,7 @@ export {
   UpstreamClosedError,
   UpstreamMessageTooLargeError,
   UpstreamProtocolError,
+  UpstreamRefusedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "./errors.js";

@@ -356,6 +356,42 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     expect(childPids(process.pid).filter((pid) => !processIsGone(pid))).toEqual([]);
   });
 
+  it("refuses the upstream when acceptServer returns a reason, passing it the upstream's serverInfo", async () => {
+    const seen: string[] = [];
+    const plugin = new McpBridgePlugin(
+      { name: "self", transport: misbehavingStdio(), timeouts: { connectMs: 15_000, killGraceMs: 500 } },
+      {
+        acceptServer: (info) => {
+          seen.push(info.name);
+          return "it is the host itself";
+        },
+      },
+    );
+    const error = await plugin.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: "UPSTREAM_REFUSED",
+      message: "Upstream 'self' was refused: it is the host itself",
+    });
+    expect(seen).toHaveLength(1);
+    expect(plugin.upstreamPid).toBeUndefined();
+    await plugin.shutdown();
+  });
+
+  it("serves the upstream when acceptServer returns nothing (positive control)", async () => {
+    const plugin = new McpBridgePlugin(
+      { name: "other", transport: misbehavingStdio(), timeouts: { connectMs: 15_000, killGraceMs: 500 } },
+      { acceptServer: () => undefined },
+    );
+    const harness = await createTestHarness(plugin);
+    open.push(harness);
+    expect(await harness.callTool("echo", { text: "hi" })).toEqual({
+      content: [{ type: "text", text: "hi" }],
+    });
+  });
+
   it("rejects bad options with an error naming each field", () => {
     expect(() => new McpBridgePlugin({ name: "x", transport: { type: "stdio", command: "" } })).toThrow(
       PluginConfigError,

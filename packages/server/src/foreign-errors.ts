@@ -14,6 +14,7 @@ const foreignCodes: Record<string, GatewayErrorCode> = {
   PLUGIN_NOT_READY: "upstream_unavailable",
   UPSTREAM_PROTOCOL: "upstream_error",
   UPSTREAM_MESSAGE_TOO_LARGE: "upstream_error",
+  UPSTREAM_REFUSED: "upstream_unavailable",
   CLIENT_REQUEST_UNAVAILABLE: "upstream_error",
   CALL_CANCELLED: "upstream_error",
   INVALID_INPUT: "bad_request",

@@ -30,6 +30,7 @@ import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
 import { createUpstreamEgress } from "./upstreams/egress.js";
+import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
 
 /** Where a listening gateway can be reached. */
 export interface ListeningAddress {
@@ -152,8 +153,12 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
   });
+  const identity = createGatewayIdentity({
+    ...options.serverInfo,
+    maxAggregationDepth: options.maxAggregationDepth,
+  });
   const sessions = createMcpSessions({
-    deps: { router, policy, serverInfo: options.serverInfo, production },
+    deps: { router, policy, serverInfo: identity.serverInfo, production },
     metrics,
     logger,
     responseMode: options.mcpResponseMode,
@@ -165,7 +170,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
 
   const egress = createUpstreamEgress(options.egress);
-  const upstreamHost: UpstreamHost = { callTimeoutMs: options.timeouts.toolCallMs, egress };
+  const upstreamHost: UpstreamHost = { callTimeoutMs: options.timeouts.toolCallMs, egress, identity };
   const addStored = (record: McpServerRecord) => {
     const name = record.config.name;
     const transport = transportOfStored(record.config);

@@ -145,6 +145,12 @@ export const GatewayOptionsSchema = z
         pruneEveryMs: z.number().int().positive().default(3_600_000),
       })
       .prefault({}),
+    /**
+     * How deep Waygates may aggregate each other: an upstream that is a Waygate already aggregating at this depth or
+     * deeper is refused (a gateway with no Waygate upstream is at depth 0). An upstream that is this gateway itself
+     * is always refused.
+     */
+    maxAggregationDepth: z.number().int().min(0).default(2),
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
     /** Name and version reported in `serverInfo` and `GET /`. */

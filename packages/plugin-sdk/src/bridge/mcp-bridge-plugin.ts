@@ -22,7 +22,13 @@ import {
   type Transport,
 } from "@modelcontextprotocol/client";
 import { BasePlugin } from "../base-plugin.js";
-import { errorMessage, PluginConfigError, PluginError, UpstreamUnavailableError } from "../errors.js";
+import {
+  errorMessage,
+  PluginConfigError,
+  PluginError,
+  UpstreamRefusedError,
+  UpstreamUnavailableError,
+} from "../errors.js";
 import type { PluginMetadata } from "../metadata.js";
 import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth } from "../plugin.js";
 import { errorResult } from "../results.js";
@@ -59,6 +65,19 @@ export interface McpBridgeHooks {
    * it connects to. It is called once per hop of a redirect the transport follows.
    */
   fetch?: (url: string | URL, init?: RequestInit) => Promise<Response>;
+  /**
+   * Checks the server found after connecting (its `serverInfo`): a returned reason refuses it (the connection is
+   * closed and the start fails with UPSTREAM_REFUSED), e.g. when the upstream is the host itself.
+   */
+  acceptServer?: (serverInfo: UpstreamServerInfo) => string | undefined;
+}
+
+/** What an upstream says about itself in `serverInfo`. */
+export interface UpstreamServerInfo {
+  name: string;
+  version: string;
+  title?: string;
+  description?: string;
 }
 
 const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "warn" } as const;
@@ -401,6 +420,7 @@ export class McpBridgePlugin extends BasePlugin {
     try {
       await this.#open(prior);
     } catch (error) {
+      if (PluginError.isInstance(error, "UPSTREAM_REFUSED")) throw error;
       // Shutdown closed the connection being made: retrying would start an upstream nobody stops.
       if (this.#stopping) {
         this.logger.info("upstream connect abandoned: the bridge is stopping", {
@@ -443,6 +463,10 @@ export class McpBridgePlugin extends BasePlugin {
     const timeout = this.options.timeouts.connectMs;
     try {
       await client.connect(transport, prior ? { timeout, prior: toPriorDiscovery(prior) } : { timeout });
+      const info = client.getServerVersion();
+      const refusal = info ? this.#hooks.acceptServer?.(info) : undefined;
+      if (refusal !== undefined)
+        throw new UpstreamRefusedError(`Upstream '${this.metadata.name}' was refused: ${refusal}`);
       this.#setLists(await fetchUpstreamLists(client, timeout));
     } catch (error) {
       this.#client = undefined;
