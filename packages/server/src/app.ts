@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import type { Store as RateLimitStore } from "express-rate-limit";
 import { accessLog } from "./access-log.js";
 import { authenticate, identifyCaller, requireScope } from "./auth.js";
+import { createAuthFailureLimit } from "./auth-failure-limit.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
 import { NotFoundError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
@@ -78,7 +79,8 @@ export function buildApp(
   app.use(corsAllowlist(options.corsOrigins));
   app.use(rejectMalformedPaths(production));
 
-  const auth = authenticate({ mode: options.auth, verify, metrics, production });
+  const failures = createAuthFailureLimit(options.authFailures);
+  const auth = authenticate({ mode: options.auth, verify, metrics, production, failures });
   // One limiter (one store) for every limited route, so a key's budget is shared by MCP and REST.
   const limit = perKeyRateLimit({
     windowMs: options.rateLimit.windowMs,
@@ -101,7 +103,7 @@ export function buildApp(
     production,
   });
   // Probes first: they answer whatever the Host (a Kubernetes probe sends the pod's IP) and hide details instead.
-  const identify = identifyCaller({ mode: options.auth, verify, metrics, production });
+  const identify = identifyCaller({ mode: options.auth, verify, metrics, production, failures });
   app.use(probeRoutes(ctx, { identify, hostAllowed: rebinding.hostAllowed }));
   // MCP endpoints answer refusals (the Host/Origin check's included) as JSON-RPC errors.
   app.all(["/mcp", "/servers/:name/mcp", "/sse", "/messages"], useJsonRpcErrors);
@@ -131,5 +133,12 @@ export function buildApp(
     sendError(res, error, production);
   };
   app.use(finalHandler);
-  return { app, inFlight, stop: diagnostics.stop };
+  return {
+    app,
+    inFlight,
+    stop: () => {
+      diagnostics.stop();
+      failures.shutdown();
+    },
+  };
 }

@@ -1,5 +1,6 @@
-import type { Request, RequestHandler } from "express";
-import { AuthError, ForbiddenError } from "./errors.js";
+import type { Request, RequestHandler, Response } from "express";
+import type { AuthFailureLimit } from "./auth-failure-limit.js";
+import { AuthError, ForbiddenError, GatewayError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type Caller, contextOf } from "./request-context.js";
 import { hasScope, SCOPES, type Scope } from "./scopes.js";
@@ -56,36 +57,27 @@ export interface AuthOptions {
   verify: KeyVerifier;
   metrics: GatewayMetrics;
   production: boolean;
+  /** Failed authentications per client address; past its limit a request gets 429 before its key is looked up. */
+  failures?: AuthFailureLimit;
 }
 
 /** Verifies the caller's key and stores the caller on the request context; 401 with the reason otherwise. */
 export function authenticate(options: AuthOptions): RequestHandler {
-  return (req, res, next) => {
-    const context = contextOf(res);
-    if (options.mode === "none") {
-      context.caller = ANONYMOUS_CALLER;
-      return next();
-    }
+  const refuse = (req: Request, res: Response, reason: keyof typeof reasonMessages, verified = false) => {
+    options.metrics.authFailures.inc({ reason });
+    const error = new AuthError(reasonMessages[reason], verified ? { reason } : undefined);
+    // The failure is counted before the 401 goes out, so the next request from the address sees it.
+    void (options.failures?.recordFailure(req) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => sendError(res, error, options.production));
+  };
+  const check = (req: Request, res: Response, next: (error?: unknown) => void) => {
     const key = presentedKey(req);
-    if (key === undefined || key === "") {
-      options.metrics.authFailures.inc({ reason: key === undefined ? "missing" : "malformed" });
-      return sendError(
-        res,
-        new AuthError(reasonMessages[key === undefined ? "missing" : "malformed"]),
-        options.production,
-      );
-    }
+    if (key === undefined || key === "") return refuse(req, res, key === undefined ? "missing" : "malformed");
     options.verify(key).then(
       (result) => {
-        if (!result.ok) {
-          options.metrics.authFailures.inc({ reason: result.reason });
-          return sendError(
-            res,
-            new AuthError(reasonMessages[result.reason], { reason: result.reason }),
-            options.production,
-          );
-        }
-        context.caller = {
+        if (!result.ok) return refuse(req, res, result.reason, true);
+        contextOf(res).caller = {
           keyId: result.key.id,
           keyName: result.key.name,
           scopes: result.key.scopes,
@@ -93,6 +85,30 @@ export function authenticate(options: AuthOptions): RequestHandler {
           rateLimitPerMinute: result.key.rateLimitPerMinute ?? null,
         };
         next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+  return (req, res, next) => {
+    if (options.mode === "none") {
+      contextOf(res).caller = ANONYMOUS_CALLER;
+      return next();
+    }
+    const failures = options.failures;
+    if (!failures) return check(req, res, next);
+    failures.blockedFor(req).then(
+      (seconds) => {
+        if (seconds === undefined) return check(req, res, next);
+        options.metrics.authFailures.inc({ reason: "address_limited" });
+        res.setHeader("Retry-After", String(seconds));
+        sendError(
+          res,
+          new GatewayError(
+            "rate_limited",
+            `Too many failed authentications from this address; retry after ${seconds} s`,
+          ),
+          options.production,
+        );
       },
       (error: unknown) => next(error),
     );

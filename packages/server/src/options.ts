@@ -78,6 +78,16 @@ export const GatewayOptionsSchema = z
         limit: z.number().int().positive().default(600),
       })
       .prefault({}),
+    /**
+     * Failed authentications allowed per client address (IPv6 by /56) and window; past the limit the address gets 429
+     * before any key lookup until the window ends. Counted per gateway process.
+     */
+    authFailures: z
+      .object({
+        windowMs: z.number().int().positive().default(60_000),
+        limit: z.number().int().positive().default(100),
+      })
+      .prefault({}),
     /** An express-rate-limit store (e.g. rate-limit-redis) shared by several replicas. */
     rateLimitStore: z.custom<Store>((v) => typeof v === "object" && v !== null).optional(),
     /** `open` serves /metrics without a key; `protected` requires the `metrics:read` scope. */

@@ -40,6 +40,15 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("requests per window for keys without their own limit (default 600 per 60000 ms)"),
+  authFailures: z
+    .strictObject({
+      windowMs: z.number().int().positive().optional(),
+      limit: z.number().int().positive().optional(),
+    })
+    .optional()
+    .describe(
+      "failed authentications allowed per client address and window; past it the address gets 429 before any key lookup (default 100 per 60000 ms)",
+    ),
   mcpSessionMode: z
     .enum(["stateful", "stateless"])
     .optional()

@@ -65,7 +65,10 @@ export interface GatewayConfig {
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */
   server: Partial<
-    Pick<GatewaySettings, "allowedHosts" | "metrics" | "rateLimit" | "timeouts" | "audit" | "pinning">
+    Pick<
+      GatewaySettings,
+      "allowedHosts" | "metrics" | "rateLimit" | "authFailures" | "timeouts" | "audit" | "pinning"
+    >
   >;
 }
 
@@ -200,6 +203,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
       ...(settings.metrics ? { metrics: settings.metrics } : {}),
       ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
+      ...(settings.authFailures ? { authFailures: settings.authFailures } : {}),
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
