@@ -52,6 +52,7 @@ describe("waygate keys", () => {
     const revoked = await waygate(["keys", "revoke", key.id]);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain(`revoked key ${key.id}`);
+    expect(revoked.stdout).toContain("running gateways refuse it within 1 s");
     const after = JSON.parse((await waygate(["keys", "list", "--json"])).stdout) as { status: string }[];
     expect(after.map((row) => row.status)).toEqual(["revoked"]);
   });
