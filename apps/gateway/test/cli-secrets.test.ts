@@ -27,6 +27,7 @@ async function databaseBytes(): Promise<string> {
   return Buffer.concat(parts).toString("latin1");
 }
 
+/** Servers with a secret env value and a secret header; the remote one is on loopback, which egress refuses, so nothing is ever contacted. */
 async function addServers(key: string): Promise<void> {
   const env = { WAYGATE_SECRET_KEY: key };
   expect(
@@ -38,7 +39,7 @@ async function addServers(key: string): Promise<void> {
     "add",
     "docs",
     "--url",
-    "https://mcp.example.com/mcp",
+    "http://127.0.0.1:9/mcp",
     "-H",
     `Authorization=Bearer ${HEADER_TOKEN}`,
   ];
@@ -50,7 +51,7 @@ describe("upstream secrets in the database", () => {
     await addServers(KEY_A);
     const bytes = await databaseBytes();
     // Positive control: the rows are in these files (server names and header names are stored in clear).
-    expect(bytes).toContain("mcp.example.com");
+    expect(bytes).toContain("127.0.0.1:9/mcp");
     expect(bytes).toContain("Authorization");
     expect(bytes).not.toContain(ENV_TOKEN);
     expect(bytes).not.toContain(HEADER_TOKEN);
