@@ -52,7 +52,28 @@ describe("self-loop and aggregation depth", () => {
     const outer = await gateway({ auth: "none", upstreams: { inner: { url: `${inner.url}/mcp` } } });
     const tools = (await get(`${outer.url}/mcp/tools`)).body.tools as { name: string }[];
     expect(tools.map((tool) => tool.name)).toContain("inner__local__echo");
-    expect((await serverInfoOf(`${outer.url}/mcp`))?.description).toMatch(/aggregation depth 1$/);
+    const innerId = /instance ([0-9a-f-]{36})/.exec(
+      (await serverInfoOf(`${inner.url}/mcp`))?.description ?? "",
+    )?.[1];
+    expect((await serverInfoOf(`${outer.url}/mcp`))?.description).toMatch(
+      new RegExp(`aggregation depth 1, aggregating ${innerId}$`),
+    );
+  });
+
+  it("refuses a Waygate that already aggregates this gateway, so two gateways cannot aggregate each other", async () => {
+    const a = await gateway({ auth: "none" });
+    const b = await gateway({ auth: "none", upstreams: { a: { url: `${a.url}/mcp` } } });
+    expect((await get(`${b.url}/mcp/tools`)).body.tools.map((t: { name: string }) => t.name)).toContain(
+      "a__local__echo",
+    );
+    const res = await post(`${a.url}/admin/servers`, { name: "b", url: `${b.url}/mcp` }, {});
+    expect(res.status).toBe(201);
+    expect(res.body.server.state).not.toBe("ready");
+    expect(res.body.server.lastError.message).toContain(
+      "Upstream 'b' was refused: it is another Waygate that already aggregates this gateway",
+    );
+    const tools = (await get(`${a.url}/mcp/tools`)).body.tools as { name: string }[];
+    expect(tools.filter((t) => t.name.startsWith("b__"))).toEqual([]);
   });
 
   it("refuses a Waygate that already aggregates at maxAggregationDepth, naming the option", async () => {
