@@ -267,6 +267,20 @@ describe("loadConfig", () => {
     expect((await loadConfig({ env: {}, cwd: dir.path })).egressAllow).toEqual([]);
   });
 
+  it("passes gateway.authFailures and gateway.maxAggregationDepth to the gateway", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      gateway: { authFailures: { limit: 5 }, maxAggregationDepth: 1 },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.server).toMatchObject({ authFailures: { limit: 5 }, maxAggregationDepth: 1 });
+  });
+
+  it("refuses a negative gateway.maxAggregationDepth, naming its path", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { gateway: { maxAggregationDepth: -1 } });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues).toEqual([expect.objectContaining({ path: "gateway.maxAggregationDepth" })]);
+  });
+
   it("refuses an egress.allow entry that is not a CIDR network, naming its path", async () => {
     const file = await writeJson(dir.path, "waygate.json", { egress: { allow: ["10.0.0.0/33"] } });
     const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));

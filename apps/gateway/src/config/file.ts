@@ -40,6 +40,14 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("requests per window for keys without their own limit (default 600 per 60000 ms)"),
+  maxAggregationDepth: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "refuse an upstream that is a Waygate already aggregating at this depth or deeper (default 2); this gateway itself is always refused",
+    ),
   authFailures: z
     .strictObject({
       windowMs: z.number().int().positive().optional(),

@@ -67,7 +67,14 @@ export interface GatewayConfig {
   server: Partial<
     Pick<
       GatewaySettings,
-      "allowedHosts" | "metrics" | "rateLimit" | "authFailures" | "timeouts" | "audit" | "pinning"
+      | "allowedHosts"
+      | "metrics"
+      | "rateLimit"
+      | "authFailures"
+      | "maxAggregationDepth"
+      | "timeouts"
+      | "audit"
+      | "pinning"
     >
   >;
 }
@@ -204,6 +211,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.metrics ? { metrics: settings.metrics } : {}),
       ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
       ...(settings.authFailures ? { authFailures: settings.authFailures } : {}),
+      ...(settings.maxAggregationDepth === undefined
+        ? {}
+        : { maxAggregationDepth: settings.maxAggregationDepth }),
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
