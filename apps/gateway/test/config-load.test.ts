@@ -198,6 +198,50 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("passes gateway.oauth to the server with its defaults, resolving ${env:NAME} in the introspection secret", async () => {
+    const file = await writeJson(dir.path, "oauth.json", {
+      gateway: {
+        oauth: {
+          issuer: "https://login.example.com/realms/waygate",
+          publicUrl: "https://gateway.example.com",
+          introspection: { clientId: "waygate", clientSecret: "${env:INTROSPECTION_SECRET}" },
+          scopes: { "mcp:use": ["tools:list", "tools:call"] },
+        },
+      },
+    });
+    const config = await loadConfig({
+      env: { WAYGATE_CONFIG: file, INTROSPECTION_SECRET: "s3cret" },
+      cwd: dir.path,
+    });
+    expect(config.server.oauth).toMatchObject({
+      issuer: "https://login.example.com/realms/waygate",
+      publicUrl: "https://gateway.example.com",
+      introspection: { clientId: "waygate", clientSecret: "s3cret" },
+      scopes: { "mcp:use": ["tools:list", "tools:call"] },
+      clockSkewSeconds: 60,
+    });
+  });
+
+  it("refuses a plain-http issuer off loopback, a public URL with a path and an unknown Waygate scope", async () => {
+    const file = await writeJson(dir.path, "bad-oauth.json", {
+      gateway: {
+        oauth: {
+          issuer: "http://login.example.com",
+          publicUrl: "https://gateway.example.com/waygate",
+          scopes: { "mcp:use": ["tools:everything"] },
+        },
+      },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      "gateway.oauth.issuer",
+      "gateway.oauth.publicUrl",
+      "gateway.oauth.scopes.mcp:use[0]",
+    ]);
+    expect(error.message).toContain("must use https");
+    expect(error.message).toContain("without a path");
+  });
+
   it("reads a Claude Desktop mcpServers file unchanged, ignoring the client's own keys", async () => {
     const file = await writeJson(dir.path, "claude_desktop_config.json", {
       globalShortcut: "Ctrl+Space",

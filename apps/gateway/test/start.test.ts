@@ -243,6 +243,32 @@ describe("waygate start", () => {
     expect(await open.stop()).toBe(0);
   });
 
+  it("serves OAuth metadata and challenges from gateway.oauth, and none without it", async () => {
+    const plain = await start();
+    expect((await fetch(`${plain.url}/.well-known/oauth-protected-resource`)).status).toBe(404);
+    expect((await fetch(`${plain.url}/mcp/tools`)).headers.get("www-authenticate")).toBeNull();
+    expect(await plain.stop()).toBe(0);
+
+    // The issuer is only named: nothing contacts it until a token arrives.
+    await writeJson(dir.path, "waygate.json", {
+      gateway: {
+        oauth: { issuer: "https://sso.example.test/realms/waygate", publicUrl: "https://mcp.example.test" },
+      },
+    });
+    const oauth = await start({ WAYGATE_CONFIG: "waygate.json" });
+    const metadata = await fetch(`${oauth.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(await metadata.json()).toMatchObject({
+      resource: "https://mcp.example.test/mcp",
+      authorization_servers: ["https://sso.example.test/realms/waygate"],
+    });
+    const refused = await fetch(`${oauth.url}/mcp/tools`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toContain(
+      'resource_metadata="https://mcp.example.test/.well-known/oauth-protected-resource"',
+    );
+    expect(await oauth.stop()).toBe(0);
+  });
+
   it("reports each upstream's state after start and keeps serving the healthy ones when one fails", async () => {
     await writeJson(dir.path, "waygate.json", {
       mcpServers: { everything: EVERYTHING, broken: { command: "waygate-no-such-command-xyz" } },

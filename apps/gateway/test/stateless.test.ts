@@ -133,7 +133,39 @@ async function plainToolCall(url: string, key: string): Promise<Response> {
 }
 
 /** Starts one gateway with `env` and returns the content type of a plain tools/call answer. */
-async function toolCallContentType(env: Record<string, string>): Promise<string | null> {
+/** A plain 2026-07-28 tools/call: no session, the protocol version and method in headers and in the `_meta` envelope. */
+async function modernToolCall(url: string, key: string): Promise<Response> {
+  return fetch(`${url}/mcp`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": "everything__echo",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: {
+        name: "everything__echo",
+        arguments: { message: "plain" },
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: "plain-http", version: "1.0.0" },
+          "io.modelcontextprotocol/clientCapabilities": {},
+        },
+      },
+    }),
+  });
+}
+
+async function toolCallContentType(
+  env: Record<string, string>,
+  call: (url: string, key: string) => Promise<Response> = plainToolCall,
+): Promise<string | null> {
   const created = await runCli(["keys", "create", "--name", "client", "--json"], {
     cwd: dir.path,
     env: { WAYGATE_SECRET_KEY: SECRET },
@@ -146,7 +178,7 @@ async function toolCallContentType(env: Record<string, string>): Promise<string 
   });
   started.push(gateway);
   await waitForOutput(gateway, "everything: ready");
-  const called = await plainToolCall(gateway.url, key);
+  const called = await call(gateway.url, key);
   expect(called.status).toBe(200);
   expect(await called.text()).toContain("plain");
   return called.headers.get("content-type");
@@ -157,8 +189,16 @@ describe("MCP_RESPONSE_MODE", () => {
     expect(await toolCallContentType({ MCP_RESPONSE_MODE: "sse" })).toContain("text/event-stream");
   });
 
-  it("auto (the default): a plain tools/call POST to /mcp is answered with one JSON body", async () => {
-    expect(await toolCallContentType({})).toContain("application/json");
+  it("auto (the default): a 2026-07-28 tools/call with nothing to stream is answered with one JSON body", async () => {
+    expect(await toolCallContentType({}, modernToolCall)).toContain("application/json");
+  });
+
+  it("auto (the default): a 2025 session's tools/call is streamed, as the SDK transport does", async () => {
+    expect(await toolCallContentType({})).toContain("text/event-stream");
+  });
+
+  it("json: a 2025 session's tools/call is answered with one JSON body", async () => {
+    expect(await toolCallContentType({ MCP_RESPONSE_MODE: "json" })).toContain("application/json");
   });
 
   it("exits 3 for an unknown mode before binding a port", async () => {

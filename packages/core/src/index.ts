@@ -11,7 +11,12 @@ export { ApiKeyRecordSchema, CreateApiKeyInputSchema, ScopeSchema } from "./api-
 export type { AnchorDetails, ChainHead } from "./audit/audit-chain.js";
 export { ANCHOR_EVENT_TYPE } from "./audit/audit-chain.js";
 export type { AuditEntry, AuditOutcome } from "./audit/audit-entry.js";
-export { AuditEntrySchema, AuditOutcomeSchema } from "./audit/audit-entry.js";
+export {
+  AuditEntrySchema,
+  AuditOutcomeSchema,
+  type AuditPrincipal,
+  AuditPrincipalSchema,
+} from "./audit/audit-entry.js";
 export type { AuditWriter, AuditWriterOptions } from "./audit/audit-writer.js";
 export { createAuditWriter } from "./audit/audit-writer.js";
 export type { ExportedAuditRow } from "./audit/read-chain.js";

@@ -92,6 +92,50 @@ describe("the audit chain", () => {
   });
 });
 
+describe("the OAuth principal of a row", () => {
+  it("stores the subject and client id, reads them back and chains them", async () => {
+    const db = await temp.db();
+    const writer = createAuditWriter(db, { secretKey: SECRET });
+    await writer.record(entry(1));
+    await writer.record(entry(2, { principal: { subject: "alice", clientId: "claude" } }));
+    await writer.close();
+    const page = await createRepositories(db, { secretKey: SECRET }).commandHistory.query({});
+    expect(page.items.map((row) => [row.requestId, row.principal])).toEqual([
+      ["req-2", { subject: "alice", clientId: "claude" }],
+      ["req-1", null],
+    ]);
+    expect(await verifyAuditChain(db, { secretKey: SECRET })).toMatchObject({ ok: true, verified: 2 });
+  });
+
+  it("detects a principal edited, or added to a row that had none", async () => {
+    const db = await temp.db();
+    const writer = createAuditWriter(db, { secretKey: SECRET });
+    await writer.record(entry(1));
+    await writer.record(entry(2, { principal: { subject: "alice", clientId: null } }));
+    await writer.close();
+    await sql(
+      db,
+      `UPDATE command_history SET principal = '{"subject":"mallory","clientId":null}' WHERE id = 2`,
+    );
+    expect(await verifyAuditChain(db, { secretKey: SECRET })).toMatchObject({
+      ok: false,
+      problem: { kind: "edited", id: 2 },
+    });
+    await sql(
+      db,
+      `UPDATE command_history SET principal = '{"subject":"alice","clientId":null}' WHERE id = 2`,
+    );
+    await sql(
+      db,
+      `UPDATE command_history SET principal = '{"subject":"mallory","clientId":null}' WHERE id = 1`,
+    );
+    expect(await verifyAuditChain(db, { secretKey: SECRET })).toMatchObject({
+      ok: false,
+      problem: { kind: "edited", id: 1 },
+    });
+  });
+});
+
 describe("audit verify names the first changed row", () => {
   it("an edited row", async () => {
     const db = await chainedDb();
@@ -172,7 +216,7 @@ describe("audit verify names the first changed row", () => {
     const forger = chainKeyOf(undefined);
     const rows = await sql(
       db,
-      "SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, chain FROM command_history ORDER BY id",
+      "SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, principal, chain FROM command_history ORDER BY id",
     );
     let previous = String(rows.rows[1]?.chain);
     for (const r of rows.rows.slice(2)) {
@@ -188,6 +232,7 @@ describe("audit verify names the first changed row", () => {
         r.error,
         r.duration_ms,
         r.at,
+        r.principal,
       ] as AuditRow;
       previous = chainLink(forger, previous, row);
       await db.client.execute({

@@ -104,15 +104,15 @@ describe("upstream secrets at rest", () => {
     expect((await mcpServers.get("github"))?.config).toMatchObject({ env: stdio.env });
   });
 
-  it("encrypts rows written in clear before schema version 5 once a process with the key seals them", async () => {
+  it("encrypts rows written in clear before schema version 6 once a process with the key seals them", async () => {
     const db = temp.track(await createDatabase({ url: `file:${join(temp.dir(), "v4.db")}` }));
-    await runMigrations(db, migrations.slice(0, 4));
+    await runMigrations(db, migrations.slice(0, 5));
     await db.client.execute({
       sql: `INSERT INTO mcp_servers (name, transport, command, args, env, headers, enabled, connect_timeout_ms,
         request_timeout_ms, status, created_at, updated_at) VALUES ('old', 'stdio', 'npx', '[]', ?, '{}', 1, 10000, 60000, 'unknown', 0, 0)`,
       args: [JSON.stringify({ TOKEN: "clear-token-42" })],
     });
-    expect(await migrate(db)).toMatchObject({ applied: [5] });
+    expect(await migrate(db)).toMatchObject({ applied: [6] });
     const { mcpServers } = createRepositories(db, { secretKey: SECRET });
     // Readable in clear until sealed (no key id), so nothing breaks between the upgrade and the first start.
     expect((await mcpServers.get("old"))?.config).toMatchObject({ env: { TOKEN: "clear-token-42" } });

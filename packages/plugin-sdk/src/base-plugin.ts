@@ -188,6 +188,8 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
     try {
       return await this.execute(name, args, this.#pluginContext(ctx, { tool: name }));
     } catch (error) {
+      // The client lacks what the call needs: a protocol error for the host to pass on, not a tool failure.
+      if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) throw error;
       this.#logger.warn("tool threw", { tool: name, requestId: ctx.requestId, error: String(error) });
       return thrownToolResult(name, error);
     }

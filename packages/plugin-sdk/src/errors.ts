@@ -18,6 +18,7 @@ export type PluginErrorCode =
   | "UPSTREAM_MESSAGE_TOO_LARGE"
   | "UPSTREAM_REFUSED"
   | "CLIENT_REQUEST_UNAVAILABLE"
+  | "CLIENT_CAPABILITY_REQUIRED"
   | "CALL_CANCELLED"
   | "RESOURCE_SUBSCRIBE_UNSUPPORTED"
   | BridgeErrorCode;
@@ -125,6 +126,19 @@ export class UpstreamUnavailableError extends PluginError {
 export class UpstreamRefusedError extends PluginError {
   constructor(message: string) {
     super("UPSTREAM_REFUSED", message);
+  }
+}
+
+/**
+ * The upstream refused a request because the calling client did not declare a capability it needs (a 2026-07-28
+ * server answers -32021); a host passes the refusal on to its client as the same error.
+ */
+export class ClientCapabilityRequiredError extends PluginError {
+  readonly requiredCapabilities: Record<string, unknown>;
+
+  constructor(message: string, requiredCapabilities: Record<string, unknown>, options?: { cause?: unknown }) {
+    super("CLIENT_CAPABILITY_REQUIRED", message, options);
+    this.requiredCapabilities = requiredCapabilities;
   }
 }
 

@@ -22,6 +22,7 @@ export {
 export {
   type BridgeErrorCode,
   CallCancelledError,
+  ClientCapabilityRequiredError,
   errorMessage,
   HostVersionError,
   NotFoundError,
@@ -57,6 +58,7 @@ export {
 export type {
   CallContext,
   Caller,
+  ClientRequestOptions,
   ClientRequests,
   ListChangedKind,
   PluginCallContext,
@@ -66,6 +68,7 @@ export type {
   PluginStartOptions,
   PluginState,
   PluginStatus,
+  TraceContext,
   WaygatePlugin,
 } from "./plugin.js";
 export { errorResult, jsonResult, textResult, toCallToolResult } from "./results.js";

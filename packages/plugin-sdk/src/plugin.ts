@@ -1,5 +1,6 @@
 import type {
   CallToolResult,
+  ClientCapabilities,
   CompleteRequestParams,
   CompleteResult,
   CreateMessageRequestParams,
@@ -25,11 +26,24 @@ export interface Caller {
   scopes: readonly string[];
 }
 
+/**
+ * How a request to the client came about. `key` is set when it is a question of an upstream's 2026-07-28
+ * `input_required` round: the upstream's own name for it, which a host passes on to its client unchanged, and which
+ * marks the question as one the call cannot do without (a client that did not declare the capability makes the call
+ * fail with -32021, as the upstream itself would).
+ */
+export interface ClientRequestOptions {
+  key?: string;
+}
+
 /** Requests a plugin may send back to the MCP client that made the call. */
 export interface ClientRequests {
-  createMessage(params: CreateMessageRequestParams): Promise<CreateMessageResult>;
-  elicitInput(params: ElicitRequestParams): Promise<ElicitResult>;
-  listRoots(): Promise<ListRootsResult>;
+  createMessage(
+    params: CreateMessageRequestParams,
+    options?: ClientRequestOptions,
+  ): Promise<CreateMessageResult>;
+  elicitInput(params: ElicitRequestParams, options?: ClientRequestOptions): Promise<ElicitResult>;
+  listRoots(options?: ClientRequestOptions): Promise<ListRootsResult>;
 }
 
 /** What the host passes with every call, read and prompt. */
@@ -48,6 +62,22 @@ export interface CallContext {
   /** Sends an MCP logging notification to the caller, when the host supports it. */
   log?(level: LoggingLevel, data: unknown): void | Promise<void>;
   clientRequests?: ClientRequests;
+  /**
+   * What the MCP client that made the call declared it can answer (`sampling`, `elicitation`, `roots`), when the host
+   * knows; a bridge tells a 2026-07-28 upstream the same, so the upstream asks only what the client can answer.
+   */
+  clientCapabilities?: ClientCapabilities;
+  /**
+   * The W3C trace context the caller's request carried in `_meta` (`traceparent`, and `tracestate` if any), which a
+   * plugin that calls further (the MCP bridge) passes on so one trace spans the hops.
+   */
+  trace?: TraceContext;
+}
+
+/** A W3C trace context, as MCP carries it in a request's `_meta`. */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
 }
 
 /** The call context a plugin's own code sees: the host's context plus its logger and validated config. */
@@ -110,7 +140,11 @@ export interface WaygatePlugin {
   /** Validates config and host version, then runs the plugin's own initialisation. */
   start(options?: PluginStartOptions): Promise<void>;
   listTools(): Promise<Tool[]>;
-  /** Never throws for a tool failure: failures come back as results with `isError: true`. */
+  /**
+   * Never throws for a tool failure: failures come back as results with `isError: true`. It throws a
+   * `ClientCapabilityRequiredError` when the call needs a capability the calling client did not declare, which is
+   * the client's error (-32021), not the tool's.
+   */
   callTool(name: string, args: Record<string, unknown>, ctx: CallContext): Promise<CallToolResult>;
   listResources(): Promise<Resource[]>;
   listResourceTemplates(): Promise<ResourceTemplate[]>;

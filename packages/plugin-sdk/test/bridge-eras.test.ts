@@ -58,7 +58,9 @@ describe("McpBridgePlugin across protocol eras", () => {
       "elicit",
       "era",
       "log",
+      "sample",
       "slow",
+      "trace",
     ]);
     expect(textOf(await harness.callTool("era", {}))).toBe("modern");
     expect(textOf(await harness.callTool("echo", { text: "through the bridge" }))).toBe("through the bridge");
@@ -121,6 +123,25 @@ describe("McpBridgePlugin across protocol eras", () => {
     const pid = plugin.upstreamPid!;
     await harness.close();
     expect(processIsGone(pid)).toBe(true);
+  });
+
+  it("answers each call's input_required rounds from that call's own client, with several calls in flight", async () => {
+    const { harness } = await start({ name: "modern", transport: modernStdio() });
+    const asker = (who: string) => ({
+      createMessage: () => Promise.reject(new Error("not used")),
+      elicitInput: async () => {
+        // Both calls are in flight before either is answered.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { action: "accept" as const, content: { who } };
+      },
+      listRoots: () => Promise.reject(new Error("not used")),
+    });
+    const [ada, bob] = await Promise.all([
+      harness.callTool("elicit", { message: "who?" }, { clientRequests: asker("ada") }),
+      harness.callTool("elicit", { message: "who?" }, { clientRequests: asker("bob") }),
+    ]);
+    expect(textOf(ada)).toBe('accept {"who":"ada"}');
+    expect(textOf(bob)).toBe('accept {"who":"bob"}');
   });
 
   it("bridges a 2026-07-28 Streamable HTTP server, and a stored modern verdict skips the probe", async () => {

@@ -81,12 +81,15 @@ export const CONFORMANCE_SERVER = fileURLToPath(
   new URL("../../../fixtures/conformance-server.ts", import.meta.url),
 );
 
-/** A stdio transport spec that runs the conformance fixture under node with tsx, in one process. */
+/**
+ * A stdio transport spec that runs the conformance fixture under node with tsx, in one process. The fixture
+ * serves both protocol eras by default; these tests cover the bridge's 2025-era paths, so it serves only those.
+ */
 export function conformanceStdio() {
   return {
     type: "stdio" as const,
     command: process.execPath,
-    args: ["--import", TSX_LOADER, CONFORMANCE_SERVER, "--stdio"],
+    args: ["--import", TSX_LOADER, CONFORMANCE_SERVER, "--stdio", "--era", "legacy"],
   };
 }
 

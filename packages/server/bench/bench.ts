@@ -198,6 +198,61 @@ async function leanClient(url: string, key: string): Promise<ToolCaller> {
   };
 }
 
+/** The minimal client speaking 2026-07-28: no handshake, each call self-contained (headers and `_meta` envelope). */
+async function modernLeanClient(url: string, key: string): Promise<ToolCaller> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const meta = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientInfo": { name: "bench-lean-modern", version: "1.0.0" },
+    "io.modelcontextprotocol/clientCapabilities": {},
+  };
+  let id = 1;
+  return {
+    callTool: (params) =>
+      new Promise<void>((resolve, reject) => {
+        const body = JSON.stringify({
+          jsonrpc: "2.0",
+          id: id++,
+          method: "tools/call",
+          params: { ...params, _meta: meta },
+        });
+        const req = http.request(
+          `${url}/mcp`,
+          {
+            method: "POST",
+            agent,
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json, text/event-stream",
+              "mcp-protocol-version": "2026-07-28",
+              "mcp-method": "tools/call",
+              "mcp-name": params.name,
+              ...(key ? { authorization: `Bearer ${key}` } : {}),
+              "content-length": Buffer.byteLength(body),
+            },
+          },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => {
+              text += chunk;
+            });
+            res.on("end", () =>
+              res.statusCode === 200 && text.includes('"result"')
+                ? resolve()
+                : reject(new Error(`tools/call answered ${res.statusCode}: ${text.slice(0, 200)}`)),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      }),
+    async close() {
+      agent.destroy();
+    },
+  };
+}
+
 async function directClient(): Promise<{
   callTool: Client["callTool"];
   close(): Promise<void>;
@@ -345,6 +400,14 @@ async function main(): Promise<void> {
       "everything__echo",
       () => startChild(1),
       leanClient,
+    );
+    // b-lean speaking 2026-07-28: no session, one JSON answer per call.
+    await measureServer(
+      results,
+      "m-lean: b-lean, 2026-07-28",
+      "everything__echo",
+      () => startChild(1),
+      modernLeanClient,
     );
     await measureServer(
       results,

@@ -1,6 +1,10 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
 import type { Store as RateLimitStore } from "express-rate-limit";
 import { accessLog } from "./access-log.js";
+import { auditRefusal } from "./auth/audit-refusal.js";
+import { createOAuthAuthenticator } from "./auth/oauth.js";
+import { resourceMetadataRoutes } from "./auth/resource-metadata.js";
+import { scopeStepUp } from "./auth/step-up.js";
 import { authenticate, identifyCaller, requireScope } from "./auth.js";
 import { createAuthFailureLimit } from "./auth-failure-limit.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
@@ -76,11 +80,24 @@ export function buildApp(
   app.use(httpMetrics(metrics));
   app.use(accessLog(ctx.logger));
   app.use(securityHeaders());
+  // OAuth metadata is public and read by browser clients from any origin, so it comes before the CORS allowlist.
+  if (options.oauth) app.use(resourceMetadataRoutes(options.oauth));
   app.use(corsAllowlist(options.corsOrigins));
   app.use(rejectMalformedPaths(production));
 
+  const refused = auditRefusal(ctx.policy);
+  const oauth = options.oauth ? createOAuthAuthenticator(options.oauth) : undefined;
   const failures = createAuthFailureLimit(options.authFailures);
-  const auth = authenticate({ mode: options.auth, verify, metrics, production, failures });
+  const authOptions = {
+    mode: options.auth,
+    verify,
+    metrics,
+    production,
+    failures,
+    ...(oauth ? { oauth, onTokenRefused: refused } : {}),
+  };
+  const auth = authenticate(authOptions);
+  const stepUp = scopeStepUp(production, refused);
   // One limiter (one store) for every limited route, so a key's budget is shared by MCP and REST.
   const limit = perKeyRateLimit({
     windowMs: options.rateLimit.windowMs,
@@ -103,15 +120,15 @@ export function buildApp(
     production,
   });
   // Probes first: they answer whatever the Host (a Kubernetes probe sends the pod's IP) and hide details instead.
-  const identify = identifyCaller({ mode: options.auth, verify, metrics, production, failures });
+  const identify = identifyCaller(authOptions);
   app.use(probeRoutes(ctx, { identify, hostAllowed: rebinding.hostAllowed }));
   // MCP endpoints answer refusals (the Host/Origin check's included) as JSON-RPC errors.
   app.all(["/mcp", "/servers/:name/mcp", "/sse", "/messages"], useJsonRpcErrors);
   app.use(rebinding.middleware);
-  app.all("/mcp", jsonPosts, body, auth, limit, ctx.sessions.streamable(aggregateView));
-  app.all("/servers/:name/mcp", jsonPosts, body, auth, limit, ctx.sessions.streamable(singleView));
+  app.all("/mcp", jsonPosts, body, auth, stepUp, limit, ctx.sessions.streamable(aggregateView));
+  app.all("/servers/:name/mcp", jsonPosts, body, auth, stepUp, limit, ctx.sessions.streamable(singleView));
   app.get("/sse", auth, limit, ctx.sessions.legacyStream(aggregateView));
-  app.post("/messages", jsonPosts, body, auth, limit, ctx.sessions.legacyMessage());
+  app.post("/messages", jsonPosts, body, auth, stepUp, limit, ctx.sessions.legacyMessage());
 
   app.use(serviceRoutes(ctx, auth));
   app.use("/mcp", body, auth, restMcpRoutes(ctx, limit));

@@ -1,4 +1,6 @@
+import { API_KEY_PREFIX } from "@waygate/core";
 import type { Request, RequestHandler, Response } from "express";
+import { type OAuthAuthenticator, requestPath } from "./auth/oauth.js";
 import type { AuthFailureLimit } from "./auth-failure-limit.js";
 import { AuthError, ForbiddenError, GatewayError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -51,33 +53,91 @@ const reasonMessages: Record<"missing" | "malformed" | "unknown" | "revoked" | "
   expired: "API key has expired; ask an administrator for a new one",
 };
 
+const MISSING_WITH_OAUTH =
+  "Authentication required: send an OAuth access token as 'Authorization: Bearer <token>' (the WWW-Authenticate header names where to get one) or an API key";
+
 /** Settings of the authentication middleware. */
 export interface AuthOptions {
   mode: "required" | "none";
   verify: KeyVerifier;
   metrics: GatewayMetrics;
   production: boolean;
+  /** Set when OAuth is configured: bearer tokens that are not API keys are checked as access tokens. */
+  oauth?: OAuthAuthenticator;
+  /** Audits a refused access token (an authentication failure) before the 401 is sent. */
+  onTokenRefused?: (req: Request, res: Response, error: AuthError) => Promise<void>;
   /** Failed authentications per client address; past its limit a request gets 429 before its key is looked up. */
   failures?: AuthFailureLimit;
 }
 
+/** Counts a failed authentication for the client address (never fails the request), then sends the 401. */
+function refuseCounted(req: Request, res: Response, error: AuthError, options: AuthOptions): void {
+  // Counted before the 401 goes out, so the address's next request sees it.
+  void (options.failures?.recordFailure(req) ?? Promise.resolve())
+    .catch(() => {})
+    .then(() => sendError(res, error, options.production));
+}
+
+/** With OAuth on, a bearer credential that is not shaped like a Waygate key is an access token. */
+function isAccessToken(req: Request, credential: string, options: AuthOptions): boolean {
+  return (
+    options.oauth !== undefined &&
+    req.header("authorization") !== undefined &&
+    !credential.startsWith(API_KEY_PREFIX)
+  );
+}
+
+/** Checks an access token; a refusal is counted, audited and answered with 401 and a challenge. */
+function authenticateToken(options: AuthOptions & { oauth: OAuthAuthenticator }): RequestHandler {
+  return (req, res, next) => {
+    const context = contextOf(res);
+    options.oauth.authenticate(presentedKey(req) ?? "", requestPath(req)).then(
+      (caller) => {
+        context.caller = caller;
+        next();
+      },
+      async (error: unknown) => {
+        if (!(error instanceof AuthError)) return next(error);
+        options.metrics.authFailures.inc({ reason: String(error.details?.reason ?? "invalid_token") });
+        try {
+          await options.onTokenRefused?.(req, res, error);
+        } catch {
+          // The 401 stands even when its audit row could not be written.
+        }
+        refuseCounted(req, res, error, options);
+      },
+    );
+  };
+}
+
 /** Verifies the caller's key and stores the caller on the request context; 401 with the reason otherwise. */
 export function authenticate(options: AuthOptions): RequestHandler {
-  const refuse = (req: Request, res: Response, reason: keyof typeof reasonMessages, verified = false) => {
-    options.metrics.authFailures.inc({ reason });
-    const error = new AuthError(reasonMessages[reason], verified ? { reason } : undefined);
-    // The failure is counted before the 401 goes out, so the next request from the address sees it.
-    void (options.failures?.recordFailure(req) ?? Promise.resolve())
-      .catch(() => {})
-      .then(() => sendError(res, error, options.production));
-  };
-  const check = (req: Request, res: Response, next: (error?: unknown) => void) => {
+  const token = options.oauth ? authenticateToken({ ...options, oauth: options.oauth }) : undefined;
+  const check: RequestHandler = (req, res, next) => {
+    const context = contextOf(res);
+    if (options.oauth) context.challenge = options.oauth.challengeFor(requestPath(req), context);
     const key = presentedKey(req);
-    if (key === undefined || key === "") return refuse(req, res, key === undefined ? "missing" : "malformed");
+    if (token && key && isAccessToken(req, key, options)) return token(req, res, next);
+    if (key === undefined || key === "") {
+      options.metrics.authFailures.inc({ reason: key === undefined ? "missing" : "malformed" });
+      const message =
+        key === undefined && options.oauth
+          ? MISSING_WITH_OAUTH
+          : reasonMessages[key === undefined ? "missing" : "malformed"];
+      return refuseCounted(req, res, new AuthError(message), options);
+    }
     options.verify(key).then(
       (result) => {
-        if (!result.ok) return refuse(req, res, result.reason, true);
-        contextOf(res).caller = {
+        if (!result.ok) {
+          options.metrics.authFailures.inc({ reason: result.reason });
+          return refuseCounted(
+            req,
+            res,
+            new AuthError(reasonMessages[result.reason], { reason: result.reason }),
+            options,
+          );
+        }
+        context.caller = {
           keyId: result.key.id,
           keyName: result.key.name,
           scopes: result.key.scopes,

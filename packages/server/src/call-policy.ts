@@ -1,4 +1,4 @@
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import type winston from "winston";
 import type { AuditRecord, AuditSink, CallOutcome } from "./audit.js";
 import type { AuditGuard } from "./audit-guard.js";
@@ -8,7 +8,6 @@ import { normalizeError } from "./foreign-errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { UNKNOWN_LABEL } from "./metrics.js";
-import { asV1CallToolResult } from "./plugin-sdk-types.js";
 import { authorize, type McpMethod } from "./policy/authorize.js";
 import type { Caller } from "./request-context.js";
 import type { Router, View } from "./router.js";
@@ -58,6 +57,8 @@ export interface ToolCallRequest {
   wantsProgress?: boolean;
   log?: HostCallContext["log"];
   clientRequests?: HostCallContext["clientRequests"];
+  trace?: HostCallContext["trace"];
+  clientCapabilities?: HostCallContext["clientCapabilities"];
 }
 
 /** A request refused before dispatch (by the rate limiter), to be audited and counted. */
@@ -305,17 +306,17 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
         return { backend: resolved.backend, original: resolved.original, capability: resolved.namespaced };
       },
       run: (signal, target) =>
-        asV1CallToolResult(
-          target!.backend.plugin.callTool(target!.original, request.arguments, {
-            signal,
-            caller: { keyId: request.caller.keyId, scopes: request.caller.scopes },
-            requestId: request.requestId,
-            reportProgress: request.reportProgress ?? (() => {}),
-            wantsProgress: request.reportProgress !== undefined && request.wantsProgress !== false,
-            ...(request.log ? { log: request.log } : {}),
-            ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
-          }),
-        ),
+        target!.backend.plugin.callTool(target!.original, request.arguments, {
+          signal,
+          caller: { keyId: request.caller.keyId, scopes: request.caller.scopes },
+          requestId: request.requestId,
+          reportProgress: request.reportProgress ?? (() => {}),
+          wantsProgress: request.reportProgress !== undefined && request.wantsProgress !== false,
+          ...(request.log ? { log: request.log } : {}),
+          ...(request.clientRequests ? { clientRequests: request.clientRequests } : {}),
+          ...(request.trace ? { trace: request.trace } : {}),
+          ...(request.clientCapabilities ? { clientCapabilities: request.clientCapabilities } : {}),
+        }),
       outcomeOf: (result) => ({
         outcome: outcomeOf(result),
         ...(result.isError ? { error: firstText(result) } : {}),

@@ -24,6 +24,7 @@ export type GatewayErrorCode =
   | "upstream_error"
   | "audit_unavailable"
   | "database_unavailable"
+  | "issuer_unavailable"
   | "shutting_down"
   | "overloaded"
   | "internal";

@@ -341,6 +341,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         serverSync?.stop();
         stopRetention?.();
         stopPinSync();
+        sessions.cancelParked();
         const callsDone = await policy.drain(deadlineMs);
         // Calls are done once audited; their responses may still be on the wire.
         const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));

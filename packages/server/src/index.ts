@@ -2,6 +2,12 @@
 
 export type { AuditRecord, CallOutcome } from "./audit.js";
 export type { AuditHealth } from "./audit-guard.js";
+export {
+  DEFAULT_SCOPE_MAP,
+  type OAuthOptions,
+  type OAuthOptionsInput,
+  OAuthOptionsSchema,
+} from "./auth/oauth-options.js";
 export { ANONYMOUS_CALLER, presentedKey } from "./auth.js";
 export type { BackendStatus } from "./backend.js";
 export { httpStatusFor, jsonRpcCodeFor, type PublicError, toPublicError } from "./error-mapping.js";

@@ -3,9 +3,9 @@ import { toPublicError } from "./error-mapping.js";
 /** An error the MCP SDK turns into a JSON-RPC error response with our code, message and data. */
 export class JsonRpcFailure extends Error {
   readonly code: number;
-  readonly data: { code: string; requestId?: string };
+  readonly data: { code: string; requestId?: string; [detail: string]: unknown };
 
-  constructor(code: number, message: string, data: { code: string; requestId?: string }) {
+  constructor(code: number, message: string, data: JsonRpcFailure["data"]) {
     super(message);
     this.name = "JsonRpcFailure";
     this.code = code;

@@ -1,35 +1,25 @@
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  CreateMessageResultSchema,
-  ElicitResultSchema,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListRootsResultSchema,
-  ListToolsRequestSchema,
+  type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  type CreateMessageResult,
+  type ElicitResult,
+  type ListRootsResult,
   type LoggingLevel,
-  LoggingLevelSchema,
-  ReadResourceRequestSchema,
-  type ServerNotification,
-  type ServerRequest,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  Server,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import { type ClientCapabilityRequiredError, type ClientRequests, PluginError } from "@waygate/plugin-sdk";
 import type { CallPolicy, PolicyTarget } from "./call-policy.js";
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import type { HostCallContext } from "./hosted-plugin.js";
 import { toJsonRpcFailure } from "./jsonrpc-failure.js";
-import { asV1CreateMessageParams } from "./plugin-sdk-types.js";
+import type { InputRounds } from "./mcp/input-rounds.js";
 import { capabilityAllowed, resourceCapability } from "./policy/authorize.js";
 import type { Caller } from "./request-context.js";
 import type { Router, View } from "./router.js";
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** Optional plugin hook for resource subscriptions; returns the function that ends the subscription. */
 export interface ResourceSubscriber {
@@ -50,11 +40,30 @@ export interface McpServerDeps {
   production: boolean;
 }
 
-const LEVELS = LoggingLevelSchema.options;
+/** How one MCP server instance is served. */
+export interface McpServerMode {
+  /**
+   * `legacy-session`: a 2025-era session, which can send requests to the client mid-call.
+   * `legacy-stateless`: one 2025-era request, whose client cannot be asked anything.
+   * `modern`: one 2026-07-28 request; its client is asked through `input_required` rounds.
+   */
+  serving: "legacy-session" | "legacy-stateless" | "modern";
+}
+
+const LEVELS: readonly LoggingLevel[] = [
+  "debug",
+  "info",
+  "notice",
+  "warning",
+  "error",
+  "critical",
+  "alert",
+  "emergency",
+];
 
 /** Reads the caller and request id the HTTP layer attached to this message. */
-function infoOf(extra: Extra): McpRequestInfo {
-  const info = extra.authInfo?.extra as McpRequestInfo | undefined;
+function infoOf(ctx: ServerContext): McpRequestInfo {
+  const info = ctx.http?.authInfo?.extra as McpRequestInfo | undefined;
   if (!info) throw new ForbiddenError("Request reached the MCP server without authentication");
   return info;
 }
@@ -62,26 +71,74 @@ function infoOf(extra: Extra): McpRequestInfo {
 const STATELESS_CLIENT_REQUEST =
   "Sampling, elicitation and roots need a stateful MCP session; this gateway runs mcpSessionMode 'stateless'";
 
+/** Refuses every client request with `message`: the client of this call cannot be asked anything. */
+export const refusingClientRequests = (message: string): NonNullable<HostCallContext["clientRequests"]> => ({
+  createMessage: () => Promise.reject(new Error(message)),
+  elicitInput: () => Promise.reject(new Error(message)),
+  listRoots: () => Promise.reject(new Error(message)),
+});
+
 /**
  * Client requests of a call without a session: the client's answer would arrive as a new request, possibly at
  * another replica, and the call would wait for it until it timed out, so each is refused at once, saying why.
  */
-export const STATELESS_CLIENT_REQUESTS: NonNullable<HostCallContext["clientRequests"]> = {
-  createMessage: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
-  elicitInput: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
-  listRoots: () => Promise.reject(new Error(STATELESS_CLIENT_REQUEST)),
-};
+export const STATELESS_CLIENT_REQUESTS = refusingClientRequests(STATELESS_CLIENT_REQUEST);
 
 /** True when a log message at `level` passes the client's minimum level. */
 export const logLevelAllows = (minimum: LoggingLevel, level: LoggingLevel) =>
   LEVELS.indexOf(level) >= LEVELS.indexOf(minimum);
 
-/** Creates one MCP server over the shared router for one session (or one request, when stateless). */
+/** A W3C `traceparent`: version, trace id, parent id and flags, in lower-case hex. */
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace context a request carries in `_meta`, if well formed; anything else is not passed on. */
+export function traceOf(meta: Record<string, unknown> | undefined): HostCallContext["trace"] {
+  const traceparent = meta?.traceparent;
+  if (typeof traceparent !== "string" || !TRACEPARENT.test(traceparent)) return undefined;
+  const tracestate = meta?.tracestate;
+  return typeof tracestate === "string" && tracestate.length <= 512
+    ? { traceparent, tracestate }
+    : { traceparent };
+}
+
+/** Sorts a merged list by a key, by code unit (2026-07-28 aggregation: the same list in the same order, every time). */
+const sortedBy = <T>(items: T[], key: (item: T) => string): T[] =>
+  items.sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+
+/** Refuses a client request the client did not declare the capability for, instead of waiting for no answer. */
+const undeclared = (capability: string) =>
+  Promise.reject(new Error(`The MCP client did not declare the ${capability} capability`));
+
+/** Client requests of a 2025-era session: sent on the stream of the request that made them. */
+const sessionClientRequests = (ctx: ServerContext, server: Server): ClientRequests => {
+  const declared = server.getClientCapabilities() ?? {};
+  return {
+    createMessage: (params) =>
+      declared.sampling
+        ? (ctx.mcpReq.send({ method: "sampling/createMessage", params }) as Promise<CreateMessageResult>)
+        : undeclared("sampling"),
+    elicitInput: (params) =>
+      declared.elicitation
+        ? (ctx.mcpReq.send({ method: "elicitation/create", params: { ...params } }) as Promise<ElicitResult>)
+        : undeclared("elicitation"),
+    listRoots: () =>
+      declared.roots
+        ? (ctx.mcpReq.send({ method: "roots/list" }) as Promise<ListRootsResult>)
+        : undeclared("roots"),
+  };
+};
+
+/** Creates one MCP server over the shared router for one session, or for one request. */
 export function createMcpServer(
   deps: McpServerDeps,
   view: View,
-  options: { stateless?: boolean } = {},
-): { server: Server; close: () => void; logLevel: () => LoggingLevel } {
+  mode: McpServerMode,
+  rounds: InputRounds,
+): { server: Server; close: () => void } {
   const server = new Server(deps.serverInfo, {
     capabilities: {
       tools: { listChanged: true },
@@ -90,34 +147,61 @@ export function createMcpServer(
       completions: {},
       logging: {},
     },
+    requestState: { verify: rounds.verify },
   });
   let minLevel: LoggingLevel = "info";
+  const modern = mode.serving === "modern";
 
   /** Wraps a handler so every failure becomes a JSON-RPC error with the gateway's code and the request id. */
   const handle =
-    <P, R>(fn: (request: P, extra: Extra, info: McpRequestInfo) => Promise<R>) =>
-    async (request: P, extra: Extra): Promise<R> => {
+    <P, R>(
+      fn: (request: P, ctx: ServerContext, info: McpRequestInfo) => Promise<R>,
+      /** Details every error of this method carries in `data` (a resource read names its URI). */
+      details?: (request: P) => Record<string, unknown>,
+    ) =>
+    async (request: P, ctx: ServerContext): Promise<R> => {
       let info: McpRequestInfo | undefined;
       try {
-        info = infoOf(extra);
-        return await fn(request, extra, info);
+        info = infoOf(ctx);
+        return await fn(request, ctx, info);
       } catch (error) {
-        throw toJsonRpcFailure(error, info?.requestId, deps.production);
+        if (error instanceof ProtocolError) throw error;
+        // An upstream's -32021 reaches the client as the same error, naming what the client lacks.
+        if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) {
+          const { requiredCapabilities } = error as ClientCapabilityRequiredError;
+          throw new MissingRequiredClientCapabilityError({ requiredCapabilities }, error.message);
+        }
+        const failure = toJsonRpcFailure(error, info?.requestId, deps.production);
+        if (details) Object.assign(failure.data, details(request));
+        throw failure;
       }
     };
 
-  /** The plugin call context of a request; `signal` is the policy's (client cancel and request deadline). */
-  const contextFor = (extra: Extra, info: McpRequestInfo, signal = extra.signal): HostCallContext => {
-    const progressToken = extra._meta?.progressToken;
+  /**
+   * The plugin call context of a request. `current` is the request notifications go out on (for a call served in
+   * `input_required` rounds, the round in flight); `signal` is the policy's (client cancel and request deadline).
+   */
+  const contextFor = (
+    current: () => ServerContext,
+    info: McpRequestInfo,
+    signal: AbortSignal,
+    clientRequests: ClientRequests,
+  ): HostCallContext => {
+    const meta = current().mcpReq._meta;
+    const progressToken = meta?.progressToken;
+    const trace = traceOf(meta);
     return {
+      ...(trace ? { trace } : {}),
+      clientCapabilities: clientCapabilitiesOf(current()),
       signal,
       caller: { keyId: info.caller.keyId, scopes: info.caller.scopes },
       requestId: info.requestId,
       wantsProgress: progressToken !== undefined,
+      // Nothing more is sent for a call once it is cancelled or past its deadline.
       reportProgress: (progress, total, message) =>
-        progressToken === undefined
+        progressToken === undefined || signal.aborted
           ? undefined
-          : extra.sendNotification({
+          : current().mcpReq.notify({
               method: "notifications/progress",
               params: {
                 progressToken,
@@ -126,32 +210,56 @@ export function createMcpServer(
                 ...(message ? { message } : {}),
               },
             }),
+      // A 2026-07-28 client names its level on each request; a 2025 session sets it with logging/setLevel.
       log: (level, data) =>
-        logLevelAllows(minLevel, level)
-          ? extra.sendNotification({ method: "notifications/message", params: { level, data } })
-          : undefined,
-      clientRequests: options.stateless
-        ? STATELESS_CLIENT_REQUESTS
-        : {
-            createMessage: (params) =>
-              extra.sendRequest(
-                { method: "sampling/createMessage", params: asV1CreateMessageParams(params) },
-                CreateMessageResultSchema,
-              ),
-            elicitInput: (params) =>
-              extra.sendRequest({ method: "elicitation/create", params }, ElicitResultSchema),
-            listRoots: () => extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema),
-          },
+        signal.aborted
+          ? undefined
+          : modern
+            ? current().mcpReq.log(level, data)
+            : logLevelAllows(minLevel, level)
+              ? current().mcpReq.notify({ method: "notifications/message", params: { level, data } })
+              : undefined,
+      clientRequests,
     };
   };
 
-  /** Base of a policy request for this session's view. */
-  const requestOf = (info: McpRequestInfo, extra: Extra) => ({
+  /**
+   * Runs a call that may ask the client something: a 2025 session asks on the call's own stream, a 2026-07-28
+   * client through `input_required` rounds, and a stateless 2025 request cannot be asked at all.
+   */
+  const asking = <R>(
+    ctx: ServerContext,
+    info: McpRequestInfo,
+    body: (current: () => ServerContext, signal: AbortSignal, clientRequests: ClientRequests) => Promise<R>,
+  ) => {
+    if (modern)
+      return rounds.serve(ctx, info.caller.keyId, (round) =>
+        body(round.current, round.signal, round.clientRequests),
+      );
+    const requests =
+      mode.serving === "legacy-session" ? sessionClientRequests(ctx, server) : STATELESS_CLIENT_REQUESTS;
+    return body(() => ctx, ctx.mcpReq.signal, requests);
+  };
+
+  /**
+   * What the caller can be asked: a 2026-07-28 request declares it in its envelope, a 2025 session at initialize,
+   * and a stateless 2025 request can be asked nothing.
+   */
+  const clientCapabilitiesOf = (ctx: ServerContext): ClientCapabilities => {
+    if (modern) {
+      const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+      return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
+    }
+    return mode.serving === "legacy-session" ? (server.getClientCapabilities() ?? {}) : {};
+  };
+
+  /** Base of a policy request for this server's view. */
+  const requestOf = (info: McpRequestInfo, signal: AbortSignal) => ({
     caller: info.caller,
     requestId: info.requestId,
     transport: "mcp" as const,
     view,
-    signal: extra.signal,
+    signal,
   });
 
   /** Resolves a resource URI to its server; the key's patterns match `<server>__<uri>`. */
@@ -165,16 +273,19 @@ export function createMcpServer(
   };
 
   server.setRequestHandler(
-    ListToolsRequestSchema,
-    handle((request, extra, info) =>
+    "tools/list",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "tools/list",
         arguments: request.params,
         run: async () => {
           const { tools } = await deps.router.listTools(view);
           return {
-            tools: tools.filter((t) => capabilityAllowed(info.caller, t.entry.exposed)).map((t) => t.tool),
+            tools: sortedBy(
+              tools.filter((t) => capabilityAllowed(info.caller, t.entry.exposed)).map((t) => t.tool),
+              (tool) => tool.name,
+            ),
           };
         },
       }),
@@ -182,70 +293,83 @@ export function createMcpServer(
   );
 
   server.setRequestHandler(
-    CallToolRequestSchema,
-    handle(async (request, extra, info) => {
-      const context = contextFor(extra, info);
-      return deps.policy.callTool({
-        caller: info.caller,
-        requestId: info.requestId,
-        transport: "mcp",
-        view,
-        name: request.params.name,
-        arguments: request.params.arguments ?? {},
-        signal: extra.signal,
-        reportProgress: context.reportProgress,
-        wantsProgress: context.wantsProgress !== false,
-        ...(context.log ? { log: context.log } : {}),
-        ...(context.clientRequests ? { clientRequests: context.clientRequests } : {}),
-      });
-    }),
+    "tools/call",
+    handle((request, ctx, info) =>
+      asking(ctx, info, (current, signal, clientRequests) => {
+        const context = contextFor(current, info, signal, clientRequests);
+        return deps.policy.callTool({
+          ...requestOf(info, signal),
+          name: request.params.name,
+          arguments: request.params.arguments ?? {},
+          reportProgress: context.reportProgress,
+          wantsProgress: context.wantsProgress !== false,
+          ...(context.log ? { log: context.log } : {}),
+          ...(context.trace ? { trace: context.trace } : {}),
+          ...(context.clientCapabilities ? { clientCapabilities: context.clientCapabilities } : {}),
+          clientRequests,
+        }) as Promise<CallToolResult>;
+      }),
+    ),
   );
 
   server.setRequestHandler(
-    ListResourcesRequestSchema,
-    handle((request, extra, info) =>
+    "resources/list",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "resources/list",
         arguments: request.params,
         run: async () => ({
-          resources: (await deps.router.listResources(view))
-            .filter((r) => capabilityAllowed(info.caller, resourceCapability(r.server, r.resource.uri)))
-            .map((r) => r.resource),
+          resources: sortedBy(
+            (await deps.router.listResources(view))
+              .filter((r) => capabilityAllowed(info.caller, resourceCapability(r.server, r.resource.uri)))
+              .map((r) => r.resource),
+            (resource) => resource.uri,
+          ),
         }),
       }),
     ),
   );
 
   server.setRequestHandler(
-    ListResourceTemplatesRequestSchema,
-    handle((request, extra, info) =>
+    "resources/templates/list",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "resources/templates/list",
         arguments: request.params,
         run: async () => ({
-          resourceTemplates: (await deps.router.listResourceTemplates(view))
-            .filter((t) =>
-              capabilityAllowed(info.caller, resourceCapability(t.server, t.template.uriTemplate)),
-            )
-            .map((t) => t.template),
+          resourceTemplates: sortedBy(
+            (await deps.router.listResourceTemplates(view))
+              .filter((t) =>
+                capabilityAllowed(info.caller, resourceCapability(t.server, t.template.uriTemplate)),
+              )
+              .map((t) => t.template),
+            (template) => template.uriTemplate,
+          ),
         }),
       }),
     ),
   );
 
   server.setRequestHandler(
-    ReadResourceRequestSchema,
-    handle((request, extra, info) =>
-      deps.policy.run({
-        ...requestOf(info, extra),
-        method: "resources/read",
-        name: request.params.uri,
-        resolve: () => resourceTarget(request.params.uri),
-        run: (signal, target) =>
-          target!.backend.plugin.readResource(request.params.uri, contextFor(extra, info, signal)),
-      }),
+    "resources/read",
+    handle(
+      (request, ctx, info) =>
+        asking(ctx, info, (current, signal, clientRequests) =>
+          deps.policy.run({
+            ...requestOf(info, signal),
+            method: "resources/read",
+            name: request.params.uri,
+            resolve: () => resourceTarget(request.params.uri),
+            run: (deadline, target) =>
+              target!.backend.plugin.readResource(
+                request.params.uri,
+                contextFor(current, info, deadline, clientRequests),
+              ),
+          }),
+        ),
+      (request) => ({ uri: request.params.uri }),
     ),
   );
 
@@ -253,10 +377,10 @@ export function createMcpServer(
   // forwarded; for others the subscription is accepted and kept, and list_changed still reaches the client.
   const subscriptions = new Map<string, () => void>();
   server.setRequestHandler(
-    SubscribeRequestSchema,
-    handle((request, extra, info) =>
+    "resources/subscribe",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "resources/subscribe",
         name: request.params.uri,
         resolve: () => resourceTarget(request.params.uri),
@@ -278,10 +402,10 @@ export function createMcpServer(
   );
 
   server.setRequestHandler(
-    UnsubscribeRequestSchema,
-    handle((request, extra, info) =>
+    "resources/unsubscribe",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "resources/unsubscribe",
         name: request.params.uri,
         resolve: () => resourceTarget(request.params.uri),
@@ -295,46 +419,51 @@ export function createMcpServer(
   );
 
   server.setRequestHandler(
-    ListPromptsRequestSchema,
-    handle((request, extra, info) =>
+    "prompts/list",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "prompts/list",
         arguments: request.params,
         run: async () => ({
-          prompts: (await deps.router.listPrompts(view))
-            .filter((p) => capabilityAllowed(info.caller, p.entry.exposed))
-            .map((p) => p.prompt),
+          prompts: sortedBy(
+            (await deps.router.listPrompts(view))
+              .filter((p) => capabilityAllowed(info.caller, p.entry.exposed))
+              .map((p) => p.prompt),
+            (prompt) => prompt.name,
+          ),
         }),
       }),
     ),
   );
 
   server.setRequestHandler(
-    GetPromptRequestSchema,
-    handle((request, extra, info) =>
-      deps.policy.run({
-        ...requestOf(info, extra),
-        method: "prompts/get",
-        name: request.params.name,
-        arguments: request.params.arguments,
-        resolve: () => promptTarget(request.params.name),
-        run: (signal, target) =>
-          target!.backend.plugin.getPrompt(
-            target!.original,
-            request.params.arguments ?? {},
-            contextFor(extra, info, signal),
-          ),
-      }),
+    "prompts/get",
+    handle((request, ctx, info) =>
+      asking(ctx, info, (current, signal, clientRequests) =>
+        deps.policy.run({
+          ...requestOf(info, signal),
+          method: "prompts/get",
+          name: request.params.name,
+          arguments: request.params.arguments,
+          resolve: () => promptTarget(request.params.name),
+          run: (deadline, target) =>
+            target!.backend.plugin.getPrompt(
+              target!.original,
+              request.params.arguments ?? {},
+              contextFor(current, info, deadline, clientRequests),
+            ),
+        }),
+      ),
     ),
   );
 
   server.setRequestHandler(
-    CompleteRequestSchema,
-    handle((request, extra, info) => {
+    "completion/complete",
+    handle((request, ctx, info) => {
       const { ref } = request.params;
       return deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "completion/complete",
         name: ref.type === "ref/prompt" ? ref.name : ref.uri,
         arguments: request.params.argument,
@@ -352,17 +481,20 @@ export function createMcpServer(
             ref.type === "ref/prompt"
               ? { ...request.params, ref: { ...ref, name: target!.original } }
               : request.params;
-          return target!.backend.plugin.complete(params, contextFor(extra, info, signal));
+          return target!.backend.plugin.complete(
+            params,
+            contextFor(() => ctx, info, signal, STATELESS_CLIENT_REQUESTS),
+          );
         },
       });
     }),
   );
 
   server.setRequestHandler(
-    SetLevelRequestSchema,
-    handle((request, extra, info) =>
+    "logging/setLevel",
+    handle((request, ctx, info) =>
       deps.policy.run({
-        ...requestOf(info, extra),
+        ...requestOf(info, ctx.mcpReq.signal),
         method: "logging/setLevel",
         arguments: request.params,
         run: async () => {
@@ -373,20 +505,23 @@ export function createMcpServer(
     ),
   );
 
-  const unsubscribe = deps.router.onListChanged((kind, changed) => {
-    if (view.kind === "single" && view.server !== changed) return;
-    const send =
-      kind === "tools"
-        ? server.sendToolListChanged()
-        : kind === "prompts"
-          ? server.sendPromptListChanged()
-          : server.sendResourceListChanged();
-    send.catch(() => {});
-  });
+  // A 2026-07-28 client hears of list changes through subscriptions/listen, which the handler's event bus serves.
+  const unsubscribe = modern
+    ? () => {}
+    : deps.router.onListChanged((kind, changed) => {
+        if (view.kind === "single" && view.server !== changed) return;
+        const send =
+          kind === "tools"
+            ? server.sendToolListChanged()
+            : kind === "prompts"
+              ? server.sendPromptListChanged()
+              : server.sendResourceListChanged();
+        send.catch(() => {});
+      });
   const close = () => {
     unsubscribe();
     for (const off of subscriptions.values()) off();
     subscriptions.clear();
   };
-  return { server, close, logLevel: () => minLevel };
+  return { server, close };
 }

@@ -1,31 +1,35 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
+import {
+  type AuthInfo,
+  classifyInboundRequest,
+  createMcpHandler,
+  isInitializeRequest,
+  type McpHttpHandler,
+  type Transport,
+} from "@modelcontextprotocol/server";
+import { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
 import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
-import {
-  abortDirectCalls,
-  cancelDirectCalls,
-  type DirectSession,
-  serveDirectToolCall,
-} from "./direct-call.js";
 import { BadRequestError, GatewayError, NotFoundError } from "./errors.js";
+import { createEventStore } from "./mcp/event-store.js";
+import { createInputRounds } from "./mcp/input-rounds.js";
 import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./mcp-server.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type Caller, callerOf, contextOf } from "./request-context.js";
 import type { View } from "./router.js";
 import { sendError } from "./send-error.js";
 
-interface Session extends DirectSession {
+interface Session {
+  id: string;
   kind: "streamable" | "sse";
   transport: Transport;
   ownerKeyId: string | null;
   viewKey: string;
   lastSeen: number;
+  /** HTTP exchanges of this session still open: a session with one open is not idle. */
+  open: number;
   detach: () => void;
 }
 
@@ -35,9 +39,9 @@ export interface McpSessionsOptions {
   metrics: GatewayMetrics;
   logger: winston.Logger;
   /**
-   * `auto` answers a tools/call that needs no stream (no progress token, a client that takes no requests) with one
-   * JSON body straight from the call policy and streams the rest; `sse` streams every POST; `json` answers every POST
-   * with one JSON body (progress and client requests of a call are then lost).
+   * `auto` answers a 2026-07-28 request with one JSON body unless it sends notifications first, and streams every
+   * 2025 POST; `sse` streams every POST; `json` answers every POST with one JSON body (progress, logs and a 2025
+   * session's client requests of a call are then lost).
    */
   responseMode: "auto" | "sse" | "json";
   idleMs: number;
@@ -49,7 +53,8 @@ export interface McpSessionsOptions {
   legacyMessagesPath: string;
   /**
    * `stateless`: every Streamable HTTP POST gets a fresh MCP server and no session id, so any replica can serve
-   * any request (no sticky sessions); GET and DELETE on the endpoint answer 405. `stateful` (default) keeps sessions.
+   * any request (no sticky sessions); 2025 GET and DELETE on the endpoint answer 405. `stateful` (default) keeps
+   * 2025 sessions. 2026-07-28 requests are stateless in both.
    */
   sessionMode?: "stateful" | "stateless";
 }
@@ -60,6 +65,8 @@ export interface McpSessions {
   legacyStream(viewOf: (req: Request) => View): RequestHandler;
   legacyMessage(): RequestHandler;
   count(): number;
+  /** Cancels the calls parked between input_required rounds: their clients would have to come back to a closing gateway. */
+  cancelParked(): void;
   closeAll(): Promise<void>;
 }
 
@@ -81,6 +88,9 @@ function attachAuth(req: Request, res: Response, caller: Caller): void {
 export function createMcpSessions(options: McpSessionsOptions): McpSessions {
   const sessions = new Map<string, Session>();
   const production = options.deps.production;
+  // The HMAC key of input_required round state: a round resumes a call parked in this process, so the key need not
+  // outlive it or be shared with other replicas.
+  const rounds = createInputRounds({ key: randomBytes(32), parkMs: options.idleMs });
   const gauge = () => {
     let streamable = 0;
     for (const s of sessions.values()) if (s.kind === "streamable") streamable++;
@@ -91,7 +101,6 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     const session = sessions.get(id);
     if (!session) return;
     sessions.delete(id);
-    abortDirectCalls(session);
     session.detach();
     gauge();
   };
@@ -99,8 +108,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     () => {
       const cutoff = Date.now() - options.idleMs;
       for (const session of [...sessions.values()]) {
-        // A session with a call still running is not idle.
-        if (session.lastSeen >= cutoff || session.calls.size > 0) continue;
+        // A session with an exchange still open (a call running, a stream listening) is not idle.
+        if (session.lastSeen >= cutoff || session.open > 0) continue;
         // Gone from lookups at once, so no call starts on a session that is closing.
         drop(session.id);
         session.transport.close().catch(() => {});
@@ -109,6 +118,15 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     Math.min(options.idleMs, 60_000),
   );
   sweep.unref();
+
+  /** Counts the exchange as open on the session until its response ends. */
+  const track = (session: Session, res: Response) => {
+    session.open++;
+    res.once("close", () => {
+      session.open--;
+      session.lastSeen = Date.now();
+    });
+  };
 
   /** Finds the caller's session; another key's session, or one for another view, is reported as not found. */
   const lookup = (id: string, caller: Caller, view: View, kind: Session["kind"]) => {
@@ -139,23 +157,23 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     id: string,
     kind: Session["kind"],
     transport: Transport,
-    mcp: ReturnType<typeof createMcpServer>,
+    detach: () => void,
     caller: Caller,
     view: View,
   ) => {
-    sessions.set(id, {
+    const session: Session = {
       id,
       kind,
       transport,
-      server: mcp.server,
-      logLevel: mcp.logLevel,
-      calls: new Map(),
       ownerKeyId: caller.keyId,
       viewKey: viewKeyOf(view),
       lastSeen: Date.now(),
-      detach: mcp.close,
-    });
+      open: 0,
+      detach,
+    };
+    sessions.set(id, session);
     gauge();
+    return session;
   };
 
   const ensureRoom = () => {
@@ -169,14 +187,14 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
   async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
     ensureRoom();
-    const mcp = createMcpServer(options.deps, view);
-    const { server, close } = mcp;
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+    const { server, close } = createMcpServer(options.deps, view, { serving: "legacy-session" }, rounds);
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.responseMode === "json",
       keepAliveMs: options.keepAliveMs,
+      eventStore: createEventStore({ maxEventsPerStream: 256, maxStreams: 64 }),
       onsessioninitialized: (id) => {
-        register(id, "streamable", transport, mcp, caller, view);
+        track(register(id, "streamable", transport, close, caller, view), res);
       },
     });
     transport.onclose = () => {
@@ -192,48 +210,67 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     }
   }
 
-  /** Serves one POST with a server and transport that live only as long as the request. */
-  async function serveStateless(req: Request, res: Response, view: View) {
-    if (req.method !== "POST") {
-      res
-        .status(405)
-        .set("Allow", "POST")
-        .json({
-          jsonrpc: "2.0",
-          error: {
-            code: -32000,
-            message: `${req.method} is not served: this gateway runs MCP stateless (no sessions, no server-initiated stream); use POST`,
-          },
-          id: null,
-        });
-      return;
+  /**
+   * The 2026-07-28 endpoint of a view: each request gets a fresh MCP server, and list changes reach clients that
+   * listen through the handler's event bus. In stateless mode it serves 2025 requests too, one server per request.
+   */
+  const handlers = new Map<string, { handler: McpHttpHandler; node: ReturnType<typeof toNodeHandler> }>();
+  const handlerFor = (view: View) => {
+    const key = viewKeyOf(view);
+    let entry = handlers.get(key);
+    if (!entry) {
+      const handler = createMcpHandler(
+        (ctx) =>
+          createMcpServer(
+            options.deps,
+            view,
+            { serving: ctx.era === "modern" ? "modern" : "legacy-stateless" },
+            rounds,
+          ).server,
+        {
+          legacy: options.sessionMode === "stateless" ? "stateless" : "reject",
+          responseMode: options.responseMode,
+          keepAliveMs: options.keepAliveMs,
+          onerror: (error) => options.logger.debug("MCP request refused", { error: error.message }),
+        },
+      );
+      entry = { handler, node: toNodeHandler(handler) };
+      handlers.set(key, entry);
     }
-    const { server, close } = createMcpServer(options.deps, view, { stateless: true });
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: options.responseMode === "json",
-      keepAliveMs: options.keepAliveMs,
-    });
-    res.on("close", () => {
-      close();
-      void transport.close().finally(() => server.close());
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, req.body);
-  }
+    return entry;
+  };
+  const unsubscribe = options.deps.router.onListChanged((kind, changed) => {
+    for (const [key, { handler }] of handlers) {
+      if (key !== "*" && key !== `server:${changed}`) continue;
+      if (kind === "tools") handler.notify.toolsChanged();
+      else if (kind === "prompts") handler.notify.promptsChanged();
+      else handler.notify.resourcesChanged();
+    }
+  });
 
-  const serveDirect = (req: Request, res: Response, target: Parameters<typeof serveDirectToolCall>[3]) =>
-    serveDirectToolCall(
-      {
-        policy: options.deps.policy,
-        production,
-        mode: options.responseMode,
-        keepAliveMs: options.keepAliveMs,
-      },
-      req,
-      res,
-      target,
-    );
+  /** True when a request without a session id is a 2025-era one, as the SDK's own entry classifies it. */
+  const isLegacy = (req: Request) =>
+    classifyInboundRequest({
+      httpMethod: req.method,
+      protocolVersionHeader: req.header("mcp-protocol-version"),
+      mcpMethodHeader: req.header("mcp-method"),
+      mcpNameHeader: req.header("mcp-name"),
+      body: req.body,
+    }).kind === "legacy";
+
+  /** A 2025 GET (stream) or DELETE (end of session) asks for a session, which a stateless gateway does not keep. */
+  const refuseStatelessStream = (req: Request, res: Response) =>
+    res
+      .status(405)
+      .set("Allow", "POST")
+      .json({
+        jsonrpc: "2.0",
+        error: {
+          code: -32000,
+          message: `${req.method} is not served: this gateway runs MCP stateless (no sessions, no server-initiated stream); use POST`,
+        },
+        id: null,
+      });
 
   return {
     streamable(viewOf) {
@@ -243,19 +280,18 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           ensureView(view);
           const caller = callerOf(res);
           attachAuth(req, res, caller);
-          const direct = { view, caller, requestId: contextOf(res).requestId };
           if (options.sessionMode === "stateless") {
-            if (await serveDirect(req, res, direct)) return;
-            return serveStateless(req, res, view);
+            if (req.method !== "POST" && isLegacy(req)) return refuseStatelessStream(req, res);
+            return handlerFor(view).node(req, res, req.body);
           }
           const sessionId = req.header("mcp-session-id");
           if (sessionId) {
             const session = lookup(sessionId, caller, view, "streamable");
-            if (await serveDirect(req, res, { ...direct, session })) return;
-            cancelDirectCalls(session, req.body);
-            await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, req.body);
+            track(session, res);
+            await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, req.body);
             return;
           }
+          if (!isLegacy(req)) return handlerFor(view).node(req, res, req.body);
           if (req.method === "POST" && isInitializeRequest(req.body))
             return openStreamable(req, res, view, caller);
           if (
@@ -268,7 +304,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           }
           throw new BadRequestError(
             req.method === "POST"
-              ? "Missing Mcp-Session-Id header: send initialize first to open a session"
+              ? "Missing Mcp-Session-Id header: send initialize first to open a session, or send a 2026-07-28 request with its _meta envelope"
               : "Missing Mcp-Session-Id header",
           );
         };
@@ -283,13 +319,18 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           ensureView(view);
           const caller = callerOf(res);
           ensureRoom();
-          const mcp = createMcpServer(options.deps, view);
+          const { server, close } = createMcpServer(
+            options.deps,
+            view,
+            { serving: "legacy-session" },
+            rounds,
+          );
           const transport = new SSEServerTransport(options.legacyMessagesPath, res);
           const id = transport.sessionId;
-          register(id, "sse", transport, mcp, caller, view);
+          track(register(id, "sse", transport, close, caller, view), res);
           transport.onclose = () => drop(id);
           res.on("close", () => drop(id));
-          await mcp.server.connect(transport);
+          await server.connect(transport);
         };
         run().catch((error: unknown) => (res.headersSent ? next(error) : sendError(res, error, production)));
       };
@@ -316,10 +357,18 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
     count: () => sessions.size,
 
+    cancelParked: () => rounds.close(),
+
     async closeAll() {
       clearInterval(sweep);
+      unsubscribe();
+      rounds.close();
       const open = [...sessions.values()];
-      await Promise.allSettled(open.map((s) => s.transport.close()));
+      await Promise.allSettled([
+        ...open.map((s) => s.transport.close()),
+        ...[...handlers.values()].map(({ handler }) => handler.close()),
+      ]);
+      handlers.clear();
       for (const s of open) drop(s.id);
     },
   };

@@ -99,7 +99,7 @@ export function createMetrics(
     }),
     authFailures: new Counter({
       name: "waygate_auth_failures_total",
-      help: "Requests refused for a missing or bad API key, by reason",
+      help: "Requests refused for a missing or bad API key or access token, by reason",
       labelNames: ["reason"],
       registers,
     }),

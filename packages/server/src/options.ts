@@ -3,6 +3,7 @@ import { CidrSchema, type EgressResolver } from "@waygate/core/egress";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
+import { OAuthOptionsSchema } from "./auth/oauth-options.js";
 import { GatewayOptionsError } from "./errors.js";
 import { LOG_LEVELS } from "./logger.js";
 
@@ -163,6 +164,11 @@ export const GatewayOptionsSchema = z
     maxAggregationDepth: z.number().int().min(0).default(2),
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
+    /**
+     * OAuth 2.1 resource server: access tokens from this issuer are accepted beside API keys, and the protected
+     * resource metadata (RFC 9728) is served. Off unless set.
+     */
+    oauth: OAuthOptionsSchema.optional(),
     /** Name and version reported in `serverInfo` and `GET /`. */
     serverInfo: z
       .object({ name: z.string(), version: z.string() })

@@ -8,6 +8,17 @@ export interface Caller {
   scopes: readonly string[];
   toolPatterns: readonly string[] | null;
   rateLimitPerMinute: number | null;
+  /** Set for an OAuth access token: who the issuer vouches for (the `keyId` is then `oauth:<subject>`, no key row). */
+  principal?: OAuthPrincipal;
+}
+
+/** The subject and client of an OAuth access token. */
+export interface OAuthPrincipal {
+  issuer: string;
+  subject: string;
+  clientId: string | null;
+  /** The token's own scopes (before mapping), for step-up challenges. */
+  tokenScopes: readonly string[];
 }
 
 /** Per-request state the middleware chain fills in, kept on `res.locals`. */
@@ -16,6 +27,11 @@ export interface RequestContext {
   caller?: Caller;
   /** How responses to this request are shaped when a middleware refuses it. */
   errorStyle: "rest" | "jsonrpc";
+  /**
+   * Set when OAuth is configured: the `WWW-Authenticate` value for a 401 (no scope) or a 403 lacking `scope`, added
+   * to those errors wherever they are sent.
+   */
+  challenge?: (error: { code: string; scope?: string; description?: string }) => string | undefined;
 }
 
 /** The request context, created by the request-id middleware. */

@@ -1,5 +1,10 @@
-import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
-import type { Prompt, Resource, ResourceTemplate, Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type Prompt,
+  type Resource,
+  type ResourceTemplateType as ResourceTemplate,
+  type Tool,
+  UriTemplate,
+} from "@modelcontextprotocol/server";
 import type { PinKind } from "@waygate/core";
 import { type Backend, backendStatus, backendUsable } from "./backend.js";
 import { GatewayError, NotFoundError, UpstreamError } from "./errors.js";
@@ -12,7 +17,6 @@ import {
   type NameTable,
   namespacedName,
 } from "./naming.js";
-import { asV1Tools } from "./plugin-sdk-types.js";
 import type { PinGuard } from "./routing/pin-guard.js";
 
 /** Which capabilities a session sees: all backends, namespaced, or one backend with its original names. */
@@ -143,7 +147,7 @@ export function createRouter(
   const pinned = <T extends { name: string }>(backend: Backend, kind: PinKind, list: Promise<T[]>) =>
     pins ? list.then((items) => pins.filter(backend.name, kind, items)) : list;
   const toolsOf = (backend: Backend) =>
-    cached(backend, "tools", () => pinned(backend, "tool", backend.plugin.listTools().then(asV1Tools)));
+    cached(backend, "tools", () => pinned(backend, "tool", backend.plugin.listTools()));
   const promptsOf = (backend: Backend) =>
     cached(backend, "prompts", () => pinned(backend, "prompt", backend.plugin.listPrompts()));
 

@@ -25,7 +25,14 @@ export function corsAllowlist(origins: readonly string[]): RequestHandler {
       "Last-Event-ID",
       "X-Request-Id",
     ],
-    exposedHeaders: ["Mcp-Session-Id", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Retry-After"],
+    exposedHeaders: [
+      "Mcp-Session-Id",
+      "X-Request-Id",
+      "RateLimit",
+      "RateLimit-Policy",
+      "Retry-After",
+      "WWW-Authenticate",
+    ],
     methods: ["GET", "POST", "DELETE", "OPTIONS"],
   });
 }

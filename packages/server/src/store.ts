@@ -1,4 +1,5 @@
 import {
+  type AuditPrincipal,
   type AuditWriter,
   createAuditWriter,
   createRepositories,
@@ -8,6 +9,7 @@ import {
   type WaygateDatabase,
 } from "@waygate/core";
 import type { AuditRecord, AuditSink } from "./audit.js";
+import { principalOfKeyId } from "./auth/oauth-caller.js";
 
 /** The repositories core creates for one database. */
 export type Repositories = ReturnType<typeof createRepositories>;
@@ -24,6 +26,15 @@ export interface Store extends AuditSink {
   schemaCurrent(): Promise<boolean>;
   /** Flushes the audit queue, then closes the database if the gateway opened it. */
   close(): Promise<void>;
+}
+
+/**
+ * An OAuth caller's keyId names no `api_keys` row (the column's foreign key): its row records the token's subject and
+ * client id as the principal instead.
+ */
+function withPrincipal(entry: AuditRecord): AuditRecord & { principal?: AuditPrincipal } {
+  const principal = principalOfKeyId(entry.keyId);
+  return principal ? { ...entry, keyId: null, principal } : entry;
 }
 
 /** Opens (or adopts) the database, creates repositories and the audit writer. */
@@ -56,7 +67,7 @@ export async function openStore(options: {
     db,
     repos,
     kind: db.kind,
-    record: (entry: AuditRecord) => audit.record(entry),
+    record: (entry: AuditRecord) => audit.record(withPrincipal(entry)),
     auditDepth: () => audit.depth,
     async schemaCurrent() {
       try {

@@ -117,7 +117,10 @@ export interface TestGateway {
 }
 
 /** Starts a gateway with the local plugin (and any extra options) and an open database the test can query. */
-export async function startGateway(overrides: Partial<GatewayOptionsInput> = {}): Promise<TestGateway> {
+export async function startGateway(
+  overrides: Partial<GatewayOptionsInput> = {},
+  listen: { port?: number } = {},
+): Promise<TestGateway> {
   const dir = mkdtempSync(join(tmpdir(), "waygate-server-"));
   const db = await openDatabase({ url: `file:${join(dir, "waygate.db")}` });
   const repos = createRepositories(db, { secretKey: SECRET_KEY });
@@ -131,7 +134,7 @@ export async function startGateway(overrides: Partial<GatewayOptionsInput> = {})
     collectDefaultMetrics: false,
     ...overrides,
   });
-  const { url } = await gateway.listen({ host: "127.0.0.1", port: 0 });
+  const { url } = await gateway.listen({ host: "127.0.0.1", port: listen.port ?? 0 });
   await gateway.ready();
   return {
     gateway,
@@ -214,12 +217,28 @@ export async function post(
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+  return { status: response.status, headers: response.headers, body: await readMcpBody(response) };
+}
+
+/**
+ * Reads a response as MCP clients do: a JSON body as is, and an event stream (the SDK streams 2025 POSTs) as the
+ * JSON-RPC response it carries; any other text as text.
+ */
+export async function readMcpBody(response: Response): Promise<Body> {
   const text = await response.text();
-  let parsed: Body = text;
+  if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+    const messages = text
+      .split("\n")
+      // A priming event (2025-11-25) carries an empty data line.
+      .filter((line) => line.startsWith("data: ") && line.length > 6)
+      .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+    return (messages.find((m) => "result" in m || "error" in m) ?? text) as Body;
+  }
   try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: response.status, headers: response.headers, body: parsed };
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** GETs a URL and returns status, headers and parsed body. */

@@ -1,8 +1,9 @@
+import { ClientRequestSchema } from "@modelcontextprotocol/core";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { ClientRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { definePlugin } from "@waygate/plugin-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { METHOD_RULES } from "../src/policy/authorize.js";
+import { METHOD_RULES, TASK_METHODS } from "../src/policy/authorize.js";
 import { connectClient, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
 
 /** A second plugin with a prompt, a resource, a template and a resource that never answers. */
@@ -47,9 +48,10 @@ afterAll(async () => {
 });
 
 describe("one policy for every method", () => {
-  it("has a decision for every request method in the MCP SDK's schemas, and for nothing else", () => {
-    const methods = ClientRequestSchema.options.map((schema) => schema.shape.method.value).sort();
-    expect(Object.keys(METHOD_RULES).sort()).toEqual(methods);
+  it("has a decision for every request method in the MCP SDK's schemas (both eras) and the task methods, and for nothing else", () => {
+    const methods = ClientRequestSchema.options.map((schema) => schema.shape.method.value);
+    expect(methods).toContain("server/discover");
+    expect(Object.keys(METHOD_RULES).sort()).toEqual([...methods, ...TASK_METHODS].sort());
   });
 
   it("filters prompts, resources and templates by the key's patterns, as it does tools", async () => {

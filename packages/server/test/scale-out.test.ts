@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET_KEY, serverEverythingPath } from "./helpers.js";
+import { readMcpBody, SECRET_KEY, serverEverythingPath } from "./helpers.js";
 import { type RedisProcess, startRedis } from "./support/redis-server.js";
 import { type Replica, startReplica } from "./support/replicas.js";
 
@@ -89,7 +89,7 @@ async function callOn(
       params: { name: "local__echo", arguments: { text: requestId } },
     }),
   });
-  const body = (await response.json()) as { result?: { content?: { text?: string }[] } };
+  const body = (await readMcpBody(response)) as { result?: { content?: { text?: string }[] } };
   if (response.status === 200 && body.result?.content?.[0]?.text !== requestId) {
     throw new Error(`replica answered ${JSON.stringify(body)} for ${requestId}`);
   }

@@ -110,11 +110,10 @@ export const EnvSchema = z.object({
     .enum(["auto", "sse", "json"])
     .optional()
     .describe(
-      "how `/mcp` answers POSTs: `auto` (default): a `tools/call` with nothing to stream (no progress token, " +
-        "a client that declared no sampling, elicitation or roots) gets one JSON body, turning into an event " +
-        "stream only if the call logs first, and everything else is streamed; `sse`: every POST is streamed " +
-        "(the behaviour before `auto`, for a client that misbehaves with JSON answers); `json`: every POST gets " +
-        "one JSON body (progress and client requests of a call are lost)",
+      "how `/mcp` answers POSTs: `auto` (default): a 2026-07-28 request gets one JSON body unless it sends " +
+        "notifications first, and a 2025 session's POSTs are streamed; `sse`: every POST is streamed (for a " +
+        "client that misbehaves with JSON answers); `json`: every POST gets one JSON body (progress, logs and a " +
+        "2025 session's client requests of a call are lost)",
     ),
 });
 

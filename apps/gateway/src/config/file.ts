@@ -1,6 +1,7 @@
 import { EgressSettingsSchema } from "@waygate/core/egress";
 import { KeyPolicySchema } from "@waygate/core/key-policy";
 import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
+import { OAuthOptionsSchema } from "@waygate/server/oauth-options";
 import { z } from "zod";
 import { ServerEntrySchema, ServerNameSchema } from "./server-entry.js";
 
@@ -110,6 +111,9 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("the audit trail (`command_history`)"),
+  oauth: OAuthOptionsSchema.optional().describe(
+    "accept OAuth 2.1 access tokens from an external issuer beside API keys (off unless set; see “OAuth”)",
+  ),
 });
 
 /**

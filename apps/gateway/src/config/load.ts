@@ -75,6 +75,7 @@ export interface GatewayConfig {
       | "timeouts"
       | "audit"
       | "pinning"
+      | "oauth"
     >
   >;
 }
@@ -217,6 +218,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
+      ...(settings.oauth ? { oauth: settings.oauth } : {}),
     },
   };
   checkCombination(config, issues);

@@ -30,9 +30,12 @@ export function chainLink(key: ChainKey, previous: string, row: AuditRow): strin
   return createHmac("sha256", key.key).update(previous).update("\n").update(canonicalRow(row)).digest("hex");
 }
 
-/** One row's content as the chain covers it: every column but `id` and `chain`, in a fixed order. */
+/**
+ * One row's content as the chain covers it: every column but `id` and `chain`, in a fixed order. A row without a
+ * principal (migration 5) is covered as before that column existed, so older chains still verify.
+ */
 export function canonicalRow(row: AuditRow): string {
-  return JSON.stringify(row);
+  return JSON.stringify(row[11] === null ? row.slice(0, 11) : row);
 }
 
 /** Where the chain stands before a write: the last row's id and chain value. */

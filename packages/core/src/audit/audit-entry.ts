@@ -10,12 +10,21 @@ const MAX_NAME_CHARS = 2000;
 export const AuditOutcomeSchema = z.enum(["ok", "error", "denied", "rate_limited", "timeout"]);
 export type AuditOutcome = z.infer<typeof AuditOutcomeSchema>;
 
+/** Who an OAuth access token named, for a request made with one (API keys are `keyId`). */
+export const AuditPrincipalSchema = z.object({
+  subject: z.string().min(1).max(500),
+  clientId: z.string().min(1).max(500).nullable(),
+});
+export type AuditPrincipal = z.infer<typeof AuditPrincipalSchema>;
+
 /** One MCP request (a tool call, a prompt, a resource read, a list…) to record in `command_history`. */
 export const AuditEntrySchema = z.object({
   requestId: z.string().min(1).max(200),
   /** The MCP method, e.g. `tools/call`, `resources/read`, `prompts/list`. */
   method: z.string().min(1).max(100).default("tools/call"),
   keyId: z.string().min(1).max(200).nullable(),
+  /** The OAuth subject and client of the caller; absent for API keys and anonymous callers. */
+  principal: AuditPrincipalSchema.nullable().optional(),
   server: z.string().max(200).nullable(),
   /** What the request named: a tool or prompt name, a resource URI; null for lists. */
   tool: z
@@ -36,14 +45,17 @@ export type AuditEntry = z.input<typeof AuditEntrySchema>;
 export const DEFAULT_MAX_ARGUMENT_BYTES = 8192;
 const MAX_ERROR_CHARS = 4000;
 const COLUMNS =
-  "(id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, chain)";
-const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "(id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, principal, chain)";
+const PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /** Rows per multi-row INSERT, well under SQLite's limit on bound parameters. */
 const ROWS_PER_STATEMENT = 500;
 const INSERT_ONE = `INSERT INTO command_history ${COLUMNS} VALUES ${PLACEHOLDERS}`;
 const INSERT_CHUNK = `INSERT INTO command_history ${COLUMNS} VALUES ${Array(ROWS_PER_STATEMENT).fill(PLACEHOLDERS).join(", ")}`;
 
-/** A validated, redacted entry as the values of one `command_history` row. */
+/**
+ * A validated, redacted entry as the values of one `command_history` row; the last is the principal as JSON (null
+ * for API keys).
+ */
 export type AuditRow = [
   string,
   string,
@@ -56,6 +68,7 @@ export type AuditRow = [
   string | null,
   number,
   number,
+  string | null,
 ];
 
 /** Validates an entry and turns it into a row: arguments redacted and capped, error text capped. */
@@ -82,6 +95,9 @@ export function toAuditRow(
     error,
     entry.durationMs,
     entry.at?.getTime() ?? now,
+    entry.principal
+      ? JSON.stringify({ subject: entry.principal.subject, clientId: entry.principal.clientId })
+      : null,
   ];
 }
 

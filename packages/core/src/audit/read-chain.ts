@@ -25,11 +25,13 @@ export interface ExportedAuditRow {
   durationMs: number;
   /** Epoch milliseconds. */
   at: number;
+  /** The OAuth subject and client id as stored (JSON text), or null. */
+  principal: string | null;
   chain: string | null;
 }
 
 const SELECT_PAGE = `SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error,
-  duration_ms, at, chain FROM command_history WHERE id > ? AND at >= ? ORDER BY id LIMIT ?`;
+  duration_ms, at, principal, chain FROM command_history WHERE id > ? AND at >= ? ORDER BY id LIMIT ?`;
 
 /** Reads `command_history` in id order, a page at a time; with `since`, only rows at or after it. */
 export async function* readChainedRows(
@@ -59,6 +61,7 @@ export async function* readChainedRows(
           text(r.error),
           Number(r.duration_ms),
           Number(r.at),
+          text(r.principal),
         ],
         chain: text(r.chain),
       };
@@ -77,7 +80,20 @@ export async function* exportAuditRows(
   options: { since?: Date; pageSize?: number } = {},
 ): AsyncGenerator<ExportedAuditRow> {
   for await (const { id, row, chain } of readChainedRows(db, options)) {
-    const [requestId, method, keyId, server, tool, transport, args, outcome, error, durationMs, at] = row;
+    const [
+      requestId,
+      method,
+      keyId,
+      server,
+      tool,
+      transport,
+      args,
+      outcome,
+      error,
+      durationMs,
+      at,
+      principal,
+    ] = row;
     yield {
       id,
       requestId,
@@ -91,6 +107,7 @@ export async function* exportAuditRows(
       error,
       durationMs,
       at,
+      principal,
       chain,
     };
   }

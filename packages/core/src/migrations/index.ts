@@ -2,7 +2,8 @@ import { migration0001Init } from "./0001-init.js";
 import { migration0002AuditMethod } from "./0002-audit-method.js";
 import { migration0003AuditChain } from "./0003-audit-chain.js";
 import { migration0004DefinitionPins } from "./0004-definition-pins.js";
-import { migration0005UpstreamSecrets } from "./0005-upstream-secrets.js";
+import { migration0005AuditPrincipal } from "./0005-audit-principal.js";
+import { migration0006UpstreamSecrets } from "./0006-upstream-secrets.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration this version of core knows, in order; append only. */
@@ -11,7 +12,8 @@ export const migrations: readonly Migration[] = [
   migration0002AuditMethod,
   migration0003AuditChain,
   migration0004DefinitionPins,
-  migration0005UpstreamSecrets,
+  migration0005AuditPrincipal,
+  migration0006UpstreamSecrets,
 ];
 
 /** The schema version this version of core writes. */

@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   AuditEntrySchema,
   AuditOutcomeSchema,
+  type AuditPrincipal,
   DEFAULT_MAX_ARGUMENT_BYTES,
   toAuditRow,
 } from "../audit/audit-entry.js";
@@ -31,6 +32,8 @@ export interface CommandHistoryRecord {
   error: string | null;
   durationMs: number;
   at: Date;
+  /** The OAuth subject and client id of the caller; null for API keys. */
+  principal: AuditPrincipal | null;
 }
 
 /** Filters for `commandHistory.query`; all optional, combined with AND. */
@@ -104,7 +107,7 @@ export function createCommandHistoryRepository(
           args.push(value);
         }
       }
-      const sql = `SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at
+      const sql = `SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, principal
         FROM command_history ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
         ORDER BY at DESC, id DESC LIMIT ?`;
       const result = await dbCall(db, "querying command history", () =>
@@ -158,5 +161,6 @@ function toRecord(row: Row): CommandHistoryRecord {
     error: text(row.error),
     durationMs: Number(row.duration_ms),
     at: new Date(Number(row.at)),
+    principal: parseJsonColumn(row.principal, null) as AuditPrincipal | null,
   };
 }

@@ -52,7 +52,7 @@ export interface McpServersRepository {
   /** Forgets a server; true when it existed. */
   remove(name: string): Promise<boolean>;
   /**
-   * Encrypts the env and header values of rows written in clear (before schema version 5); returns how many rows it
+   * Encrypts the env and header values of rows written in clear (before schema version 6); returns how many rows it
    * encrypted. Safe to run at every start and from several processes.
    */
   sealStoredSecrets(): Promise<number>;
@@ -255,7 +255,7 @@ function sealAll(
   );
 }
 
-/** Plaintext values of a stored map: rows with no key id (written before version 5) hold them in clear. */
+/** Plaintext values of a stored map: rows with no key id (written before version 6) hold them in clear. */
 function openAll(
   box: SecretBox,
   server: string,

@@ -1,5 +1,6 @@
 import {
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
   Client,
   type CompleteRequestParams,
   type CompleteResult,
@@ -34,6 +35,7 @@ import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth }
 import { errorResult } from "../results.js";
 import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
+import { type RoundAnswers, withInputRounds } from "./input-rounds.js";
 import { type McpBridgeOptions, type McpBridgeOptionsInput, McpBridgeOptionsSchema } from "./options.js";
 import { OrderedTransport } from "./ordered-transport.js";
 import { type BridgePolicy, deniedResult, policyDenyReason } from "./policy.js";
@@ -86,6 +88,43 @@ const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "war
  * one logs everything until told otherwise. Asking for `debug` keeps the two the same for the bridge.
  */
 const ALL_UPSTREAM_LOGS = { [LOG_LEVEL_META_KEY]: "debug" } as const;
+
+/**
+ * What a 2026-07-28 upstream is told the client can answer: what the calling client declared, of what the bridge can
+ * pass on (sampling, elicitation, roots). Without it the upstream would take the bridge's own declaration, ask for
+ * something the calling client cannot answer, and the call would fail instead of taking the upstream's other path.
+ */
+const capabilitiesMeta = (ctx: PluginCallContext): Record<string, unknown> => {
+  const declared = ctx.clientCapabilities;
+  if (!declared) return {};
+  const passed: Record<string, unknown> = {};
+  for (const name of ["sampling", "elicitation", "roots"] as const) {
+    if (declared[name] !== undefined) passed[name] = declared[name];
+  }
+  return { [CLIENT_CAPABILITIES_META_KEY]: passed };
+};
+
+/** The `_meta` a read or prompt request carries upstream: the caller's trace, and on a 2026 connection its capabilities. */
+const requestMeta = (client: Client, ctx: PluginCallContext): Record<string, unknown> => ({
+  ...(client.getProtocolEra() === "modern" ? capabilitiesMeta(ctx) : {}),
+  ...traceMeta(ctx),
+});
+
+/** Request params with `_meta` (when there is any) and a round's answers (when there are any). */
+const withMeta = <P extends object>(
+  params: P,
+  meta: Record<string, unknown>,
+  answers: RoundAnswers | undefined,
+): P => ({ ...params, ...(Object.keys(meta).length > 0 ? { _meta: meta } : {}), ...answers });
+
+/** The caller's trace context as `_meta` entries, so the upstream's spans join the caller's trace. */
+const traceMeta = (ctx: PluginCallContext): Record<string, string> =>
+  ctx.trace
+    ? {
+        traceparent: ctx.trace.traceparent,
+        ...(ctx.trace.tracestate ? { tracestate: ctx.trace.tracestate } : {}),
+      }
+    : {};
 
 /**
  * A plugin that fronts an external MCP server (stdio, Streamable HTTP or legacy SSE) through the official
@@ -204,22 +243,33 @@ export class McpBridgePlugin extends BasePlugin {
       }
       if (tool && policy.prepareArgs) forwarded = policy.prepareArgs(tool, args);
     }
-    return this.#request("tools/call", name, ctx, (client, options) =>
-      client.callTool(
-        client.getProtocolEra() === "modern"
-          ? { name, arguments: forwarded, _meta: ALL_UPSTREAM_LOGS }
-          : { name, arguments: forwarded },
-        options,
-      ),
-    ).then(
+    return this.#request("tools/call", name, ctx, (client, options) => {
+      const meta = {
+        ...(client.getProtocolEra() === "modern" ? { ...ALL_UPSTREAM_LOGS, ...capabilitiesMeta(ctx) } : {}),
+        ...traceMeta(ctx),
+      };
+      const params =
+        Object.keys(meta).length > 0
+          ? { name, arguments: forwarded, _meta: meta }
+          : { name, arguments: forwarded };
+      return this.#rounds(client, ctx, (answers, manual) =>
+        client.callTool({ ...params, ...answers }, { ...options, ...manual }),
+      );
+    }).then(
       (result) => result as CallToolResult,
-      (error: unknown) => errorResult(errorMessage(error)),
+      // A capability the client lacks is the client's error to see (-32021), not a tool failure.
+      (error: unknown) => {
+        if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) throw error;
+        return errorResult(errorMessage(error));
+      },
     );
   }
 
   protected override onReadResource(uri: string, ctx: PluginCallContext): Promise<ReadResourceResult> {
     return this.#request("resources/read", uri, ctx, (client, options) =>
-      client.readResource({ uri }, options),
+      this.#rounds(client, ctx, (answers, manual) =>
+        client.readResource(withMeta({ uri }, requestMeta(client, ctx), answers), { ...options, ...manual }),
+      ),
     );
   }
 
@@ -229,7 +279,12 @@ export class McpBridgePlugin extends BasePlugin {
     ctx: PluginCallContext,
   ): Promise<GetPromptResult> {
     return this.#request("prompts/get", name, ctx, (client, options) =>
-      client.getPrompt({ name, arguments: args }, options),
+      this.#rounds(client, ctx, (answers, manual) =>
+        client.getPrompt(withMeta({ name, arguments: args }, requestMeta(client, ctx), answers), {
+          ...options,
+          ...manual,
+        }),
+      ),
     );
   }
 
@@ -542,8 +597,8 @@ export class McpBridgePlugin extends BasePlugin {
       this.#subscriptions.notify(notification.params.uri),
     );
     client.setNotificationHandler("notifications/message", (notification) => this.#forwardLog(notification));
-    const forward = <T>(what: string, ask: (handlers: ClientRequests) => Promise<T>) => {
-      const handlers = this.#clientRequestHandlers();
+    const forward = <T>(what: string, signal: AbortSignal, ask: (handlers: ClientRequests) => Promise<T>) => {
+      const handlers = this.#clientRequestHandlers(signal);
       if (!handlers) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidRequest,
@@ -553,13 +608,17 @@ export class McpBridgePlugin extends BasePlugin {
       return ask(handlers);
     };
     // On a 2026-era connection the same handlers answer the `input_required` rounds of a call.
-    client.setRequestHandler("sampling/createMessage", (request) =>
-      forward("sampling/createMessage", (h) => h.createMessage(request.params)),
+    // The SDK answers a round of a call with that call's own abort signal in the handler's context, which names
+    // the call even when several are in flight.
+    client.setRequestHandler("sampling/createMessage", (request, ctx) =>
+      forward("sampling/createMessage", ctx.mcpReq.signal, (h) => h.createMessage(request.params)),
     );
-    client.setRequestHandler("elicitation/create", (request) =>
-      forward("elicitation/create", (h) => h.elicitInput(request.params)),
+    client.setRequestHandler("elicitation/create", (request, ctx) =>
+      forward("elicitation/create", ctx.mcpReq.signal, (h) => h.elicitInput(request.params)),
     );
-    client.setRequestHandler("roots/list", () => forward("roots/list", (h) => h.listRoots()));
+    client.setRequestHandler("roots/list", (_request, ctx) =>
+      forward("roots/list", ctx.mcpReq.signal, (h) => h.listRoots()),
+    );
     return client;
   }
 
@@ -592,7 +651,32 @@ export class McpBridgePlugin extends BasePlugin {
   }
 
   /** A call's own client when it is the only one in flight, else the host's handler: never another caller's. */
-  #clientRequestHandlers(): ClientRequests | undefined {
+  /**
+   * Sends a request that may come back `input_required`. On a 2026-07-28 connection the bridge answers the rounds
+   * itself with this call's client (`withInputRounds`); on a 2025 one `send` runs once, and the upstream's requests
+   * reach the client through the handlers set on the SDK client.
+   */
+  #rounds<R>(
+    client: Client,
+    ctx: PluginCallContext,
+    send: (answers: RoundAnswers | undefined, manual: { allowInputRequired?: true }) => Promise<unknown>,
+  ): Promise<R> {
+    if (client.getProtocolEra() !== "modern") return send(undefined, {}) as Promise<R>;
+    return withInputRounds<R>(
+      (answers) => send(answers, { allowInputRequired: true }) as Promise<R>,
+      ctx.clientRequests ?? this.#hooks.clientRequests,
+      this.metadata.name,
+    );
+  }
+
+  /**
+   * Who answers a request of the upstream: the call whose abort signal the request came with (a 2026-07-28
+   * `input_required` round), else the only call in flight (a 2025 server-to-client request names no call), else the
+   * plugin's own hook.
+   */
+  #clientRequestHandlers(signal: AbortSignal): ClientRequests | undefined {
+    for (const call of this.#inFlight)
+      if (call.signal === signal && call.clientRequests) return call.clientRequests;
     if (this.#inFlight.size === 1) {
       const [only] = this.#inFlight;
       if (only?.clientRequests) return only.clientRequests;

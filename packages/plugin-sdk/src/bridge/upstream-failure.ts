@@ -1,6 +1,7 @@
-import { ProtocolError, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from "@modelcontextprotocol/client";
 import {
   CallCancelledError,
+  ClientCapabilityRequiredError,
   errorMessage,
   PluginError,
   UpstreamClosedError,
@@ -42,6 +43,14 @@ export function describeUpstreamFailure(error: unknown, op: FailedOperation): Pl
     const reason = op.closeReason ? ` (${op.closeReason})` : "";
     return new UpstreamClosedError(
       `Upstream '${op.upstream}' closed the connection during ${op.operation}${reason}; the bridge is reconnecting`,
+      { cause: error },
+    );
+  }
+  if (ProtocolError.isInstance(error) && error.code === ProtocolErrorCode.MissingRequiredClientCapability) {
+    const data = error.data as { requiredCapabilities?: Record<string, unknown> } | undefined;
+    return new ClientCapabilityRequiredError(
+      `Upstream '${op.upstream}' needs a capability the client did not declare: ${error.message}`,
+      data?.requiredCapabilities ?? {},
       { cause: error },
     );
   }

@@ -1,12 +1,16 @@
-import type { ClientRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientRequest } from "@modelcontextprotocol/server";
 import { ForbiddenError } from "../errors.js";
 import { NAME_SEPARATOR } from "../naming.js";
 import type { Caller } from "../request-context.js";
 import { hasScope, type Scope } from "../scopes.js";
 import { toolAllowed } from "../tool-patterns.js";
 
-/** Every request method a client may send, as the MCP SDK's schemas list them. */
-export type McpMethod = ClientRequest["method"];
+/** The task methods: 2025-11-25's experimental tasks, and the `io.modelcontextprotocol/tasks` extension. */
+export const TASK_METHODS = ["tasks/get", "tasks/result", "tasks/list", "tasks/cancel"] as const;
+export type TaskMethod = (typeof TASK_METHODS)[number];
+
+/** Every request method a client may send, as the MCP SDK's schemas list them (both eras), and the task methods. */
+export type McpMethod = ClientRequest["method"] | TaskMethod;
 
 /** What a method needs: a scope (or none), and whether it names one capability that the key's patterns must allow. */
 export interface MethodRule {
@@ -24,6 +28,8 @@ export interface MethodRule {
 export const METHOD_RULES = {
   ping: { scope: null, named: false },
   initialize: { scope: null, named: false },
+  "server/discover": { scope: null, named: false },
+  "subscriptions/listen": { scope: "tools:list", named: false },
   "tools/list": { scope: "tools:list", named: false },
   "tools/call": { scope: "tools:call", named: true },
   "prompts/list": { scope: "tools:list", named: false },

@@ -6,8 +6,8 @@ import type { Migration } from "./migration.js";
  * `WAYGATE_SECRET_KEY` encrypts them (`mcpServers.sealStoredSecrets()`, run at every gateway start and by
  * `waygate migrate`): SQL alone cannot encrypt without the key.
  */
-export const migration0005UpstreamSecrets: Migration = {
-  version: 5,
+export const migration0006UpstreamSecrets: Migration = {
+  version: 6,
   name: "upstream-secrets",
   statements: ["ALTER TABLE mcp_servers ADD COLUMN secrets_key_id TEXT"],
 };

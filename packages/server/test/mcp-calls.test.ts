@@ -1,15 +1,18 @@
-// The `auto` response mode: a tools/call with nothing to stream is answered with one JSON body by the gateway's own
+// Tool calls over a 2025 session, as raw HTTP: the SDK transport streams each POST's answer (progress, logs and
+// client requests before the result), cancellation aborts the tool, and bad input gets JSON-RPC errors naming the fix.
+// (Before: the `auto` response mode: a tools/call with nothing to stream is answered with one JSON body by the gateway's own
 // path; everything that could stream (progress, client requests) still goes through the SDK transport as SSE.
 import type { LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectClient, localPlugin, post, startGateway, type TestGateway } from "./helpers.js";
+import { connectClient, localPlugin, readMcpBody, startGateway, type TestGateway } from "./helpers.js";
 
 let t: TestGateway;
 let key: string;
 let slowStarted: () => void = () => {};
 
 let lingerStarted: () => void = () => {};
+let lingerLogged: () => void = () => {};
 
 /** Tools whose logging the tests look at: one that logs only once it has been cancelled, one that logs at debug. */
 const loggers = definePlugin({
@@ -23,6 +26,7 @@ const loggers = definePlugin({
         lingerStarted();
         await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve()));
         await ctx.log?.("error", "after the cancel");
+        lingerLogged();
         return "cancelled";
       },
     }),
@@ -52,6 +56,7 @@ async function session(
   capabilities: object = {},
   withKey = key,
   base = t.url,
+  version = "2025-06-18",
 ): Promise<Record<string, string>> {
   const headers = { authorization: `Bearer ${withKey}`, accept: ACCEPT };
   const init = await post(
@@ -60,7 +65,7 @@ async function session(
       jsonrpc: "2.0",
       id: 0,
       method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities, clientInfo: { name: "raw", version: "1" } },
+      params: { protocolVersion: version, capabilities, clientInfo: { name: "raw", version: "1" } },
     },
     headers,
   );
@@ -68,7 +73,7 @@ async function session(
   const sessionHeaders = {
     ...headers,
     "mcp-session-id": String(init.headers.get("mcp-session-id")),
-    "mcp-protocol-version": "2025-06-18",
+    "mcp-protocol-version": version,
   };
   const initialized = await post(
     `${base}/mcp`,
@@ -94,15 +99,59 @@ const slowFailures = async () =>
 const sseMessages = (text: string) =>
   text
     .split("\n")
-    .filter((line) => line.startsWith("data: "))
+    .filter((line) => line.startsWith("data: ") && line.length > 6)
     .map((line) => JSON.parse(line.slice(6)));
 
+/** POSTs a message; `body` is the JSON-RPC answer (from a JSON body or the event stream), `text` the raw body. */
+async function post(url: string, body: unknown, headers: Record<string, string>) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.clone().text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: await readMcpBody(response),
+  };
+}
+
+/**
+ * POSTs a message whose answer streams, and hands back what the stream has carried so far once `until` resolves; the
+ * request is then dropped, as a client drops the stream of a request it cancelled.
+ */
+async function streamUntil(body: unknown, headers: Record<string, string>, until: Promise<unknown>) {
+  const controller = new AbortController();
+  const response = await fetch(`${t.url}/mcp`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  const reader = response.body!.getReader();
+  let text = "";
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      text += decoder.decode(value);
+    }
+  })().catch(() => {});
+  await until;
+  controller.abort();
+  await reading;
+  return { status: response.status, contentType: response.headers.get("content-type"), text };
+}
+
 describe("mcpResponseMode auto (default)", () => {
-  it("answers a plain tools/call with one JSON body and audits it like any call", async () => {
+  it("answers a plain tools/call and audits it like any call", async () => {
     const headers = await session();
     const res = await post(`${t.url}/mcp`, call(7, "local__echo", { text: "direct" }), headers);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("application/json");
+
     expect(res.headers.get("mcp-session-id")).toBe(headers["mcp-session-id"]);
     expect(res.body).toEqual({
       jsonrpc: "2.0",
@@ -124,7 +173,7 @@ describe("mcpResponseMode auto (default)", () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const messages = sseMessages(res.body as string);
+    const messages = sseMessages(res.text);
     expect(
       messages.filter((m) => m.method === "notifications/progress").map((m) => m.params.progress),
     ).toEqual([0, 2]);
@@ -136,7 +185,7 @@ describe("mcpResponseMode auto (default)", () => {
       const headers = await session(capabilities);
       const res = await post(`${t.url}/mcp`, call(1, "local__echo", { text: "s" }), headers);
       expect(res.headers.get("content-type"), JSON.stringify(capabilities)).toContain("text/event-stream");
-      expect(sseMessages(res.body as string).at(-1)).toMatchObject({
+      expect(sseMessages(res.text).at(-1)).toMatchObject({
         id: 1,
         result: { content: [{ text: "s" }] },
       });
@@ -147,7 +196,7 @@ describe("mcpResponseMode auto (default)", () => {
     const headers = await session();
     const res = await post(`${t.url}/mcp`, call(2, "local__nope", {}), headers);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("application/json");
+
     expect(res.body).toMatchObject({
       jsonrpc: "2.0",
       id: 2,
@@ -174,10 +223,8 @@ describe("mcpResponseMode auto (default)", () => {
   it("answers bad tools/call params with -32602 naming the field to fix", async () => {
     const headers = await session();
     const cases: [unknown, string][] = [
-      [{ name: "local__echo", arguments: ["not", "an", "object"] }, "params.arguments must be an object"],
-      [{ name: 42 }, "params.name must be the tool's name"],
-      [{ name: "local__echo", _meta: "x" }, "params._meta must be an object"],
-      ["oops", "tools/call needs params { name, arguments }"],
+      [{ name: "local__echo", arguments: ["not", "an", "object"] }, '"arguments"'],
+      [{ name: 42 }, '"name"'],
     ];
     for (const [params, expected] of cases) {
       const res = await post(
@@ -185,10 +232,24 @@ describe("mcpResponseMode auto (default)", () => {
         { jsonrpc: "2.0", id: 4, method: "tools/call", params },
         headers,
       );
-      expect(res.headers.get("content-type")).toContain("application/json");
+
       expect(res.body).toMatchObject({
         id: 4,
-        error: { code: -32602, message: expect.stringContaining(expected) },
+        error: { code: -32602, message: expect.stringMatching(/^Invalid tools\/call request/) },
+      });
+      expect(res.body.error.message).toContain(expected);
+    }
+    // Params that are not an object make the message itself invalid JSON-RPC: the SDK refuses it before routing.
+    for (const params of ["oops", { name: "local__echo", _meta: "x" }]) {
+      const envelope = await post(
+        `${t.url}/mcp`,
+        { jsonrpc: "2.0", id: 4, method: "tools/call", params },
+        headers,
+      );
+      expect(envelope.status).toBe(400);
+      expect(envelope.body).toMatchObject({
+        id: null,
+        error: { code: -32700, message: expect.stringContaining("Invalid JSON-RPC message") },
       });
     }
   });
@@ -203,44 +264,73 @@ describe("mcpResponseMode auto (default)", () => {
     expect(res.body.error.message).toContain("MCP session 'no-such-session' not found");
   });
 
-  it("cancels a direct call on notifications/cancelled: the tool is aborted and the POST ends without a result", async () => {
+  it("cancels a call on notifications/cancelled: the tool is aborted, audited as failed, and sends no result", async () => {
     const headers = await session();
     const before = (await slowFailures()).length;
     const started = new Promise<void>((resolve) => {
       slowStarted = resolve;
     });
-    const pending = post(`${t.url}/mcp`, call(99, "local__slow", { ms: 30_000 }), headers);
-    await started;
-    const cancel = await post(
-      `${t.url}/mcp`,
-      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99, reason: "user stop" } },
-      headers,
-    );
-    expect(cancel.status).toBe(202);
-    const res = await pending;
+    const aborted = started.then(async () => {
+      const cancel = await post(
+        `${t.url}/mcp`,
+        { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99, reason: "user stop" } },
+        headers,
+      );
+      expect(cancel.status).toBe(202);
+      await expect.poll(async () => (await slowFailures()).length).toBe(before + 1);
+    });
+    const res = await streamUntil(call(99, "local__slow", { ms: 30_000 }), headers, aborted);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toContain("text/event-stream");
-    expect(res.body).toBe("");
-    await expect.poll(async () => (await slowFailures()).length).toBe(before + 1);
+    expect(res.contentType).toContain("text/event-stream");
+    expect(sseMessages(res.text)).toEqual([]);
   });
 
-  it("aborts a direct call whose client disconnects", async () => {
-    const headers = await session();
-    const before = (await slowFailures()).length;
-    const started = new Promise<void>((resolve) => {
-      slowStarted = resolve;
-    });
+  it("keeps a call running when its client's stream breaks, and replays the answer to a reconnect with Last-Event-ID", async () => {
+    const headers = await session({}, key, t.url, "2025-11-25");
+    const okBefore = (await t.auditRows()).filter((r) => r.tool === "slow" && r.outcome === "ok").length;
+    // The stream opens with a priming event whose id the client resumes from.
     const controller = new AbortController();
-    const pending = fetch(`${t.url}/mcp`, {
+    const response = await fetch(`${t.url}/mcp`, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
-      body: JSON.stringify(call(98, "local__slow", { ms: 30_000 })),
+      body: JSON.stringify(call(98, "local__slow", { ms: 200 })),
       signal: controller.signal,
     });
-    await started;
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    const primingId = /^id: (.+)$/m.exec(first)?.[1];
+    expect(primingId).toBeTruthy();
     controller.abort();
-    await expect(pending).rejects.toThrow();
-    await expect.poll(async () => (await slowFailures()).length).toBe(before + 1);
+    await expect
+      .poll(async () => (await t.auditRows()).filter((r) => r.tool === "slow" && r.outcome === "ok").length)
+      .toBe(okBefore + 1);
+
+    const resumed = new AbortController();
+    const replay = await fetch(`${t.url}/mcp`, {
+      headers: { ...headers, accept: "text/event-stream", "last-event-id": String(primingId) },
+      signal: resumed.signal,
+    });
+    expect(replay.status).toBe(200);
+    const replayReader = replay.body!.getReader();
+    let text = "";
+    while (!sseMessages(text).some((m) => m.id === 98)) {
+      text += new TextDecoder().decode((await replayReader.read()).value);
+    }
+    resumed.abort();
+    expect(sseMessages(text).find((m) => m.id === 98)).toEqual({
+      jsonrpc: "2.0",
+      id: 98,
+      result: { content: [{ type: "text", text: "waited 200" }] },
+    });
+  });
+
+  it("refuses a reconnect with an event id it does not know", async () => {
+    const headers = await session({}, key, t.url, "2025-11-25");
+    const res = await fetch(`${t.url}/mcp`, {
+      headers: { ...headers, accept: "text/event-stream", "last-event-id": "forged~1" },
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    await res.body?.cancel();
   });
 
   it("turns the answer into an event stream when the call logs, carrying the log and then the result", async () => {
@@ -248,16 +338,16 @@ describe("mcpResponseMode auto (default)", () => {
     const res = await post(`${t.url}/mcp`, call(11, "local__chatty", {}), headers);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     // The default minimum level is info: the debug line is not sent.
-    expect(sseMessages(res.body as string)).toEqual([
+    expect(sseMessages(res.text)).toEqual([
       { jsonrpc: "2.0", method: "notifications/message", params: { level: "error", data: "error line" } },
       { jsonrpc: "2.0", id: 11, result: { content: [{ type: "text", text: "logged" }] } },
     ]);
   });
 
-  it("keeps the JSON answer when the call logs only below the client's level", async () => {
+  it("sends no log message below the client's level", async () => {
     const headers = await session();
     const res = await post(`${t.url}/mcp`, call(12, "loggers__quiet", {}), headers);
-    expect(res.headers.get("content-type")).toContain("application/json");
+
     expect(res.body).toMatchObject({ id: 12, result: { content: [{ text: "quiet" }] } });
   });
 
@@ -266,27 +356,35 @@ describe("mcpResponseMode auto (default)", () => {
     const started = new Promise<void>((resolve) => {
       lingerStarted = resolve;
     });
-    const pending = post(`${t.url}/mcp`, call(13, "loggers__linger", {}), headers);
-    await started;
-    await post(
-      `${t.url}/mcp`,
-      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 13 } },
-      headers,
+    const logged = new Promise<void>((resolve) => {
+      lingerLogged = resolve;
+    });
+    const cancelled = started.then(() =>
+      post(
+        `${t.url}/mcp`,
+        { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 13 } },
+        headers,
+      ),
     );
-    const res = await pending;
-    expect(res.headers.get("content-type")).toContain("text/event-stream");
-    expect(res.body).toBe("");
+    // The stream is read until the tool has logged after the cancel, and a turn longer.
+    const res = await streamUntil(
+      call(13, "loggers__linger", {}),
+      headers,
+      Promise.all([cancelled, logged]).then(() => new Promise((resolve) => setImmediate(resolve))),
+    );
+    expect(res.contentType).toContain("text/event-stream");
+    expect(sseMessages(res.text)).toEqual([]);
   });
 
   it("refuses a tool's sampling request at once when the client did not declare sampling", async () => {
     const headers = await session();
     const res = await post(`${t.url}/mcp`, call(14, "local__ask", { question: "2+2?" }), headers);
-    expect(res.headers.get("content-type")).toContain("application/json");
+
     expect(res.body.result.isError).toBe(true);
     expect(res.body.result.content[0].text).toContain("did not declare the sampling capability");
   });
 
-  it("aborts a direct call when its session is deleted, and the session is gone afterwards", async () => {
+  it("aborts a call when its session is deleted, and the session is gone afterwards", async () => {
     const headers = await session();
     const before = (await slowFailures()).length;
     const started = new Promise<void>((resolve) => {
@@ -304,7 +402,7 @@ describe("mcpResponseMode auto (default)", () => {
     expect(after.status).toBe(404);
   });
 
-  it("sends a direct call's log messages to the SDK client at the level it set", async () => {
+  it("sends a call's log messages to the SDK client at the level it set", async () => {
     const c = await connectClient(`${t.url}/mcp`, key);
     try {
       const messages: LoggingMessageNotification["params"][] = [];
@@ -326,15 +424,15 @@ describe("mcpResponseMode auto (default)", () => {
 });
 
 describe("keep-alive", () => {
-  it("turns a quiet direct call's answer into a stream with keep-alive comments, then the result", async () => {
+  it("streams a quiet call's answer with keep-alive comments, then the result", async () => {
     const g = await startGateway({ timeouts: { sseKeepAliveMs: 40 } });
     try {
       const headers = await session({}, await g.key(), g.url);
       const res = await post(`${g.url}/mcp`, call(1, "local__slow", { ms: 300 }), headers);
       expect(res.headers.get("content-type")).toContain("text/event-stream");
       expect(res.headers.get("cache-control")).toBe("no-cache, no-transform");
-      expect(res.body).toContain(": keepalive\n\n");
-      expect(sseMessages(res.body as string)).toEqual([
+      expect(res.text).toContain(": keepalive\n\n");
+      expect(sseMessages(res.text)).toEqual([
         { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "waited 300" }] } },
       ]);
     } finally {
@@ -350,7 +448,7 @@ describe("mcpResponseMode sse and stateless", () => {
       const headers = await session({}, await g.key(), g.url);
       const res = await post(`${g.url}/mcp`, call(1, "local__echo", { text: "sse" }), headers);
       expect(res.headers.get("content-type")).toContain("text/event-stream");
-      expect(sseMessages(res.body as string)).toEqual([
+      expect(sseMessages(res.text)).toEqual([
         { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "sse" }] } },
       ]);
     } finally {
@@ -358,14 +456,14 @@ describe("mcpResponseMode sse and stateless", () => {
     }
   });
 
-  it("answers a plain tools/call directly in stateless mode, with no session header", async () => {
+  it("answers a plain tools/call in stateless mode, with no session header", async () => {
     const g = await startGateway({ mcpSessionMode: "stateless" });
     try {
       const res = await post(`${g.url}/mcp`, call(1, "local__echo", { text: "stateless" }), {
         authorization: `Bearer ${await g.key()}`,
         accept: ACCEPT,
       });
-      expect(res.headers.get("content-type")).toContain("application/json");
+
       expect(res.headers.get("mcp-session-id")).toBeNull();
       expect(res.body).toEqual({
         jsonrpc: "2.0",
@@ -376,10 +474,7 @@ describe("mcpResponseMode sse and stateless", () => {
         authorization: `Bearer ${await g.key()}`,
         accept: ACCEPT,
       });
-      expect(sseMessages(logged.body as string).map((m) => m.method ?? m.id)).toEqual([
-        "notifications/message",
-        2,
-      ]);
+      expect(sseMessages(logged.text).map((m) => m.method ?? m.id)).toEqual(["notifications/message", 2]);
     } finally {
       await g.close();
     }

@@ -1,0 +1,40 @@
+import type { Request, Response } from "express";
+import type { CallPolicy } from "../call-policy.js";
+import type { GatewayError } from "../errors.js";
+import { requestsOf } from "../policy/request-messages.js";
+import { contextOf } from "../request-context.js";
+
+/** `method` of the audit row of a refused request that carried no JSON-RPC request (a GET, a REST call). */
+export const AUTHENTICATE_METHOD = "authenticate";
+
+/**
+ * Audits a request refused by authentication (a bad access token) or by a step-up scope check: one `denied` row per
+ * JSON-RPC request of the body (or one `authenticate` row), with the reason, and never the token.
+ */
+export function auditRefusal(policy: CallPolicy) {
+  return async (req: Request, res: Response, error: GatewayError): Promise<void> => {
+    const context = contextOf(res);
+    const name = typeof req.params?.name === "string" ? req.params.name : undefined;
+    const view = name ? { kind: "single" as const, server: name } : { kind: "aggregate" as const };
+    const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
+    const reason = error.details?.reason;
+    const what = error.code === "unauthenticated" ? "authentication failed" : "refused";
+    const message = `${what}${typeof reason === "string" ? ` (${reason})` : ""}: ${error.message}`;
+    const requests = requestsOf(req.body);
+    const rows =
+      requests.length > 0 ? requests : [{ method: AUTHENTICATE_METHOD, name: null, arguments: undefined }];
+    for (const request of rows) {
+      await policy.recordRefused({
+        caller: context.caller,
+        requestId: context.requestId,
+        transport,
+        view,
+        method: request.method,
+        name: request.name,
+        arguments: request.arguments,
+        outcome: "denied",
+        error: message,
+      });
+    }
+  };
+}

@@ -1,0 +1,235 @@
+import { randomUUID } from "node:crypto";
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
+  createRequestStateCodec,
+  type InputRequest,
+  type InputRequiredResult,
+  inputRequired,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
+import type { ClientRequests } from "@waygate/plugin-sdk";
+
+/** What the gateway signs into `requestState`: which parked call a round resumes, and whose it is. */
+interface RoundState {
+  call: string;
+  owner: string | null;
+}
+
+/** The body of a call served in `input_required` rounds. */
+export type RoundBody<R> = (round: {
+  /** Asks the client through the next `input_required` round. */
+  clientRequests: ClientRequests;
+  /** Aborted when the client gives up a round in flight, or never comes back for a parked one. */
+  signal: AbortSignal;
+  /** The request of the round being served now, for progress and log notifications. */
+  current: () => ServerContext;
+}) => Promise<R>;
+
+/** Settings of the round keeper. */
+export interface InputRoundsOptions {
+  /** Key of the `requestState` HMAC; at least 32 bytes. */
+  key: Uint8Array;
+  /** How long a parked call waits for its client's next round before it is cancelled. */
+  parkMs: number;
+}
+
+/** Serves calls of 2026-07-28 clients that ask the client something mid-call, in `input_required` rounds. */
+export interface InputRounds {
+  /** The `requestState` check to give the MCP server (`ServerOptions.requestState.verify`). */
+  verify: (state: string, ctx: ServerContext) => Promise<unknown>;
+  /**
+   * Runs `body` on a round without state, or resumes the parked call a verified `requestState` names. Answers with
+   * the body's result, or with an `input_required` round carrying every question the call is waiting on.
+   */
+  serve<R>(ctx: ServerContext, owner: string | null, body: RoundBody<R>): Promise<R | InputRequiredResult>;
+  /** Calls parked now. */
+  parked(): number;
+  /** Cancels every parked call. */
+  close(): void;
+}
+
+interface Question {
+  request: InputRequest;
+  resolve: (answer: unknown) => void;
+}
+
+/** One call between its rounds: the questions it waits on, and its outcome once it has one. */
+class RoundCall {
+  readonly questions = new Map<string, Question>();
+  readonly abort = new AbortController();
+  outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
+  timer?: NodeJS.Timeout;
+  private wake?: () => void;
+  private asked = 0;
+
+  constructor(
+    readonly owner: string | null,
+    public ctx: ServerContext,
+  ) {
+    this.preanswered = new Map(Object.entries(ctx.mcpReq.inputResponses ?? {}));
+  }
+
+  readonly clientRequests: ClientRequests = {
+    createMessage: (params, options) =>
+      this.ask("sampling", inputRequired.createMessage(params), options?.key),
+    elicitInput: (params, options) =>
+      this.ask("elicitation", { method: "elicitation/create", params } as InputRequest, options?.key),
+    listRoots: (options) => this.ask("roots", inputRequired.listRoots(), options?.key),
+  } as ClientRequests;
+
+  /** Answers the client sent with the call's first request, before anything was asked; used up by key. */
+  private readonly preanswered: Map<string, unknown>;
+
+  /** The capabilities the client declared in the envelope of the call's first request. */
+  private declared(): ClientCapabilities {
+    const envelope = this.ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
+  }
+
+  /**
+   * Puts a question to the client in the next round. An upstream's round question (`upstreamKey` set) keeps the
+   * upstream's key, and one the client cannot answer fails the call with -32021, as the upstream would have. Any
+   * other question the client cannot answer is refused at once, as for a 2025 client, and leaves the call running.
+   */
+  private ask<T>(
+    capability: "sampling" | "elicitation" | "roots",
+    request: InputRequest,
+    upstreamKey?: string,
+  ): Promise<T> {
+    if (this.abort.signal.aborted) return Promise.reject(this.abort.signal.reason);
+    if (!this.declared()[capability]) {
+      if (upstreamKey !== undefined) {
+        const error = new MissingRequiredClientCapabilityError(
+          { requiredCapabilities: { [capability]: {} } },
+          `The call needs the client's ${capability} capability, which the client did not declare`,
+        );
+        this.settle({ ok: false, error });
+        this.abort.abort(error);
+        return Promise.reject(error);
+      }
+      return Promise.reject(new Error(`The MCP client did not declare the ${capability} capability`));
+    }
+    if (upstreamKey !== undefined && this.preanswered.has(upstreamKey)) {
+      const answer = this.preanswered.get(upstreamKey);
+      this.preanswered.delete(upstreamKey);
+      return Promise.resolve(answer as T);
+    }
+    const key =
+      upstreamKey !== undefined && !this.questions.has(upstreamKey) ? upstreamKey : `q${++this.asked}`;
+    return new Promise<T>((resolve) => {
+      this.questions.set(key, { request, resolve: resolve as (answer: unknown) => void });
+      // Questions asked in the same turn go out in one round.
+      setImmediate(() => this.wake?.());
+    });
+  }
+
+  /** Records the call's outcome; the first one stands (a refusal that fails the call outruns the body's end). */
+  settle(outcome: NonNullable<RoundCall["outcome"]>): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    this.wake?.();
+  }
+
+  /** Hands the client's answers to the questions they name; answers to anything else are ignored. */
+  answer(responses: Record<string, unknown> | undefined): void {
+    for (const [key, answer] of Object.entries(responses ?? {})) {
+      const question = this.questions.get(key);
+      if (!question) continue;
+      this.questions.delete(key);
+      question.resolve(answer);
+    }
+  }
+
+  /** Resolves once the call has an outcome, or has questions for the client. */
+  next(): Promise<void> {
+    if (this.outcome || this.questions.size > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
+
+const expiredRound = () =>
+  new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
+    "This input_required round is no longer waiting (it expired, was answered already, or belongs to another caller); call the method again without requestState",
+  );
+
+/** Creates the keeper of parked calls. */
+export function createInputRounds(options: InputRoundsOptions): InputRounds {
+  const codec = createRequestStateCodec<RoundState>({
+    key: options.key,
+    ttlSeconds: Math.ceil(options.parkMs / 1000),
+  });
+  const parked = new Map<string, RoundCall>();
+
+  const park = async (call: RoundCall): Promise<InputRequiredResult> => {
+    const id = randomUUID();
+    parked.set(id, call);
+    call.timer = setTimeout(() => {
+      parked.delete(id);
+      call.abort.abort(new Error("The client did not answer the input_required round in time"));
+    }, options.parkMs);
+    call.timer.unref();
+    const inputRequests = Object.fromEntries([...call.questions].map(([key, q]) => [key, q.request]));
+    return inputRequired({ inputRequests, requestState: await codec.mint({ call: id, owner: call.owner }) });
+  };
+
+  return {
+    verify: (state, ctx) => codec.verify(state, ctx),
+
+    async serve(ctx, owner, body) {
+      const state = ctx.mcpReq.requestState<RoundState>();
+      let call: RoundCall;
+      if (state === undefined) {
+        call = new RoundCall(owner, ctx);
+        const started = call;
+        body({
+          clientRequests: call.clientRequests,
+          signal: call.abort.signal,
+          current: () => started.ctx,
+        }).then(
+          (value) => started.settle({ ok: true, value }),
+          (error: unknown) => started.settle({ ok: false, error }),
+        );
+      } else {
+        const found = typeof state === "object" ? parked.get(state.call) : undefined;
+        if (!found || found.owner !== owner || state.owner !== owner) throw expiredRound();
+        parked.delete(state.call);
+        clearTimeout(found.timer);
+        call = found;
+        call.ctx = ctx;
+        call.answer(ctx.mcpReq.inputResponses);
+      }
+      // A client that gives up the round in flight cancels the call; a parked call waits for the next round.
+      const giveUp = () => call.abort.abort(ctx.mcpReq.signal.reason);
+      ctx.mcpReq.signal.addEventListener("abort", giveUp, { once: true });
+      try {
+        await call.next();
+      } finally {
+        ctx.mcpReq.signal.removeEventListener("abort", giveUp);
+      }
+      const { outcome } = call;
+      if (!outcome) return park(call);
+      if (outcome.ok) return outcome.value as never;
+      throw outcome.error;
+    },
+
+    parked: () => parked.size,
+
+    close() {
+      for (const call of parked.values()) {
+        clearTimeout(call.timer);
+        call.abort.abort(new Error("The gateway is shutting down"));
+      }
+      parked.clear();
+    },
+  };
+}
