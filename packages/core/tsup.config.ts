@@ -1,7 +1,14 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/server-name.ts", "src/key-policy.ts", "src/stdio-allowlist.ts"],
+  entry: {
+    index: "src/index.ts",
+    "server-name": "src/server-name.ts",
+    "key-policy": "src/key-policy.ts",
+    "stdio-allowlist": "src/stdio-allowlist.ts",
+    egress: "src/egress/index.ts",
+    "egress-fetch": "src/egress/egress-fetch.ts",
+  },
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

@@ -71,6 +71,7 @@ const CORE_EXIT_CODES: Readonly<Record<string, number>> = {
   INVALID_INPUT: ExitCode.usage,
   CONFIG_INVALID: ExitCode.config_invalid,
   SECRET_KEY_INVALID: ExitCode.config_invalid,
+  SECRET_UNREADABLE: ExitCode.config_invalid,
   DATABASE_URL_UNSUPPORTED: ExitCode.config_invalid,
   // @waygate/server's GatewayOptionsError.
   invalid_options: ExitCode.config_invalid,

@@ -18,7 +18,8 @@ describe("waygate migrate", () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
       database: "file:./data/waygate.db",
-      applied: ["1", "2", "3", "4", "5", "6"],
+      applied: ["1", "2", "3", "4", "5", "6", "7"],
+      sealedServers: 0,
     });
     const again = await waygate(["migrate"]);
     expect(again.code).toBe(0);
@@ -51,6 +52,7 @@ describe("waygate keys", () => {
     const revoked = await waygate(["keys", "revoke", key.id]);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain(`revoked key ${key.id}`);
+    expect(revoked.stdout).toContain("running gateways refuse it within 1 s");
     const after = JSON.parse((await waygate(["keys", "list", "--json"])).stdout) as { status: string }[];
     expect(after.map((row) => row.status)).toEqual(["revoked"]);
   });

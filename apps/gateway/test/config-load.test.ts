@@ -315,6 +315,38 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads egress.allow networks and passes them to the gateway; none are allowed by default", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { egress: { allow: ["10.0.0.0/8", "fd00::/8"] } });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.egressAllow).toEqual(["10.0.0.0/8", "fd00::/8"]);
+    expect((await loadConfig({ env: {}, cwd: dir.path })).egressAllow).toEqual([]);
+  });
+
+  it("passes gateway.authFailures and gateway.maxAggregationDepth to the gateway", async () => {
+    const file = await writeJson(dir.path, "waygate.json", {
+      gateway: { authFailures: { limit: 5 }, maxAggregationDepth: 1 },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.server).toMatchObject({ authFailures: { limit: 5 }, maxAggregationDepth: 1 });
+  });
+
+  it("refuses a negative gateway.maxAggregationDepth, naming its path", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { gateway: { maxAggregationDepth: -1 } });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues).toEqual([expect.objectContaining({ path: "gateway.maxAggregationDepth" })]);
+  });
+
+  it("refuses an egress.allow entry that is not a CIDR network, naming its path", async () => {
+    const file = await writeJson(dir.path, "waygate.json", { egress: { allow: ["10.0.0.0/33"] } });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: "egress.allow[0]",
+        message: 'must be a network in CIDR notation, e.g. "10.0.0.0/8" or "fd00::/8"',
+      }),
+    ]);
+  });
+
   it("names the path and the variable when a ${env:NAME} reference is unset", async () => {
     const file = await writeJson(dir.path, "waygate.json", {
       mcpServers: { gh: { command: "gh-mcp", env: { GITHUB_TOKEN: "${env:MISSING_TOKEN}" } } },

@@ -24,6 +24,7 @@ describe("the README's configuration reference", () => {
       "keyPolicy.maxExpiresInDays",
       "stdioAllowlist",
       "stdioAllowlist[].env",
+      "egress.allow",
     ]) {
       expect(reference).toContain(`\`${key}\``);
     }

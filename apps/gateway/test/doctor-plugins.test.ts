@@ -50,7 +50,10 @@ describe("waygate doctor", () => {
       mcpServers: {
         missing: { command: "waygate-no-such-command-xyz" },
         refused: { url: "http://127.0.0.1:9/mcp" },
+        // Loopback but outside the allowed network: the doctor obeys the egress policy and never connects.
+        outside: { url: "http://127.0.0.2:8/mcp" },
       },
+      egress: { allow: ["127.0.0.1/32"] },
     });
     const { code, report } = await doctor({ WAYGATE_CONFIG: "waygate.json" });
     expect(code).toBe(6);
@@ -59,6 +62,12 @@ describe("waygate doctor", () => {
     expect(missing).toMatchObject({ status: "fail", fix: expect.stringContaining("PATH") });
     const refused = report.findings.find((finding) => finding.check === "upstream refused");
     expect(refused).toMatchObject({ status: "fail", fix: expect.stringContaining("reachable") });
+    const outside = report.findings.find((finding) => finding.check === "upstream outside");
+    expect(outside).toMatchObject({
+      status: "fail",
+      detail: expect.stringContaining("Refused to reach 127.0.0.2"),
+      fix: expect.stringContaining("egress.allow"),
+    });
     expect(report.findings.find((finding) => finding.check === "api keys")?.status).toBe("warn");
   });
 

@@ -20,7 +20,9 @@ export type CoreErrorCode =
   | "NOT_FOUND"
   | "ALREADY_EXISTS"
   | "AUDIT_WRITER_CLOSED"
-  | "AUDIT_WRITE_FAILED";
+  | "AUDIT_WRITE_FAILED"
+  | "EGRESS_REFUSED"
+  | "SECRET_UNREADABLE";
 
 type ErrorOptions = { cause?: unknown };
 
@@ -238,5 +240,26 @@ export class AuditWriteError extends WaygateError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super("AUDIT_WRITE_FAILED", `${failed} audit row(s) could not be written: ${reason}`, { cause });
     this.failed = failed;
+  }
+}
+
+/** An upstream address is in a network the egress policy refuses (loopback, private, link-local, …). */
+export class EgressRefusedError extends WaygateError {
+  static override readonly kind: string = "EgressRefusedError";
+  /** The refused address and its class (e.g. `loopback`), for callers that map the refusal to a status. */
+  readonly address: string;
+  readonly addressClass: string;
+  constructor(message: string, details: { address: string; addressClass: string }, options?: ErrorOptions) {
+    super("EGRESS_REFUSED", message, options);
+    this.address = details.address;
+    this.addressClass = details.addressClass;
+  }
+}
+
+/** A stored secret cannot be decrypted with the current `WAYGATE_SECRET_KEY` (another key stored it, or it was edited). */
+export class SecretUnreadableError extends WaygateError {
+  static override readonly kind: string = "SecretUnreadableError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("SECRET_UNREADABLE", message, options);
   }
 }

@@ -37,4 +37,23 @@ describe("the public entry", () => {
     expect(JSON.parse(result.stdout)).toEqual([]);
     expect(readdirSync(cwd)).toEqual([]);
   });
+
+  it("loads undici only from @waygate/core/egress-fetch: the root and egress entries leave it alone", async () => {
+    const entry = (name: string) => JSON.stringify(new URL(`../dist/${name}.js`, import.meta.url).href);
+    const undiciLoaded = async (name: string) => {
+      const result = await runNodeScript(
+        `const { createRequire } = await import("node:module");
+         await import(${entry(name)});
+         const cache = Object.keys(createRequire(import.meta.url).cache ?? {});
+         console.log(JSON.stringify(cache.some((path) => path.includes("/undici/"))));`,
+        { cwd: temp.dir() },
+      );
+      expect(result.stderr).toBe("");
+      return JSON.parse(result.stdout) as boolean;
+    };
+    expect(await undiciLoaded("index")).toBe(false);
+    expect(await undiciLoaded("egress")).toBe(false);
+    // Positive control: the fetch entry does load it (undici is CommonJS, so it lands in the require cache).
+    expect(await undiciLoaded("egress-fetch")).toBe(true);
+  });
 });

@@ -80,7 +80,8 @@ describe("migrate", () => {
       [3, "audit-chain"],
       [4, "definition-pins"],
       [5, "audit-principal"],
-      [6, "upstream-eras"],
+      [6, "upstream-secrets"],
+      [7, "upstream-eras"],
     ]);
   });
 
@@ -134,7 +135,7 @@ describe("migrate", () => {
     await db.client.execute(
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
-    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5, 6], version: LATEST_SCHEMA_VERSION });
+    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5, 6, 7], version: LATEST_SCHEMA_VERSION });
     await db.client.execute(
       "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
     );

@@ -56,7 +56,7 @@ describe("the packed tarball", () => {
       const { stdout, stderr } = await run(process.execPath, [script], { cwd: app });
       expect(stderr).toBe("");
       expect(JSON.parse(stdout)).toEqual({
-        again: { applied: [], version: 6 },
+        again: { applied: [], version: 7 },
         rows: 1,
         malformed: "malformed",
       });

@@ -16,6 +16,7 @@ export type PluginErrorCode =
   | "UPSTREAM_PROTOCOL"
   | "UPSTREAM_UNAVAILABLE"
   | "UPSTREAM_MESSAGE_TOO_LARGE"
+  | "UPSTREAM_REFUSED"
   | "CLIENT_REQUEST_UNAVAILABLE"
   | "CLIENT_CAPABILITY_REQUIRED"
   | "CALL_CANCELLED"
@@ -118,6 +119,13 @@ export class UpstreamMessageTooLargeError extends PluginError {
 export class UpstreamUnavailableError extends PluginError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("UPSTREAM_UNAVAILABLE", message, options);
+  }
+}
+
+/** The host refused the server found at an upstream's address (e.g. the gateway itself); not retried at once. */
+export class UpstreamRefusedError extends PluginError {
+  constructor(message: string) {
+    super("UPSTREAM_REFUSED", message);
   }
 }
 

@@ -35,6 +35,7 @@ export {
   UpstreamClosedError,
   UpstreamMessageTooLargeError,
   UpstreamProtocolError,
+  UpstreamRefusedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from "./errors.js";

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type McpBridgeOptionsInput, McpBridgePlugin } from "../src/bridge/index.js";
 import { PluginConfigError } from "../src/index.js";
@@ -315,6 +318,77 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     await waitFor("old process to exit", () => processIsGone(firstPid), 5_000);
     expect(await harness.callTool("echo", { text: "again" })).toEqual({
       content: [{ type: "text", text: "again" }],
+    });
+  });
+
+  it("starts no new upstream when shut down while a restart is connecting (the retry is abandoned)", async () => {
+    const marker = join(mkdtempSync(join(tmpdir(), "bridge-restart-")), "started");
+    const normal = misbehavingStdio();
+    const hangs = misbehavingStdio(["no-initialize"]);
+    // The first start answers; every later start never answers initialize, so the restart is still connecting.
+    const script = `if [ -e "$0" ]; then exec "$@" ${hangs.args.slice(-2).join(" ")}; else : > "$0"; exec "$@"; fi`;
+    const { plugin, harness } = await bridge({
+      transport: {
+        type: "stdio",
+        command: "sh",
+        args: ["-c", script, marker, normal.command, ...normal.args],
+      },
+    });
+    const firstPid = plugin.upstreamPid!;
+    process.kill(firstPid, "SIGKILL");
+    let secondPid = 0;
+    await waitFor(
+      "the restart to start a second upstream",
+      () => {
+        secondPid = plugin.upstreamPid ?? 0;
+        return secondPid !== 0 && secondPid !== firstPid;
+      },
+      5_000,
+    );
+    await harness.close();
+    open.splice(open.indexOf(harness), 1);
+    await waitFor(
+      "the connect to be abandoned",
+      () => harness.logs.some((log) => log.message === "upstream connect abandoned: the bridge is stopping"),
+      5_000,
+    );
+    await waitFor("the second upstream to exit", () => processIsGone(secondPid), 5_000);
+    expect(childPids(process.pid).filter((pid) => !processIsGone(pid))).toEqual([]);
+  });
+
+  it("refuses the upstream when acceptServer returns a reason, passing it the upstream's serverInfo", async () => {
+    const seen: string[] = [];
+    const plugin = new McpBridgePlugin(
+      { name: "self", transport: misbehavingStdio(), timeouts: { connectMs: 15_000, killGraceMs: 500 } },
+      {
+        acceptServer: (info) => {
+          seen.push(info.name);
+          return "it is the host itself";
+        },
+      },
+    );
+    const error = await plugin.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({
+      code: "UPSTREAM_REFUSED",
+      message: "Upstream 'self' was refused: it is the host itself",
+    });
+    expect(seen).toHaveLength(1);
+    expect(plugin.upstreamPid).toBeUndefined();
+    await plugin.shutdown();
+  });
+
+  it("serves the upstream when acceptServer returns nothing (positive control)", async () => {
+    const plugin = new McpBridgePlugin(
+      { name: "other", transport: misbehavingStdio(), timeouts: { connectMs: 15_000, killGraceMs: 500 } },
+      { acceptServer: () => undefined },
+    );
+    const harness = await createTestHarness(plugin);
+    open.push(harness);
+    expect(await harness.callTool("echo", { text: "hi" })).toEqual({
+      content: [{ type: "text", text: "hi" }],
     });
   });
 

@@ -6,6 +6,7 @@ import { createOAuthAuthenticator } from "./auth/oauth.js";
 import { resourceMetadataRoutes } from "./auth/resource-metadata.js";
 import { scopeStepUp } from "./auth/step-up.js";
 import { authenticate, identifyCaller, requireScope } from "./auth.js";
+import { createAuthFailureLimit } from "./auth-failure-limit.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
 import { NotFoundError } from "./errors.js";
 import type { GatewayContext } from "./gateway-context.js";
@@ -86,11 +87,13 @@ export function buildApp(
 
   const refused = auditRefusal(ctx.policy);
   const oauth = options.oauth ? createOAuthAuthenticator(options.oauth) : undefined;
+  const failures = createAuthFailureLimit(options.authFailures);
   const authOptions = {
     mode: options.auth,
     verify,
     metrics,
     production,
+    failures,
     ...(oauth ? { oauth, onTokenRefused: refused } : {}),
   };
   const auth = authenticate(authOptions);
@@ -147,5 +150,12 @@ export function buildApp(
     sendError(res, error, production);
   };
   app.use(finalHandler);
-  return { app, inFlight, stop: diagnostics.stop };
+  return {
+    app,
+    inFlight,
+    stop: () => {
+      diagnostics.stop();
+      failures.shutdown();
+    },
+  };
 }

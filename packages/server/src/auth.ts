@@ -1,7 +1,8 @@
 import { API_KEY_PREFIX } from "@waygate/core";
 import type { Request, RequestHandler, Response } from "express";
 import { type OAuthAuthenticator, requestPath } from "./auth/oauth.js";
-import { AuthError, ForbiddenError } from "./errors.js";
+import type { AuthFailureLimit } from "./auth-failure-limit.js";
+import { AuthError, ForbiddenError, GatewayError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type Caller, contextOf } from "./request-context.js";
 import { hasScope, SCOPES, type Scope } from "./scopes.js";
@@ -65,6 +66,16 @@ export interface AuthOptions {
   oauth?: OAuthAuthenticator;
   /** Audits a refused access token (an authentication failure) before the 401 is sent. */
   onTokenRefused?: (req: Request, res: Response, error: AuthError) => Promise<void>;
+  /** Failed authentications per client address; past its limit a request gets 429 before its key is looked up. */
+  failures?: AuthFailureLimit;
+}
+
+/** Counts a failed authentication for the client address (never fails the request), then sends the 401. */
+function refuseCounted(req: Request, res: Response, error: AuthError, options: AuthOptions): void {
+  // Counted before the 401 goes out, so the address's next request sees it.
+  void (options.failures?.recordFailure(req) ?? Promise.resolve())
+    .catch(() => {})
+    .then(() => sendError(res, error, options.production));
 }
 
 /** With OAuth on, a bearer credential that is not shaped like a Waygate key is an access token. */
@@ -93,7 +104,7 @@ function authenticateToken(options: AuthOptions & { oauth: OAuthAuthenticator })
         } catch {
           // The 401 stands even when its audit row could not be written.
         }
-        sendError(res, error, options.production);
+        refuseCounted(req, res, error, options);
       },
     );
   };
@@ -102,12 +113,8 @@ function authenticateToken(options: AuthOptions & { oauth: OAuthAuthenticator })
 /** Verifies the caller's key and stores the caller on the request context; 401 with the reason otherwise. */
 export function authenticate(options: AuthOptions): RequestHandler {
   const token = options.oauth ? authenticateToken({ ...options, oauth: options.oauth }) : undefined;
-  return (req, res, next) => {
+  const check: RequestHandler = (req, res, next) => {
     const context = contextOf(res);
-    if (options.mode === "none") {
-      context.caller = ANONYMOUS_CALLER;
-      return next();
-    }
     if (options.oauth) context.challenge = options.oauth.challengeFor(requestPath(req), context);
     const key = presentedKey(req);
     if (token && key && isAccessToken(req, key, options)) return token(req, res, next);
@@ -117,16 +124,17 @@ export function authenticate(options: AuthOptions): RequestHandler {
         key === undefined && options.oauth
           ? MISSING_WITH_OAUTH
           : reasonMessages[key === undefined ? "missing" : "malformed"];
-      return sendError(res, new AuthError(message), options.production);
+      return refuseCounted(req, res, new AuthError(message), options);
     }
     options.verify(key).then(
       (result) => {
         if (!result.ok) {
           options.metrics.authFailures.inc({ reason: result.reason });
-          return sendError(
+          return refuseCounted(
+            req,
             res,
             new AuthError(reasonMessages[result.reason], { reason: result.reason }),
-            options.production,
+            options,
           );
         }
         context.caller = {
@@ -137,6 +145,30 @@ export function authenticate(options: AuthOptions): RequestHandler {
           rateLimitPerMinute: result.key.rateLimitPerMinute ?? null,
         };
         next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+  return (req, res, next) => {
+    if (options.mode === "none") {
+      contextOf(res).caller = ANONYMOUS_CALLER;
+      return next();
+    }
+    const failures = options.failures;
+    if (!failures) return check(req, res, next);
+    failures.blockedFor(req).then(
+      (seconds) => {
+        if (seconds === undefined) return check(req, res, next);
+        options.metrics.authFailures.inc({ reason: "address_limited" });
+        res.setHeader("Retry-After", String(seconds));
+        sendError(
+          res,
+          new GatewayError(
+            "rate_limited",
+            `Too many failed authentications from this address; retry after ${seconds} s`,
+          ),
+          options.production,
+        );
       },
       (error: unknown) => next(error),
     );

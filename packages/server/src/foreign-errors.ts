@@ -14,6 +14,7 @@ const foreignCodes: Record<string, GatewayErrorCode> = {
   PLUGIN_NOT_READY: "upstream_unavailable",
   UPSTREAM_PROTOCOL: "upstream_error",
   UPSTREAM_MESSAGE_TOO_LARGE: "upstream_error",
+  UPSTREAM_REFUSED: "upstream_unavailable",
   CLIENT_REQUEST_UNAVAILABLE: "upstream_error",
   CALL_CANCELLED: "upstream_error",
   INVALID_INPUT: "bad_request",
@@ -29,6 +30,7 @@ const foreignCodes: Record<string, GatewayErrorCode> = {
   DATABASE_FULL: "database_unavailable",
   AUDIT_WRITE_FAILED: "audit_unavailable",
   AUDIT_WRITER_CLOSED: "audit_unavailable",
+  EGRESS_REFUSED: "forbidden",
 };
 
 /** Turns errors from core and the plugin SDK into gateway errors with the matching code; others pass through. */

@@ -9,6 +9,8 @@ import type { GatewayOptions } from "./options.js";
 import type { Router } from "./router.js";
 import type { ServerManager } from "./server-manager.js";
 import type { Store } from "./store.js";
+import type { UpstreamHost } from "./upstream-plugin.js";
+import type { UpstreamEgress } from "./upstreams/egress.js";
 
 /** Everything one gateway's routes share; created once per gateway, never global. */
 export interface GatewayContext {
@@ -23,6 +25,10 @@ export interface GatewayContext {
   sessions: McpSessions;
   store: Store;
   servers: ServerManager;
+  /** What http/sse upstreams may reach; the admin API checks a new upstream's address with it. */
+  egress: UpstreamEgress;
+  /** What the bridges of this gateway's upstreams share (timeouts, egress). */
+  upstreamHost: UpstreamHost;
   startedAt: Date;
   /** Held while servers are added, enabled, disabled or removed (admin API and the server sync). */
   serverChanges: Exclusive;

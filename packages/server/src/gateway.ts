@@ -29,7 +29,9 @@ import { startServerSync } from "./server-sync.js";
 import { openStore } from "./store.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstream-config.js";
 import { createEraMemory } from "./upstream-eras.js";
-import { createUpstreamPlugin } from "./upstream-plugin.js";
+import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
+import { createUpstreamEgress } from "./upstreams/egress.js";
+import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
 
 /** Where a listening gateway can be reached. */
 export interface ListeningAddress {
@@ -163,8 +165,12 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
   });
+  const identity = createGatewayIdentity({
+    ...options.serverInfo,
+    maxAggregationDepth: options.maxAggregationDepth,
+  });
   const sessions = createMcpSessions({
-    deps: { router, policy, serverInfo: options.serverInfo, production },
+    deps: { router, policy, serverInfo: identity.serverInfo, production },
     metrics,
     logger,
     responseMode: options.mcpResponseMode,
@@ -180,6 +186,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     legacyMessagesPath: "/messages",
   });
 
+  const egress = createUpstreamEgress(options.egress);
+  const upstreamHost: UpstreamHost = { callTimeoutMs: options.timeouts.toolCallMs, egress, identity, eras };
   const addStored = (record: McpServerRecord) => {
     const name = record.config.name;
     const transport = transportOfStored(record.config);
@@ -189,7 +197,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         kind: "upstream",
         origin: "database",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs, eras),
+        build: () => createUpstreamPlugin(name, transport, upstreamHost),
       },
       { enabled: record.config.enabled },
     );
@@ -217,7 +225,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         kind: "upstream",
         origin: "options",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, options.timeouts.toolCallMs, eras),
+        build: () => createUpstreamPlugin(name, transport, upstreamHost),
       });
     }
     if (options.loadStoredServers) {
@@ -237,6 +245,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     // A failed start must not leave processes or the database behind.
     await servers.shutdownAll();
     await sessions.closeAll();
+    await egress.close();
     await store.close();
     throw error;
   }
@@ -293,6 +302,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     sessions,
     store,
     servers,
+    egress,
+    upstreamHost,
     startedAt,
     rateLimitStore,
     serverChanges,
@@ -357,6 +368,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         httpServer?.closeAllConnections();
         await stopped;
         await servers.shutdownAll();
+        await egress.close();
         built.stop();
         await (rateLimitStore as { shutdown?: () => unknown }).shutdown?.();
         await recordEvent({

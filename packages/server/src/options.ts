@@ -1,4 +1,5 @@
 import { KeyPolicySchema, McpServerNameSchema, StdioAllowlistEntrySchema } from "@waygate/core";
+import { CidrSchema, type EgressResolver } from "@waygate/core/egress";
 import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
@@ -78,6 +79,16 @@ export const GatewayOptionsSchema = z
         limit: z.number().int().positive().default(600),
       })
       .prefault({}),
+    /**
+     * Failed authentications allowed per client address (IPv6 by /56) and window; past the limit the address gets 429
+     * before any key lookup until the window ends. Counted per gateway process.
+     */
+    authFailures: z
+      .object({
+        windowMs: z.number().int().positive().default(60_000),
+        limit: z.number().int().positive().default(100),
+      })
+      .prefault({}),
     /** An express-rate-limit store (e.g. rate-limit-redis) shared by several replicas. */
     rateLimitStore: z.custom<Store>((v) => typeof v === "object" && v !== null).optional(),
     /** `open` serves /metrics without a key; `protected` requires the `metrics:read` scope. */
@@ -98,6 +109,18 @@ export const GatewayOptionsSchema = z
      * entry's command and args (compared as an array) and may leave cwd and env out or repeat them exactly.
      */
     stdioAllowlist: z.array(StdioAllowlistEntrySchema).default([]),
+    /**
+     * What http/sse upstreams may reach. Loopback, link-local, private, CGNAT, multicast, unspecified, reserved and
+     * IPv4-mapped addresses are refused (after resolving the name, at every connect and redirect hop) unless
+     * `allow` lists their network in CIDR notation. Set from the config file only, never the HTTP admin API.
+     */
+    egress: z
+      .object({
+        allow: z.array(CidrSchema).default([]),
+        /** Name resolution (default: `dns.lookup` with `all: true`); replaceable for tests and custom DNS. */
+        resolve: z.custom<EgressResolver>((v) => typeof v === "function").optional(),
+      })
+      .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     /**
      * How `/mcp` answers POSTs. `auto` (default): a tools/call with nothing to stream (no progress token, a client
@@ -138,6 +161,12 @@ export const GatewayOptionsSchema = z
      * replica connects without probing; past it the upstream is probed again, so an upgrade is found.
      */
     upstreamEraHorizonMs: z.number().int().positive().default(86_400_000),
+    /**
+     * How deep Waygates may aggregate each other: an upstream that is a Waygate already aggregating at this depth or
+     * deeper is refused (a gateway with no Waygate upstream is at depth 0). An upstream that is this gateway itself
+     * is always refused.
+     */
+    maxAggregationDepth: z.number().int().min(0).default(2),
     /** Most MCP sessions (Streamable HTTP and legacy SSE) open at once; further initializes get 503. */
     mcpMaxSessions: z.number().int().positive().default(1000),
     /**

@@ -54,6 +54,13 @@ export async function openStore(options: {
       ...(options.databaseSynchronous ? { synchronous: options.databaseSynchronous } : {}),
     }));
   const repos = createRepositories(db, { secretKey: options.secretKey });
+  // Upstream secrets stored in clear by an older version are encrypted before anything reads them.
+  try {
+    await repos.mcpServers.sealStoredSecrets();
+  } catch (error) {
+    if (owned) db.close();
+    throw error;
+  }
   // The secret keys the audit chain, so only a holder of WAYGATE_SECRET_KEY can rebuild it.
   const audit: AuditWriter = createAuditWriter(db, { secretKey: options.secretKey });
   return {

@@ -2,24 +2,39 @@ import { McpBridgePlugin } from "@waygate/plugin-sdk/bridge";
 import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
 import type { EraMemory } from "./upstream-eras.js";
+import type { UpstreamEgress } from "./upstreams/egress.js";
+import type { GatewayIdentity } from "./upstreams/gateway-identity.js";
+
+/** What every upstream bridge of one gateway shares. */
+export interface UpstreamHost {
+  callTimeoutMs: number;
+  egress: UpstreamEgress;
+  /** Refuses an upstream that is this gateway, or a Waygate nested too deep. */
+  identity: GatewayIdentity;
+  /** The era each upstream was last found to speak; a bridge starts from it, and stores what it finds. */
+  eras?: EraMemory;
+}
 
 /**
- * Builds the plugin SDK's MCP bridge for one upstream server. It starts from the era stored for the upstream (no
- * probe while that verdict is fresh), and stores what each connection finds.
+ * Builds the plugin SDK's MCP bridge for one upstream server; http/sse ones reach only what egress allows. It starts
+ * from the era stored for the upstream (no probe while that verdict is fresh), and stores what each connection finds.
  */
 export function createUpstreamPlugin(
   name: string,
   transport: UpstreamTransport,
-  callTimeoutMs: number,
-  eras?: EraMemory,
+  host: UpstreamHost,
 ): HostedPlugin {
-  const prior = eras?.prior(name, transport);
-  const plugin = new McpBridgePlugin({
-    name,
-    transport,
-    timeouts: { callMs: callTimeoutMs },
-    ...(prior ? { protocol: { prior } } : {}),
-  });
+  const prior = host.eras?.prior(name, transport);
+  const plugin = new McpBridgePlugin(
+    {
+      name,
+      transport,
+      timeouts: { callMs: host.callTimeoutMs },
+      ...(prior ? { protocol: { prior } } : {}),
+    },
+    { fetch: host.egress.fetch, acceptServer: (info) => host.identity.acceptServer(name, info) },
+  );
+  const eras = host.eras;
   if (eras) {
     plugin.onStatusChange((status) => {
       if (status.state === "ready") eras.remember(name, transport, plugin.upstreamEra());

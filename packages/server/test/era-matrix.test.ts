@@ -48,6 +48,8 @@ beforeAll(async () => {
       modernhttp: { url: modernHttp },
       legacyhttp: { url: legacyHttp },
     },
+    // The HTTP fixtures listen on loopback, which the egress policy refuses unless allowed.
+    egress: { allow: ["127.0.0.1/32"] },
   });
   key = await t.key();
 }, 60_000);

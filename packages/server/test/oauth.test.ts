@@ -513,6 +513,8 @@ describe("tokens stay at the gateway", () => {
           headers: { authorization: "Bearer upstream-own" },
         },
       },
+      // The recording upstream listens on loopback, which the egress policy refuses unless allowed.
+      egress: { allow: ["127.0.0.1/32"] },
       oauth: { issuer: provider.issuer, publicUrl: PUBLIC_URL },
     });
     try {

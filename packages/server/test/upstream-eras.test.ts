@@ -9,6 +9,8 @@ import { connectClient, startGateway, type TestGateway } from "./helpers.js";
 
 const FIXTURE = fileURLToPath(new URL("../../../fixtures/modern-server.ts", import.meta.url));
 const children: ChildProcess[] = [];
+/** The fixtures listen on loopback, which the egress policy refuses unless allowed. */
+const LOOPBACK = { allow: ["127.0.0.1/32"] };
 const gateways: TestGateway[] = [];
 
 /** The fixture over HTTP, and the MCP methods of the POSTs it received (from its stderr). */
@@ -63,7 +65,7 @@ async function eraThrough(g: TestGateway, keys: TestGateway = g): Promise<string
 describe("stored upstream eras", () => {
   it("a restart on the same database connects to a 2026-07-28 upstream without probing it", async () => {
     const modern = await fixture();
-    const first = await startGateway({ upstreams: { up: { url: modern.url } } });
+    const first = await startGateway({ upstreams: { up: { url: modern.url } }, egress: LOOPBACK });
     gateways.push(first);
     expect(await eraThrough(first)).toBe("modern");
     await expect
@@ -73,7 +75,11 @@ describe("stored upstream eras", () => {
     expect(probed).toBeGreaterThan(0);
     await first.gateway.close({ deadlineMs: 2000 });
 
-    const second = await startGateway({ database: first.db, upstreams: { up: { url: modern.url } } });
+    const second = await startGateway({
+      database: first.db,
+      upstreams: { up: { url: modern.url } },
+      egress: LOOPBACK,
+    });
     gateways.push(second);
     expect(await eraThrough(second, first)).toBe("modern");
     expect(modern.probes()).toBe(probed);
@@ -84,6 +90,7 @@ describe("stored upstream eras", () => {
     const third = await startGateway({
       database: first.db,
       upstreams: { up: { url: modern.url } },
+      egress: LOOPBACK,
       upstreamEraHorizonMs: 1,
     });
     gateways.push(third);
@@ -97,14 +104,18 @@ describe("stored upstream eras", () => {
   it("a verdict stored for another URL is not used, and a 2025 upstream is stored as legacy", async () => {
     const modern = await fixture();
     const legacy = await fixture(true);
-    const first = await startGateway({ upstreams: { up: { url: modern.url } } });
+    const first = await startGateway({ upstreams: { up: { url: modern.url } }, egress: LOOPBACK });
     gateways.push(first);
     expect(await eraThrough(first)).toBe("modern");
     await expect.poll(async () => (await first.repos.upstreamEras.list()).length).toBe(1);
     await first.gateway.close({ deadlineMs: 2000 });
 
     // Same name, another upstream: the modern verdict would be wrong for it, so it is probed and stored anew.
-    const second = await startGateway({ database: first.db, upstreams: { up: { url: legacy.url } } });
+    const second = await startGateway({
+      database: first.db,
+      upstreams: { up: { url: legacy.url } },
+      egress: LOOPBACK,
+    });
     gateways.push(second);
     expect(await eraThrough(second, first)).toBe("legacy");
     expect(legacy.probes()).toBe(1);

@@ -20,6 +20,8 @@ beforeAll(async () => {
   await ws.writeConfig({
     gateway: {
       rateLimit: { windowMs: 60_000, limit: 100_000 },
+      // The key-guessing cases below measure the key lookup itself, so the per-address failure limit is lifted here.
+      authFailures: { windowMs: 60_000, limit: 1_000_000 },
       timeouts: { toolCallMs: 5_000, headersMs: HEADERS_MS, requestMs: REQUEST_MS },
     },
     mcpServers: { work: faultUpstreamServer() },

@@ -35,6 +35,9 @@ describe("secret hygiene", () => {
     ws = await createWorkspace();
     const upstreamToken = `upstream-token-${randomBytes(12).toString("hex")}`;
     const remoteToken = `remote-token-${randomBytes(12).toString("hex")}`;
+    const adminHeaderToken = `admin-header-token-${randomBytes(12).toString("hex")}`;
+    const adminEnvToken = `admin-env-token-${randomBytes(12).toString("hex")}`;
+    const sealedUpstream = faultUpstreamServer({ FAULT_TOKEN: adminEnvToken });
     await ws.writeConfig({
       gateway: { logLevel: "debug", timeouts: { toolCallMs: 2_000 } },
       mcpServers: {
@@ -45,6 +48,10 @@ describe("secret hygiene", () => {
           headers: { Authorization: `Bearer ${envRef("REMOTE_TOKEN")}` },
         },
       },
+      // Loopback is refused unless allowed: allowed here so the upstream fails on the connect, as a real one would.
+      egress: { allow: ["127.0.0.1/32"] },
+      // The admin API may add this stdio server; its env (with a token) is then stored in mcp_servers.
+      stdioAllowlist: [sealedUpstream],
     });
     gateway = await startGatewayProcess({
       cwd: ws.dir,
@@ -101,6 +108,34 @@ describe("secret hygiene", () => {
     expect(revoked.status).toBe(200);
     const afterRevoke = await execute(url, createdKey, "tokened__echo", { text: "x" });
     expect(afterRevoke.status).toBe(401);
+
+    // Upstreams added through the admin API with a secret header and a secret env value: stored encrypted.
+    const adminJson = { "content-type": "application/json", authorization: `Bearer ${admin}` };
+    const addServer = (body: object) =>
+      fetch(`${url}/admin/servers`, { method: "POST", headers: adminJson, body: JSON.stringify(body) });
+    const vault = await addServer({
+      name: "vault",
+      url: "http://127.0.0.1:1/mcp",
+      headers: { "X-Vault-Token": adminHeaderToken },
+    });
+    expect(vault.status).toBe(201);
+    expect((await addServer({ name: "sealed", ...sealedUpstream })).status).toBe(201);
+    // Positive control: the stored env really reached the upstream it started.
+    const sealedClient = await connectClient(url, caller);
+    expect((await callTool(sealedClient, "sealed__env_length", { name: "FAULT_TOKEN" })).text).toBe(
+      String(adminEnvToken.length),
+    );
+    await sealedClient.close();
+    // While the gateway runs the newest rows are in the WAL; read it before shutdown checkpoints it away.
+    const whileRunning: Record<string, string> = {};
+    for (const file of await readdir(ws.dir)) {
+      if (file.startsWith("waygate.db"))
+        whileRunning[`file ${file} (running)`] = (await readFile(join(ws.dir, file))).toString("latin1");
+    }
+    const runningFiles = Object.entries(whileRunning);
+    expect(runningFiles.map(([name]) => name)).toContain("file waygate.db-wal (running)");
+    // Positive control: the admin-added rows are in these bytes (names are stored in clear), only the values are not.
+    expect(runningFiles.some(([, bytes]) => bytes.includes("X-Vault-Token"))).toBe(true);
     const metrics = await (
       await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })
     ).text();
@@ -113,6 +148,7 @@ describe("secret hygiene", () => {
 
     const tables = ["command_history", "system_events", "metrics", "plugins", "mcp_servers", "config"];
     const haystacks: Record<string, string> = {
+      ...whileRunning,
       "gateway log": gateway.output(),
       "/metrics": metrics,
       "/mcp/status": status,
@@ -139,6 +175,8 @@ describe("secret hygiene", () => {
       "near-miss key": nearMiss,
       "upstream env token": upstreamToken,
       "remote header token": remoteToken,
+      "admin-added header token": adminHeaderToken,
+      "admin-added env token": adminEnvToken,
       WAYGATE_SECRET_KEY: SECRET_KEY,
     };
     const hits = findSecrets(haystacks, secrets);

@@ -7,6 +7,7 @@ import { registerKeysCommands } from "./commands/keys.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerPinsCommands } from "./commands/pins.js";
 import { registerPluginsCommands } from "./commands/plugins.js";
+import { registerSecretsCommands } from "./commands/secrets.js";
 import { registerServersCommands } from "./commands/servers.js";
 import { registerStartCommand } from "./commands/start.js";
 import { registerStdioCommand } from "./commands/stdio.js";
@@ -34,6 +35,7 @@ export function createProgram(io: CliIo): Command {
   registerPluginsCommands(program, io);
   registerAuditCommands(program, io);
   registerPinsCommands(program, io);
+  registerSecretsCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.
   for (const command of program.commands) applyInherited(command, io, "waygate");

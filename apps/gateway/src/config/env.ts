@@ -41,7 +41,16 @@ export const EnvSchema = z.object({
     .string()
     .min(32, { error: "must be at least 32 characters" })
     .optional()
-    .describe("secret that keys API-key hashes; required in production (`openssl rand -hex 32`)"),
+    .describe(
+      "secret that keys API-key hashes and encrypts stored upstream secrets; required in production (`openssl rand -hex 32`)",
+    ),
+  WAYGATE_PREVIOUS_SECRET_KEY: z
+    .string()
+    .min(32, { error: "must be at least 32 characters" })
+    .optional()
+    .describe(
+      "the earlier WAYGATE_SECRET_KEY, read only by `waygate secrets rotate` to re-encrypt stored upstream secrets",
+    ),
   WAYGATE_ENV: z
     .enum(["development", "production", "test"])
     .optional()
@@ -117,6 +126,7 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   DATABASE_AUTH_TOKEN: "set DATABASE_AUTH_TOKEN to the token of your Turso database, or unset it",
   DATABASE_SYNCHRONOUS: "set DATABASE_SYNCHRONOUS to full or normal, or unset it",
   WAYGATE_SECRET_KEY: "generate one with `openssl rand -hex 32` and set WAYGATE_SECRET_KEY to it",
+  WAYGATE_PREVIOUS_SECRET_KEY: "set it to the WAYGATE_SECRET_KEY that stored the secrets, or unset it",
   WAYGATE_ENV: "set WAYGATE_ENV to development, production or test",
   WAYGATE_HOST: "set WAYGATE_HOST to an address such as 127.0.0.1 or 0.0.0.0",
   WAYGATE_PORT: "set WAYGATE_PORT to a whole number from 0 to 65535, e.g. 3000",

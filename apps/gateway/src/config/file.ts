@@ -1,3 +1,4 @@
+import { EgressSettingsSchema } from "@waygate/core/egress";
 import { KeyPolicySchema } from "@waygate/core/key-policy";
 import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
 import { OAuthOptionsSchema } from "@waygate/server/oauth-options";
@@ -40,6 +41,23 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("requests per window for keys without their own limit (default 600 per 60000 ms)"),
+  maxAggregationDepth: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "refuse an upstream that is a Waygate already aggregating at this depth or deeper (default 2); this gateway itself is always refused",
+    ),
+  authFailures: z
+    .strictObject({
+      windowMs: z.number().int().positive().optional(),
+      limit: z.number().int().positive().optional(),
+    })
+    .optional()
+    .describe(
+      "failed authentications allowed per client address and window; past it the address gets 429 before any key lookup (default 100 per 60000 ms)",
+    ),
   mcpSessionMode: z
     .enum(["stateful", "stateless"])
     .optional()
@@ -132,6 +150,9 @@ export const ConfigFileSchema = z.object({
     .describe(
       "stdio servers the HTTP admin API may register (none by default); each entry fixes command, args, cwd and env, and a request must match it",
     ),
+  egress: EgressSettingsSchema.optional().describe(
+    'what http/sse upstreams may reach: loopback, private, link-local, CGNAT, multicast and unspecified addresses are refused unless `allow` lists their network, e.g. { "allow": ["10.0.0.0/8"] }',
+  ),
 });
 
 /** The `gateway` section after validation. */

@@ -34,6 +34,8 @@ export interface GatewayConfig {
   env: "development" | "production" | "test";
   database: { url: string; authToken: string | undefined; synchronous: "full" | "normal" | undefined };
   secretKey: string | undefined;
+  /** The key that stored upstream secrets before a rotation (`waygate secrets rotate` only). */
+  previousSecretKey: string | undefined;
   host: string;
   port: number;
   auth: "required" | "none";
@@ -57,6 +59,8 @@ export interface GatewayConfig {
   plugins: PluginEntry[];
   keyPolicy: KeyPolicy;
   stdioAllowlist: StdioAllowlistEntry[];
+  /** Networks (CIDR) http/sse upstreams may reach although they are loopback, private, link-local, … */
+  egressAllow: string[];
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
   /** Server settings only the config file sets, passed to createGateway as they are. */
@@ -66,6 +70,8 @@ export interface GatewayConfig {
       | "allowedHosts"
       | "metrics"
       | "rateLimit"
+      | "authFailures"
+      | "maxAggregationDepth"
       | "timeouts"
       | "audit"
       | "pinning"
@@ -185,6 +191,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       synchronous: env.DATABASE_SYNCHRONOUS,
     },
     secretKey: env.WAYGATE_SECRET_KEY,
+    previousSecretKey: env.WAYGATE_PREVIOUS_SECRET_KEY,
     host: env.WAYGATE_HOST ?? settings.host ?? DEFAULTS.host,
     port: env.WAYGATE_PORT ?? settings.port ?? DEFAULTS.port,
     auth: env.WAYGATE_AUTH ?? settings.auth ?? DEFAULTS.auth,
@@ -200,11 +207,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     plugins: file.plugins,
     keyPolicy: file.keyPolicy ?? KeyPolicySchema.parse({}),
     stdioAllowlist: file.stdioAllowlist,
+    egressAllow: file.egress?.allow ?? [],
     configPath,
     server: {
       ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
       ...(settings.metrics ? { metrics: settings.metrics } : {}),
       ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
+      ...(settings.authFailures ? { authFailures: settings.authFailures } : {}),
+      ...(settings.maxAggregationDepth === undefined
+        ? {}
+        : { maxAggregationDepth: settings.maxAggregationDepth }),
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),

@@ -11,7 +11,10 @@ export type ProbeResult =
   | { ok: true; tools: number; serverName: string }
   | { ok: false; error: string; fix: string };
 
-function transportFor(server: UpstreamServer): Transport {
+/** The fetch remote upstreams are probed with: the gateway's egress policy applies to the doctor too. */
+export type ProbeFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
+function transportFor(server: UpstreamServer, fetch: ProbeFetch): Transport {
   if (server.transport === "stdio") {
     return new StdioClientTransport({
       command: server.command,
@@ -21,10 +24,10 @@ function transportFor(server: UpstreamServer): Transport {
       stderr: "ignore",
     });
   }
-  const requestInit = { headers: server.headers };
+  const options = { requestInit: { headers: server.headers }, fetch };
   return server.transport === "sse"
-    ? new SSEClientTransport(new URL(server.url), { requestInit })
-    : new StreamableHTTPClientTransport(new URL(server.url), { requestInit });
+    ? new SSEClientTransport(new URL(server.url), options)
+    : new StreamableHTTPClientTransport(new URL(server.url), options);
 }
 
 /** A fix for a failed probe, from what the error says. */
@@ -35,6 +38,8 @@ function fixFor(server: UpstreamServer, message: string): string {
     if (/EACCES/i.test(message)) return `make ${server.command} executable by the gateway's user`;
     return `run \`${[server.command, ...server.args].join(" ")}\` by hand and check that it speaks MCP on stdio`;
   }
+  if (/Refused to reach/.test(message))
+    return "allow the upstream's network under egress.allow in the config file, or point it at a public address";
   if (/401|403|unauthori[sz]ed|forbidden/i.test(message))
     return "check the server's credentials in its headers";
   if (/ECONNREFUSED|ENOTFOUND|fetch failed/i.test(message))
@@ -47,9 +52,13 @@ function fixFor(server: UpstreamServer, message: string): string {
 }
 
 /** Connects to an upstream with the MCP SDK client, lists its tools and disconnects. */
-export async function probeUpstream(server: UpstreamServer, timeoutMs: number): Promise<ProbeResult> {
+export async function probeUpstream(
+  server: UpstreamServer,
+  timeoutMs: number,
+  fetch: ProbeFetch,
+): Promise<ProbeResult> {
   const client = new Client({ name: "waygate-doctor", version: VERSION });
-  const transport = transportFor(server);
+  const transport = transportFor(server, fetch);
   try {
     await client.connect(transport, { timeout: timeoutMs });
     const { tools } = await client.listTools({}, { timeout: timeoutMs });

@@ -100,6 +100,7 @@ export async function prepareGateway(
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
         loadStoredServers: !explicit,
         stdioAllowlist: config.stdioAllowlist,
+        egress: { allow: config.egressAllow },
         keyPolicy: config.keyPolicy,
         mcpSessionMode: config.mcpSessionMode,
         mcpResponseMode: config.mcpResponseMode,

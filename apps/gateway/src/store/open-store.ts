@@ -102,7 +102,10 @@ export async function openStore(
     db.close();
     throw error;
   }
-  const repos = createRepositories(db, { secretKey });
+  const repos = createRepositories(db, {
+    secretKey,
+    ...(config.previousSecretKey === undefined ? {} : { previousSecretKeys: [config.previousSecretKey] }),
+  });
 
   const isNotFound = (error: unknown) => NotFoundError.isInstance(error);
   return {
@@ -110,6 +113,8 @@ export async function openStore(
       const result = await migrate(db);
       return result.applied.map(String);
     },
+    sealSecrets: () => repos.mcpServers.sealStoredSecrets(),
+    rotateSecrets: () => repos.mcpServers.rotateSecrets(),
     async createKey(input) {
       const created = await repos.apiKeys.create(input);
       return { key: toKeySummary(created.key), plaintext: created.plaintext };

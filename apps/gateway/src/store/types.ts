@@ -34,6 +34,10 @@ export type StoredServer = UpstreamServer & { status: string | null };
 export interface GatewayStore {
   /** Applies pending migrations; returns the versions applied now. */
   migrate(): Promise<string[]>;
+  /** Encrypts upstream secrets stored in clear by an older version; returns how many servers it changed. */
+  sealSecrets(): Promise<number>;
+  /** Re-encrypts every stored upstream secret under the current key (`previousSecretKey` opens older ones). */
+  rotateSecrets(): Promise<{ servers: number; values: number }>;
   createKey(input: NewKey): Promise<{ key: KeySummary; plaintext: string }>;
   listKeys(): Promise<KeySummary[]>;
   /** Revokes a key by id; `undefined` when there is no such key. */

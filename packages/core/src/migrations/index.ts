@@ -3,7 +3,8 @@ import { migration0002AuditMethod } from "./0002-audit-method.js";
 import { migration0003AuditChain } from "./0003-audit-chain.js";
 import { migration0004DefinitionPins } from "./0004-definition-pins.js";
 import { migration0005AuditPrincipal } from "./0005-audit-principal.js";
-import { migration0006UpstreamEras } from "./0006-upstream-eras.js";
+import { migration0006UpstreamSecrets } from "./0006-upstream-secrets.js";
+import { migration0007UpstreamEras } from "./0007-upstream-eras.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration this version of core knows, in order; append only. */
@@ -13,7 +14,8 @@ export const migrations: readonly Migration[] = [
   migration0003AuditChain,
   migration0004DefinitionPins,
   migration0005AuditPrincipal,
-  migration0006UpstreamEras,
+  migration0006UpstreamSecrets,
+  migration0007UpstreamEras,
 ];
 
 /** The schema version this version of core writes. */

@@ -5,6 +5,7 @@ import {
   defaultConfigDefinitions,
 } from "../config-definitions.js";
 import type { WaygateDatabase } from "../database/create-database.js";
+import { createSecretBox } from "../secrets/secret-box.js";
 import { type ApiKeysRepository, createApiKeysRepository } from "./api-keys.js";
 import { type CommandHistoryRepository, createCommandHistoryRepository } from "./command-history.js";
 import { type ConfigRepository, createConfigRepository } from "./config.js";
@@ -17,8 +18,13 @@ import { createUpstreamErasRepository, type UpstreamErasRepository } from "./ups
 
 /** Options for `createRepositories`. */
 export interface RepositoriesOptions<D extends ConfigDefinitions = DefaultConfigDefinitions> {
-  /** `WAYGATE_SECRET_KEY`: keys the API-key hashes; at least 32 characters, and it must not change. */
+  /**
+   * `WAYGATE_SECRET_KEY`: keys the API-key hashes and encrypts upstream secrets (env and header values of
+   * `mcp_servers`, AES-256-GCM under an HKDF-derived key); at least 32 characters, and it must not change.
+   */
   secretKey: string;
+  /** Keys that encrypted upstream secrets before a rotation: read only, for `mcpServers.rotateSecrets()`. */
+  previousSecretKeys?: readonly string[];
   /** Typed settings for `config` (default: Waygate's own). */
   configDefinitions?: D;
   /** Cap on stored tool-call arguments in `commandHistory.appendMany`, in bytes (default 8192). */
@@ -63,7 +69,11 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
     commandHistory: createCommandHistoryRepository(db, clock, options.maxArgumentBytes, options.secretKey),
     metrics: createMetricsRepository(db, clock),
     systemEvents: createSystemEventsRepository(db, clock),
-    mcpServers: createMcpServersRepository(db, clock),
+    mcpServers: createMcpServersRepository(
+      db,
+      clock,
+      createSecretBox(options.secretKey, options.previousSecretKeys),
+    ),
     definitionPins: createDefinitionPinsRepository(db, clock),
     upstreamEras: createUpstreamErasRepository(db, clock),
   };

@@ -9,6 +9,7 @@ import {
   McpServerConfigSchema,
   redactMcpServerConfig,
 } from "../mcp-server-config.js";
+import type { SecretBox } from "../secrets/secret-box.js";
 import { parseOrThrow } from "../validation.js";
 import { dbCall } from "./db-call.js";
 
@@ -50,21 +51,39 @@ export interface McpServersRepository {
   setEnabled(name: string, enabled: boolean): Promise<void>;
   /** Forgets a server; true when it existed. */
   remove(name: string): Promise<boolean>;
+  /**
+   * Encrypts the env and header values of rows written in clear (before schema version 6); returns how many rows it
+   * encrypted. Safe to run at every start and from several processes.
+   */
+  sealStoredSecrets(): Promise<number>;
+  /**
+   * Re-encrypts every stored secret under the current key: values sealed with a previous key (one of
+   * `previousSecretKeys`) and values in clear. All rows or none; a value no known key opens fails the whole run.
+   */
+  rotateSecrets(): Promise<{ servers: number; values: number }>;
 }
 
 const MAX_ERROR_CHARS = 4000;
 const SELECT = `SELECT name, transport, command, args, env, cwd, url, headers, enabled, connect_timeout_ms,
-  request_timeout_ms, status, last_error, created_at, updated_at FROM mcp_servers`;
+  request_timeout_ms, status, last_error, created_at, updated_at, secrets_key_id FROM mcp_servers`;
 const UPSERT = `INSERT INTO mcp_servers (name, transport, command, args, env, cwd, url, headers, enabled,
-  connect_timeout_ms, request_timeout_ms, status, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  connect_timeout_ms, request_timeout_ms, status, created_at, updated_at, secrets_key_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const ON_CONFLICT = ` ON CONFLICT (name) DO UPDATE SET transport = excluded.transport, command = excluded.command,
   args = excluded.args, env = excluded.env, cwd = excluded.cwd, url = excluded.url, headers = excluded.headers,
   enabled = excluded.enabled, connect_timeout_ms = excluded.connect_timeout_ms,
-  request_timeout_ms = excluded.request_timeout_ms, updated_at = excluded.updated_at`;
+  request_timeout_ms = excluded.request_timeout_ms, updated_at = excluded.updated_at,
+  secrets_key_id = excluded.secrets_key_id`;
+// Only rows whose secrets are as they were read are rewritten, so a concurrent change is never overwritten.
+const RESEAL = `UPDATE mcp_servers SET env = ?, headers = ?, secrets_key_id = ?
+  WHERE name = ? AND env = ? AND headers = ? AND secrets_key_id IS ?`;
 
 /** Creates the MCP-servers repository. */
-export function createMcpServersRepository(db: WaygateDatabase, clock: Clock): McpServersRepository {
+export function createMcpServersRepository(
+  db: WaygateDatabase,
+  clock: Clock,
+  box: SecretBox,
+): McpServersRepository {
   async function write(input: McpServerConfigInput, replace: boolean): Promise<McpServerRecord> {
     const config = parseOrThrow(McpServerConfigSchema, input, "MCP server config", (message, issues) => {
       return new ConfigValidationError(message, issues);
@@ -77,16 +96,17 @@ export function createMcpServersRepository(db: WaygateDatabase, clock: Clock): M
       config.transport,
       stdio?.command ?? null,
       JSON.stringify(stdio?.args ?? []),
-      JSON.stringify(stdio?.env ?? {}),
+      JSON.stringify(sealAll(box, config.name, "env", stdio?.env ?? {})),
       stdio?.cwd ?? null,
       remote?.url ?? null,
-      JSON.stringify(remote?.headers ?? {}),
+      JSON.stringify(sealAll(box, config.name, "headers", remote?.headers ?? {})),
       config.enabled ? 1 : 0,
       config.connectTimeoutMs,
       config.requestTimeoutMs,
       config.enabled ? "unknown" : "disabled",
       now,
       now,
+      box.keyId,
     ];
     try {
       await dbCall(db, `saving MCP server ${config.name}`, () =>
@@ -111,14 +131,42 @@ export function createMcpServersRepository(db: WaygateDatabase, clock: Clock): M
     const result = await dbCall(db, `reading MCP server ${name}`, () =>
       db.client.execute({ sql: `${SELECT} WHERE name = ?`, args: [name] }),
     );
-    return result.rows[0] ? toRecord(result.rows[0]) : null;
+    return result.rows[0] ? toRecord(result.rows[0], box) : null;
   }
 
-  async function readAll(): Promise<McpServerRecord[]> {
+  async function readAll(reveal: boolean): Promise<McpServerRecord[]> {
     const result = await dbCall(db, "listing MCP servers", () =>
       db.client.execute(`${SELECT} ORDER BY name`),
     );
-    return result.rows.map(toRecord);
+    // Display views are redacted anyway: they never need the key (and still work after it changed).
+    return result.rows.map((row) => toRecord(row, reveal ? box : undefined));
+  }
+
+  /** Rewrites the secrets of `rows` sealed under the current key in one batch; rows changed meanwhile are skipped. */
+  async function reseal(rows: Row[], action: string): Promise<{ servers: number; values: number }> {
+    let values = 0;
+    const statements = rows.map((row) => {
+      const name = String(row.name);
+      const keyId = row.secrets_key_id === null ? null : String(row.secrets_key_id);
+      const env = openAll(box, name, "env", JSON.parse(String(row.env)), keyId);
+      const headers = openAll(box, name, "headers", JSON.parse(String(row.headers)), keyId);
+      values += Object.keys(env).length + Object.keys(headers).length;
+      return {
+        sql: RESEAL,
+        args: [
+          JSON.stringify(sealAll(box, name, "env", env)),
+          JSON.stringify(sealAll(box, name, "headers", headers)),
+          box.keyId,
+          name,
+          String(row.env),
+          String(row.headers),
+          keyId,
+        ],
+      };
+    });
+    if (statements.length === 0) return { servers: 0, values: 0 };
+    const results = await dbCall(db, action, () => db.client.batch(statements, "write"));
+    return { servers: results.reduce((sum, r) => sum + r.rowsAffected, 0), values };
   }
 
   async function change(name: string, sql: string, args: (string | number | null)[]): Promise<void> {
@@ -135,9 +183,9 @@ export function createMcpServersRepository(db: WaygateDatabase, clock: Clock): M
       return record ? redactRecord(record) : null;
     },
     async list() {
-      return (await readAll()).map(redactRecord);
+      return (await readAll(false)).map(redactRecord);
     },
-    listWithSecrets: readAll,
+    listWithSecrets: () => readAll(true),
     async setStatus(name, status, error = null) {
       const parsed = parseOrThrow(McpServerStatusSchema, status, "MCP server status");
       await change(name, "UPDATE mcp_servers SET status = ?, last_error = ?, updated_at = ? WHERE name = ?", [
@@ -161,14 +209,69 @@ export function createMcpServersRepository(db: WaygateDatabase, clock: Clock): M
       );
       return result.rowsAffected > 0;
     },
+    async sealStoredSecrets() {
+      const result = await dbCall(db, "reading MCP servers stored in clear", () =>
+        db.client.execute(`${SELECT} WHERE secrets_key_id IS NULL`),
+      );
+      return (await reseal(result.rows, "encrypting stored MCP server secrets")).servers;
+    },
+    async rotateSecrets() {
+      const result = await dbCall(db, "reading MCP servers to re-encrypt", () =>
+        db.client.execute({ sql: `${SELECT} WHERE secrets_key_id IS NOT ?`, args: [box.keyId] }),
+      );
+      return reseal(result.rows, "re-encrypting stored MCP server secrets");
+    },
   };
+}
+
+/** A row's env or headers: decrypted with `box`, or left sealed for a view that redacts them. */
+function secretsOf(row: Row, field: "env" | "headers", box: SecretBox | undefined): Record<string, string> {
+  const stored = JSON.parse(String(row[field])) as Record<string, unknown>;
+  if (!box) return Object.fromEntries(Object.entries(stored).map(([name, value]) => [name, String(value)]));
+  const keyId = row.secrets_key_id === null ? null : String(row.secrets_key_id);
+  return openAll(box, String(row.name), field, stored, keyId);
 }
 
 function redactRecord(record: McpServerRecord): McpServerRecord {
   return { ...record, config: redactMcpServerConfig(record.config) };
 }
 
-function toRecord(row: Row): McpServerRecord {
+/** Where a secret lives, authenticated with it so a sealed value cannot be moved to another server or field. */
+function secretContext(server: string, field: "env" | "headers", name: string): string {
+  return `mcp_servers.${server}.${field}.${name}`;
+}
+
+function sealAll(
+  box: SecretBox,
+  server: string,
+  field: "env" | "headers",
+  values: Record<string, string>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [
+      name,
+      box.seal(value, secretContext(server, field, name)),
+    ]),
+  );
+}
+
+/** Plaintext values of a stored map: rows with no key id (written before version 6) hold them in clear. */
+function openAll(
+  box: SecretBox,
+  server: string,
+  field: "env" | "headers",
+  stored: Record<string, unknown>,
+  keyId: string | null,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(stored).map(([name, value]) => [
+      name,
+      keyId === null ? String(value) : box.open(String(value), secretContext(server, field, name)),
+    ]),
+  );
+}
+
+function toRecord(row: Row, box: SecretBox | undefined): McpServerRecord {
   const common = {
     name: String(row.name),
     enabled: Number(row.enabled) === 1,
@@ -182,10 +285,10 @@ function toRecord(row: Row): McpServerRecord {
           transport: "stdio",
           command: row.command,
           args: JSON.parse(String(row.args)),
-          env: JSON.parse(String(row.env)),
+          env: secretsOf(row, "env", box),
           ...(row.cwd === null ? {} : { cwd: row.cwd }),
         }
-      : { ...common, transport: row.transport, url: row.url, headers: JSON.parse(String(row.headers)) };
+      : { ...common, transport: row.transport, url: row.url, headers: secretsOf(row, "headers", box) };
   // Rows are re-validated so a hand-edited database cannot hand a bad command to the process starter.
   const config = parseOrThrow(
     McpServerConfigSchema,

@@ -5,7 +5,7 @@ export { restartDelayMs } from "./backoff.js";
 export { BridgeConfigError, BridgeCredentialsError } from "./bridge-errors.js";
 export { type Env, type EnvField, parseBridgeSettings, readEnvFields } from "./env-settings.js";
 export { type BridgeSetup, GuardedBridge } from "./guarded-bridge.js";
-export { type McpBridgeHooks, McpBridgePlugin } from "./mcp-bridge-plugin.js";
+export { type McpBridgeHooks, McpBridgePlugin, type UpstreamServerInfo } from "./mcp-bridge-plugin.js";
 export {
   type McpBridgeOptions,
   type McpBridgeOptionsInput,

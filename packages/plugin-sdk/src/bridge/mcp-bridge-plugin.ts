@@ -23,7 +23,13 @@ import {
   type Transport,
 } from "@modelcontextprotocol/client";
 import { BasePlugin } from "../base-plugin.js";
-import { errorMessage, PluginConfigError, PluginError, UpstreamUnavailableError } from "../errors.js";
+import {
+  errorMessage,
+  PluginConfigError,
+  PluginError,
+  UpstreamRefusedError,
+  UpstreamUnavailableError,
+} from "../errors.js";
 import type { PluginMetadata } from "../metadata.js";
 import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth } from "../plugin.js";
 import { errorResult } from "../results.js";
@@ -56,6 +62,24 @@ export interface McpBridgeHooks {
   clientRequests?: ClientRequests;
   /** Hides tools and denies calls before they reach the upstream; denials carry `_meta["waygate/denied"]`. */
   policy?: BridgePolicy;
+  /**
+   * The fetch an http/sse upstream is reached with (default: the global one), e.g. one that checks every address
+   * it connects to. It is called once per hop of a redirect the transport follows.
+   */
+  fetch?: (url: string | URL, init?: RequestInit) => Promise<Response>;
+  /**
+   * Checks the server found after connecting (its `serverInfo`): a returned reason refuses it (the connection is
+   * closed and the start fails with UPSTREAM_REFUSED), e.g. when the upstream is the host itself.
+   */
+  acceptServer?: (serverInfo: UpstreamServerInfo) => string | undefined;
+}
+
+/** What an upstream says about itself in `serverInfo`. */
+export interface UpstreamServerInfo {
+  name: string;
+  version: string;
+  title?: string;
+  description?: string;
 }
 
 const LOG_LEVELS = { debug: "debug", info: "info", notice: "info", warning: "warn" } as const;
@@ -451,6 +475,14 @@ export class McpBridgePlugin extends BasePlugin {
     try {
       await this.#open(prior);
     } catch (error) {
+      if (PluginError.isInstance(error, "UPSTREAM_REFUSED")) throw error;
+      // Shutdown closed the connection being made: retrying would start an upstream nobody stops.
+      if (this.#stopping) {
+        this.logger.info("upstream connect abandoned: the bridge is stopping", {
+          error: errorMessage(error),
+        });
+        throw error;
+      }
       if (prior === undefined && closedOnProbe(error)) {
         // Some stdio servers end on any request before `initialize` (rmcp-based ones do). The SDK probes its
         // own stdio transport on a throwaway process for that reason; this transport probes in place, so the
@@ -486,6 +518,10 @@ export class McpBridgePlugin extends BasePlugin {
     const timeout = this.options.timeouts.connectMs;
     try {
       await client.connect(transport, prior ? { timeout, prior: toPriorDiscovery(prior) } : { timeout });
+      const info = client.getServerVersion();
+      const refusal = info ? this.#hooks.acceptServer?.(info) : undefined;
+      if (refusal !== undefined)
+        throw new UpstreamRefusedError(`Upstream '${this.metadata.name}' was refused: ${refusal}`);
       this.#setLists(await fetchUpstreamLists(client, timeout));
     } catch (error) {
       this.#client = undefined;
@@ -605,10 +641,13 @@ export class McpBridgePlugin extends BasePlugin {
         onStderrLine: (line) => stderrLogger.info("upstream stderr", { line }),
       });
     }
-    const requestInit = { headers: spec.headers };
+    const options = {
+      requestInit: { headers: spec.headers },
+      ...(this.#hooks.fetch ? { fetch: this.#hooks.fetch } : {}),
+    };
     return spec.type === "http"
-      ? new StreamableHTTPClientTransport(new URL(spec.url), { requestInit })
-      : new SSEClientTransport(new URL(spec.url), { requestInit });
+      ? new StreamableHTTPClientTransport(new URL(spec.url), options)
+      : new SSEClientTransport(new URL(spec.url), options);
   }
 
   /** A call's own client when it is the only one in flight, else the host's handler: never another caller's. */

@@ -10,7 +10,11 @@ import { admitStdioServer } from "../stdio-allowlist.js";
 import { parseUpstreamEntry, storedConfigOf, type UpstreamTransport } from "../upstream-config.js";
 import { createUpstreamPlugin } from "../upstream-plugin.js";
 
-const AddServerBodySchema = z.looseObject({ name: ServerNameSchema });
+const AddServerBodySchema = z.looseObject({
+  name: ServerNameSchema,
+  /** `false` stores the server without starting (or contacting) it; `POST /admin/servers/<name>/enable` starts it. */
+  enabled: z.boolean().optional(),
+});
 
 /** `/admin/servers`: add (remote freely, stdio only as an allowlist entry), list, enable, disable and remove servers. */
 export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
@@ -50,8 +54,9 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
             .join("; ");
           throw new BadRequestError(`Invalid server: ${problems}`);
         }
-        const { name, ...entry } = parsed.data;
-        const parsedEntry = parseUpstreamEntry(name, entry).transport;
+        const { name, enabled: enabledFlag, ...entry } = parsed.data;
+        const { transport: parsedEntry, disabled } = parseUpstreamEntry(name, entry);
+        const enabled = enabledFlag ?? !disabled;
         // What runs is the allowlist entry's, never the request's: cwd and env decide what code a command runs.
         const transport: UpstreamTransport =
           parsedEntry.type === "stdio"
@@ -71,14 +76,19 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
             `A server named '${name}' already exists; remove it first or pick another name`,
           );
         }
-        await ctx.store.repos.mcpServers.create(storedConfigOf(name, transport));
-        const backend = ctx.servers.add({
-          name,
-          kind: "upstream",
-          origin: "database",
-          transport: transport.type,
-          build: () => createUpstreamPlugin(name, transport, ctx.options.timeouts.toolCallMs),
-        });
+        // Refused before anything is stored or contacted; the connect-time check catches later DNS changes.
+        if (transport.type !== "stdio") await ctx.egress.checkRemote(transport.url);
+        await ctx.store.repos.mcpServers.create({ ...storedConfigOf(name, transport), enabled });
+        const backend = ctx.servers.add(
+          {
+            name,
+            kind: "upstream",
+            origin: "database",
+            transport: transport.type,
+            build: () => createUpstreamPlugin(name, transport, ctx.upstreamHost),
+          },
+          { enabled },
+        );
         await backend?.started;
         ctx.logger.info("server added", { server: name, transport: transport.type, by: callerOf(res).keyId });
         res.status(201).json({ server: backend ? backendStatus(backend) : { name, state: "disabled" } });

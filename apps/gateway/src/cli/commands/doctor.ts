@@ -106,9 +106,12 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
   }
   // The MCP SDK client is loaded only when there is an upstream to probe.
   const { probeUpstream } = await import("../../doctor/probe-upstream.js");
+  const { createEgressPolicy } = await import("@waygate/core/egress");
+  const { createEgressFetch } = await import("@waygate/core/egress-fetch");
+  const egress = createEgressFetch(createEgressPolicy({ allow: config.egressAllow }));
   for (const server of selected) {
     context.output.progress(`checking upstream ${server.name} (${server.transport})…`);
-    const result = await probeUpstream(server, timeoutMs);
+    const result = await probeUpstream(server, timeoutMs, egress.fetch);
     findings.push(
       result.ok
         ? ok(
@@ -118,6 +121,7 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
         : problem(`upstream ${server.name}`, "fail", result.error, result.fix),
     );
   }
+  await egress.close();
   return findings;
 }
 

@@ -116,12 +116,15 @@ export function registerKeysCommands(program: Command, io: CliIo): void {
 
   keys
     .command("revoke")
-    .description("revoke an API key; it stops working at once")
+    .description("revoke an API key; running gateways refuse it within 1 s (their verify cache)")
     .argument("<id>", "id of the key (see `waygate keys list`)")
     .action(async (id: string, _options: unknown, command: Command) => {
       const context = contextOf(command, io);
       const revoked = await withStore(context, (store) => store.revokeKey(id));
       if (!revoked) throw new CliError("not_found", `no API key with id "${id}": see \`waygate keys list\``);
-      context.output.result(`revoked key ${revoked.id} (${revoked.name})`, { ...revoked, status: "revoked" });
+      context.output.result(
+        `revoked key ${revoked.id} (${revoked.name}); running gateways refuse it within 1 s`,
+        { ...revoked, status: "revoked" },
+      );
     });
 }

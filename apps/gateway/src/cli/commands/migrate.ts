@@ -14,11 +14,15 @@ export function registerMigrateCommand(program: Command, io: CliIo): void {
       const store = await openStoreFor(config, io.cwd, { migrate: false });
       try {
         const applied = await store.migrate();
-        context.output.result(
+        // SQL cannot encrypt: upstream secrets stored in clear by an older version are encrypted here, with the key.
+        const sealed = await store.sealSecrets();
+        const text =
           applied.length === 0
             ? "database is up to date (no migrations pending)"
-            : `applied ${applied.length} migration(s): ${applied.join(", ")}`,
-          { database: redactUrl(config.database.url), applied },
+            : `applied ${applied.length} migration(s): ${applied.join(", ")}`;
+        context.output.result(
+          sealed === 0 ? text : `${text}; encrypted the stored secrets of ${sealed} server(s)`,
+          { database: redactUrl(config.database.url), applied, sealedServers: sealed },
         );
       } finally {
         await store.close();

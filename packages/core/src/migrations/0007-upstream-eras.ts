@@ -6,8 +6,8 @@ import type { Migration } from "./migration.js";
  * server name, with a fingerprint of the upstream's transport: a changed URL or command is probed afresh. Config-file
  * upstreams have no `mcp_servers` row, so the verdicts live in a table of their own.
  */
-export const migration0006UpstreamEras: Migration = {
-  version: 6,
+export const migration0007UpstreamEras: Migration = {
+  version: 7,
   name: "upstream-eras",
   statements: [
     `CREATE TABLE upstream_eras (
