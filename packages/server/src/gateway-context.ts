@@ -1,16 +1,16 @@
 import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
-import type { AuditGuard } from "./audit-guard.js";
-import type { CallPolicy } from "./call-policy.js";
-import type { McpSessions } from "./mcp-sessions.js";
+import type { McpSessions } from "./mcp/sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { Exclusive } from "./mutex.js";
 import type { GatewayOptions } from "./options.js";
-import type { Router } from "./router.js";
-import type { ServerManager } from "./server-manager.js";
+import type { AuditGuard } from "./policy/audit-guard.js";
+import type { CallPolicy } from "./policy/call-policy.js";
+import type { Router } from "./routing/router.js";
 import type { Store } from "./store.js";
-import type { UpstreamHost } from "./upstream-plugin.js";
 import type { UpstreamEgress } from "./upstreams/egress.js";
+import type { ServerManager } from "./upstreams/server-manager.js";
+import type { UpstreamHost } from "./upstreams/upstream-plugin.js";
 
 /** Everything one gateway's routes share; created once per gateway, never global. */
 export interface GatewayContext {

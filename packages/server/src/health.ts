@@ -1,6 +1,6 @@
-import type { AuditHealth } from "./audit-guard.js";
-import { type BackendStatus, backendStatus } from "./backend.js";
 import type { GatewayContext } from "./gateway-context.js";
+import type { AuditHealth } from "./policy/audit-guard.js";
+import { type BackendStatus, backendStatus } from "./routing/backend.js";
 import { isSharedRateLimitStore, type RateLimitStoreHealth } from "./shared-store.js";
 
 /** The gateway's health with every detail: what `/health` shows a key with `metrics:read` or `admin`. */

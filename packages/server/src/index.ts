@@ -1,16 +1,14 @@
 // Every export of this file is public API.
 
 export type { AuditRecord, CallOutcome } from "./audit.js";
-export type { AuditHealth } from "./audit-guard.js";
+export { ANONYMOUS_CALLER, presentedKey } from "./auth/authenticate.js";
 export {
   DEFAULT_SCOPE_MAP,
   type OAuthOptions,
   type OAuthOptionsInput,
   OAuthOptionsSchema,
 } from "./auth/oauth-options.js";
-export { ANONYMOUS_CALLER, presentedKey } from "./auth.js";
-export type { BackendStatus } from "./backend.js";
-export { httpStatusFor, jsonRpcCodeFor, type PublicError, toPublicError } from "./error-mapping.js";
+export { httpStatusFor, jsonRpcCodeFor, type PublicError, toPublicError } from "./errors/error-mapping.js";
 export {
   AuditUnavailableError,
   AuthError,
@@ -21,20 +19,13 @@ export {
   GatewayOptionsError,
   NotFoundError,
   UpstreamError,
-} from "./errors.js";
+} from "./errors/errors.js";
 export { createGateway, type Gateway, type ListeningAddress } from "./gateway.js";
 export type { HealthReport, HealthStatusView } from "./health.js";
+export { createMemoryRateLimitStore } from "./http/rate-limit.js";
+export type { Caller } from "./http/request-context.js";
 export { createLogger, LOG_LEVELS, type LogLevel, redactSecrets } from "./logger.js";
 export { createMetrics, type GatewayMetrics, UNKNOWN_LABEL } from "./metrics.js";
-export {
-  createNameTable,
-  NAME_PATTERN,
-  NAME_SEPARATOR,
-  type NameCollision,
-  type NameEntry,
-  type NameTable,
-  namespacedName,
-} from "./naming.js";
 export {
   type GatewayOptions,
   type GatewayOptionsInput,
@@ -44,17 +35,26 @@ export {
   parseGatewayOptions,
   ServerNameSchema,
 } from "./options.js";
-export { createMemoryRateLimitStore } from "./rate-limit.js";
-export type { Caller } from "./request-context.js";
-export { hasScope, SCOPES, type Scope } from "./scopes.js";
+export type { AuditHealth } from "./policy/audit-guard.js";
+export { hasScope, SCOPES, type Scope } from "./policy/scopes.js";
+export { compileToolPattern, toolAllowed, toolPatternMatches } from "./policy/tool-patterns.js";
+export type { BackendStatus } from "./routing/backend.js";
+export {
+  createNameTable,
+  NAME_PATTERN,
+  NAME_SEPARATOR,
+  type NameCollision,
+  type NameEntry,
+  type NameTable,
+  namespacedName,
+} from "./routing/naming.js";
 export {
   isSharedRateLimitStore,
   type RateLimitStoreHealth,
   type SharedRateLimitStore,
 } from "./shared-store.js";
-export { compileToolPattern, toolAllowed, toolPatternMatches } from "./tool-patterns.js";
 export {
   parseUpstreamEntry,
   type UpstreamEntry,
   UpstreamEntrySchema,
-} from "./upstream-config.js";
+} from "./upstreams/upstream-config.js";

@@ -4,7 +4,7 @@ import type { Store } from "express-rate-limit";
 import type winston from "winston";
 import { z } from "zod";
 import { OAuthOptionsSchema } from "./auth/oauth-options.js";
-import { GatewayOptionsError } from "./errors.js";
+import { GatewayOptionsError } from "./errors/errors.js";
 import { LOG_LEVELS } from "./logger.js";
 
 /** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`; core's one rule. */

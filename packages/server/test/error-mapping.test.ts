@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { toPublicError } from "../src/error-mapping.js";
-import { AuthError, ForbiddenError, UpstreamError } from "../src/errors.js";
+import { toPublicError } from "../src/errors/error-mapping.js";
+import { AuthError, ForbiddenError, UpstreamError } from "../src/errors/errors.js";
 
 describe("toPublicError", () => {
   it("maps gateway errors to their HTTP status and JSON-RPC code", () => {

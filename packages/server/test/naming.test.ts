@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createNameTable, NAME_PATTERN, namespacedName } from "../src/naming.js";
+import { createNameTable, NAME_PATTERN, namespacedName } from "../src/routing/naming.js";
 
 describe("namespacedName", () => {
   it("joins server and tool with a double underscore", () => {

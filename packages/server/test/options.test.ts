@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GatewayError, GatewayOptionsError } from "../src/errors.js";
+import { GatewayError, GatewayOptionsError } from "../src/errors/errors.js";
 import { isLoopbackHost, parseGatewayOptions } from "../src/options.js";
 
 const base = { databaseUrl: ":memory:", secretKey: "0123456789abcdef0123456789abcdef" };

@@ -1,9 +1,9 @@
 // The router keeps the aggregate name table between calls; these check it follows list changes and status.
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import type { Backend } from "../src/backend.js";
-import type { HostedPlugin } from "../src/hosted-plugin.js";
-import { createRouter } from "../src/router.js";
+import type { Backend } from "../src/routing/backend.js";
+import { createRouter } from "../src/routing/router.js";
+import type { HostedPlugin } from "../src/upstreams/hosted-plugin.js";
 
 /** A backend over a minimal in-process plugin whose tool names and state the test changes (the router reads only these). */
 function backend(name: string, tools: string[]) {

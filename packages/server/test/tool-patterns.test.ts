@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toolAllowed, toolPatternMatches } from "../src/tool-patterns.js";
+import { toolAllowed, toolPatternMatches } from "../src/policy/tool-patterns.js";
 
 describe("tool patterns", () => {
   it("matches globs over namespaced names", () => {

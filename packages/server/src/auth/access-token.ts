@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
-import { AuthError, GatewayError } from "../errors.js";
+import { AuthError, GatewayError } from "../errors/errors.js";
 import { discoverIssuer, type IssuerMetadata, issuerUnavailable } from "./issuer-metadata.js";
 import type { OAuthOptions } from "./oauth-options.js";
 

@@ -1,8 +1,8 @@
 import type { Request, Response } from "express";
-import type { CallPolicy } from "../call-policy.js";
-import type { GatewayError } from "../errors.js";
+import type { GatewayError } from "../errors/errors.js";
+import { contextOf } from "../http/request-context.js";
+import type { CallPolicy } from "../policy/call-policy.js";
 import { requestsOf } from "../policy/request-messages.js";
-import { contextOf } from "../request-context.js";
 
 /** `method` of the audit row of a refused request that carried no JSON-RPC request (a GET, a REST call). */
 export const AUTHENTICATE_METHOD = "authenticate";

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { GatewayError } from "../errors/errors.js";
 
 /** The parts of an authorization server's metadata (RFC 8414 / OpenID Connect discovery) the gateway reads. */
 export interface IssuerMetadata {

@@ -1,5 +1,5 @@
-import type { Caller } from "../request-context.js";
-import type { Scope } from "../scopes.js";
+import type { Caller } from "../http/request-context.js";
+import type { Scope } from "../policy/scopes.js";
 import type { VerifiedToken } from "./access-token.js";
 import type { ClaimGrant, OAuthOptions } from "./oauth-options.js";
 

@@ -1,6 +1,6 @@
 // Every export of this file is public API: the `oauth` options schema, for config files.
 import { z } from "zod";
-import { SCOPES } from "../scopes.js";
+import { SCOPES } from "../policy/scopes.js";
 
 /** Signature algorithms accepted by default: asymmetric only, so a token signed with a public key as an HMAC secret fails. */
 export const DEFAULT_TOKEN_ALGORITHMS = [

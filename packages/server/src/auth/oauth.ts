@@ -1,6 +1,6 @@
 import type { Request } from "express";
-import type { Caller, RequestContext } from "../request-context.js";
-import type { Scope } from "../scopes.js";
+import type { Caller, RequestContext } from "../http/request-context.js";
+import type { Scope } from "../policy/scopes.js";
 import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token.js";
 import { callerOfToken, tokenScopesGranting } from "./oauth-caller.js";
 import type { OAuthOptions } from "./oauth-options.js";

@@ -1,10 +1,10 @@
 import type { RequestHandler } from "express";
-import { ForbiddenError } from "../errors.js";
+import { ForbiddenError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
+import { contextOf } from "../http/request-context.js";
 import { METHOD_RULES, type MethodRule } from "../policy/authorize.js";
 import { requestsOf } from "../policy/request-messages.js";
-import { contextOf } from "../request-context.js";
-import { hasScope } from "../scopes.js";
-import { sendError } from "../send-error.js";
+import { hasScope } from "../policy/scopes.js";
 
 /**
  * For an OAuth caller, answers an MCP POST whose JSON-RPC request needs a scope the token does not grant with HTTP

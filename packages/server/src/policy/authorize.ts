@@ -1,9 +1,9 @@
 import type { ClientRequest } from "@modelcontextprotocol/server";
-import { ForbiddenError } from "../errors.js";
-import { NAME_SEPARATOR } from "../naming.js";
-import type { Caller } from "../request-context.js";
-import { hasScope, type Scope } from "../scopes.js";
-import { toolAllowed } from "../tool-patterns.js";
+import { ForbiddenError } from "../errors/errors.js";
+import type { Caller } from "../http/request-context.js";
+import { NAME_SEPARATOR } from "../routing/naming.js";
+import { hasScope, type Scope } from "./scopes.js";
+import { toolAllowed } from "./tool-patterns.js";
 
 /** The task methods: 2025-11-25's experimental tasks, and the `io.modelcontextprotocol/tasks` extension. */
 export const TASK_METHODS = ["tasks/get", "tasks/result", "tasks/list", "tasks/cancel"] as const;

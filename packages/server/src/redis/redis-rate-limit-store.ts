@@ -2,7 +2,7 @@ import { createClient } from "@redis/client";
 import type { ClientRateLimitInfo, IncrementResponse, Options } from "express-rate-limit";
 import { RedisStore } from "rate-limit-redis";
 import type winston from "winston";
-import { GatewayError } from "../errors.js";
+import { GatewayError } from "../errors/errors.js";
 import type { RateLimitStoreHealth, SharedRateLimitStore } from "../shared-store.js";
 
 /** Sends one raw Redis command; node-redis's `client.sendCommand` fits. */

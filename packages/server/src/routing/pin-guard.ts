@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import type { DefinitionPinsRepository, PinChange, PinKind, PinRecord } from "@waygate/core";
 import canonicalize from "canonicalize";
 import type winston from "winston";
-import { GatewayError } from "../errors.js";
+import { GatewayError } from "../errors/errors.js";
 import type { GatewayMetrics } from "../metrics.js";
-import { NAME_SEPARATOR, namespacedName } from "../naming.js";
-import type { EventRecorder } from "../server-manager.js";
+import type { EventRecorder } from "../upstreams/server-manager.js";
+import { NAME_SEPARATOR, namespacedName } from "./naming.js";
 
 /** `strict` hides new and changed definitions until approved; `warn` serves them flagged; `off` does not pin. */
 export type PinningMode = "strict" | "warn" | "off";

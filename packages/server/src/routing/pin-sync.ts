@@ -1,7 +1,7 @@
 import type { DefinitionPinsRepository, PinKind } from "@waygate/core";
 import type winston from "winston";
-import type { HostListChangedKind } from "../hosted-plugin.js";
-import type { Router } from "../router.js";
+import type { HostListChangedKind } from "../upstreams/hosted-plugin.js";
+import type { Router } from "./router.js";
 
 /** The router's list that holds each kind of pinned definition. */
 export const LIST_OF_KIND: Record<PinKind, HostListChangedKind> = {

@@ -1,6 +1,6 @@
 import { createEgressPolicy, EgressRefusedError, type EgressResolver } from "@waygate/core/egress";
 import { createEgressFetch } from "@waygate/core/egress-fetch";
-import { BadRequestError } from "../errors.js";
+import { BadRequestError } from "../errors/errors.js";
 
 /** What http/sse upstreams may reach, for the bridges and for the admin API's checks. */
 export interface UpstreamEgress {

@@ -1,16 +1,16 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import type winston from "winston";
-import type { AuditRecord, AuditSink, CallOutcome } from "./audit.js";
+import type { AuditRecord, AuditSink, CallOutcome } from "../audit.js";
+import { GatewayError, UpstreamError } from "../errors/errors.js";
+import { normalizeError } from "../errors/foreign-errors.js";
+import type { Caller } from "../http/request-context.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { UNKNOWN_LABEL } from "../metrics.js";
+import type { Backend } from "../routing/backend.js";
+import type { Router, View } from "../routing/router.js";
+import type { HostCallContext } from "../upstreams/hosted-plugin.js";
 import type { AuditGuard } from "./audit-guard.js";
-import type { Backend } from "./backend.js";
-import { GatewayError, UpstreamError } from "./errors.js";
-import { normalizeError } from "./foreign-errors.js";
-import type { HostCallContext } from "./hosted-plugin.js";
-import type { GatewayMetrics } from "./metrics.js";
-import { UNKNOWN_LABEL } from "./metrics.js";
-import { authorize, type McpMethod } from "./policy/authorize.js";
-import type { Caller } from "./request-context.js";
-import type { Router, View } from "./router.js";
+import { authorize, type McpMethod } from "./authorize.js";
 
 /** What a request names once resolved: the backend that owns it, its own name there, and its pattern name. */
 export interface PolicyTarget {

@@ -1,9 +1,9 @@
 import cors from "cors";
 import type { Request, RequestHandler } from "express";
 import helmet from "helmet";
-import { GatewayError } from "./errors.js";
-import { isLoopbackHost } from "./options.js";
-import { sendError } from "./send-error.js";
+import { GatewayError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
+import { isLoopbackHost } from "../options.js";
 
 /** helmet with defaults suited to a JSON API (no CSP needed for JSON, but harmless). */
 export function securityHeaders(): RequestHandler {

@@ -1,7 +1,7 @@
 import type { Response } from "express";
+import { contextOf, type RequestContext } from "../http/request-context.js";
 import { jsonRpcErrorBody, restErrorBody, toPublicError } from "./error-mapping.js";
 import { GatewayError } from "./errors.js";
-import { contextOf, type RequestContext } from "./request-context.js";
 
 /**
  * Sends an error in the route's style (REST or JSON-RPC) with the mapped status; never leaks a stack. `extra` adds

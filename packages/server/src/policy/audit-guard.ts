@@ -1,4 +1,4 @@
-import { AuditUnavailableError } from "./errors.js";
+import { AuditUnavailableError } from "../errors/errors.js";
 
 /** What `/health` shows of the audit: whether rows can be committed, and the last failure while they cannot. */
 export interface AuditHealth {

@@ -1,10 +1,10 @@
 import { applyKeyPolicy, type KeyPolicy, type ResolvedKeyRequest } from "@waygate/core";
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { z } from "zod";
-import { BadRequestError } from "../errors.js";
-import type { GatewayContext } from "../gateway-context.js";
-import { SCOPES } from "../scopes.js";
-import { sendError } from "../send-error.js";
+import { BadRequestError } from "../../errors/errors.js";
+import { sendError } from "../../errors/send-error.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import { SCOPES } from "../../policy/scopes.js";
 
 const CreateKeyBodySchema = z.object({
   name: z.string().trim().min(1, "name must not be empty").max(100),

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
-import { GatewayError } from "./errors.js";
-import { sendError } from "./send-error.js";
+import { GatewayError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
 
 /** Parses JSON bodies up to the limit; the paired error handler turns parser failures into clear 400/413s. */
 export function jsonBody(limitBytes: number): RequestHandler {

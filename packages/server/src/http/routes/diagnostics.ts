@@ -1,8 +1,8 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
-import { requireScope } from "../auth.js";
-import { backendStatus } from "../backend.js";
-import type { GatewayContext } from "../gateway-context.js";
+import { requireScope } from "../../auth/authenticate.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import { backendStatus } from "../../routing/backend.js";
 
 /** `GET /diagnostics/connection` and `/diagnostics/performance` (admin scope); `stop()` ends the loop monitor. */
 export function diagnosticsRoutes(ctx: GatewayContext): { routes: ExpressRouter; stop: () => void } {

@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import type { GatewayMetrics } from "./metrics.js";
+import type { GatewayMetrics } from "../metrics.js";
 
 /** Counts and times every HTTP request by route pattern (never the raw path, so labels stay bounded). */
 export function httpMetrics(metrics: GatewayMetrics): RequestHandler {

@@ -6,9 +6,9 @@ import {
   UriTemplate,
 } from "@modelcontextprotocol/server";
 import type { PinKind } from "@waygate/core";
+import { GatewayError, NotFoundError, UpstreamError } from "../errors/errors.js";
+import type { HostListChangedKind } from "../upstreams/hosted-plugin.js";
 import { type Backend, backendStatus, backendUsable } from "./backend.js";
-import { GatewayError, NotFoundError, UpstreamError } from "./errors.js";
-import type { HostListChangedKind } from "./hosted-plugin.js";
 import {
   createNameTable,
   NAME_SEPARATOR,
@@ -17,7 +17,7 @@ import {
   type NameTable,
   namespacedName,
 } from "./naming.js";
-import type { PinGuard } from "./routing/pin-guard.js";
+import type { PinGuard } from "./pin-guard.js";
 
 /** Which capabilities a session sees: all backends, namespaced, or one backend with its original names. */
 export type View = { kind: "aggregate" } | { kind: "single"; server: string };

@@ -1,30 +1,30 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
 import type { Store as RateLimitStore } from "express-rate-limit";
+import { auditRefusal } from "../auth/audit-refusal.js";
+import { authenticate, identifyCaller, requireScope } from "../auth/authenticate.js";
+import { createAuthFailureLimit } from "../auth/failure-limit.js";
+import { createOAuthAuthenticator } from "../auth/oauth.js";
+import { resourceMetadataRoutes } from "../auth/resource-metadata.js";
+import { scopeStepUp } from "../auth/step-up.js";
+import { NotFoundError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
+import type { GatewayContext } from "../gateway-context.js";
+import { requestsOf } from "../policy/request-messages.js";
+import type { View } from "../routing/router.js";
 import { accessLog } from "./access-log.js";
-import { auditRefusal } from "./auth/audit-refusal.js";
-import { createOAuthAuthenticator } from "./auth/oauth.js";
-import { resourceMetadataRoutes } from "./auth/resource-metadata.js";
-import { scopeStepUp } from "./auth/step-up.js";
-import { authenticate, identifyCaller, requireScope } from "./auth.js";
-import { createAuthFailureLimit } from "./auth-failure-limit.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
-import { NotFoundError } from "./errors.js";
-import type { GatewayContext } from "./gateway-context.js";
 import { httpMetrics } from "./http-metrics.js";
 import { createInFlightTracker, type InFlightTracker } from "./in-flight.js";
 import { rejectMalformedPaths } from "./path-encoding.js";
-import { requestsOf } from "./policy/request-messages.js";
 import { perKeyRateLimit } from "./rate-limit.js";
 import { contextOf, useJsonRpcErrors } from "./request-context.js";
 import { requestIdMiddleware } from "./request-id.js";
-import type { View } from "./router.js";
 import { adminRoutes } from "./routes/admin.js";
 import { diagnosticsRoutes } from "./routes/diagnostics.js";
 import { probeRoutes } from "./routes/probes.js";
 import { restMcpRoutes } from "./routes/rest-mcp.js";
 import { serviceRoutes } from "./routes/service.js";
 import { corsAllowlist, dnsRebindingGuard, securityHeaders } from "./security.js";
-import { sendError } from "./send-error.js";
 
 /** The Express app and what must be stopped with it. */
 export interface BuiltApp {

@@ -1,8 +1,8 @@
 import type winston from "winston";
-import { type Backend, type BackendKind, type BackendStatus, backendStatus } from "./backend.js";
-import { GatewayError, NotFoundError } from "./errors.js";
+import { GatewayError, NotFoundError } from "../errors/errors.js";
+import { type Backend, type BackendKind, type BackendStatus, backendStatus } from "../routing/backend.js";
+import type { Router } from "../routing/router.js";
 import type { HostedPlugin, HostPluginStatus } from "./hosted-plugin.js";
-import type { Router } from "./router.js";
 
 /** Records a notable event (core's `systemEvents.record`); failures are logged, never thrown. */
 export type EventRecorder = (event: {

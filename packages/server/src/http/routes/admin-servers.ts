@@ -1,14 +1,18 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { z } from "zod";
-import { backendStatus } from "../backend.js";
-import { BadRequestError, GatewayError } from "../errors.js";
-import type { GatewayContext } from "../gateway-context.js";
-import { ServerNameSchema } from "../options.js";
+import { BadRequestError, GatewayError } from "../../errors/errors.js";
+import { sendError } from "../../errors/send-error.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import { ServerNameSchema } from "../../options.js";
+import { backendStatus } from "../../routing/backend.js";
+import { admitStdioServer } from "../../upstreams/stdio-allowlist.js";
+import {
+  parseUpstreamEntry,
+  storedConfigOf,
+  type UpstreamTransport,
+} from "../../upstreams/upstream-config.js";
+import { createUpstreamPlugin } from "../../upstreams/upstream-plugin.js";
 import { callerOf } from "../request-context.js";
-import { sendError } from "../send-error.js";
-import { admitStdioServer } from "../stdio-allowlist.js";
-import { parseUpstreamEntry, storedConfigOf, type UpstreamTransport } from "../upstream-config.js";
-import { createUpstreamPlugin } from "../upstream-plugin.js";
 
 const AddServerBodySchema = z.looseObject({
   name: ServerNameSchema,

@@ -1,4 +1,4 @@
-import type { HostedPlugin } from "./hosted-plugin.js";
+import type { HostedPlugin } from "../upstreams/hosted-plugin.js";
 
 /** Where a backend came from: an in-process plugin, or an upstream MCP server from options or the database. */
 export type BackendKind = "plugin" | "upstream";

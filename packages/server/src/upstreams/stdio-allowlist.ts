@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type { StdioAllowlistEntry } from "@waygate/core";
-import { ForbiddenError } from "./errors.js";
+import { ForbiddenError } from "../errors/errors.js";
 
 /** A stdio server as an admin request gives it; `cwd` and `env` are undefined when the request leaves them out. */
 export interface StdioRequest {

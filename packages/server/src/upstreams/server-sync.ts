@@ -1,8 +1,8 @@
 import type { McpServerRecord } from "@waygate/core";
 import type winston from "winston";
-import type { Exclusive } from "./mutex.js";
+import type { Exclusive } from "../mutex.js";
+import type { Store } from "../store.js";
 import type { ServerManager } from "./server-manager.js";
-import type { Store } from "./store.js";
 
 /** Keeps this replica's stored servers in step with the database when another replica changes them. */
 export interface ServerSync {

@@ -1,12 +1,12 @@
 import { API_KEY_PREFIX } from "@waygate/core";
 import type { Request, RequestHandler, Response } from "express";
-import { type OAuthAuthenticator, requestPath } from "./auth/oauth.js";
-import type { AuthFailureLimit } from "./auth-failure-limit.js";
-import { AuthError, ForbiddenError, GatewayError } from "./errors.js";
-import type { GatewayMetrics } from "./metrics.js";
-import { type Caller, contextOf } from "./request-context.js";
-import { hasScope, SCOPES, type Scope } from "./scopes.js";
-import { sendError } from "./send-error.js";
+import { AuthError, ForbiddenError, GatewayError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
+import { type Caller, contextOf } from "../http/request-context.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { hasScope, SCOPES, type Scope } from "../policy/scopes.js";
+import type { AuthFailureLimit } from "./failure-limit.js";
+import { type OAuthAuthenticator, requestPath } from "./oauth.js";
 
 /** The subset of a core API-key record the gateway reads. */
 export interface VerifiedKey {

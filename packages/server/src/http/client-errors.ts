@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { restErrorBody, toPublicError } from "./error-mapping.js";
-import { GatewayError, type GatewayErrorCode } from "./errors.js";
+import { restErrorBody, toPublicError } from "../errors/error-mapping.js";
+import { GatewayError, type GatewayErrorCode } from "../errors/errors.js";
 
 const REFUSALS: Record<string, { code: GatewayErrorCode; message: string }> = {
   ERR_HTTP_REQUEST_TIMEOUT: {

@@ -12,14 +12,14 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { type ClientCapabilityRequiredError, type ClientRequests, PluginError } from "@waygate/plugin-sdk";
-import type { CallPolicy, PolicyTarget } from "./call-policy.js";
-import { ForbiddenError, NotFoundError } from "./errors.js";
-import type { HostCallContext } from "./hosted-plugin.js";
-import { toJsonRpcFailure } from "./jsonrpc-failure.js";
-import type { InputRounds } from "./mcp/input-rounds.js";
-import { capabilityAllowed, resourceCapability } from "./policy/authorize.js";
-import type { Caller } from "./request-context.js";
-import type { Router, View } from "./router.js";
+import { ForbiddenError, NotFoundError } from "../errors/errors.js";
+import { toJsonRpcFailure } from "../errors/jsonrpc-failure.js";
+import type { Caller } from "../http/request-context.js";
+import { capabilityAllowed, resourceCapability } from "../policy/authorize.js";
+import type { CallPolicy, PolicyTarget } from "../policy/call-policy.js";
+import type { Router, View } from "../routing/router.js";
+import type { HostCallContext } from "../upstreams/hosted-plugin.js";
+import type { InputRounds } from "./input-rounds.js";
 
 /** Optional plugin hook for resource subscriptions; returns the function that ends the subscription. */
 export interface ResourceSubscriber {

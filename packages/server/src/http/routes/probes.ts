@@ -1,9 +1,9 @@
 import { type Router as ExpressRouter, Router as expressRouter, type Request, type Response } from "express";
-import type { identifyCaller } from "../auth.js";
-import type { GatewayContext } from "../gateway-context.js";
-import { checkHealth, healthStatusView } from "../health.js";
+import type { identifyCaller } from "../../auth/authenticate.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import { checkHealth, healthStatusView } from "../../health.js";
+import { hasScope } from "../../policy/scopes.js";
 import { contextOf } from "../request-context.js";
-import { hasScope } from "../scopes.js";
 
 /** Settings of the probe routes. */
 export interface ProbeRoutesOptions {

@@ -12,14 +12,14 @@ import {
 import { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
 import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
-import { BadRequestError, GatewayError, NotFoundError } from "./errors.js";
-import { createEventStore } from "./mcp/event-store.js";
-import { createInputRounds } from "./mcp/input-rounds.js";
-import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./mcp-server.js";
-import type { GatewayMetrics } from "./metrics.js";
-import { type Caller, callerOf, contextOf } from "./request-context.js";
-import type { View } from "./router.js";
-import { sendError } from "./send-error.js";
+import { BadRequestError, GatewayError, NotFoundError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
+import { type Caller, callerOf, contextOf } from "../http/request-context.js";
+import type { GatewayMetrics } from "../metrics.js";
+import type { View } from "../routing/router.js";
+import { createEventStore } from "./event-store.js";
+import { createInputRounds } from "./input-rounds.js";
+import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./server.js";
 
 interface Session {
   id: string;

@@ -1,13 +1,13 @@
 import { type Router as ExpressRouter, Router as expressRouter, type RequestHandler } from "express";
 import { z } from "zod";
-import { requireScope } from "../auth.js";
-import { backendStatus } from "../backend.js";
+import { requireScope } from "../../auth/authenticate.js";
+import { BadRequestError } from "../../errors/errors.js";
+import { sendError } from "../../errors/send-error.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import { toolAllowed } from "../../policy/tool-patterns.js";
+import { backendStatus } from "../../routing/backend.js";
 import { requireJsonContentType } from "../body.js";
-import { BadRequestError } from "../errors.js";
-import type { GatewayContext } from "../gateway-context.js";
 import { callerOf, contextOf } from "../request-context.js";
-import { sendError } from "../send-error.js";
-import { toolAllowed } from "../tool-patterns.js";
 
 const ExecuteBodySchema = z.object({
   tool: z.string().min(1, "tool must be a non-empty string"),

@@ -1,11 +1,11 @@
 import { PinKindSchema, PinOutdatedError, type PinRecord, PinStatusSchema } from "@waygate/core";
 import { type Router as ExpressRouter, Router as expressRouter, type Response } from "express";
 import { z } from "zod";
-import { BadRequestError, GatewayError } from "../errors.js";
-import type { GatewayContext } from "../gateway-context.js";
+import { BadRequestError, GatewayError } from "../../errors/errors.js";
+import { sendError } from "../../errors/send-error.js";
+import type { GatewayContext } from "../../gateway-context.js";
+import { reloadPinnedLists } from "../../routing/pin-sync.js";
 import { callerOf } from "../request-context.js";
-import { reloadPinnedLists } from "../routing/pin-sync.js";
-import { sendError } from "../send-error.js";
 
 const TargetSchema = z.strictObject({
   server: z.string().min(1).optional(),

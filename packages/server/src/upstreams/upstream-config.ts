@@ -1,6 +1,6 @@
 import type { McpServerConfig, McpServerConfigInput } from "@waygate/core";
 import { z } from "zod";
-import { BadRequestError } from "./errors.js";
+import { BadRequestError } from "../errors/errors.js";
 
 const StdioEntrySchema = z.object({
   type: z.literal("stdio").optional(),

@@ -1,11 +1,11 @@
 import type { Request, RequestHandler, Response } from "express";
 import { ipKeyGenerator, MemoryStore, rateLimit, type Store } from "express-rate-limit";
 import type winston from "winston";
-import { GatewayError } from "./errors.js";
-import type { GatewayMetrics } from "./metrics.js";
+import { GatewayError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { isSharedRateLimitStore } from "../shared-store.js";
 import { contextOf } from "./request-context.js";
-import { sendError } from "./send-error.js";
-import { isSharedRateLimitStore } from "./shared-store.js";
 
 /** Settings of the per-key rate limiter. */
 export interface RateLimitOptions {

@@ -1,6 +1,6 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
-import { type authenticate, requireScope } from "../auth.js";
-import type { GatewayContext } from "../gateway-context.js";
+import { type authenticate, requireScope } from "../../auth/authenticate.js";
+import type { GatewayContext } from "../../gateway-context.js";
 
 /** `GET /` and `/metrics` (`/health` and `/ready` are probe routes). */
 export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authenticate>): ExpressRouter {

@@ -1,9 +1,9 @@
 import { McpBridgePlugin } from "@waygate/plugin-sdk/bridge";
+import type { UpstreamEgress } from "./egress.js";
+import type { EraMemory } from "./eras.js";
+import type { GatewayIdentity } from "./gateway-identity.js";
 import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
-import type { EraMemory } from "./upstream-eras.js";
-import type { UpstreamEgress } from "./upstreams/egress.js";
-import type { GatewayIdentity } from "./upstreams/gateway-identity.js";
 
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {

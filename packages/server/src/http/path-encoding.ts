@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
-import { BadRequestError } from "./errors.js";
-import { sendError } from "./send-error.js";
+import { BadRequestError } from "../errors/errors.js";
+import { sendError } from "../errors/send-error.js";
 
 /** What a client is told about a path that cannot be percent-decoded. */
 export const MALFORMED_PATH_MESSAGE =

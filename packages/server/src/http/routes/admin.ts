@@ -1,5 +1,5 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
-import type { GatewayContext } from "../gateway-context.js";
+import type { GatewayContext } from "../../gateway-context.js";
 import { adminKeyRoutes } from "./admin-keys.js";
 import { adminPinRoutes } from "./admin-pins.js";
 import { adminServerRoutes } from "./admin-servers.js";
