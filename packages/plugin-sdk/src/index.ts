@@ -71,7 +71,14 @@ export type {
   TraceContext,
   WaygatePlugin,
 } from "./plugin.js";
-export { errorResult, jsonResult, textResult, toCallToolResult } from "./results.js";
+export {
+  errorResult,
+  FAILURE_META_KEY,
+  failureResult,
+  jsonResult,
+  textResult,
+  toCallToolResult,
+} from "./results.js";
 export {
   type ConfiguredTool,
   type DefinedTool,

@@ -36,7 +36,19 @@ export function toCallToolResult(value: unknown): CallToolResult {
   return textResult(JSON.stringify(value));
 }
 
+/**
+ * `_meta` key marking an error result as a failure of the call itself (a tool that threw, an upstream that could not
+ * be reached or refused the request), not an answer the tool chose to give. A host may hide such a message from
+ * callers (it can name paths, URLs or internal errors) and keep it in its logs.
+ */
+export const FAILURE_META_KEY = "io.waygate/failure";
+
+/** An error result for a call that failed, marked with {@link FAILURE_META_KEY}. */
+export function failureResult(message: string): CallToolResult {
+  return { content: [{ type: "text", text: message }], isError: true, _meta: { [FAILURE_META_KEY]: true } };
+}
+
 /** An error result for an exception thrown by a tool, naming the tool. */
 export function thrownToolResult(toolName: string, error: unknown): CallToolResult {
-  return errorResult(`Tool '${toolName}' failed: ${errorMessage(error)}`);
+  return failureResult(`Tool '${toolName}' failed: ${errorMessage(error)}`);
 }

@@ -92,6 +92,8 @@ describe("BasePlugin", () => {
     expect(await harness.callTool("missing")).toEqual({
       content: [{ type: "text", text: "Tool 'missing' failed: unknown tool missing" }],
       isError: true,
+      // Marked as a failure of the call, not the tool's own answer, so a host may withhold the text.
+      _meta: { "io.waygate/failure": true },
     });
     await harness.close();
   });

@@ -105,6 +105,7 @@ describe("definePlugin", () => {
     expect(result).toEqual({
       content: [{ type: "text", text: "Tool 'boom' failed: disk on fire" }],
       isError: true,
+      _meta: { "io.waygate/failure": true },
     });
     expect(harness.logs.some((line) => line.message === "tool threw" && line.meta.plugin === "greeter")).toBe(
       true,

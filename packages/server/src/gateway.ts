@@ -146,6 +146,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     metrics,
     logger,
     toolCallTimeoutMs: options.timeouts.toolCallMs,
+    production,
   });
   // Upstreams start from the era they were last found to speak; an unreadable store only costs a probe each.
   const eras = createEraMemory(

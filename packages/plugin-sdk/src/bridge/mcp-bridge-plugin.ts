@@ -32,7 +32,7 @@ import {
 } from "../errors.js";
 import type { PluginMetadata } from "../metadata.js";
 import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth } from "../plugin.js";
-import { errorResult } from "../results.js";
+import { failureResult } from "../results.js";
 import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
 import { type RoundAnswers, withInputRounds } from "./input-rounds.js";
@@ -260,7 +260,7 @@ export class McpBridgePlugin extends BasePlugin {
       // A capability the client lacks is the client's error to see (-32021), not a tool failure.
       (error: unknown) => {
         if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) throw error;
-        return errorResult(errorMessage(error));
+        return failureResult(errorMessage(error));
       },
     );
   }

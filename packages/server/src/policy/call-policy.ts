@@ -1,4 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
+import { FAILURE_META_KEY } from "@waygate/plugin-sdk";
 import type winston from "winston";
 import type { AuditRecord, AuditSink, CallOutcome } from "../audit.js";
 import { GatewayError, UpstreamError } from "../errors/errors.js";
@@ -97,6 +98,11 @@ export interface CallPolicyOptions {
   logger: winston.Logger;
   /** Deadline of any request forwarded to a plugin or upstream. */
   toolCallTimeoutMs: number;
+  /**
+   * In production, the text of a call that failed (a plugin that threw, an upstream that could not be reached or
+   * refused it) is replaced for the caller by a message with the request id; the log and the audit keep it.
+   */
+  production?: boolean;
 }
 
 /** Creates the call policy of one gateway. */
@@ -291,7 +297,26 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     }
   }
 
+  /** What a caller sees of a failed call in production: that it failed, and the id operators find it by. */
+  const withheld = (result: CallToolResult, requestId: string): CallToolResult =>
+    options.production && result.isError === true && result._meta?.[FAILURE_META_KEY] === true
+      ? {
+          content: [
+            {
+              type: "text",
+              text: `The call failed in the gateway or its upstream; operators find the details in the gateway log under request id ${requestId}`,
+            },
+          ],
+          isError: true,
+          _meta: { [FAILURE_META_KEY]: true },
+        }
+      : result;
+
   function callTool(request: ToolCallRequest): Promise<CallToolResult> {
+    return callToolAudited(request).then((result) => withheld(result, request.requestId));
+  }
+
+  function callToolAudited(request: ToolCallRequest): Promise<CallToolResult> {
     return run<CallToolResult>({
       caller: request.caller,
       requestId: request.requestId,
