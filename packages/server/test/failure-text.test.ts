@@ -29,7 +29,7 @@ afterAll(async () => {
   await development?.close();
 });
 
-const textOf = (result: { content: unknown }) => (result.content as { text: string }[])[0]!.text;
+const textOf = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text;
 
 describe("the text of a failed call", () => {
   it("is withheld from callers in production, with the request id, and kept in the audit row", async () => {
