@@ -1,6 +1,6 @@
 import { MemoryStore, type Options, type Store } from "express-rate-limit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { post, startGateway, type TestGateway } from "./helpers.js";
+import { get, post, startGateway, type TestGateway } from "./helpers.js";
 
 /** A store that delegates to MemoryStore and records which keys it counted, proving the gateway uses it. */
 class RecordingStore implements Store {
@@ -42,6 +42,16 @@ const initialize = {
 };
 
 describe("per-key rate limit", () => {
+  it("counts the REST lists and status against the key's limit too", async () => {
+    const key = await t.key(["tools:list"], { rateLimitPerMinute: 2 });
+    const headers = { authorization: `Bearer ${key}` };
+    expect((await get(`${t.url}/mcp/tools`, headers)).status).toBe(200);
+    expect((await get(`${t.url}/mcp/servers`, headers)).status).toBe(200);
+    const limited = await get(`${t.url}/mcp/status`, headers);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error).toMatchObject({ code: "rate_limited" });
+  });
+
   it("answers REST calls over the key's limit with 429, Retry-After and RateLimit headers, and audits them", async () => {
     const key = await t.key(["tools:call"], { rateLimitPerMinute: 2 });
     const call = () =>

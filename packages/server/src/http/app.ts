@@ -131,7 +131,8 @@ export function buildApp(
   app.post("/messages", jsonPosts, body, auth, stepUp, limit, ctx.sessions.legacyMessage());
 
   app.use(serviceRoutes(ctx, auth));
-  app.use("/mcp", body, auth, restMcpRoutes(ctx, limit));
+  // Every REST route counts against the key's budget, the lists and status included, not only execute.
+  app.use("/mcp", body, auth, limit, restMcpRoutes(ctx));
   const diagnostics = diagnosticsRoutes(ctx);
   app.use("/diagnostics", auth, diagnostics.routes);
   app.use("/admin", body, auth, requireScope("admin", production), adminRoutes(ctx));

@@ -1,4 +1,4 @@
-import { type Router as ExpressRouter, Router as expressRouter, type RequestHandler } from "express";
+import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { z } from "zod";
 import { requireScope } from "../../auth/authenticate.js";
 import { BadRequestError } from "../../errors/errors.js";
@@ -24,12 +24,12 @@ export function parseExecuteBody(body: unknown): z.output<typeof ExecuteBodySche
   );
 }
 
-/** REST API under `/mcp`: execute, status, servers, tools and reload; `limit` is the per-key rate limiter. */
-export function restMcpRoutes(ctx: GatewayContext, limit: RequestHandler): ExpressRouter {
+/** REST API under `/mcp`: execute, status, servers, tools and reload (the caller's rate limit runs before them). */
+export function restMcpRoutes(ctx: GatewayContext): ExpressRouter {
   const routes = expressRouter();
   const production = ctx.production;
 
-  routes.post("/execute", requireJsonContentType(production), limit, async (req, res) => {
+  routes.post("/execute", requireJsonContentType(production), async (req, res) => {
     try {
       const body = parseExecuteBody(req.body);
       const result = await ctx.policy.callTool({
