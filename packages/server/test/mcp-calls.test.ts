@@ -300,6 +300,8 @@ describe("mcpResponseMode auto (default)", () => {
     const first = new TextDecoder().decode((await reader.read()).value);
     const primingId = /^id: (.+)$/m.exec(first)?.[1];
     expect(primingId).toBeTruthy();
+    // It also tells the client how long to wait before it reconnects.
+    expect(first).toMatch(/^retry: 1000$/m);
     controller.abort();
     await expect
       .poll(async () => (await t.auditRows()).filter((r) => r.tool === "slow" && r.outcome === "ok").length)

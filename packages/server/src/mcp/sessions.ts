@@ -79,6 +79,9 @@ export interface McpSessions {
   closeAll(): Promise<void>;
 }
 
+/** How long a 2025-11-25 client is told to wait before it reconnects a broken stream with `Last-Event-ID`. */
+const RECONNECT_AFTER_MS = 1000;
+
 /** The first protocol revision of the 2026 era: no initialize, no sessions. */
 const FIRST_MODERN_VERSION = "2026-07-28";
 
@@ -249,6 +252,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       enableJsonResponse: options.responseMode === "json",
       keepAliveMs: options.keepAliveMs,
       eventStore: createEventStore({ maxEventsPerStream: 256, maxStreams: 64 }),
+      // The `retry:` a 2025-11-25 client waits before it reconnects to a stream that broke (SEP-1699).
+      retryInterval: RECONNECT_AFTER_MS,
       onsessioninitialized: (id) => {
         track(register(id, "streamable", transport, close, caller, view), res);
       },
