@@ -31,7 +31,8 @@ function freshProject(manifest: Record<string, unknown>): string {
   symlinkSync(PACKAGE_DIR, join(dir, "node_modules", "@waygate", "plugin-sdk"), "dir");
   symlinkSync(dirname(require.resolve("zod/package.json")), join(dir, "node_modules", "zod"), "dir");
   mkdirSync(join(dir, "src"));
-  pluginSnippets().forEach((code, index) => writeFileSync(join(dir, "src", `plugin-${index}.ts`), code));
+  for (const [index, code] of pluginSnippets().entries())
+    writeFileSync(join(dir, "src", `plugin-${index}.ts`), code);
   return dir;
 }
 const compileErrors = async (dir: string) => {
