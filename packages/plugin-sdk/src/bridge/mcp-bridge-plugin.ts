@@ -207,8 +207,27 @@ export class McpBridgePlugin extends BasePlugin {
     await this.#client?.close().catch(() => {});
     this.#stopping = false;
     this.#failedRestarts = 0;
-    await this.#connect();
+    try {
+      await this.#connect();
+    } catch (error) {
+      this.#retryFailedStart(error);
+      throw error;
+    }
     await this.#resubscribeAll();
+  }
+
+  /**
+   * A first `initialize` that times out or ends with the process gets the same bounded, backed-off restarts as
+   * a crash, so a server that is slow on its first start (an `npx -y` download) comes up by itself. Start still
+   * rejects, so the host records the failure; its `shutdown()` stops the retries. Anything else (a refusal, a
+   * protocol version the client cannot speak) would fail the same way again, so it stays failed.
+   */
+  #retryFailedStart(error: unknown): void {
+    const transient =
+      PluginError.isInstance(error, "UPSTREAM_TIMEOUT") || PluginError.isInstance(error, "UPSTREAM_CLOSED");
+    if (this.#stopping || !transient) return;
+    this.logger.warn("upstream failed to start; retrying with backoff", { error: errorMessage(error) });
+    this.#scheduleRestart();
   }
 
   protected getTools(): Tool[] {
