@@ -401,6 +401,30 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     ).toThrow(/Invalid options for MCP bridge 'x': transport.url: /);
   });
 
+  it("starts a stdio upstream without the gateway's npm settings (npm_config_*), with the entry's own env", async () => {
+    const envFile = join(mkdtempSync(join(tmpdir(), "bridge-env-")), "env");
+    const fixture = misbehavingStdio();
+    const previous = process.env.npm_config_auto_install_peers;
+    process.env.npm_config_auto_install_peers = "true"; // as `pnpm start` leaves it for the gateway
+    try {
+      await bridge({
+        transport: {
+          type: "stdio",
+          command: "sh",
+          args: ["-c", `env > "$0"; exec "$@"`, envFile, fixture.command, ...fixture.args],
+          env: { UPSTREAM_SETTING: "kept" },
+        },
+      });
+    } finally {
+      if (previous === undefined) delete process.env.npm_config_auto_install_peers;
+      else process.env.npm_config_auto_install_peers = previous;
+    }
+    const { readFileSync } = await import("node:fs");
+    const childEnv = readFileSync(envFile, "utf8");
+    expect(childEnv).toContain("UPSTREAM_SETTING=kept");
+    expect(childEnv).not.toMatch(/^npm_config_/im);
+  });
+
   describe("a failed first start is retried with the crash backoff", () => {
     const failFirstStart = (firstModes: string[]) => {
       const marker = join(mkdtempSync(join(tmpdir(), "bridge-first-start-")), "started");
