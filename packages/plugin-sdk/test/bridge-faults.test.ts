@@ -483,11 +483,13 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
         restart: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
       });
       expect(error).toMatchObject({ code: "UPSTREAM_TIMEOUT" });
+      // While retrying it stays failed with the reason, so hosts keep answering its calls with that error.
+      expect(plugin.getStatus()).toMatchObject({ state: "failed", lastError: { code: "UPSTREAM_TIMEOUT" } });
       await waitFor("the retried start to be ready", () => plugin.getStatus().state === "ready", 20_000);
       expect(plugin.getStatus().restarts).toBe(1);
     });
 
-    it("reports failed after maxAttempts when every start fails, naming the last reason", async () => {
+    it("stays failed, never degraded or connecting, while every retry of a start fails, then gives up", async () => {
       const { plugin, error } = await startFailing({
         name: "never",
         transport: misbehavingStdio(["crash-on-start"]),
@@ -495,12 +497,15 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
         restart: { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 2 },
       });
       expect(error).toMatchObject({ code: "UPSTREAM_CLOSED" });
+      const states = new Set<string>();
+      plugin.onStatusChange((status) => states.add(status.state));
       await waitFor(
         "the retries to give up",
         () => /gave up after 2 restart attempts/.test(plugin.getStatus().lastError?.message ?? ""),
         20_000,
       );
       expect(plugin.getStatus()).toMatchObject({ state: "failed", restarts: 0 });
+      expect([...states]).toEqual(["failed"]);
       expect(childPids(process.pid).filter((pid) => !processIsGone(pid))).toEqual([]);
     });
 
