@@ -158,6 +158,18 @@ describe("waygate servers import", () => {
     ]);
   });
 
+  it("imports a Cline file, printing a warning that names each key it ignores", async () => {
+    await writeJson(dir.path, "cline_mcp_settings.json", {
+      mcpServers: { slow: { command: "npx", args: ["-y", "slow-server"], timeout: 120, disabled: false } },
+    });
+    const run = await waygate(["servers", "import", "cline_mcp_settings.json"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("imported 1 server(s): slow");
+    expect(run.stderr).toContain(
+      "warning: cline_mcp_settings.json: mcpServers.slow.timeout is a per-server timeout",
+    );
+  });
+
   it("imports a VS Code mcp.json that uses `servers`", async () => {
     await writeJson(dir.path, "mcp.json", {
       servers: { docs: { type: "http", url: "https://mcp.example.com/mcp" } },

@@ -283,6 +283,71 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("names each unknown key of a server entry in a warning, with what to use instead for other clients' keys", async () => {
+    const file = await writeJson(dir.path, "cline_mcp_settings.json", {
+      mcpServers: {
+        slow: { command: "npx", args: ["-y", "slow-server"], timeout: 120, autoApprove: ["read"] },
+        odd: { command: "odd", retries: 3 },
+      },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.upstreams.map((server) => server.name)).toEqual(["slow", "odd"]);
+    expect(config.warnings).toEqual([
+      {
+        path: "mcpServers.slow.timeout",
+        message: expect.stringContaining("set gateway.timeouts.toolCallMs for every server"),
+      },
+      {
+        path: "mcpServers.slow.autoApprove",
+        message: expect.stringContaining("`waygate keys create --tools`"),
+      },
+      {
+        path: "mcpServers.odd.retries",
+        message:
+          "is not a server setting Waygate knows (type, command, args, env, cwd, url, headers, disabled); ignored",
+      },
+    ]);
+  });
+
+  it("maps other clients' names for url and type (Windsurf serverUrl, Gemini CLI httpUrl, Cline transportType)", async () => {
+    const file = await writeJson(dir.path, "mixed.json", {
+      mcpServers: {
+        windsurf: { serverUrl: "https://a.example.com/mcp" },
+        gemini: { httpUrl: "https://b.example.com/mcp" },
+        cline: { transportType: "sse", url: "https://c.example.com/sse" },
+      },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.warnings).toEqual([]);
+    expect(
+      config.upstreams.map((server) => [server.name, server.transport, "url" in server && server.url]),
+    ).toEqual([
+      ["windsurf", "http", "https://a.example.com/mcp"],
+      ["gemini", "http", "https://b.example.com/mcp"],
+      ["cline", "sse", "https://c.example.com/sse"],
+    ]);
+  });
+
+  it("warns about a mapped key that the entry also sets under Waygate's name, and keeps Waygate's", async () => {
+    const file = await writeJson(dir.path, "both.json", {
+      mcpServers: { twice: { url: "https://a.example.com/mcp", serverUrl: "https://other.example.com/mcp" } },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.warnings).toEqual([
+      {
+        path: "mcpServers.twice.serverUrl",
+        message: `is Windsurf's name for "url", which the entry also sets; ignored`,
+      },
+    ]);
+    expect(config.upstreams[0]).toMatchObject({ url: "https://a.example.com/mcp" });
+  });
+
+  it("still refuses an entry with neither command nor url after mapping, naming its path", async () => {
+    const file = await writeJson(dir.path, "bad.json", { mcpServers: { nothing: { timeout: 60 } } });
+    const bad = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path }));
+    expect(bad.issues.map((issue) => issue.path)).toContain("mcpServers.nothing");
+  });
+
   it("resolves ${env:NAME} references so secrets stay out of the file", async () => {
     const file = await writeJson(dir.path, "waygate.json", {
       mcpServers: { gh: { command: "gh-mcp", env: { GITHUB_TOKEN: "${env:MY_TOKEN}" } } },

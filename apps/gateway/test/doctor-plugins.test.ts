@@ -33,6 +33,24 @@ const doctor = async (env: Record<string, string>) => {
 };
 
 describe("waygate doctor", () => {
+  it("answers with a timeout finding for an upstream that never answers, while the working one next to it passes", async () => {
+    const mute = { command: process.execPath, args: ["-e", "process.stdin.resume()"] };
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING, mute } });
+    await runCli(["keys", "create", "--name", "admin"], { cwd: dir.path });
+    const run = await runCli(["doctor", "--json", "--timeout", "10000"], {
+      cwd: dir.path,
+      env: { WAYGATE_CONFIG: "waygate.json" },
+    });
+    const report = JSON.parse(run.stdout) as { ok: boolean; findings: Finding[] };
+    expect(run.code).not.toBe(0);
+    expect(report.findings.find((finding) => finding.check === "upstream everything")).toMatchObject({
+      status: "ok",
+    });
+    const muteFinding = report.findings.find((finding) => finding.check === "upstream mute");
+    expect(muteFinding?.status).toBe("fail");
+    expect(muteFinding?.detail).toMatch(/timed out|no answer within|Request timed out/i);
+  });
+
   it("passes with a working upstream, reporting its tools, and exits 0", async () => {
     await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
     await runCli(["keys", "create", "--name", "admin"], { cwd: dir.path });

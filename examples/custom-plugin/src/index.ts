@@ -8,7 +8,7 @@ export default definePlugin({
   name: "text_tools",
   version: "1.0.0",
   description: "Counts words, makes slugs and serves a style guide",
-  hostVersions: ">=0.0.0 <1.0.0",
+  hostVersions: ">=0.1.0 <1.0.0",
   config: z.object({ maxLength: z.number().int().positive().default(10_000) }),
   tools: (tool) => ({
     word_count: tool({

@@ -13,11 +13,15 @@ export interface RedactOptions {
 /** The string that replaces every hidden value. */
 export const REDACTED = "[REDACTED]";
 
-// Matched against the key with `-`/`_` removed and lower-cased, as substrings.
-const SECRET_KEY_PARTS = [
+// A name is split into its words (camelCase, snake_case, kebab-case, SCREAMING_CASE) and matched word by word, so
+// `accessToken` is a secret and `maxTokens` (an LLM's token budget) is not. Plural `tokens` is left out on purpose:
+// in MCP arguments it counts model tokens (`max_tokens`, `completion_tokens`).
+const SECRET_WORDS = new Set([
   "token",
   "secret",
+  "secrets",
   "password",
+  "passwords",
   "passwd",
   "passphrase",
   "authorization",
@@ -25,9 +29,41 @@ const SECRET_KEY_PARTS = [
   "accesskey",
   "privatekey",
   "cookie",
+  "cookies",
   "credential",
+  "credentials",
   "signature",
-];
+]);
+// Two adjacent words that together name a secret (`api_key`, `privateKey`, `X-Access-Key`).
+const SECRET_WORD_PAIRS = new Set(["api key", "access key", "private key", "secret key"]);
+// A name about an amount (`maxTokens`, `tokenCount`, `passwordMinLength`) holds a number, not a secret.
+const QUANTITY_WORDS = new Set([
+  "max",
+  "min",
+  "num",
+  "count",
+  "total",
+  "limit",
+  "length",
+  "size",
+  "budget",
+  "usage",
+  "used",
+  "remaining",
+]);
+// Names written as one lower-case word (`githubtoken`, `clientsecret`): a secret word at the end, unless the
+// name opens with an amount (`maxtokens` has no secret word at its end anyway; `maxpassword` would).
+const SECRET_SUFFIXES = [...SECRET_WORDS].filter((word) => !word.endsWith("s") || word === "credentials");
+const QUANTITY_PREFIX = /^(?:max|min|num|total)/;
+
+const wordsOf = (name: string): string[] =>
+  name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+
 const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
 // Secrets embedded in free text, in any letter case: the value of an Authorization header (scheme and
 // credential, however short; the header name is kept, captured as group 1), Waygate keys, and bearer/basic
@@ -45,12 +81,22 @@ const SECRET_IN_TEXT = new RegExp(
 const redactSecretsInText = (text: string): string =>
   text.replace(SECRET_IN_TEXT, (_match, header: string | undefined) => `${header ?? ""}${REDACTED}`);
 
-/** True when a field with this name must never be stored or logged in clear. */
+/**
+ * True when a field with this name must never be stored or logged in clear: one of its words is secret-like
+ * (`accessToken`, `client_secret`, `X-Api-Key`), or the whole name is `auth`, `pass`, `pwd` or `sessionid`; a name
+ * about an amount (`maxTokens`, `tokenCount`) is not.
+ */
 export function isSecretKeyName(name: string, extraKeys: readonly string[] = []): boolean {
   const normalised = name.replace(/[-_\s]/g, "").toLowerCase();
   if (SECRET_KEY_EXACT.has(normalised)) return true;
-  if (SECRET_KEY_PARTS.some((part) => normalised.includes(part))) return true;
-  return extraKeys.some((extra) => normalised === extra.replace(/[-_\s]/g, "").toLowerCase());
+  if (extraKeys.some((extra) => normalised === extra.replace(/[-_\s]/g, "").toLowerCase())) return true;
+  const words = wordsOf(name);
+  if (words.some((word) => QUANTITY_WORDS.has(word))) return false;
+  if (words.some((word) => SECRET_WORDS.has(word))) return true;
+  if (words.some((word, i) => SECRET_WORD_PAIRS.has(`${word} ${words[i + 1]}`))) return true;
+  return words.some(
+    (word) => !QUANTITY_PREFIX.test(word) && SECRET_SUFFIXES.some((suffix) => word.endsWith(suffix)),
+  );
 }
 
 /** Copies `value` with secret-named fields replaced by `[REDACTED]`, then caps its serialised size. */

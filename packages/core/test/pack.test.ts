@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +10,13 @@ import { useTempDirs } from "./helpers.js";
 const run = promisify(execFile);
 const temp = useTempDirs();
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+const require = createRequire(import.meta.url);
+const tsc = require.resolve("typescript/bin/tsc");
+const typesNodeVersion = (
+  JSON.parse(readFileSync(require.resolve("@types/node/package.json"), "utf8")) as { version: string }
+).version;
+const readmeSnippet = () =>
+  /```ts\n([\s\S]*?)```/.exec(readFileSync(join(packageDir, "README.md"), "utf8"))?.[1] ?? "";
 
 const scriptBody = (name: string) => `
   const db = await core.openDatabase({ url: "file:./data/${name}.db" });
@@ -88,4 +94,65 @@ describe("the packed tarball", () => {
       { cwd: app },
     );
   }, 240_000);
+
+  it("README's embed snippet compiles under tsc --init defaults plus only what the README adds, and runs", async () => {
+    const work = temp.dir();
+    await run("pnpm", ["pack", "--pack-destination", work], { cwd: packageDir });
+    const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
+    const app = join(work, "app");
+    mkdirSync(app);
+    writeFileSync(
+      join(app, "package.json"),
+      JSON.stringify({ name: "service", private: true, version: "1.0.0" }),
+    );
+    await run("pnpm", ["add", join(work, tarball!), "--prefer-offline", "--ignore-workspace"], {
+      cwd: app,
+      timeout: 180_000,
+    });
+    await run(
+      "pnpm",
+      ["add", "-D", `@types/node@${typesNodeVersion}`, "--prefer-offline", "--ignore-workspace"],
+      {
+        cwd: app,
+        timeout: 180_000,
+      },
+    );
+    await run(process.execPath, [tsc, "--init"], { cwd: app });
+    writeFileSync(join(app, "embed.ts"), readmeSnippet());
+    const compile = () => run(process.execPath, [tsc, "-p", "."], { cwd: app });
+
+    // What the README says to add: "type": "module" and "types": ["node"].
+    const manifest = JSON.parse(readFileSync(join(app, "package.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(app, "package.json"), JSON.stringify({ ...manifest, type: "module" }));
+    const initConfig = readFileSync(join(app, "tsconfig.json"), "utf8");
+    expect(initConfig).toContain('"types": []');
+    expect(initConfig).toContain('"exactOptionalPropertyTypes": true');
+    writeFileSync(join(app, "tsconfig.json"), initConfig.replace('"types": []', '"types": ["node"]'));
+    await compile();
+
+    const { stdout } = await run(process.execPath, ["embed.js"], {
+      cwd: app,
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: "file:./data/embed.db",
+        WAYGATE_SECRET_KEY: "s".repeat(32),
+      },
+    });
+    expect(stdout).toMatch(/^shown once: wg_/);
+  }, 240_000);
+
+  it('README\'s embed snippet does not compile without the README\'s "types": ["node"] (it reads process.env)', async () => {
+    const work = temp.dir();
+    writeFileSync(
+      join(work, "package.json"),
+      JSON.stringify({ name: "bare", private: true, type: "module" }),
+    );
+    await run(process.execPath, [tsc, "--init"], { cwd: work });
+    writeFileSync(join(work, "embed.ts"), readmeSnippet());
+    const failure = await run(process.execPath, [tsc, "-p", ".", "--noEmit"], { cwd: work }).then(
+      () => undefined,
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(failure).toContain("error TS2591: Cannot find name 'process'");
+  }, 60_000);
 });

@@ -234,6 +234,50 @@ describe("isSecretKeyName", () => {
     }
   });
 
+  it("matches whole secret-like words: accessToken, GITHUB_TOKEN, X-Api-Key, privateKey, githubtoken are secrets", () => {
+    for (const name of [
+      "accessToken",
+      "GITHUB_TOKEN",
+      "X-Api-Key",
+      "privateKey",
+      "PRIVATE_KEY",
+      "secretKey",
+      "clientSecret",
+      "githubtoken",
+      "db_password",
+      "awsCredentials",
+      "X-Amz-Signature",
+      "setCookie",
+    ]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+  });
+
+  it("leaves names that only contain a secret word's letters or count tokens alone: maxTokens is not a secret", () => {
+    for (const name of [
+      "maxTokens",
+      "max_tokens",
+      "maxtokens",
+      "completion_tokens",
+      "inputTokens",
+      "tokenCount",
+      "tokenizer",
+      "passwordMinLength",
+      "keyboard",
+      "secretary",
+    ]) {
+      expect(isSecretKeyName(name), name).toBe(false);
+    }
+  });
+
+  it("keeps maxTokens in a stored argument while hiding the token beside it", () => {
+    expect(redactArguments({ maxTokens: 1024, temperature: 0.2, accessToken: "t" })).toEqual({
+      maxTokens: 1024,
+      temperature: 0.2,
+      accessToken: "[REDACTED]",
+    });
+  });
+
   it("hides each short name through redactArguments too", () => {
     expect(redactArguments({ auth: "a", pass: "b", sessionId: "c", session: "d" })).toEqual({
       auth: "[REDACTED]",

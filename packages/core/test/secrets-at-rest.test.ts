@@ -112,6 +112,7 @@ describe("upstream secrets at rest", () => {
         request_timeout_ms, status, created_at, updated_at) VALUES ('old', 'stdio', 'npx', '[]', ?, '{}', 1, 10000, 60000, 'unknown', 0, 0)`,
       args: [JSON.stringify({ TOKEN: "clear-token-42" })],
     });
+    // 6 seals secrets; 7 (upstream eras) follows it.
     expect(await migrate(db)).toMatchObject({ applied: [6, 7] });
     const { mcpServers } = createRepositories(db, { secretKey: SECRET });
     // Readable in clear until sealed (no key id), so nothing breaks between the upgrade and the first start.

@@ -61,6 +61,21 @@ export function satisfiesVersionRange(version: string, range: string): boolean {
   );
 }
 
+/**
+ * The release line an unreleased host is checked as. Every workspace package stays at `0.0.0` until
+ * changesets cuts the first release, which is 0.1.0; plugins written against this SDK declare that line
+ * (`>=0.1.0 <1.0.0`, `^0.1.0`), so a `0.0.0` host built from the workspace must accept them.
+ */
+export const UNRELEASED_HOST_CHECKED_AS = "0.1.0";
+
+/**
+ * The version a host is checked as: its own, except that `0.0.0` and its pre-releases
+ * (`0.0.0-snapshot-…`), which only an unreleased workspace build carries, count as {@link UNRELEASED_HOST_CHECKED_AS}.
+ */
+export function effectiveHostVersion(hostVersion: string): string {
+  return /^v?0\.0\.0(?:$|[-+])/.test(hostVersion.trim()) ? UNRELEASED_HOST_CHECKED_AS : hostVersion;
+}
+
 /** Throws a HostVersionError unless the host version is in the plugin's declared range. */
 export function assertHostVersionSupported(
   pluginName: string,
@@ -68,9 +83,14 @@ export function assertHostVersionSupported(
   hostVersion: string | undefined,
 ): void {
   if (range === undefined || hostVersion === undefined) return;
-  if (!satisfiesVersionRange(hostVersion, range)) {
+  const checkedAs = effectiveHostVersion(hostVersion);
+  if (!satisfiesVersionRange(checkedAs, range)) {
+    const shown =
+      checkedAs === hostVersion
+        ? hostVersion
+        : `${hostVersion} (an unreleased build, checked as ${checkedAs})`;
     throw new HostVersionError(
-      `Plugin '${pluginName}' supports host versions '${range}' but this host is ${hostVersion}`,
+      `Plugin '${pluginName}' supports host versions '${range}' but this host is ${shown}`,
     );
   }
 }

@@ -400,4 +400,129 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
       () => new McpBridgePlugin({ name: "x", transport: { type: "http", url: "not a url" } as never }),
     ).toThrow(/Invalid options for MCP bridge 'x': transport.url: /);
   });
+
+  it("starts a stdio upstream without the gateway's npm settings (npm_config_*), with the entry's own env", async () => {
+    const envFile = join(mkdtempSync(join(tmpdir(), "bridge-env-")), "env");
+    const fixture = misbehavingStdio();
+    const previous = process.env.npm_config_auto_install_peers;
+    process.env.npm_config_auto_install_peers = "true"; // as `pnpm start` leaves it for the gateway
+    try {
+      await bridge({
+        transport: {
+          type: "stdio",
+          command: "sh",
+          args: ["-c", `env > "$0"; exec "$@"`, envFile, fixture.command, ...fixture.args],
+          env: { UPSTREAM_SETTING: "kept" },
+        },
+      });
+    } finally {
+      if (previous === undefined) delete process.env.npm_config_auto_install_peers;
+      else process.env.npm_config_auto_install_peers = previous;
+    }
+    const { readFileSync } = await import("node:fs");
+    const childEnv = readFileSync(envFile, "utf8");
+    expect(childEnv).toContain("UPSTREAM_SETTING=kept");
+    expect(childEnv).not.toMatch(/^npm_config_/im);
+  });
+
+  describe("a failed first start is retried with the crash backoff", () => {
+    const failFirstStart = (firstModes: string[]) => {
+      const marker = join(mkdtempSync(join(tmpdir(), "bridge-first-start-")), "started");
+      const normal = misbehavingStdio();
+      const bad = misbehavingStdio(firstModes);
+      // The first process misbehaves at start-up; every later one serves normally.
+      const script = `if [ -e "$0" ]; then exec "$@"; else : > "$0"; exec "$@" ${bad.args.slice(normal.args.length).join(" ")}; fi`;
+      return {
+        type: "stdio" as const,
+        command: "sh",
+        args: ["-c", script, marker, normal.command, ...normal.args],
+      };
+    };
+    const started: McpBridgePlugin[] = [];
+    afterEach(async () => {
+      await Promise.all(started.splice(0).map((plugin) => plugin.shutdown()));
+    });
+    const startFailing = async (options: McpBridgeOptionsInput) => {
+      const plugin = new McpBridgePlugin(options);
+      started.push(plugin);
+      const { createMemoryLogger } = await import("../src/index.js");
+      const logger = createMemoryLogger();
+      const error = await plugin.start({ logger }).catch((e: unknown) => e);
+      return { plugin, logger, error };
+    };
+
+    it("comes up by itself after the first process exits during initialize, counting one restart", async () => {
+      const { plugin, logger, error } = await startFailing({
+        name: "late",
+        transport: failFirstStart(["crash-on-start"]),
+        // Without the 2026 probe, whose early close the bridge already answers by starting the server again.
+        protocol: { negotiation: "legacy" },
+        timeouts: { callMs: 5_000, connectMs: 15_000, killGraceMs: 500 },
+        restart: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
+      });
+      expect(error).toMatchObject({ code: "UPSTREAM_CLOSED" });
+      expect(logger.records.map((record) => record.message)).toContain(
+        "upstream failed to start; retrying with backoff",
+      );
+      await waitFor("the retried start to be ready", () => plugin.getStatus().state === "ready", 20_000);
+      expect(plugin.getStatus().restarts).toBe(1);
+      const ctx = {
+        requestId: "r1",
+        signal: new AbortController().signal,
+        caller: { keyId: "k", scopes: [] },
+        reportProgress: () => {},
+      };
+      expect(textOf(await plugin.callTool("echo", { text: "back" }, ctx))).toBe("back");
+    });
+
+    it("comes up by itself after the first process never answers initialize within connectMs", async () => {
+      const { plugin, error } = await startFailing({
+        name: "slow-start",
+        transport: failFirstStart(["no-initialize"]),
+        timeouts: { callMs: 5_000, connectMs: 1_500, killGraceMs: 300 },
+        restart: { initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 },
+      });
+      expect(error).toMatchObject({ code: "UPSTREAM_TIMEOUT" });
+      // While retrying it stays failed with the reason, so hosts keep answering its calls with that error.
+      expect(plugin.getStatus()).toMatchObject({ state: "failed", lastError: { code: "UPSTREAM_TIMEOUT" } });
+      await waitFor("the retried start to be ready", () => plugin.getStatus().state === "ready", 20_000);
+      expect(plugin.getStatus().restarts).toBe(1);
+    });
+
+    it("stays failed, never degraded or connecting, while every retry of a start fails, then gives up", async () => {
+      const { plugin, error } = await startFailing({
+        name: "never",
+        transport: misbehavingStdio(["crash-on-start"]),
+        timeouts: { callMs: 5_000, connectMs: 15_000, killGraceMs: 300 },
+        restart: { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 2 },
+      });
+      expect(error).toMatchObject({ code: "UPSTREAM_CLOSED" });
+      const states = new Set<string>();
+      plugin.onStatusChange((status) => states.add(status.state));
+      await waitFor(
+        "the retries to give up",
+        () => /gave up after 2 restart attempts/.test(plugin.getStatus().lastError?.message ?? ""),
+        20_000,
+      );
+      expect(plugin.getStatus()).toMatchObject({ state: "failed", restarts: 0 });
+      expect([...states]).toEqual(["failed"]);
+      expect(childPids(process.pid).filter((pid) => !processIsGone(pid))).toEqual([]);
+    });
+
+    it("does not retry a server refused by acceptServer", async () => {
+      const plugin = new McpBridgePlugin(
+        { name: "refused", transport: misbehavingStdio(), restart: { initialDelayMs: 10, maxAttempts: 3 } },
+        { acceptServer: () => "not on the list" },
+      );
+      started.push(plugin);
+      const { createMemoryLogger } = await import("../src/index.js");
+      const logger = createMemoryLogger();
+      const error = await plugin.start({ logger }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "UPSTREAM_REFUSED" });
+      expect(logger.records.map((record) => record.message)).not.toContain(
+        "upstream failed to start; retrying with backoff",
+      );
+      expect(plugin.getStatus().state).toBe("failed");
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { StdioAllowlistEntry } from "@waygate/core/stdio-allowlist";
 import { ConfigError, type ConfigIssue } from "../errors.js";
+import { type ConfigWarning, normaliseServerEntries } from "./entry-keys.js";
 import { ENV_FIXES, EnvSchema, type WaygateEnv } from "./env.js";
 import {
   type ConfigFile,
@@ -63,6 +64,8 @@ export interface GatewayConfig {
   egressAllow: string[];
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
+  /** Keys of the config file's server entries that were ignored, each named, for the start-up output. */
+  warnings: ConfigWarning[];
   /** Server settings only the config file sets, passed to createGateway as they are. */
   server: Partial<
     Pick<
@@ -106,13 +109,17 @@ export function parseEnv(env: Readonly<Record<string, string | undefined>>): Way
   );
 }
 
-/** Reads, resolves `${env:NAME}` references in, and validates a config file. */
+/**
+ * Reads, resolves `${env:NAME}` references in, and validates a config file. Other clients' key names in server
+ * entries are mapped; keys Waygate does not use are reported to `warnings`, each by its path.
+ */
 export async function readConfigFile(
   path: string,
   env: Readonly<Record<string, string | undefined>>,
   label = "WAYGATE_CONFIG",
+  warnings: ConfigWarning[] = [],
 ): Promise<ConfigFile> {
-  const raw = await readJsonFile(path, label);
+  const raw = normaliseServerEntries(await readJsonFile(path, label), warnings);
   const result = ConfigFileSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(toConfigIssues(result.error, ""), { source: path });
   const issues: ConfigIssue[] = [];
@@ -179,8 +186,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
   const configPathInput = options.configPath ?? env.WAYGATE_CONFIG;
   const configPath = configPathInput === undefined ? undefined : resolve(cwd, configPathInput);
   const label = options.configPath === undefined ? "WAYGATE_CONFIG" : "--config";
+  const warnings: ConfigWarning[] = [];
   const file =
-    configPath === undefined ? ConfigFileSchema.parse({}) : await readConfigFile(configPath, rawEnv, label);
+    configPath === undefined
+      ? ConfigFileSchema.parse({})
+      : await readConfigFile(configPath, rawEnv, label, warnings);
   const settings = file.gateway ?? {};
   const issues: ConfigIssue[] = [];
   const config: GatewayConfig = {
@@ -209,6 +219,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     stdioAllowlist: file.stdioAllowlist,
     egressAllow: file.egress?.allow ?? [],
     configPath,
+    warnings,
     server: {
       ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
       ...(settings.metrics ? { metrics: settings.metrics } : {}),

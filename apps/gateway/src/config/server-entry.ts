@@ -26,7 +26,8 @@ const RemoteEntrySchema = z.object({
 
 /**
  * One entry of an `mcpServers` object as Claude Desktop, Cursor and VS Code write it: `command`/`args`/`env`
- * for a local server, or `url`/`headers` (with an optional `type`) for a remote one. Other keys are ignored.
+ * for a local server, or `url`/`headers` (with an optional `type`) for a remote one. Other keys are ignored here;
+ * `normaliseServerEntry` maps other clients' names first and names each ignored key in a warning.
  */
 export const ServerEntrySchema = z.union([StdioEntrySchema, RemoteEntrySchema], {
   error: "expected either a command (a local stdio server) or a url (a remote server)",

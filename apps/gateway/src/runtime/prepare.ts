@@ -42,6 +42,10 @@ export async function prepareGateway(
   context: CommandContext,
 ): Promise<PreparedGateway> {
   const { cwd } = context.io;
+  for (const warning of config.warnings)
+    context.output.progress(
+      `warning: ${config.configPath ?? "config file"}: ${warning.path} ${warning.message}`,
+    );
   const secret = await resolveSecretKey(config, cwd);
   if (secret.source === "generated-file") {
     context.output.progress(

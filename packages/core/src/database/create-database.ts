@@ -7,12 +7,15 @@ import { parseSynchronousLevel, type SynchronousLevel, withSynchronous } from ".
 import { DEFAULT_DATABASE_URL, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
 import { createWriteConnection, type WriteConnection } from "./write-connection.js";
 
-/** How to reach the database; every field is optional. */
+/**
+ * How to reach the database; every field is optional. `url` and `authToken` also take `undefined` (the
+ * default applies), so `process.env.DATABASE_URL` can be passed as is under `exactOptionalPropertyTypes`.
+ */
 export interface CreateDatabaseOptions {
   /** `file:./path.db` (default `file:./data/waygate.db`), `:memory:`, `libsql://…` or `https://…`. */
-  url?: string;
+  url?: string | undefined;
   /** Token for a remote (Turso / sqld) database; `?authToken=` in the URL works too. */
-  authToken?: string;
+  authToken?: string | undefined;
   /** How long a local file operation waits for another process's lock before failing (default 5000). */
   busyTimeoutMs?: number;
   /** How long the first round trip to a remote database may take before it counts as unreachable (default 10000). */

@@ -149,6 +149,8 @@ export class McpBridgePlugin extends BasePlugin {
   );
   #stopping = false;
   #failedRestarts = 0;
+  /** Retrying a start that never succeeded: the bridge stays `failed` (not `degraded`) until it connects. */
+  #retryingStart = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #closeReason: string | undefined;
   readonly #inFlight = new Set<PluginCallContext>();
@@ -207,8 +209,29 @@ export class McpBridgePlugin extends BasePlugin {
     await this.#client?.close().catch(() => {});
     this.#stopping = false;
     this.#failedRestarts = 0;
-    await this.#connect();
+    this.#retryingStart = false;
+    try {
+      await this.#connect();
+    } catch (error) {
+      this.#retryFailedStart(error);
+      throw error;
+    }
     await this.#resubscribeAll();
+  }
+
+  /**
+   * A first `initialize` that times out or ends with the process gets the same bounded, backed-off restarts as
+   * a crash, so a server that is slow on its first start (an `npx -y` download) comes up by itself. Start still
+   * rejects, so the host records the failure; its `shutdown()` stops the retries. Anything else (a refusal, a
+   * protocol version the client cannot speak) would fail the same way again, so it stays failed.
+   */
+  #retryFailedStart(error: unknown): void {
+    const transient =
+      PluginError.isInstance(error, "UPSTREAM_TIMEOUT") || PluginError.isInstance(error, "UPSTREAM_CLOSED");
+    if (this.#stopping || !transient) return;
+    this.logger.warn("upstream failed to start; retrying with backoff", { error: errorMessage(error) });
+    this.#retryingStart = true;
+    this.#scheduleRestart();
   }
 
   protected getTools(): Tool[] {
@@ -470,7 +493,8 @@ export class McpBridgePlugin extends BasePlugin {
   }
 
   async #connect(): Promise<void> {
-    this.setState("connecting");
+    // A start being retried stays `failed`, with its last error, until it connects: it has no lists to serve.
+    if (!this.#retryingStart) this.setState("connecting");
     const prior = this.#prior;
     try {
       await this.#open(prior);
@@ -744,6 +768,7 @@ export class McpBridgePlugin extends BasePlugin {
     try {
       await this.#connect();
       this.#failedRestarts = 0;
+      this.#retryingStart = false;
       await this.#resubscribeAll();
       this.countRestart();
       this.logger.info("upstream restarted", { attempt });
@@ -751,7 +776,7 @@ export class McpBridgePlugin extends BasePlugin {
     } catch (error) {
       if (this.#stopping) return;
       this.#failedRestarts = attempt;
-      this.setState("degraded", error);
+      this.setState(this.#retryingStart ? "failed" : "degraded", error);
       this.logger.warn("upstream restart failed", { attempt, error: errorMessage(error) });
       this.#scheduleRestart();
     }

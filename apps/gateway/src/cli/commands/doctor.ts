@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { GatewayConfig } from "../../config/load.js";
+import { type CheckBudget, createBudget, withinBudget } from "../../doctor/budget.js";
 import { checkDataFolder, checkNode, checkPort, checkSecretKey } from "../../doctor/check-environment.js";
 import { type Finding, ok, problem } from "../../doctor/finding.js";
 import { CliError, ConfigError } from "../../errors.js";
@@ -45,7 +46,11 @@ async function checkDatabase(config: GatewayConfig, context: CommandContext, fin
   }
 }
 
+/** Doctor's default time budget: the whole run, every check included, answers within it. */
+export const DOCTOR_TIMEOUT_MS = 5_000;
+
 async function diagnose(context: CommandContext, timeoutMs: number): Promise<Finding[]> {
+  const budget: CheckBudget = createBudget(timeoutMs);
   const findings: Finding[] = [checkNode()];
   let config: GatewayConfig;
   try {
@@ -64,11 +69,31 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
     await checkDataFolder(config, context.io.cwd),
     await checkPort(config),
   );
-  if (config.redisUrl !== undefined) {
+  const redisUrl = config.redisUrl;
+  if (redisUrl !== undefined) {
     const { checkRedisReachable } = await import("../../doctor/check-redis.js");
-    findings.push(await checkRedisReachable(config.redisUrl, Math.min(timeoutMs, 5_000)));
+    findings.push(
+      ...(await withinBudget(
+        budget,
+        "redis",
+        async (ms) => [await checkRedisReachable(redisUrl, ms)],
+        "check REDIS_URL and that Redis is reachable",
+      )),
+    );
   }
-  const stored = await checkDatabase(config, context, findings);
+  let stored: Awaited<ReturnType<typeof checkDatabase>> = [];
+  findings.push(
+    ...(await withinBudget(
+      budget,
+      "database",
+      async () => {
+        const found: Finding[] = [];
+        stored = await checkDatabase(config, context, found);
+        return found;
+      },
+      "check DATABASE_URL (and DATABASE_AUTH_TOKEN for Turso) and that the database is reachable",
+    )),
+  );
   const { selected, unknownNames } = runtimeUpstreams(config, stored);
   for (const name of unknownNames.filter((unknown) => !isKnownBridge(unknown))) {
     findings.push(
@@ -80,6 +105,8 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
       ),
     );
   }
+  // Bridges and upstreams are probed side by side, each within what is left of the budget.
+  const probes: Promise<Finding[]>[] = [];
   for (const entry of pluginEntriesFor(config.plugins, unknownNames.filter(isKnownBridge))) {
     const plugin = normalisePluginEntry(entry);
     if (!plugin.enabled) continue;
@@ -87,8 +114,15 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
     if (bridge !== undefined) {
       context.output.progress(`checking bridge ${bridge}…`);
       const { probeBridge } = await import("../../doctor/probe-bridge.js");
-      findings.push(
-        await probeBridge(bridge, entry, { cwd: context.io.cwd, env: context.io.env, timeoutMs }),
+      probes.push(
+        withinBudget(
+          budget,
+          `bridge ${bridge}`,
+          async (ms) => [
+            await probeBridge(bridge, entry, { cwd: context.io.cwd, env: context.io.env, timeoutMs: ms }),
+          ],
+          "rerun with a larger --timeout, or check the bridge's credentials and network",
+        ),
       );
       continue;
     }
@@ -111,16 +145,26 @@ async function diagnose(context: CommandContext, timeoutMs: number): Promise<Fin
   const egress = createEgressFetch(createEgressPolicy({ allow: config.egressAllow }));
   for (const server of selected) {
     context.output.progress(`checking upstream ${server.name} (${server.transport})…`);
-    const result = await probeUpstream(server, timeoutMs, egress.fetch);
-    findings.push(
-      result.ok
-        ? ok(
-            `upstream ${server.name}`,
-            `${server.transport}: ${result.tools} tool(s) from ${result.serverName}`,
-          )
-        : problem(`upstream ${server.name}`, "fail", result.error, result.fix),
+    probes.push(
+      withinBudget(
+        budget,
+        `upstream ${server.name}`,
+        async (ms) => {
+          const result = await probeUpstream(server, ms, egress.fetch);
+          return [
+            result.ok
+              ? ok(
+                  `upstream ${server.name}`,
+                  `${server.transport}: ${result.tools} tool(s) from ${result.serverName}`,
+                )
+              : problem(`upstream ${server.name}`, "fail", result.error, result.fix),
+          ];
+        },
+        "rerun with a larger --timeout if the server is slow to start (an `npx -y` download), or run its command by hand",
+      ),
     );
   }
+  for (const found of await Promise.all(probes)) findings.push(...found);
   await egress.close();
   return findings;
 }
@@ -132,7 +176,12 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
     .description(
       "check environment, configuration, database and each upstream; print what is wrong and how to fix it",
     )
-    .option("--timeout <ms>", "how long each upstream may take to answer", parsePositiveInt, 15_000)
+    .option(
+      "--timeout <ms>",
+      "how long doctor may take in all; each check gets what is left (upstreams are probed side by side)",
+      parsePositiveInt,
+      DOCTOR_TIMEOUT_MS,
+    )
     .action(async (options: { timeout: number }, command: Command) => {
       const context = contextOf(command, io);
       const findings = await diagnose(context, options.timeout);

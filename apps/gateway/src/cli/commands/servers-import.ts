@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { type ConfigWarning, normaliseServerEntries } from "../../config/entry-keys.js";
 import { toConfigIssues } from "../../config/issues.js";
 import { readJsonFile } from "../../config/read-json.js";
 import {
@@ -21,9 +22,15 @@ const ClientConfigSchema = z
     error: "the file has neither an `mcpServers` nor a `servers` object",
   });
 
-/** Reads a client config file and returns its servers, or throws a ConfigError listing every problem. */
-export async function readClientServers(path: string): Promise<UpstreamServer[]> {
-  const raw = await readJsonFile(path, path);
+/**
+ * Reads a client config file and returns its servers, or throws a ConfigError listing every problem. Keys of
+ * other clients are mapped or, when Waygate has no use for them, named in `warnings`.
+ */
+export async function readClientServers(
+  path: string,
+  warnings: ConfigWarning[] = [],
+): Promise<UpstreamServer[]> {
+  const raw = normaliseServerEntries(await readJsonFile(path, path), warnings);
   const parsed = ClientConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error, ""), { source: path });
   const entries = [
@@ -54,7 +61,10 @@ export async function importServersFromFile(
   file: string,
   replace: boolean,
 ): Promise<UpstreamServer[]> {
-  const servers = await readClientServers(resolve(context.io.cwd, file));
+  const warnings: ConfigWarning[] = [];
+  const servers = await readClientServers(resolve(context.io.cwd, file), warnings);
+  for (const warning of warnings)
+    context.output.progress(`warning: ${file}: ${warning.path} ${warning.message}`);
   if (servers.length === 0) throw new CliError("usage", `${file} declares no servers`);
   await withStore(context, async (store) => {
     if (!replace) {

@@ -8,6 +8,7 @@ import { collectPair } from "../parse.js";
 import type { Column } from "../table.js";
 import { withStore } from "../with-store.js";
 import { importServersFromFile } from "./servers-import.js";
+import { gatewayBaseUrl, reloadOnGateway } from "./servers-remote.js";
 
 type ServerRow = UpstreamServer & { source: "config" | "database"; status: string | null };
 
@@ -169,6 +170,27 @@ export function registerServersCommands(program: Command, io: CliIo): void {
     .description("disable a stored server (kept, but not started)")
     .argument("<name>")
     .action((name: string, _options: unknown, command: Command) => setEnabled(io, command, name, false));
+
+  for (const verb of ["reload", "restart"] as const) {
+    servers
+      .command(verb)
+      .description(
+        `${verb === "reload" ? "restart" : "reload"} a server on a running gateway: stop it and start it again from its current definition (needs WAYGATE_API_KEY with the admin scope)`,
+      )
+      .argument("<name>")
+      .option("--url <url>", "base URL of the running gateway (default: where this config makes it listen)")
+      .action(async (name: string, options: { url?: string }, command: Command) => {
+        const context = contextOf(command, io);
+        const config = await context.loadConfig();
+        const status = await reloadOnGateway(context, gatewayBaseUrl(config, options.url), name);
+        const state = typeof status.state === "string" ? status.state : "unknown";
+        const lastError = (status.lastError as { message?: string } | undefined)?.message;
+        context.output.result(
+          `${verb === "reload" ? "reloaded" : "restarted"} ${name}: ${state}${lastError && state !== "ready" ? ` (${lastError})` : ""}`,
+          { name, ...status },
+        );
+      });
+  }
 
   servers
     .command("import")
