@@ -1,11 +1,40 @@
 import type { Request, Response } from "express";
 import type { GatewayError } from "../errors/errors.js";
 import { contextOf } from "../http/request-context.js";
-import type { CallPolicy } from "../policy/call-policy.js";
-import { requestsOf } from "../policy/request-messages.js";
+import type { CallPolicy, RefusedCall } from "../policy/call-policy.js";
+import { type BodyRequest, requestsOf } from "../policy/request-messages.js";
 
 /** `method` of the audit row of a refused request that carried no JSON-RPC request (a GET, a REST call). */
 export const AUTHENTICATE_METHOD = "authenticate";
+
+/**
+ * Writes one audit row per refused request of an HTTP request, with its transport (MCP or REST, from the route) and
+ * view (one server's endpoint, or the aggregate): the shared end of every refusal that happens before the policy.
+ */
+export async function auditRefusedRequests(
+  policy: CallPolicy,
+  req: Request,
+  res: Response,
+  requests: readonly BodyRequest[],
+  refusal: { outcome: RefusedCall["outcome"]; error: string },
+): Promise<void> {
+  const context = contextOf(res);
+  const name = typeof req.params?.name === "string" ? req.params.name : undefined;
+  const view = name ? { kind: "single" as const, server: name } : { kind: "aggregate" as const };
+  const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
+  for (const request of requests) {
+    await policy.recordRefused({
+      caller: context.caller,
+      requestId: context.requestId,
+      transport,
+      view,
+      method: request.method,
+      name: request.name,
+      arguments: request.arguments,
+      ...refusal,
+    });
+  }
+}
 
 /**
  * Audits a request refused by authentication (a bad access token) or by a step-up scope check: one `denied` row per
@@ -13,28 +42,12 @@ export const AUTHENTICATE_METHOD = "authenticate";
  */
 export function auditRefusal(policy: CallPolicy) {
   return async (req: Request, res: Response, error: GatewayError): Promise<void> => {
-    const context = contextOf(res);
-    const name = typeof req.params?.name === "string" ? req.params.name : undefined;
-    const view = name ? { kind: "single" as const, server: name } : { kind: "aggregate" as const };
-    const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
     const reason = error.details?.reason;
     const what = error.code === "unauthenticated" ? "authentication failed" : "refused";
     const message = `${what}${typeof reason === "string" ? ` (${reason})` : ""}: ${error.message}`;
     const requests = requestsOf(req.body);
     const rows =
       requests.length > 0 ? requests : [{ method: AUTHENTICATE_METHOD, name: null, arguments: undefined }];
-    for (const request of rows) {
-      await policy.recordRefused({
-        caller: context.caller,
-        requestId: context.requestId,
-        transport,
-        view,
-        method: request.method,
-        name: request.name,
-        arguments: request.arguments,
-        outcome: "denied",
-        error: message,
-      });
-    }
+    await auditRefusedRequests(policy, req, res, rows, { outcome: "denied", error: message });
   };
 }

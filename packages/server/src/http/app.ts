@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from "express";
 import type { Store as RateLimitStore } from "express-rate-limit";
-import { auditRefusal } from "../auth/audit-refusal.js";
+import { auditRefusal, auditRefusedRequests } from "../auth/audit-refusal.js";
 import { authenticate, identifyCaller, requireScope } from "../auth/authenticate.js";
 import { createAuthFailureLimit } from "../auth/failure-limit.js";
 import { createOAuthAuthenticator } from "../auth/oauth.js";
@@ -38,30 +38,15 @@ const singleView = (req: Request): View => ({ kind: "single", server: String(req
 
 /** Audits each request the rate limiter refuses, from a JSON-RPC body (one or a batch) or an execute body. */
 function auditRefusedCalls(ctx: GatewayContext) {
-  return async (req: Request, res: express.Response, error = "rate limit exceeded") => {
-    const context = contextOf(res);
-    const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
-    const view = typeof req.params?.name === "string" ? singleView(req) : aggregateView();
+  return (req: Request, res: express.Response, error = "rate limit exceeded") => {
     const body = req.body as { tool?: unknown; arguments?: unknown } | undefined;
     const refused =
-      transport === "rest"
-        ? typeof body?.tool === "string"
+      contextOf(res).errorStyle === "jsonrpc"
+        ? requestsOf(req.body)
+        : typeof body?.tool === "string"
           ? [{ method: "tools/call", name: body.tool, arguments: body.arguments }]
-          : []
-        : requestsOf(req.body);
-    for (const request of refused) {
-      await ctx.policy.recordRefused({
-        caller: context.caller,
-        requestId: context.requestId,
-        transport,
-        view,
-        method: request.method,
-        name: request.name,
-        arguments: request.arguments,
-        outcome: "rate_limited",
-        error,
-      });
-    }
+          : [];
+    return auditRefusedRequests(ctx.policy, req, res, refused, { outcome: "rate_limited", error });
   };
 }
 
