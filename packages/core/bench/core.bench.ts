@@ -57,6 +57,7 @@ async function benchAudit(
     let rows = 0;
     const deadline = performance.now() + SECONDS * 1000;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     await Promise.all(
       Array.from({ length: writers }, async (_, w) => {
         for (let n = 0; performance.now() < deadline; n++) {
@@ -67,6 +68,8 @@ async function benchAudit(
     );
     await audit.close();
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuPerRow = (cpu.user + cpu.system) / Math.max(1, rows);
     const stored = Number((await db.client.execute("SELECT count(*) FROM command_history")).rows[0]?.[0]);
     db.close();
     const perSecond = rows / elapsed;
@@ -75,9 +78,11 @@ async function benchAudit(
         perSecond,
       )
         .toLocaleString("en-US")
-        .padStart(8)}  (${rows} rows in ${elapsed.toFixed(2)} s, ${stored} stored; ${core.label})`,
+        .padStart(
+          8,
+        )}  cpu ${cpuPerRow.toFixed(1).padStart(5)} µs/row  (${rows} rows in ${elapsed.toFixed(2)} s, ${stored} stored; ${core.label})`,
     );
-    return perSecond;
+    return cpuPerRow;
   });
 }
 
@@ -105,7 +110,7 @@ async function benchAuditAgainstBaseline(ref: string): Promise<void> {
       }
       const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
       console.log(
-        `  writers=${writers}: this tree ${Math.round(mean(ours))} rows/s vs ${ref} ${Math.round(mean(theirs))} rows/s (${(
+        `  writers=${writers}: this tree ${mean(ours).toFixed(1)} µs CPU/row vs ${ref} ${mean(theirs).toFixed(1)} µs CPU/row (${(
           (mean(ours) / mean(theirs) - 1) * 100
         ).toFixed(1)} %)`,
       );

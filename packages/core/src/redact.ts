@@ -99,6 +99,25 @@ export function isSecretKeyName(name: string, extraKeys: readonly string[] = [])
   );
 }
 
+// Argument objects repeat the same few field names on every call, so their verdicts are kept: only names short
+// enough to be real field names, and at most this many (the map starts over when full), so hostile input cannot
+// grow it.
+const MAX_REMEMBERED_NAMES = 1024;
+const MAX_REMEMBERED_NAME_LENGTH = 64;
+const rememberedVerdicts = new Map<string, boolean>();
+
+function isSecretField(name: string, extraKeys: readonly string[]): boolean {
+  if (extraKeys.length > 0 || name.length > MAX_REMEMBERED_NAME_LENGTH)
+    return isSecretKeyName(name, extraKeys);
+  let verdict = rememberedVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = isSecretKeyName(name);
+    if (rememberedVerdicts.size >= MAX_REMEMBERED_NAMES) rememberedVerdicts.clear();
+    rememberedVerdicts.set(name, verdict);
+  }
+  return verdict;
+}
+
 /** Copies `value` with secret-named fields replaced by `[REDACTED]`, then caps its serialised size. */
 export function redactArguments(value: unknown, options: RedactOptions = {}): unknown {
   const redacted = redactValue(value, options.extraKeys ?? [], options.maxDepth ?? 16, 0, new WeakSet());
@@ -128,7 +147,7 @@ function redactValue(
     }
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      out[key] = isSecretKeyName(key, extraKeys)
+      out[key] = isSecretField(key, extraKeys)
         ? REDACTED
         : redactValue(item, extraKeys, maxDepth, depth + 1, seen);
     }

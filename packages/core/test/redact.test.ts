@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/api-keys/key-format.js";
-import { isSecretKeyName, redactArguments } from "../src/index.js";
+import { isSecretKeyName, REDACTED, redactArguments } from "../src/index.js";
 import { redactToJson } from "../src/redact.js";
 
 /** An argument nested `levels` objects deep, built without recursion. */
@@ -285,5 +285,29 @@ describe("isSecretKeyName", () => {
       sessionId: "[REDACTED]",
       session: "d",
     });
+  });
+});
+
+describe("remembered field-name verdicts", () => {
+  it("gives the same verdicts on every call, past the point where the remembered names start over", () => {
+    // 3,000 distinct names (the map holds 1,024), each seen twice: once to decide, once from memory.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const out = redactArguments({ [`field${i}Token`]: "s", [`field${i}Count`]: 7 }) as Record<
+          string,
+          unknown
+        >;
+        expect(out[`field${i}Token`]).toBe(REDACTED);
+        expect(out[`field${i}Count`]).toBe(7);
+      }
+    }
+  });
+
+  it("decides long names afresh and never lets extra key names leak into later calls", () => {
+    const long = `${"x".repeat(100)}_secret`;
+    expect(redactArguments({ [long]: "s" })).toEqual({ [long]: REDACTED });
+    expect(redactArguments({ region: "eu" }, { extraKeys: ["region"] })).toEqual({ region: REDACTED });
+    expect(redactArguments({ region: "eu" })).toEqual({ region: "eu" });
+    expect(redactArguments({ region: "eu" }, { extraKeys: ["region"] })).toEqual({ region: REDACTED });
   });
 });
