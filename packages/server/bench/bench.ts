@@ -6,10 +6,16 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernHTTPClientTransport,
+} from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { type Baseline, prepareBaseline } from "../../../bench/baseline.js";
+import { leanSseClient, type PeerName, startPeer } from "./peers.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const WARMUP_MS = 500;
@@ -125,9 +131,14 @@ async function measure(call: () => Promise<unknown>, concurrency: number, pid?: 
 }
 
 async function httpClient(url: string, key: string): Promise<Client> {
+  return endpointClient(`${url}/mcp`, key);
+}
+
+/** The SDK (v1) client over Streamable HTTP at `endpoint`, with the key as a bearer token when there is one. */
+async function endpointClient(endpoint: string, key: string): Promise<Client> {
   const client = new Client({ name: "bench", version: "1.0.0" });
   await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+    new StreamableHTTPClientTransport(new URL(endpoint), {
       requestInit: key ? { headers: { Authorization: `Bearer ${key}` } } : {},
     }),
   );
@@ -145,6 +156,10 @@ interface ToolCaller {
  * spends about 0.4 ms of CPU per call on this machine; this one shows the server's own cost without it.
  */
 async function leanClient(url: string, key: string): Promise<ToolCaller> {
+  return leanEndpointClient(`${url}/mcp`, key);
+}
+
+async function leanEndpointClient(endpoint: string, key: string): Promise<ToolCaller> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const headers: Record<string, string> = {
     "content-type": "application/json",
@@ -155,7 +170,7 @@ async function leanClient(url: string, key: string): Promise<ToolCaller> {
     new Promise<{ status: number; session: unknown; text: string }>((resolve, reject) => {
       const body = JSON.stringify(message);
       const req = http.request(
-        `${url}/mcp`,
+        endpoint,
         { method: "POST", agent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
         (res) => {
           let text = "";
@@ -253,6 +268,21 @@ async function modernLeanClient(url: string, key: string): Promise<ToolCaller> {
   };
 }
 
+/** The SDK's v2 client pinned to 2026-07-28: no handshake, every call carries its own envelope. */
+async function modernSdkClient(url: string, key: string): Promise<ToolCaller> {
+  const client = new ModernClient(
+    { name: "bench-modern", version: "1.0.0" },
+    { versionNegotiation: { mode: { pin: "2026-07-28" } } },
+  );
+  await client.connect(
+    new ModernHTTPClientTransport(new URL(`${url}/mcp`), {
+      requestInit: key ? { headers: { Authorization: `Bearer ${key}` } } : {},
+    }),
+  );
+  if (client.getProtocolEra() !== "modern") throw new Error("the v2 client did not settle on 2026-07-28");
+  return { callTool: (params) => client.callTool(params), close: () => client.close() };
+}
+
 async function directClient(): Promise<{
   callTool: Client["callTool"];
   close(): Promise<void>;
@@ -325,6 +355,54 @@ async function measureServer(
 }
 
 const ARGS = { message: "benchmark" };
+
+/** The peer gateways measured beside Waygate (BENCH_PEERS=0 leaves them out of a quick run). */
+const PEERS: PeerName[] = ["mcp-hub", "supergateway", "mcp-proxy"];
+
+/** The SDK (v1) client over legacy SSE (GET the stream, POST to the endpoint it names). */
+async function sseClient(endpoint: string): Promise<ToolCaller> {
+  const client = new Client({ name: "bench", version: "1.0.0" });
+  await client.connect(new SSEClientTransport(new URL(endpoint)));
+  return { callTool: (params) => client.callTool(params), close: () => client.close() };
+}
+
+/** A peer's rows: the SDK client and the lean client, each at concurrency 1 and 16, CPU of the peer's process. */
+async function measurePeer(rows: Row[], name: PeerName): Promise<void> {
+  const peer = await startPeer(name, everything);
+  try {
+    const clients: Array<[string, () => Promise<ToolCaller>]> = [
+      [
+        `p: ${peer.label}`,
+        () => (peer.transport === "sse" ? sseClient(peer.endpoint) : endpointClient(peer.endpoint, "")),
+      ],
+      [
+        `p-lean: ${peer.label}`,
+        () =>
+          peer.transport === "sse" ? leanSseClient(peer.endpoint) : leanEndpointClient(peer.endpoint, ""),
+      ],
+    ];
+    for (const [label, connect] of clients) {
+      const client = await connect();
+      try {
+        for (const concurrency of [1, 16]) {
+          rows.push({
+            target: label,
+            concurrency,
+            figures: await measure(
+              () => client.callTool({ name: peer.tool, arguments: ARGS }),
+              concurrency,
+              peer.child.pid,
+            ),
+          });
+        }
+      } finally {
+        await client.close();
+      }
+    }
+  } finally {
+    await peer.stop();
+  }
+}
 
 /** The gateway process script of a baseline checkout (BENCH_BASELINE=<git ref>), built beside this tree. */
 function baselineGateway(ref: string): Baseline & { script: string } {
@@ -435,6 +513,16 @@ async function main(): Promise<void> {
       startChild(1, { BENCH_SYNC: "FULL" }),
     );
 
+    // b with the SDK's v2 client speaking 2026-07-28 (m-lean's counterpart with the SDK's own cost).
+    await measureServer(
+      results,
+      "m: b, 2026-07-28, SDK v2 client",
+      "everything__echo",
+      () => startChild(1),
+      modernSdkClient,
+    );
+    if (process.env.BENCH_PEERS !== "0") for (const name of PEERS) await measurePeer(results, name);
+
     if (baseline) {
       // The same rows on the baseline commit's gateway, in this run, so CPU per call compares like with like.
       await measureServer(results, `b@base: b on ${baseline.ref}`, "everything__echo", () =>
@@ -507,6 +595,38 @@ async function main(): Promise<void> {
         line(`  b@base: same on ${baseline.ref}`, ms(cell("b@base", c).cpuMsPerCall), "b <= b@base");
         line(`  b-lean@base: same on ${baseline.ref}`, ms(cell("b-lean@base", c).cpuMsPerCall));
       }
+    }
+    const peerRows = (prefix: string, c: number) =>
+      results.filter((r) => r.target.startsWith(prefix) && r.concurrency === c);
+    const leanest = (prefix: string, c: number, of: (f: Figures) => number) =>
+      peerRows(prefix, c).reduce<Row | undefined>(
+        (best, r) => (best === undefined || of(r.figures) < of(best.figures) ? r : best),
+        undefined,
+      );
+    for (const c of [1, 16]) {
+      const sdkPeer = leanest("p: ", c, (f) => f.cpuMsPerCall);
+      const leanPeer = leanest("p-lean: ", c, (f) => f.cpuMsPerCall);
+      if (!sdkPeer || !leanPeer) continue;
+      line(
+        `leanest peer, SDK client, CPU/call at ${c}`,
+        ms(sdkPeer.figures.cpuMsPerCall),
+        sdkPeer.target.slice(3),
+      );
+      line(`  b (2025 session), same`, ms(cell("b:", c).cpuMsPerCall), "below the leanest peer");
+      line(`  m (2026-07-28), same`, ms(cell("m:", c).cpuMsPerCall), "below the leanest peer");
+      line(
+        `leanest peer, lean client, CPU/call at ${c}`,
+        ms(leanPeer.figures.cpuMsPerCall),
+        leanPeer.target.slice(8),
+      );
+      line(`  b-lean, same`, ms(cell("b-lean", c).cpuMsPerCall), "below the leanest peer");
+      line(`  m-lean, same`, ms(cell("m-lean", c).cpuMsPerCall), "below the leanest peer");
+    }
+    const fastest = leanest("p: ", 1, (f) => f.p50);
+    if (fastest) {
+      line("fastest peer p50 at concurrency 1, SDK client", ms(fastest.figures.p50), fastest.target.slice(3));
+      line("  b p50, same", ms(cell("b:", 1).p50), "at or below");
+      line("  m p50, same", ms(cell("m:", 1).p50), "at or below");
     }
     line("gateway-side mean time of POST /mcp", ms(serverMean));
     line(
