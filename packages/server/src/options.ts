@@ -123,9 +123,10 @@ export const GatewayOptionsSchema = z
       .prefault({}),
     timeouts: TimeoutsSchema.prefault({}),
     /**
-     * How `/mcp` answers POSTs. `auto` (default): a tools/call with nothing to stream (no progress token, a client
-     * that declared no sampling, elicitation or roots) gets one JSON body from the gateway's own fast path, the rest
-     * is streamed. `sse`: every POST is streamed. `json`: every POST gets one JSON body (progress is then lost).
+     * How `/mcp` answers POSTs. `auto` (default): a 2026-07-28 request gets one JSON body unless something is sent
+     * before its result (progress, a log line), which turns the answer into a stream; a 2025 session streams every
+     * answer, its headers leaving with the first event. `sse`: every POST is streamed. `json`: every POST gets one
+     * JSON body (progress and log lines sent during a call are then lost).
      */
     mcpResponseMode: z.enum(["auto", "sse", "json"]).default("auto"),
     /**

@@ -2,6 +2,8 @@
 // client requests before the result), cancellation aborts the tool, and bad input gets JSON-RPC errors naming the fix.
 // (Before: the `auto` response mode: a tools/call with nothing to stream is answered with one JSON body by the gateway's own
 // path; everything that could stream (progress, client requests) still goes through the SDK transport as SSE.
+import { once } from "node:events";
+import { connect } from "node:net";
 import type { LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,6 +164,36 @@ describe("mcpResponseMode auto (default)", () => {
     expect(
       rows.some((r) => r.tool === "echo" && r.outcome === "ok" && r.arguments === '{"text":"direct"}'),
     ).toBe(true);
+  });
+
+  it("sends a streamed answer's headers together with its first event, not on their own before the call runs", async () => {
+    const headers = await session();
+    const { hostname, port } = new URL(t.url);
+    const body = JSON.stringify(call(8, "local__slow", { ms: 150 }));
+    const socket = connect({ host: hostname, port: Number(port) });
+    await once(socket, "connect");
+    const firstChunk = new Promise<string>((resolve) =>
+      socket.once("data", (chunk) => resolve(String(chunk))),
+    );
+    socket.write(
+      [
+        "POST /mcp HTTP/1.1",
+        `Host: ${hostname}:${port}`,
+        "Content-Type: application/json",
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+        "Connection: close",
+        "",
+        body,
+      ].join("\r\n"),
+    );
+    const first = await firstChunk;
+    socket.destroy();
+    // Headers flushed on their own would arrive at once, 150 ms before anything of the body.
+    expect(first).toMatch(/^HTTP\/1\.1 200/);
+    const [, afterHeaders = ""] = first.split("\r\n\r\n");
+    expect(afterHeaders).toContain('"id":8');
+    expect(afterHeaders).toContain("waited 150");
   });
 
   it("streams a call that carries a progress token, with its progress before the result", async () => {

@@ -263,6 +263,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       else close();
     };
     await server.connect(transport);
+    sendHeadersWithFirstEvent(res);
     await transport.handleRequest(req, res, req.body);
     // An initialize the SDK refused opens no session: drop the server so its listeners do not pile up.
     if (!transport.sessionId || !sessions.has(transport.sessionId)) {
@@ -360,6 +361,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           if (sessionId) {
             const session = lookup(sessionId, caller, view, "streamable");
             track(session, res);
+            if (req.method === "POST") sendHeadersWithFirstEvent(res);
             await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, req.body);
             return;
           }
@@ -444,5 +446,33 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       handlers.clear();
       for (const s of open) drop(s.id);
     },
+  };
+}
+
+/** How long a POST's streamed answer may keep its headers back, waiting for a first event to send them with. */
+const HEADERS_WAIT_MS = 1000;
+
+/**
+ * The SDK's Node adapter flushes a streamed answer's headers on their own before its first event, which costs one
+ * socket write per call more than needed. A POST's answer stream carries only that request's events (the priming
+ * event, progress, log lines, then the result), so its headers can leave with the first of them: a call that
+ * answers within `HEADERS_WAIT_MS` costs one write. A slower or cancelled call's headers still leave after that
+ * wait, so a client is never left without a status. GET streams keep the early flush.
+ */
+function sendHeadersWithFirstEvent(res: Response): void {
+  const flush = res.flushHeaders.bind(res);
+  res.flushHeaders = () => {
+    const timer = setTimeout(() => {
+      if (res.writable && !res.writableEnded) flush();
+    }, HEADERS_WAIT_MS);
+    timer.unref();
+    // The first event takes the headers with it; nothing is left to flush.
+    const write = res.write;
+    res.write = function (this: Response, ...args: Parameters<Response["write"]>) {
+      clearTimeout(timer);
+      res.write = write;
+      return write.apply(this, args);
+    } as Response["write"];
+    res.once("close", () => clearTimeout(timer));
   };
 }
