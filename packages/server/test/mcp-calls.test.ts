@@ -457,6 +457,46 @@ describe("mcpResponseMode auto (default)", () => {
   });
 });
 
+describe("tasks (not served: the MCP SDK v2 has no tasks support yet)", () => {
+  it("advertises no tasks capability, answers every tasks method with -32601, and runs a task-augmented call at once", async () => {
+    const init = await post(
+      `${t.url}/mcp`,
+      {
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-11-25",
+          capabilities: { tasks: {} },
+          clientInfo: { name: "raw", version: "1" },
+        },
+      },
+      { authorization: `Bearer ${key}`, accept: ACCEPT },
+    );
+    expect(init.body.result.capabilities).not.toHaveProperty("tasks");
+    const headers = await session({ tasks: {} }, key, t.url, "2025-11-25");
+    for (const method of ["tasks/get", "tasks/result", "tasks/list", "tasks/cancel"]) {
+      const res = await post(
+        `${t.url}/mcp`,
+        { jsonrpc: "2.0", id: 5, method, params: { taskId: "t-1" } },
+        headers,
+      );
+      expect(res.body).toMatchObject({ id: 5, error: { code: -32601 } });
+    }
+    // A client that asks for a task anyway gets the result itself, as a server without tasks answers.
+    const augmented = await post(
+      `${t.url}/mcp`,
+      call(6, "local__echo", { text: "at once" }, { task: { ttl: 60_000 } }),
+      headers,
+    );
+    expect(augmented.body).toEqual({
+      jsonrpc: "2.0",
+      id: 6,
+      result: { content: [{ type: "text", text: "at once" }] },
+    });
+  });
+});
+
 describe("keep-alive", () => {
   it("streams a quiet call's answer with keep-alive comments, then the result", async () => {
     const g = await startGateway({ timeouts: { sseKeepAliveMs: 40 } });
