@@ -494,6 +494,31 @@ describe("tasks (not served: the MCP SDK v2 has no tasks support yet)", () => {
       id: 6,
       result: { content: [{ type: "text", text: "at once" }] },
     });
+    // 2026-07-28: the tasks extension is not offered either.
+    const modern = await post(
+      `${t.url}/mcp`,
+      {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tasks/get",
+        params: {
+          taskId: "t-1",
+          _meta: {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
+            "io.modelcontextprotocol/clientCapabilities": {},
+          },
+        },
+      },
+      {
+        authorization: `Bearer ${key}`,
+        accept: ACCEPT,
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tasks/get",
+        "mcp-name": "t-1",
+      },
+    );
+    expect(modern.body).toMatchObject({ id: 7, error: { code: -32601 } });
   });
 });
 
