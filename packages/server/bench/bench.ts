@@ -16,6 +16,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { type Baseline, prepareBaseline } from "../../../bench/baseline.js";
 import { leanSseClient, type PeerName, startPeer } from "./peers.js";
+import { measureScale, SCALE_CLIENTS, type ScaleFigures } from "./scale.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "3");
 const WARMUP_MS = 500;
@@ -523,6 +524,18 @@ async function main(): Promise<void> {
     );
     if (process.env.BENCH_PEERS !== "0") for (const name of PEERS) await measurePeer(results, name);
 
+    // Many clients at once, in each era, on a gateway allowed that many sessions (BENCH_SCALE=0 skips).
+    const scale: ScaleFigures[] = [];
+    if (process.env.BENCH_SCALE !== "0") {
+      const big = await startChild(1, { BENCH_MAX_SESSIONS: String(SCALE_CLIENTS + 100) });
+      try {
+        scale.push(await measureScale(big, "2025 sessions", SECONDS));
+        scale.push(await measureScale(big, "2026-07-28 clients", SECONDS));
+      } finally {
+        await stopChild(big.child);
+      }
+    }
+
     if (baseline) {
       // The same rows on the baseline commit's gateway, in this run, so CPU per call compares like with like.
       await measureServer(results, `b@base: b on ${baseline.ref}`, "everything__echo", () =>
@@ -563,6 +576,17 @@ async function main(): Promise<void> {
       );
     }
     console.log("cpu ms/call: CPU time of the front process (gateway, or the server itself for c) per call");
+    if (scale.length > 0) {
+      console.log(
+        `\n${"scale".padEnd(20)} ${"clients".padStart(7)} ${"RSS before".padStart(11)} ${"RSS after".padStart(10)} ${"kB/client".padStart(10)} ${"req/s, 16".padStart(10)} ${"req/s, all".padStart(11)}`,
+      );
+      for (const row of scale) {
+        console.log(
+          `${row.era.padEnd(20)} ${String(row.clients).padStart(7)} ${`${fmt(row.rssBeforeMb, 0)} MB`.padStart(11)} ${`${fmt(row.rssAfterMb, 0)} MB`.padStart(10)} ${fmt(row.kbPerClient, 1).padStart(10)} ${fmt(row.rpsFew, 0).padStart(10)} ${fmt(row.rpsAll, 0).padStart(11)}`,
+        );
+      }
+      console.log("req/s: 16 calls in flight, spread over 16 of the clients, then over all of them");
+    }
     const cell = (prefix: string, c: number) =>
       results.find((r) => r.target.startsWith(prefix) && r.concurrency === c)!.figures;
     const pct = (n: number) => `${fmt(n * 100, 0).padStart(5)} %`;

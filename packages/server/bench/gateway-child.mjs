@@ -56,6 +56,13 @@ const gateway = await createGateway({
   // A high limit keeps the limiter in the path without refusing benchmark traffic.
   rateLimit: { limit: 10_000_000 },
   ...(process.env.BENCH_RESPONSE_MODE ? { mcpResponseMode: process.env.BENCH_RESPONSE_MODE } : {}),
+  // The scale rows open more sessions than the defaults allow one key.
+  ...(process.env.BENCH_MAX_SESSIONS
+    ? {
+        mcpMaxSessions: Number(process.env.BENCH_MAX_SESSIONS),
+        mcpMaxSessionsPerKey: Number(process.env.BENCH_MAX_SESSIONS),
+      }
+    : {}),
 });
 const { url } = await gateway.listen({ port: 0 });
 await gateway.ready();
