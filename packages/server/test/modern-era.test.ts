@@ -167,6 +167,32 @@ describe("2026-07-28 clients", () => {
     }
   });
 
+  it("see their listen stream on a server's own endpoint end when the server is disabled, and listen again once it is back", async () => {
+    const admin = await t.key(["admin", "tools:list", "tools:call"]);
+    const { client } = await modernClient(admin, {}, "/servers/local/mcp");
+    try {
+      const subscription = await client.listen({ toolsListChanged: true });
+      const disabled = await post(
+        `${t.url}/admin/servers/local/disable`,
+        {},
+        { authorization: `Bearer ${admin}` },
+      );
+      expect(disabled.status).toBe(200);
+      await expect(subscription.closed).resolves.not.toBe("local");
+      const enabled = await post(
+        `${t.url}/admin/servers/local/enable`,
+        {},
+        { authorization: `Bearer ${admin}` },
+      );
+      expect(enabled.status).toBe(200);
+      const again = await client.listen({ toolsListChanged: true });
+      expect(again.honoredFilter).toMatchObject({ toolsListChanged: true });
+      await again.close();
+    } finally {
+      await client.close();
+    }
+  });
+
   it("are held to the key's patterns and scopes like 2025 clients", async () => {
     const narrow = await t.key(["tools:list", "tools:call"], { toolPatterns: ["local__echo"] });
     const { client } = await modernClient(narrow);

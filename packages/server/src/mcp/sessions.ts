@@ -308,6 +308,13 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       else if (kind === "prompts") handler.notify.promptsChanged();
       else handler.notify.resourcesChanged();
     }
+    // A server gone from the router (removed or disabled) takes its endpoint's handler along, ending the streams
+    // that listen there; the handler is made again if the server comes back.
+    const own = handlers.get(`server:${changed}`);
+    if (own && !options.deps.router.get(changed)) {
+      handlers.delete(`server:${changed}`);
+      own.handler.close().catch(() => {});
+    }
   });
 
   /**
