@@ -9,7 +9,7 @@ import {
   type McpHttpHandler,
   type Transport,
 } from "@modelcontextprotocol/server";
-import { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
+import type { SSEServerTransport } from "@modelcontextprotocol/server-legacy/sse";
 import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
 import { BadRequestError, GatewayError, NotFoundError } from "../errors/errors.js";
@@ -399,6 +399,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           const view = viewOf(req);
           ensureView(view);
           const caller = callerOf(res);
+          const { SSEServerTransport: Transport } = await loadLegacySse();
           ensureRoom(caller);
           const { server, close } = createMcpServer(
             options.deps,
@@ -406,7 +407,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
             { serving: "legacy-session" },
             rounds,
           );
-          const transport = new SSEServerTransport(options.legacyMessagesPath, res);
+          const transport = new Transport(options.legacyMessagesPath, res);
           const id = transport.sessionId;
           track(register(id, "sse", transport, close, caller, view), res);
           transport.onclose = () => drop(id);
@@ -482,4 +483,14 @@ function sendHeadersWithFirstEvent(res: Response): void {
     } as Response["write"];
     res.once("close", () => clearTimeout(timer));
   };
+}
+
+/**
+ * The legacy SSE transport (`/sse` + `/messages`), loaded on the first `/sse` client: most gateways never see one,
+ * and the module costs about 5 MB of resident memory.
+ */
+let legacySse: Promise<typeof import("@modelcontextprotocol/server-legacy/sse")> | undefined;
+function loadLegacySse() {
+  legacySse ??= import("@modelcontextprotocol/server-legacy/sse");
+  return legacySse;
 }
