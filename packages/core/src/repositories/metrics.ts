@@ -36,6 +36,52 @@ export const MetricQuerySchema = PageQuerySchema.extend({
 });
 export type MetricQuery = z.input<typeof MetricQuerySchema>;
 
+/** The most points one history query may return, so no query can ask the database for an unbounded scan. */
+export const MAX_HISTORY_POINTS = 10_000;
+
+/** Filters for `metrics.history`: a metric, labels it must carry (a subset), a closed time range and a step. */
+export const MetricHistoryQuerySchema = z
+  .object({
+    name: MetricNameSchema,
+    labels: z
+      .record(
+        z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, "must be a label name like server"),
+        z.string().max(256),
+      )
+      .default({}),
+    since: z.date(),
+    until: z.date(),
+    /** Bucket width in milliseconds: at least a second, at most a day. */
+    stepMs: z.number().int().min(1000).max(86_400_000),
+  })
+  .superRefine((query, ctx) => {
+    const span = query.until.getTime() - query.since.getTime();
+    if (span <= 0) ctx.addIssue({ code: "custom", path: ["until"], message: "must be after since" });
+    else if (span / query.stepMs > MAX_HISTORY_POINTS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stepMs"],
+        message: `gives more than ${MAX_HISTORY_POINTS} points for this range; use a larger step or a shorter range`,
+      });
+    }
+  });
+export type MetricHistoryQuery = z.input<typeof MetricHistoryQuerySchema>;
+
+/** One bucket of a history query: its start, the combined value and how many rows went into it. */
+export interface MetricHistoryPoint {
+  at: Date;
+  value: number;
+  samples: number;
+}
+
+/**
+ * Counters (names ending in `_total`) add up across instances, label sets and time; every other metric (a gauge, a
+ * latency quantile) combines by its maximum, since adding two replicas' p95 gives no p95.
+ */
+export function isCounterMetric(name: string): boolean {
+  return name.endsWith("_total");
+}
+
 /** Periodic metric roll-ups, kept for history beyond what Prometheus scrapes hold. */
 export interface MetricsRepository {
   /** Writes samples in one transaction; returns how many. */
@@ -44,6 +90,13 @@ export interface MetricsRepository {
   query(query: MetricQuery): Promise<Page<MetricRecord>>;
   /** Deletes samples older than `before`; returns how many. */
   prune(before: Date): Promise<number>;
+  /** Buckets of one metric over a closed range, summed (counters) or maxed (the rest) across instances and labels. */
+  history(query: MetricHistoryQuery): Promise<MetricHistoryPoint[]>;
+  /**
+   * Merges the rows before `before` into one row per metric, label set and `stepMs` bucket (counters summed, the
+   * rest maxed), so totals survive; idempotent. Returns how many rows were merged away.
+   */
+  downsample(before: Date, stepMs?: number): Promise<number>;
 }
 
 /** Creates the metrics repository. */
@@ -76,6 +129,58 @@ export function createMetricsRepository(db: WaygateDatabase, clock: Clock): Metr
         db.client.execute({ sql, args: [...args, query.limit + 1] }),
       );
       return toPage(result.rows, query.limit, toRecord);
+    },
+    async history(input) {
+      const query = parseOrThrow(MetricHistoryQuerySchema, input, "metric history query");
+      const where = ["name = ?", "at >= ?", "at < ?"];
+      const args: (string | number)[] = [query.name, query.since.getTime(), query.until.getTime()];
+      for (const [key, value] of Object.entries(query.labels)) {
+        where.push("json_extract(labels, ?) = ?");
+        args.push(`$."${key}"`, value);
+      }
+      const combine = isCounterMetric(query.name) ? "sum(value)" : "max(value)";
+      const since = query.since.getTime();
+      const sql = `SELECT (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS bucket, ${combine} AS value, count(*) AS samples FROM metrics
+        WHERE ${where.join(" AND ")} GROUP BY bucket ORDER BY bucket`;
+      const result = await dbCall(db, "reading metric history", () =>
+        db.client.execute({ sql, args: [since, query.stepMs, ...args] }),
+      );
+      return result.rows.map((row) => ({
+        at: new Date(since + Number(row.bucket) * query.stepMs),
+        value: Number(row.value),
+        samples: Number(row.samples),
+      }));
+    },
+    async downsample(before, stepMs = 3_600_000) {
+      // Only whole buckets before the cut, so a bucket is never half merged.
+      const cut = Math.floor(before.getTime() / stepMs) * stepMs;
+      const top = await dbCall(db, "downsampling metrics", () =>
+        db.client.execute("SELECT max(id) FROM metrics"),
+      );
+      const maxId = Number(top.rows[0]?.[0] ?? 0);
+      if (maxId === 0) return 0;
+      // Groups that are not yet one aligned row: several rows in a bucket, or a row off the bucket's start.
+      // Parameters arrive as REAL; the casts keep `at / step` an integer division.
+      const pending = `at < ? AND id <= ? AND (name, labels, at / CAST(? AS INTEGER)) IN (
+          SELECT name, labels, at / CAST(? AS INTEGER) FROM metrics WHERE at < ? AND id <= ?
+          GROUP BY name, labels, at / CAST(? AS INTEGER) HAVING count(*) > 1 OR max(at % CAST(? AS INTEGER)) > 0)`;
+      const pendingArgs = [cut, maxId, stepMs, stepMs, cut, maxId, stepMs, stepMs];
+      const results = await dbCall(db, "downsampling metrics", () =>
+        db.client.batch(
+          [
+            {
+              sql: `INSERT INTO metrics (name, labels, value, at)
+                SELECT name, labels, CASE WHEN name LIKE '%\\_total' ESCAPE '\\' THEN sum(value) ELSE max(value) END,
+                  (at / CAST(? AS INTEGER)) * CAST(? AS INTEGER)
+                FROM metrics WHERE ${pending} GROUP BY name, labels, at / CAST(? AS INTEGER)`,
+              args: [stepMs, stepMs, ...pendingArgs, stepMs],
+            },
+            { sql: `DELETE FROM metrics WHERE ${pending}`, args: pendingArgs },
+          ],
+          "write",
+        ),
+      );
+      return (results[1]?.rowsAffected ?? 0) - (results[0]?.rowsAffected ?? 0);
     },
     async prune(before) {
       const result = await dbCall(db, "pruning metrics", () =>
