@@ -6,7 +6,7 @@ import type { GatewayContext } from "../../gateway-context.js";
 import { callerOf } from "../request-context.js";
 
 /** The new value from a `{ "value": … }` body. */
-function valueOf(body: unknown): unknown {
+function newValueOf(body: unknown): unknown {
   if (typeof body !== "object" || body === null || !Object.hasOwn(body, "value")) {
     throw new BadRequestError('Invalid setting change: give the new value as { "value": … }');
   }
@@ -67,7 +67,7 @@ export function adminConfigRoutes(ctx: GatewayContext): ExpressRouter {
 
   routes.put("/:key", async (req, res) => {
     try {
-      const change = await ctx.store.repos.config.change(String(req.params.key), valueOf(req.body), {
+      const change = await ctx.store.repos.config.change(String(req.params.key), newValueOf(req.body), {
         by: callerOf(res).keyId,
         via: "admin_api",
       });
