@@ -123,7 +123,13 @@ export type {
   MetricSample,
   MetricsRepository,
 } from "./repositories/metrics.js";
-export { isCounterMetric, MAX_HISTORY_POINTS, MetricHistoryQuerySchema } from "./repositories/metrics.js";
+export {
+  isCounterMetric,
+  MAX_HISTORY_POINTS,
+  MetricHistoryQuerySchema,
+  parseDuration,
+  parseHistoryQuery,
+} from "./repositories/metrics.js";
 export type { Page } from "./repositories/page.js";
 export type {
   PluginInput,

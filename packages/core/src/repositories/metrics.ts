@@ -2,6 +2,7 @@ import type { Row } from "@libsql/client";
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
+import { InvalidInputError } from "../errors.js";
 import { isSecretKeyName, REDACTED } from "../redact.js";
 import { parseOrThrow } from "../validation.js";
 import { dbCall } from "./db-call.js";
@@ -66,6 +67,77 @@ export const MetricHistoryQuerySchema = z
     }
   });
 export type MetricHistoryQuery = z.input<typeof MetricHistoryQuerySchema>;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `5m`, `1h`, `7d` or a number of milliseconds; undefined when it is none of these. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d{1,9})(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (UNIT_MS[match[2] ?? "ms"] ?? 1);
+}
+
+/** An instant: ISO 8601, milliseconds since the epoch, or a duration before `now` (`24h` = a day ago). */
+function parseInstant(text: string, now: number, what: string): Date {
+  const ago = /^\d+(ms|s|m|h|d)$/.test(text.trim()) ? parseDuration(text) : undefined;
+  const date =
+    ago !== undefined ? new Date(now - ago) : /^\d+$/.test(text) ? new Date(Number(text)) : new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new InvalidInputError(
+      `Invalid ${what} '${text}': give an ISO 8601 time, milliseconds since the epoch, or a duration ago such as 24h`,
+    );
+  }
+  return date;
+}
+
+/** `name=value,other=value` or a JSON object. */
+function parseLabels(text: string): Record<string, string> {
+  if (text.trim().startsWith("{")) {
+    try {
+      return JSON.parse(text) as Record<string, string>;
+    } catch {
+      throw new InvalidInputError(`Invalid labels: '${text}' is not a JSON object`);
+    }
+  }
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",").filter((p) => p.length > 0)) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new InvalidInputError(`Invalid labels: '${pair}' is not name=value`);
+    labels[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return labels;
+}
+
+/**
+ * A history query from text (HTTP query or CLI flags): `since` is required (an open range is refused), `until`
+ * defaults to now, `step` to 60s. Throws InvalidInputError naming the bad part.
+ */
+export function parseHistoryQuery(
+  input: { name?: string; labels?: string; since?: string; until?: string; step?: string },
+  now: number = Date.now(),
+): z.output<typeof MetricHistoryQuerySchema> {
+  if (!input.name) throw new InvalidInputError("Give the metric's name, e.g. name=waygate_calls_total");
+  if (!input.since) {
+    throw new InvalidInputError(
+      "Give since (e.g. since=24h or an ISO time): an unbounded range is refused; until defaults to now",
+    );
+  }
+  const step = input.step ?? "60s";
+  const stepMs = parseDuration(step);
+  if (stepMs === undefined)
+    throw new InvalidInputError(`Invalid step '${step}': give a duration like 60s, 5m or 1h`);
+  return parseOrThrow(
+    MetricHistoryQuerySchema,
+    {
+      name: input.name,
+      labels: parseLabels(input.labels ?? ""),
+      since: parseInstant(input.since, now, "since"),
+      until: input.until ? parseInstant(input.until, now, "until") : new Date(now),
+      stepMs,
+    },
+    "history query",
+  );
+}
 
 /** One bucket of a history query: its start, the combined value and how many rows went into it. */
 export interface MetricHistoryPoint {
