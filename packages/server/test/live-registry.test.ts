@@ -7,8 +7,10 @@ import { createRepositories, openDatabase } from "@waygate/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createGateway, createLogger } from "../src/index.js";
 import {
+  connectClient,
   get,
   localPlugin,
+  memoryLogger,
   post,
   SECRET_KEY,
   startGateway,
@@ -297,5 +299,24 @@ describe("admin config bad input", () => {
     const slow = await callTool(t.url, admin, "local__slow", { ms: 3000 });
     expect(slow.status).toBe(504);
     expect(slow.body.error.message).toContain("200 ms");
+  });
+
+  it("applies a log level and a session cap change at once", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ logger });
+    cleanups.push(() => t.close());
+    const admin = await t.key(["admin", "tools:list", "tools:call"]);
+    expect((await put(`${t.url}/admin/config/log.level`, { value: "error" }, auth(admin))).status).toBe(200);
+    expect(logger.level).toBe("error");
+    entries.length = 0;
+    await callTool(t.url, admin, "local__echo", { text: "quiet" });
+    expect(entries.filter((e) => e.message === "tool call")).toEqual([]);
+
+    expect((await put(`${t.url}/admin/config/mcp.maxSessions`, { value: 1 }, auth(admin))).status).toBe(200);
+    const first = await connectClient(`${t.url}/mcp`, admin);
+    cleanups.push(() => first.close());
+    const second = await connectClient(`${t.url}/mcp`, admin).catch((error: unknown) => error as Error);
+    expect(second).toBeInstanceOf(Error);
+    expect(String((second as Error).message)).toContain("Too many open MCP sessions (1)");
   });
 });

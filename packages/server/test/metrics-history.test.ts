@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { createLogger } from "../src/index.js";
+import { startMetricsRollup } from "../src/metrics-history.js";
 import { get, memoryLogger, post, startGateway, type TestGateway } from "./helpers.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -166,5 +168,59 @@ describe("GET /metrics/history", () => {
     expect(noScope.status).toBe(403);
     const anonymous = await get(`${t.url}/metrics/history?name=waygate_calls_total&since=1h`);
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe("metric retention", () => {
+  it("deletes rows past metrics.retainDays and merges older ones into hourly rows, keeping totals", async () => {
+    const t = await startGateway({ metricsHistory: { intervalMs: 3_600_000 } });
+    cleanups.push(() => t.close());
+    const now = Date.UTC(2026, 5, 10, 12, 0, 0);
+    const HOUR = 3_600_000;
+    const rows = [];
+    for (let minute = 0; minute < 120; minute++) {
+      // Two hours, ten days ago (past retention), three days ago (to downsample) and an hour ago (kept as is).
+      for (const base of [now - 240 * HOUR, now - 72 * HOUR, now - 2 * HOUR]) {
+        rows.push({
+          name: "waygate_calls_total",
+          labels: { server: "a", instance: "i" },
+          value: 1,
+          at: new Date(base + minute * 60_000),
+        });
+      }
+    }
+    await t.repos.metrics.recordMany(rows);
+    const rollup = startMetricsRollup({
+      metrics: t.repos.metrics,
+      instanceId: "i",
+      logger: createLogger({ silent: true }),
+      intervalMs: 0,
+      compactEveryMs: HOUR,
+      knownServers: () => new Set(),
+      upstreamStates: () => [],
+      auditDepth: () => 0,
+      retainDays: () => 7,
+      downsampleAfterHours: () => 48,
+      now: () => now,
+    });
+    const total = async (sinceHoursAgo: number, untilHoursAgo: number) =>
+      (
+        await t.repos.metrics.history({
+          name: "waygate_calls_total",
+          since: new Date(now - sinceHoursAgo * HOUR),
+          until: new Date(now - untilHoursAgo * HOUR),
+          stepMs: HOUR,
+        })
+      ).reduce((sum, point) => sum + point.value, 0);
+    await rollup.compact();
+    await rollup.stop();
+    expect(await total(300, 200)).toBe(0);
+    expect(await total(80, 60)).toBe(120);
+    expect(await total(3, 0)).toBe(120);
+    const old = await t.db.client.execute({
+      sql: "SELECT count(*) AS n FROM metrics WHERE at < ? AND at > ?",
+      args: [now - 60 * HOUR, now - 80 * HOUR],
+    });
+    expect(Number(old.rows[0]?.n)).toBe(2);
   });
 });
