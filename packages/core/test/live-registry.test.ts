@@ -43,6 +43,19 @@ describe("plugins repository: reports from gateway instances", () => {
       errorCount: 1,
     });
     expect((await plugins.instances()).map((i) => i.status)).toEqual(["loaded", "loaded"]);
+    // A replica stopping changes only its own row: the shared status stays what the running replica reported.
+    await plugins.report({
+      ...base,
+      instanceId: "a",
+      status: "disabled",
+      state: "stopped",
+      instanceOnly: true,
+    });
+    expect(await plugins.get("echo")).toMatchObject({ status: "loaded", instanceId: "b" });
+    expect((await plugins.instances("echo")).map((i) => [i.instanceId, i.state])).toEqual([
+      ["a", "stopped"],
+      ["b", "ready"],
+    ]);
   });
 
   it("refuses a report without an instance id or with an unknown status", async () => {

@@ -254,6 +254,17 @@ describe("two replicas on one database", () => {
       },
       { timeout: 5000, interval: 25 },
     );
+
+    // B stopping marks only its own row stopped: A still runs the plugin, and the shared status says so.
+    await b.gateway.close({ deadlineMs: 1000 });
+    const afterStop = (await get(`${a.url}/plugins`, auth(admin))).body.plugins[0];
+    expect(afterStop.status).toBe("loaded");
+    expect(
+      afterStop.instances.map((i: { instanceId: string; state: string }) => [i.instanceId, i.state]),
+    ).toEqual([
+      ["replica-a", "ready"],
+      ["replica-b", "stopped"],
+    ]);
   });
 });
 

@@ -64,6 +64,11 @@ export const PluginReportSchema = PluginInputSchema.extend({
   countLoad: z.boolean().default(false),
   /** True for a failure the operator should count (a failed import, start, or a fall into `failed`). */
   countError: z.boolean().default(false),
+  /**
+   * True when only this instance's row changes (a replica stopping its plugins): the shared row keeps the status the
+   * running replicas reported.
+   */
+  instanceOnly: z.boolean().default(false),
 });
 export type PluginReport = z.input<typeof PluginReportSchema>;
 
@@ -177,60 +182,57 @@ export function createPluginsRepository(db: WaygateDatabase, clock: Clock): Plug
       const loads = report.countLoad ? 1 : 0;
       const errors = report.countError ? 1 : 0;
       const loadedAt = report.countLoad ? now : null;
+      // An instance-only report still needs the shared row (the foreign key): it inserts it, never updates it.
+      const sharedUpdate = report.instanceOnly
+        ? "DO NOTHING"
+        : `DO UPDATE SET source = excluded.source, version = excluded.version,
+            enabled = excluded.enabled, status = excluded.status, last_error = excluded.last_error,
+            loaded_at = coalesce(excluded.loaded_at, plugins.loaded_at),
+            load_count = plugins.load_count + excluded.load_count,
+            error_count = plugins.error_count + excluded.error_count,
+            instance_id = excluded.instance_id, updated_at = excluded.updated_at`;
+      const shared = {
+        sql: `INSERT INTO plugins (name, source, version, enabled, status, last_error, loaded_at, load_count,
+            error_count, instance_id, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) ${sharedUpdate}`,
+        args: [
+          report.name,
+          report.source,
+          report.version,
+          report.enabled ? 1 : 0,
+          report.status,
+          error,
+          loadedAt,
+          loads,
+          errors,
+          report.instanceId,
+          now,
+          now,
+        ],
+      };
+      const instance = {
+        sql: `INSERT INTO plugin_instances (name, instance_id, state, status, last_error, loaded_at, load_count,
+            error_count, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (name, instance_id) DO UPDATE SET state = excluded.state, status = excluded.status,
+            last_error = excluded.last_error, loaded_at = coalesce(excluded.loaded_at, plugin_instances.loaded_at),
+            load_count = plugin_instances.load_count + excluded.load_count,
+            error_count = plugin_instances.error_count + excluded.error_count,
+            updated_at = excluded.updated_at`,
+        args: [
+          report.name,
+          report.instanceId,
+          report.state,
+          report.status,
+          error,
+          loadedAt,
+          loads,
+          errors,
+          now,
+        ],
+      };
       // One batch (one transaction, no lock held across turns): the shared row and this instance's row move together.
-      await dbCall(db, `recording plugin ${report.name}`, () =>
-        db.client.batch(
-          [
-            {
-              sql: `INSERT INTO plugins (name, source, version, enabled, status, last_error, loaded_at, load_count,
-                  error_count, instance_id, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET source = excluded.source, version = excluded.version,
-                  enabled = excluded.enabled, status = excluded.status, last_error = excluded.last_error,
-                  loaded_at = coalesce(excluded.loaded_at, plugins.loaded_at),
-                  load_count = plugins.load_count + excluded.load_count,
-                  error_count = plugins.error_count + excluded.error_count,
-                  instance_id = excluded.instance_id, updated_at = excluded.updated_at`,
-              args: [
-                report.name,
-                report.source,
-                report.version,
-                report.enabled ? 1 : 0,
-                report.status,
-                error,
-                loadedAt,
-                loads,
-                errors,
-                report.instanceId,
-                now,
-                now,
-              ],
-            },
-            {
-              sql: `INSERT INTO plugin_instances (name, instance_id, state, status, last_error, loaded_at, load_count,
-                  error_count, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name, instance_id) DO UPDATE SET state = excluded.state, status = excluded.status,
-                  last_error = excluded.last_error, loaded_at = coalesce(excluded.loaded_at, plugin_instances.loaded_at),
-                  load_count = plugin_instances.load_count + excluded.load_count,
-                  error_count = plugin_instances.error_count + excluded.error_count,
-                  updated_at = excluded.updated_at`,
-              args: [
-                report.name,
-                report.instanceId,
-                report.state,
-                report.status,
-                error,
-                loadedAt,
-                loads,
-                errors,
-                now,
-              ],
-            },
-          ],
-          "write",
-        ),
-      );
+      await dbCall(db, `recording plugin ${report.name}`, () => db.client.batch([shared, instance], "write"));
       return mustGet(report.name);
     },
     async instances(name) {

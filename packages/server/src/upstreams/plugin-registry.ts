@@ -55,6 +55,7 @@ export function createPluginRegistry(options: {
   let chain: Promise<void> = Promise.resolve();
 
   const report = (input: Omit<PluginReport, "instanceId" | "source" | "version" | "enabled">) => {
+    // Reads the origin when the report is made, so a later describe() of another plugin cannot change it.
     const origin = origins.get(input.name) ?? { source: "embedded", version: null };
     chain = chain.then(() =>
       options.plugins
@@ -101,6 +102,8 @@ export function createPluginRegistry(options: {
         error: event.error ?? null,
         countLoad: event.event === "started",
         countError: failed,
+        // A stop (shutdown, reload, disable) is this replica's business; others may still run the plugin.
+        instanceOnly: event.event === "stopped",
       });
     },
     flush: () => chain,

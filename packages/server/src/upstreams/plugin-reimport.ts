@@ -35,6 +35,8 @@ export async function reimportFailedPlugin(
   const plugin = loaded;
   const name = plugin.metadata.name;
   ctx.plugins.imported(failed.name);
+  // The row recorded under the file's name is stale once the plugin runs under its own name.
+  if (name !== failed.name) await ctx.store.repos.plugins.remove(failed.name).catch(() => false);
   ctx.plugins.describe(name, { source: failed.source, version: plugin.metadata.version ?? failed.version });
   const reimport = failed.reimport;
   const backend = ctx.servers.add({

@@ -37,6 +37,11 @@ function pluginView(plugin: PluginRecord, instances: PluginInstanceRecord[]) {
   };
 }
 
+/** Why a reload kept a plugin's code, for the answers of both reload routes. */
+export function restartNote(name: string): string {
+  return `Plugin '${name}' was restarted with the code already loaded: its code comes from an npm package or was passed in by the embedding process, and Node loads that once per process. Restart the gateway to load a new version.`;
+}
+
 /** `GET /plugins` (the registry every replica writes; `tools:list`) and `POST /plugins/:name/reload` (admin). */
 export function pluginRoutes(ctx: GatewayContext): ExpressRouter {
   const routes = expressRouter();
@@ -84,11 +89,7 @@ export function pluginRoutes(ctx: GatewayContext): ExpressRouter {
         code: reloadsCode ? "reloaded" : "restarted",
         plugin: name,
         server,
-        ...(reloadsCode
-          ? {}
-          : {
-              note: `Plugin '${name}' was restarted with the code already loaded: its code comes from an npm package or was passed in by the embedding process, and Node loads that once per process. Restart the gateway to load a new version.`,
-            }),
+        ...(reloadsCode ? {} : { note: restartNote(name) }),
       });
     } catch (error) {
       sendError(res, error, production);
