@@ -123,7 +123,7 @@ export async function prepareGateway(
         ...config.server,
         serverInfo: { name: "waygate", version: VERSION },
         // Each replica's name in the plugin registry and on metric roll-ups (default: host name and process id).
-        ...(context.io.env.WAYGATE_INSTANCE_ID ? { instanceId: context.io.env.WAYGATE_INSTANCE_ID } : {}),
+        ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       },
     };
   } catch (error) {
