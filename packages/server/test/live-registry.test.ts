@@ -72,9 +72,15 @@ describe("plugin registry", () => {
       ],
     });
     cleanups.push(() => t.close());
-    const key = await t.key(["tools:list", "tools:call"]);
+    const key = await t.key(["tools:list", "tools:call", "metrics:read"]);
     const admin = await t.key(["admin", "tools:list", "tools:call"]);
 
+    // Without metrics:read (or admin) the error text is withheld, as /health withholds its details.
+    const plain = await get(`${t.url}/plugins`, auth(await t.key(["tools:list"])));
+    expect(plain.body.plugins.find((p: { name: string }) => p.name === "broken")).toMatchObject({
+      status: "failed",
+      lastError: null,
+    });
     const listed = await get(`${t.url}/plugins`, auth(key));
     expect(listed.status).toBe(200);
     expect(listed.body.instanceId).toBe("replica-a");

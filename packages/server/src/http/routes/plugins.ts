@@ -4,15 +4,16 @@ import { requireScope } from "../../auth/authenticate.js";
 import { NotFoundError } from "../../errors/errors.js";
 import { sendError } from "../../errors/send-error.js";
 import type { GatewayContext } from "../../gateway-context.js";
+import { hasScope } from "../../policy/scopes.js";
 import { reimportFailedPlugin } from "../../upstreams/plugin-reimport.js";
 import { callerOf } from "../request-context.js";
 
-function instanceView(instance: PluginInstanceRecord) {
+function instanceView(instance: PluginInstanceRecord, details: boolean) {
   return {
     instanceId: instance.instanceId,
     state: instance.state,
     status: instance.status,
-    lastError: instance.lastError,
+    lastError: details ? instance.lastError : null,
     loadedAt: instance.loadedAt?.toISOString() ?? null,
     loadCount: instance.loadCount,
     errorCount: instance.errorCount,
@@ -20,20 +21,20 @@ function instanceView(instance: PluginInstanceRecord) {
   };
 }
 
-function pluginView(plugin: PluginRecord, instances: PluginInstanceRecord[]) {
+function pluginView(plugin: PluginRecord, instances: PluginInstanceRecord[], details: boolean) {
   return {
     name: plugin.name,
     source: plugin.source,
     version: plugin.version,
     enabled: plugin.enabled,
     status: plugin.status,
-    lastError: plugin.lastError,
+    lastError: details ? plugin.lastError : null,
     loadedAt: plugin.loadedAt?.toISOString() ?? null,
     loadCount: plugin.loadCount,
     errorCount: plugin.errorCount,
     instanceId: plugin.instanceId,
     updatedAt: plugin.updatedAt.toISOString(),
-    instances: instances.filter((i) => i.name === plugin.name).map(instanceView),
+    instances: instances.filter((i) => i.name === plugin.name).map((i) => instanceView(i, details)),
   };
 }
 
@@ -48,6 +49,8 @@ export function pluginRoutes(ctx: GatewayContext): ExpressRouter {
   const production = ctx.production;
 
   routes.get("/", requireScope("tools:list", production), async (_req, res) => {
+    // Error text can name paths and hosts: like /health's details, only for metrics:read or admin.
+    const details = hasScope(callerOf(res).scopes, "metrics:read");
     try {
       const [plugins, instances] = await Promise.all([
         ctx.store.repos.plugins.list(),
@@ -55,7 +58,7 @@ export function pluginRoutes(ctx: GatewayContext): ExpressRouter {
       ]);
       res.json({
         instanceId: ctx.plugins.instanceId,
-        plugins: plugins.map((plugin) => pluginView(plugin, instances)),
+        plugins: plugins.map((plugin) => pluginView(plugin, instances, details)),
       });
     } catch (error) {
       sendError(res, error, production);
