@@ -154,6 +154,9 @@ export function isCounterMetric(name: string): boolean {
   return name.endsWith("_total");
 }
 
+/** Buckets merged per downsampling transaction. */
+const DOWNSAMPLE_BUCKETS_PER_BATCH = 6;
+
 /** Periodic metric roll-ups, kept for history beyond what Prometheus scrapes hold. */
 export interface MetricsRepository {
   /** Writes samples in one transaction; returns how many. */
@@ -173,6 +176,32 @@ export interface MetricsRepository {
 
 /** Creates the metrics repository. */
 export function createMetricsRepository(db: WaygateDatabase, clock: Clock): MetricsRepository {
+  /** Merges the rows of [from, to) (ids up to maxId) into one per metric, label set and bucket, in one batch. */
+  async function downsampleRange(from: number, to: number, maxId: number, stepMs: number): Promise<number> {
+    // Groups that are not yet one aligned row: several rows in a bucket, or a row off the bucket's start.
+    // Parameters arrive as REAL; the casts keep `at / step` an integer division.
+    const pending = `at >= ? AND at < ? AND id <= ? AND (name, labels, at / CAST(? AS INTEGER)) IN (
+        SELECT name, labels, at / CAST(? AS INTEGER) FROM metrics WHERE at >= ? AND at < ? AND id <= ?
+        GROUP BY name, labels, at / CAST(? AS INTEGER) HAVING count(*) > 1 OR max(at % CAST(? AS INTEGER)) > 0)`;
+    const pendingArgs = [from, to, maxId, stepMs, stepMs, from, to, maxId, stepMs, stepMs];
+    const results = await dbCall(db, "downsampling metrics", () =>
+      db.client.batch(
+        [
+          {
+            sql: `INSERT INTO metrics (name, labels, value, at)
+              SELECT name, labels, CASE WHEN name LIKE '%\\_total' ESCAPE '\\' THEN sum(value) ELSE max(value) END,
+                (at / CAST(? AS INTEGER)) * CAST(? AS INTEGER)
+              FROM metrics WHERE ${pending} GROUP BY name, labels, at / CAST(? AS INTEGER)`,
+            args: [stepMs, stepMs, ...pendingArgs, stepMs],
+          },
+          { sql: `DELETE FROM metrics WHERE ${pending}`, args: pendingArgs },
+        ],
+        "write",
+      ),
+    );
+    return (results[1]?.rowsAffected ?? 0) - (results[0]?.rowsAffected ?? 0);
+  }
+
   return {
     async recordMany(samples) {
       if (samples.length === 0) return 0;
@@ -226,33 +255,19 @@ export function createMetricsRepository(db: WaygateDatabase, clock: Clock): Metr
     async downsample(before, stepMs = 3_600_000) {
       // Only whole buckets before the cut, so a bucket is never half merged.
       const cut = Math.floor(before.getTime() / stepMs) * stepMs;
-      const top = await dbCall(db, "downsampling metrics", () =>
-        db.client.execute("SELECT max(id) FROM metrics"),
+      const bounds = await dbCall(db, "downsampling metrics", () =>
+        db.client.execute({ sql: "SELECT max(id), min(at) FROM metrics WHERE at < ?", args: [cut] }),
       );
-      const maxId = Number(top.rows[0]?.[0] ?? 0);
+      const maxId = Number(bounds.rows[0]?.[0] ?? 0);
       if (maxId === 0) return 0;
-      // Groups that are not yet one aligned row: several rows in a bucket, or a row off the bucket's start.
-      // Parameters arrive as REAL; the casts keep `at / step` an integer division.
-      const pending = `at < ? AND id <= ? AND (name, labels, at / CAST(? AS INTEGER)) IN (
-          SELECT name, labels, at / CAST(? AS INTEGER) FROM metrics WHERE at < ? AND id <= ?
-          GROUP BY name, labels, at / CAST(? AS INTEGER) HAVING count(*) > 1 OR max(at % CAST(? AS INTEGER)) > 0)`;
-      const pendingArgs = [cut, maxId, stepMs, stepMs, cut, maxId, stepMs, stepMs];
-      const results = await dbCall(db, "downsampling metrics", () =>
-        db.client.batch(
-          [
-            {
-              sql: `INSERT INTO metrics (name, labels, value, at)
-                SELECT name, labels, CASE WHEN name LIKE '%\\_total' ESCAPE '\\' THEN sum(value) ELSE max(value) END,
-                  (at / CAST(? AS INTEGER)) * CAST(? AS INTEGER)
-                FROM metrics WHERE ${pending} GROUP BY name, labels, at / CAST(? AS INTEGER)`,
-              args: [stepMs, stepMs, ...pendingArgs, stepMs],
-            },
-            { sql: `DELETE FROM metrics WHERE ${pending}`, args: pendingArgs },
-          ],
-          "write",
-        ),
-      );
-      return (results[1]?.rowsAffected ?? 0) - (results[0]?.rowsAffected ?? 0);
+      const first = Math.floor(Number(bounds.rows[0]?.[1]) / stepMs) * stepMs;
+      let merged = 0;
+      // A few buckets per transaction, so the write lock is never held for long (audit writes wait behind it).
+      for (let from = first; from < cut; from += DOWNSAMPLE_BUCKETS_PER_BATCH * stepMs) {
+        const to = Math.min(cut, from + DOWNSAMPLE_BUCKETS_PER_BATCH * stepMs);
+        merged += await downsampleRange(from, to, maxId, stepMs);
+      }
+      return merged;
     },
     async prune(before) {
       const result = await dbCall(db, "pruning metrics", () =>
