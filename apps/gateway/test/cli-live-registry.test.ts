@@ -70,8 +70,15 @@ describe("plugins, settings and metrics through the CLI and a running gateway", 
   });
 
   it("sets, lists with origins, refuses bad settings, and the running gateway applies a change", async () => {
-    await writeJson(dir.path, "waygate.json", { gateway: { mcpMaxSessions: 20 } });
-    const env = { WAYGATE_CONFIG: "waygate.json", WAYGATE_AUTH: "none", LOG_LEVEL: "warn" };
+    await writeJson(dir.path, "waygate.json", {
+      gateway: { mcpMaxSessions: 20, metricsHistory: { retainDays: 30 } },
+    });
+    const env = {
+      WAYGATE_CONFIG: "waygate.json",
+      WAYGATE_AUTH: "none",
+      LOG_LEVEL: "warn",
+      CORS_ORIGINS: "https://app.example.com",
+    };
     gateway = await startGateway(dir.path, env);
 
     const set = await runCli(["config", "set", "pinning.mode", "strict"], { cwd: dir.path, env });
@@ -84,7 +91,12 @@ describe("plugins, settings and metrics through the CLI and a running gateway", 
     expect(byKey["pinning.mode"]).toMatchObject({ value: "strict", origin: "database" });
     expect(byKey["log.level"]).toMatchObject({ value: "warn", origin: "environment" });
     expect(byKey["mcp.maxSessions"]).toMatchObject({ value: 20, origin: "file" });
-    expect(byKey["metrics.retainDays"]).toMatchObject({ value: 14, origin: "default" });
+    expect(byKey["metrics.retainDays"]).toMatchObject({ value: 30, origin: "file" });
+    expect(byKey["metrics.downsampleAfterHours"]).toMatchObject({ value: 48, origin: "default" });
+    expect(byKey["cors.origins"]).toMatchObject({
+      value: ["https://app.example.com"],
+      origin: "environment",
+    });
     const table = await runCli(["config", "list", "--origin"], { cwd: dir.path, env });
     expect(table.stdout).toMatch(/pinning\.mode\s+"strict"\s+database/);
 

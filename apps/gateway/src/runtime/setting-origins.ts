@@ -18,6 +18,8 @@ export function baseSettings(
     pinning?: { mode?: string };
     mcpMaxSessions?: number;
     mcpMaxSessionsPerKey?: number;
+    audit?: { retainDays?: number };
+    metricsHistory?: { retainDays?: number; downsampleAfterHours?: number };
   };
   const fromFile = (value: unknown) => (value === undefined ? undefined : { value, origin: "file" as const });
   const rate = server.rateLimit?.limit;
@@ -39,6 +41,23 @@ export function baseSettings(
     ["pinning.mode", fromFile(server.pinning?.mode)],
     ["mcp.maxSessions", fromFile(server.mcpMaxSessions)],
     ["mcp.maxSessionsPerKey", fromFile(server.mcpMaxSessionsPerKey)],
+    ["metrics.retainDays", fromFile(server.metricsHistory?.retainDays)],
+    ["metrics.downsampleAfterHours", fromFile(server.metricsHistory?.downsampleAfterHours)],
+    ["audit.retentionDays", fromFile(server.audit?.retainDays)],
+    [
+      "cors.origins",
+      env.CORS_ORIGINS !== undefined
+        ? { value: config.corsOrigins, origin: "environment" }
+        : config.corsOrigins.length > 0
+          ? { value: config.corsOrigins, origin: "file" }
+          : undefined,
+    ],
+    [
+      "mcp.autoInitialize",
+      env.MCP_AUTO_INITIALIZE !== undefined
+        ? { value: config.autoInitialize, origin: "environment" }
+        : undefined,
+    ],
   ];
   const result = new Map<string, { value: unknown; origin: BaseOrigin }>();
   for (const [key, entry] of entries) if (entry) result.set(key, entry);
