@@ -121,6 +121,9 @@ describe("plugins, settings and metrics through the CLI and a running gateway", 
     const unknown = await runCli(["config", "get", "log.colour"], { cwd: dir.path, env });
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('unknown setting "log.colour"');
+    const fileOnly = await runCli(["config", "get", "auth"], { cwd: dir.path, env });
+    expect(fileOnly.code).toBe(4);
+    expect(fileOnly.stderr).toContain('setting "auth" is file-only');
 
     const unset = await runCli(["config", "unset", "pinning.mode"], { cwd: dir.path, env });
     expect(unset.stdout).toContain('pinning.mode unset (was "strict")');

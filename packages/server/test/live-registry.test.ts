@@ -284,6 +284,12 @@ describe("admin config bad input", () => {
     expect(egress.body.error.message).toContain('Setting "egress.allow" is file-only');
     const authNone = await put(`${t.url}/admin/config/auth`, { value: "none" }, auth(admin));
     expect(authNone.body.error.message).toContain("file-only");
+    const readAuth = await get(`${t.url}/admin/config/auth`, auth(admin));
+    expect(readAuth.status).toBe(404);
+    expect(readAuth.body.error.message).toContain("Setting 'auth' is file-only");
+    const startOnly = await put(`${t.url}/admin/config/gateway.name`, { value: "x" }, auth(admin));
+    expect(startOnly.status).toBe(400);
+    expect(startOnly.body.error.message).toContain("read at start only");
     const unknown = await put(`${t.url}/admin/config/log.colour`, { value: "red" }, auth(admin));
     expect(unknown.status).toBe(400);
     expect(unknown.body.error.message).toContain('Unknown setting "log.colour"');

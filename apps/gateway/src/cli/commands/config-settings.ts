@@ -81,9 +81,12 @@ export function registerConfigSettingsCommands(config: Command, io: CliIo): void
       );
       const row = rows.find((entry) => entry.key === key);
       if (!row) {
+        const { FILE_ONLY_SETTINGS } = await import("@waygate/core");
         throw new CliError(
           "not_found",
-          `unknown setting "${key}"; known settings are: ${rows.map((entry) => entry.key).join(", ")}`,
+          Object.hasOwn(FILE_ONLY_SETTINGS, key)
+            ? `setting "${key}" is file-only (${FILE_ONLY_SETTINGS[key]}): set it in the config file or the environment`
+            : `unknown setting "${key}"; known settings are: ${rows.map((entry) => entry.key).join(", ")}`,
         );
       }
       context.output.result(

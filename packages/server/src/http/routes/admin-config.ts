@@ -1,4 +1,4 @@
-import { defaultConfigDefinitions } from "@waygate/core";
+import { defaultConfigDefinitions, FILE_ONLY_SETTINGS } from "@waygate/core";
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { BadRequestError, NotFoundError } from "../../errors/errors.js";
 import { sendError } from "../../errors/send-error.js";
@@ -56,7 +56,9 @@ export function adminConfigRoutes(ctx: GatewayContext): ExpressRouter {
       if (!setting) {
         throw new NotFoundError(
           "not_found",
-          `Unknown setting '${key}'; known settings are: ${Object.keys(defaultConfigDefinitions).join(", ")}`,
+          Object.hasOwn(FILE_ONLY_SETTINGS, key)
+            ? `Setting '${key}' is file-only (${FILE_ONLY_SETTINGS[key]}): it lives in the config file or the environment, never in the database`
+            : `Unknown setting '${key}'; known settings are: ${Object.keys(defaultConfigDefinitions).join(", ")}`,
         );
       }
       res.json(setting);
