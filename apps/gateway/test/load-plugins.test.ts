@@ -26,7 +26,9 @@ async function startFailure(plugin: WaygatePlugin): Promise<{ code?: string; mes
 describe("loadPlugins", () => {
   it("gives a bridge the environment it is passed, not process.env", async () => {
     expect(process.env.WAYGATE_TEST_MARKER).toBeUndefined();
-    const [loaded] = await loadPlugins(["@waygate/bridge-bigquery"], dir.path, {
+    const {
+      plugins: [loaded],
+    } = await loadPlugins(["@waygate/bridge-bigquery"], dir.path, {
       HOME: dir.path,
       GOOGLE_CLOUD_PROJECT: "demo-waygate",
       GOOGLE_APPLICATION_CREDENTIALS: `${dir.path}/WAYGATE_TEST_MARKER.json`,
@@ -37,7 +39,7 @@ describe("loadPlugins", () => {
   });
 
   it("loads each bridge package as a plugin named after the bridge, failing only when started", async () => {
-    const loaded = await loadPlugins(
+    const { plugins: loaded } = await loadPlugins(
       ["@waygate/bridge-github", "@waygate/bridge-firebase", "@waygate/bridge-bigquery"],
       dir.path,
       { HOME: dir.path },

@@ -35,7 +35,12 @@ export type {
   ConfigValue,
   DefaultConfigDefinitions,
 } from "./config-definitions.js";
-export { defaultConfigDefinitions, defineConfig } from "./config-definitions.js";
+export {
+  defaultConfigDefinitions,
+  defineConfig,
+  FILE_ONLY_SETTINGS,
+  LOG_LEVEL_VALUES,
+} from "./config-definitions.js";
 export type { CreateDatabaseOptions, WaygateDatabase } from "./database/create-database.js";
 export { createDatabase } from "./database/create-database.js";
 export { probeWrite } from "./database/probe-write.js";
@@ -89,7 +94,14 @@ export type {
   CommandHistoryRecord,
   CommandHistoryRepository,
 } from "./repositories/command-history.js";
-export type { ConfigEntry, ConfigRepository, ConfigValueType } from "./repositories/config.js";
+export type {
+  ConfigEntry,
+  ConfigRepository,
+  ConfigValueType,
+  SettingActor,
+  SettingChange,
+} from "./repositories/config.js";
+export { describeExpected } from "./repositories/config.js";
 export type {
   DefinitionPinsRepository,
   ObservedDefinition,
@@ -103,9 +115,30 @@ export { PinKindSchema, PinOutdatedError, PinStatusSchema } from "./repositories
 export type { Repositories, RepositoriesOptions } from "./repositories/index.js";
 export { createRepositories } from "./repositories/index.js";
 export type { McpServerRecord, McpServerStatus, McpServersRepository } from "./repositories/mcp-servers.js";
-export type { MetricQuery, MetricRecord, MetricSample, MetricsRepository } from "./repositories/metrics.js";
+export type {
+  MetricHistoryPoint,
+  MetricHistoryQuery,
+  MetricQuery,
+  MetricRecord,
+  MetricSample,
+  MetricsRepository,
+} from "./repositories/metrics.js";
+export {
+  isCounterMetric,
+  MAX_HISTORY_POINTS,
+  MetricHistoryQuerySchema,
+  parseDuration,
+  parseHistoryQuery,
+} from "./repositories/metrics.js";
 export type { Page } from "./repositories/page.js";
-export type { PluginInput, PluginRecord, PluginStatus, PluginsRepository } from "./repositories/plugins.js";
+export type {
+  PluginInput,
+  PluginInstanceRecord,
+  PluginRecord,
+  PluginReport,
+  PluginStatus,
+  PluginsRepository,
+} from "./repositories/plugins.js";
 export type {
   SystemEventInput,
   SystemEventQuery,

@@ -9,7 +9,7 @@ describe("config repository", () => {
   it("returns defaults until a value is set, then the stored value with its type", async () => {
     const db = await temp.db();
     const { config } = createRepositories(db, { secretKey: SECRET });
-    expect(await config.get("rateLimit.defaultPerMinute")).toBe(60);
+    expect(await config.get("rateLimit.defaultPerMinute")).toBe(600);
     expect(await config.set("rateLimit.defaultPerMinute", 300)).toBe(300);
     expect(await config.get("rateLimit.defaultPerMinute")).toBe(300);
     await config.set("cors.origins", ["https://app.example.com"]);
@@ -28,7 +28,7 @@ describe("config repository", () => {
       isDefault: true,
     });
     expect(await config.reset("rateLimit.defaultPerMinute")).toBe(true);
-    expect(await config.get("rateLimit.defaultPerMinute")).toBe(60);
+    expect(await config.get("rateLimit.defaultPerMinute")).toBe(600);
   });
 
   it("rejects a value of the wrong type on write, naming the key, and keeps the old value", async () => {

@@ -113,7 +113,7 @@ describe("upstream secrets at rest", () => {
       args: [JSON.stringify({ TOKEN: "clear-token-42" })],
     });
     // 6 seals secrets; 7 (upstream eras) follows it.
-    expect(await migrate(db)).toMatchObject({ applied: [6, 7] });
+    expect(await migrate(db)).toMatchObject({ applied: [6, 7, 8] });
     const { mcpServers } = createRepositories(db, { secretKey: SECRET });
     // Readable in clear until sealed (no key id), so nothing breaks between the upgrade and the first start.
     expect((await mcpServers.get("old"))?.config).toMatchObject({ env: { TOKEN: "clear-token-42" } });

@@ -2,13 +2,16 @@ import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
 import type { McpSessions } from "./mcp/sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
+import type { MetricsRollup } from "./metrics-history.js";
 import type { Exclusive } from "./mutex.js";
 import type { GatewayOptions } from "./options.js";
 import type { AuditGuard } from "./policy/audit-guard.js";
 import type { CallPolicy } from "./policy/call-policy.js";
 import type { Router } from "./routing/router.js";
+import type { RuntimeSettings } from "./runtime-settings.js";
 import type { Store } from "./store.js";
 import type { UpstreamEgress } from "./upstreams/egress.js";
+import type { PluginRegistry } from "./upstreams/plugin-registry.js";
 import type { ServerManager } from "./upstreams/server-manager.js";
 import type { UpstreamHost } from "./upstreams/upstream-plugin.js";
 
@@ -34,6 +37,12 @@ export interface GatewayContext {
   serverChanges: Exclusive;
   /** The per-key rate limiter's store (in-memory, or shared such as Redis). */
   rateLimitStore: RateLimitStore;
+  /** Runtime settings (the `config` table over the options), applied live on every replica. */
+  settings: RuntimeSettings;
+  /** The plugin registry this gateway reports to (`plugins`, `plugin_instances`). */
+  plugins: PluginRegistry;
+  /** Metric roll-ups written to the `metrics` table. */
+  rollup: MetricsRollup;
   /** True once migrations ran and every auto-started server settled. */
   isReady(): boolean;
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
 import type { McpServerRecord, WaygateDatabase } from "@waygate/core";
 import type { Express } from "express";
 import type { Registry } from "prom-client";
@@ -15,6 +16,7 @@ import { hostCheckEnabled } from "./http/security.js";
 import { createLogger } from "./logger.js";
 import { createMcpSessions } from "./mcp/sessions.js";
 import { createMetrics } from "./metrics.js";
+import { startMetricsRollup } from "./metrics-history.js";
 import { createExclusive } from "./mutex.js";
 import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { createAuditGuard } from "./policy/audit-guard.js";
@@ -23,11 +25,13 @@ import { backendUsable } from "./routing/backend.js";
 import { createPinGuard } from "./routing/pin-guard.js";
 import { startPinSync } from "./routing/pin-sync.js";
 import { createRouter, type Router } from "./routing/router.js";
+import { runtimeBase, startRuntimeSettings } from "./runtime-settings.js";
 import { openStore } from "./store.js";
 import { createUpstreamEgress } from "./upstreams/egress.js";
 import { createEraMemory } from "./upstreams/eras.js";
 import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
 import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js";
+import { createPluginRegistry } from "./upstreams/plugin-registry.js";
 import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstreams/upstream-config.js";
@@ -108,6 +112,17 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       });
     }
   };
+  const instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
+  // Values stored with `waygate config set` or PUT /admin/config override the options from the start.
+  const settings = startRuntimeSettings({
+    base: runtimeBase(options),
+    execute: (sql) => store.db.client.execute(sql),
+    logger,
+    intervalMs: options.timeouts.serverSyncMs,
+  });
+  await settings.syncNow();
+  if (settings.get("log.level") !== options.logLevel) logger.level = settings.get("log.level");
+  const plugins = createPluginRegistry({ plugins: store.repos.plugins, instanceId, logger });
   const metrics = createMetrics({
     collectDefault: options.collectDefaultMetrics,
     auditDepth: () => store.auditDepth(),
@@ -115,7 +130,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
   const pins = createPinGuard({
     pins: store.repos.definitionPins,
-    modeOf: (server) => options.pinning.servers[server] ?? options.pinning.mode,
+    modeOf: (server) => options.pinning.servers[server] ?? settings.get("pinning.mode"),
     metrics,
     logger,
     recordEvent,
@@ -139,13 +154,33 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         ? logger.info("audit writable again; accepting tool calls")
         : logger.error("audit cannot be written; refusing tool calls until it can", { error: health.error }),
   });
+  const rollup = startMetricsRollup({
+    metrics: store.repos.metrics,
+    instanceId,
+    logger,
+    intervalMs: options.metricsHistory.intervalMs,
+    compactEveryMs: options.metricsHistory.compactEveryMs,
+    knownServers: () => new Set(router.backends().map((b) => b.name)),
+    upstreamStates: () => router.backends().map((b) => ({ server: b.name, up: backendUsable(b) })),
+    auditDepth: () => store.auditDepth(),
+    retainDays: () => settings.get("metrics.retainDays"),
+    downsampleAfterHours: () => settings.get("metrics.downsampleAfterHours"),
+  });
   const policy = createCallPolicy({
     router,
-    audit: store,
+    // Roll-ups count what the audit committed, so their totals equal command_history's.
+    audit: {
+      async record(entry) {
+        await store.record(entry);
+        rollup.observe(entry);
+      },
+    },
     auditGuard,
     metrics,
     logger,
-    toolCallTimeoutMs: options.timeouts.toolCallMs,
+    get toolCallTimeoutMs() {
+      return settings.get("upstream.requestTimeoutMs");
+    },
     production,
   });
   // Upstreams start from the era they were last found to speak; an unreadable store only costs a probe each.
@@ -165,6 +200,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     recordEvent,
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
+    onLifecycle: (event) => plugins.onLifecycle(event),
   });
   const identity = createGatewayIdentity({
     ...options.serverInfo,
@@ -176,8 +212,12 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     logger,
     responseMode: options.mcpResponseMode,
     sessionMode: options.mcpSessionMode,
-    maxSessions: options.mcpMaxSessions,
-    maxSessionsPerKey: options.mcpMaxSessionsPerKey,
+    get maxSessions() {
+      return settings.get("mcp.maxSessions");
+    },
+    get maxSessionsPerKey() {
+      return settings.get("mcp.maxSessionsPerKey");
+    },
     keyUsable: async (keyId) => {
       const key = await store.repos.apiKeys.get(keyId);
       return key !== null && key.revokedAt === null && (key.expiresAt === null || key.expiresAt > new Date());
@@ -188,7 +228,24 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
 
   const egress = createUpstreamEgress(options.egress);
-  const upstreamHost: UpstreamHost = { callTimeoutMs: options.timeouts.toolCallMs, egress, identity, eras };
+  const upstreamHost: UpstreamHost = {
+    get callTimeoutMs() {
+      return settings.get("upstream.requestTimeoutMs");
+    },
+    egress,
+    identity,
+    eras,
+  };
+  settings.onChange((key, value) => {
+    if (key === "log.level") logger.level = String(value);
+    if (key === "pinning.mode") {
+      // Lists are filtered by the pinning mode: rebuild them, and tell clients.
+      for (const backend of router.backends()) {
+        router.invalidate(backend.name);
+        router.notifyListChanged("tools", backend.name);
+      }
+    }
+  });
   const addStored = (record: McpServerRecord) => {
     const name = record.config.name;
     const transport = transportOfStored(record.config);
@@ -210,13 +267,29 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   let storedAtStart: McpServerRecord[] = [];
 
   try {
-    for (const { plugin, config } of pluginEntries) {
+    for (const failure of options.pluginFailures) {
+      plugins.importFailed(failure);
+      logger.error("plugin failed to import; the gateway starts without it", {
+        plugin: failure.name,
+        source: failure.source,
+        error: failure.error,
+      });
+      await recordEvent({
+        level: "error",
+        type: "plugin.import_failed",
+        message: `Plugin '${failure.name}' (${failure.source}) failed to import: ${failure.error}`,
+        details: { plugin: failure.name, source: failure.source },
+      });
+    }
+    for (const { plugin, config, source, version, reimport } of pluginEntries) {
+      plugins.describe(plugin.metadata.name, { source, version });
       servers.add({
         name: plugin.metadata.name,
         kind: "plugin",
         origin: "options",
         build: () => plugin,
         config,
+        ...(reimport ? { reimport } : {}),
       });
     }
     for (const { name, transport, disabled } of upstreamEntries) {
@@ -243,7 +316,9 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       }
     }
   } catch (error) {
-    // A failed start must not leave processes or the database behind.
+    // A failed start must not leave processes, timers or the database behind.
+    settings.stop();
+    await rollup.stop();
     await servers.shutdownAll();
     await sessions.closeAll();
     await egress.close();
@@ -308,6 +383,9 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     startedAt,
     rateLimitStore,
     serverChanges,
+    settings,
+    plugins,
+    rollup,
     isReady: () => servers.isSettled(),
   };
   const built = buildApp(ctx, (key) => store.repos.apiKeys.verify(key), rateLimitStore);
@@ -357,6 +435,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
           : undefined;
         const deadline = Date.now() + deadlineMs;
         serverSync?.stop();
+        settings.stop();
         stopRetention?.();
         stopPinSync();
         sessions.cancelParked();
@@ -371,6 +450,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         await servers.shutdownAll();
         await egress.close();
         built.stop();
+        await rollup.stop();
+        await plugins.flush();
         await (rateLimitStore as { shutdown?: () => unknown }).shutdown?.();
         await recordEvent({
           level: "info",
@@ -407,10 +488,44 @@ function reportCollisionsOnce(router: Router, logger: winston.Logger, recordEven
   };
 }
 
-function pluginEntry(entry: object): { plugin: HostedPlugin; config?: unknown } {
-  if (isHostedPlugin(entry)) return { plugin: entry };
-  const wrapped = entry as { plugin?: unknown; config?: unknown };
-  if (isHostedPlugin(wrapped.plugin)) return { plugin: wrapped.plugin, config: wrapped.config };
+interface PluginEntry {
+  plugin: HostedPlugin;
+  config?: unknown;
+  source: string;
+  version: string | null;
+  reimport?: () => Promise<HostedPlugin>;
+}
+
+function pluginEntry(entry: object): PluginEntry {
+  if (isHostedPlugin(entry))
+    return { plugin: entry, source: "embedded", version: entry.metadata.version ?? null };
+  const wrapped = entry as {
+    plugin?: unknown;
+    config?: unknown;
+    source?: unknown;
+    version?: unknown;
+    reimport?: unknown;
+  };
+  if (isHostedPlugin(wrapped.plugin)) {
+    const reimport = wrapped.reimport;
+    return {
+      plugin: wrapped.plugin,
+      config: wrapped.config,
+      source: typeof wrapped.source === "string" ? wrapped.source : "embedded",
+      version:
+        typeof wrapped.version === "string" ? wrapped.version : (wrapped.plugin.metadata.version ?? null),
+      ...(typeof reimport === "function"
+        ? {
+            reimport: async () => {
+              const fresh: unknown = await (reimport as () => Promise<unknown>)();
+              if (!isHostedPlugin(fresh))
+                throw new Error("the re-imported module no longer exports a Waygate plugin");
+              return fresh;
+            },
+          }
+        : {}),
+    };
+  }
   throw new GatewayOptionsError(
     "plugins: each entry must be a Waygate plugin (definePlugin, BasePlugin, McpBridgePlugin) or { plugin, config }",
   );

@@ -1,7 +1,8 @@
+import { LOG_LEVEL_VALUES } from "@waygate/core";
 import winston from "winston";
 
-/** Log levels accepted by `LOG_LEVEL` / the `logLevel` option. */
-export const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
+/** Log levels accepted by `LOG_LEVEL` / the `logLevel` option (core's, shared with the `log.level` setting). */
+export const LOG_LEVELS = LOG_LEVEL_VALUES;
 /** One of the winston npm levels. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

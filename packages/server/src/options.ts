@@ -96,8 +96,45 @@ export const GatewayOptionsSchema = z
     collectDefaultMetrics: z.boolean().default(true),
     logger: z.custom<winston.Logger>((v) => typeof v === "object" && v !== null).optional(),
     logLevel: z.enum(LOG_LEVELS).default("info"),
-    /** In-process plugins, already constructed. */
+    /**
+     * In-process plugins: a plugin, or `{ plugin, config, source, version, reimport }`. `source` (package or path) and
+     * `version` go to the plugin registry; `reimport` gives a fresh instance of the plugin's code, so
+     * `POST /plugins/:name/reload` reloads code instead of restarting the same instance.
+     */
     plugins: z.array(z.custom<object>((v) => typeof v === "object" && v !== null)).default([]),
+    /**
+     * Plugins the host could not import: each is recorded `failed` with its error in the plugin registry (the gateway
+     * starts without it), and `reimport` lets `POST /plugins/:name/reload` try again.
+     */
+    pluginFailures: z
+      .array(
+        z.object({
+          name: ServerNameSchema,
+          source: z.string().min(1),
+          version: z.string().nullable().default(null),
+          error: z.string(),
+          reimport: z.custom<() => Promise<unknown>>((v) => typeof v === "function").optional(),
+          config: z.unknown().optional(),
+        }),
+      )
+      .default([]),
+    /**
+     * This gateway's name in the plugin registry and on metric roll-ups (default: host name and process id); each
+     * replica of a deployment needs its own.
+     */
+    instanceId: z.string().trim().min(1).max(200).optional(),
+    /** Metrics history: roll-ups written to the `metrics` table at `intervalMs` (0 turns them off). */
+    metricsHistory: z
+      .object({
+        intervalMs: z.number().int().min(0).default(60_000),
+        /** Roll-ups older than this many days are deleted (runtime setting `metrics.retainDays`). */
+        retainDays: z.number().int().min(1).max(3650).default(14),
+        /** Roll-ups older than this many hours are merged into hourly rows (`metrics.downsampleAfterHours`). */
+        downsampleAfterHours: z.number().int().min(1).default(48),
+        /** How often retention and downsampling run. */
+        compactEveryMs: z.number().int().positive().default(3_600_000),
+      })
+      .prefault({}),
     /** Upstream MCP servers by name, in the `mcpServers` shape of Claude Desktop / Cursor configs. */
     upstreams: z.record(ServerNameSchema, z.record(z.string(), z.unknown())).default({}),
     /** Load the enabled servers stored in the database's `mcp_servers` table. */

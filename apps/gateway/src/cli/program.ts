@@ -2,8 +2,10 @@ import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeFor } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerAuditCommands } from "./commands/audit.js";
+import { registerConfigSettingsCommands } from "./commands/config-settings.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
+import { registerMetricsCommands } from "./commands/metrics.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
 import { registerPinsCommands } from "./commands/pins.js";
 import { registerPluginsCommands } from "./commands/plugins.js";
@@ -35,6 +37,14 @@ export function createProgram(io: CliIo): Command {
   registerPluginsCommands(program, io);
   registerAuditCommands(program, io);
   registerPinsCommands(program, io);
+  // One `config` command; each group of its subcommands registers itself from its own file.
+  registerConfigSettingsCommands(
+    program
+      .command("config")
+      .description("runtime settings stored in the database, applied live by every gateway"),
+    io,
+  );
+  registerMetricsCommands(program, io);
   registerSecretsCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.

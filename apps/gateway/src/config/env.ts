@@ -82,6 +82,16 @@ export const EnvSchema = z.object({
     .enum(["error", "warn", "info", "http", "debug"])
     .optional()
     .describe("`error`, `warn`, `info` (default), `http` or `debug`"),
+  WAYGATE_INSTANCE_ID: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      "this replica's name in the plugin registry (`waygate plugins list`) and on metric roll-ups; give each " +
+        "replica its own (default: host name and process id)",
+    ),
   REDIS_URL: z
     .url({
       protocol: /^rediss?$/,
@@ -136,6 +146,7 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   MCP_AUTO_INITIALIZE: "set MCP_AUTO_INITIALIZE to true or false",
   CORS_ORIGINS: "list origins separated by commas, e.g. https://app.example.com",
   LOG_LEVEL: "set LOG_LEVEL to error, warn, info, http or debug",
+  WAYGATE_INSTANCE_ID: "set WAYGATE_INSTANCE_ID to a name of up to 200 characters, e.g. the pod name",
   REDIS_URL: "set REDIS_URL to a URL such as redis://localhost:6379, or unset it",
   WAYGATE_RATE_LIMIT_FAIL_MODE: "set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed",
   MCP_SESSION_MODE: "set MCP_SESSION_MODE to stateful or stateless",

@@ -94,6 +94,17 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),
+  metricsHistory: z
+    .strictObject({
+      intervalMs: z.number().int().min(0).optional(),
+      retainDays: z.number().int().min(1).max(3650).optional(),
+      downsampleAfterHours: z.number().int().min(1).optional(),
+    })
+    .optional()
+    .describe(
+      "roll-ups written to the `metrics` table (`waygate metrics history`): every `intervalMs` (default 60000; 0 turns " +
+        "them off), kept `retainDays` (14), merged into hourly rows after `downsampleAfterHours` (48)",
+    ),
   pinning: z
     .strictObject({
       mode: z

@@ -43,6 +43,8 @@ export interface GatewayConfig {
   corsOrigins: string[];
   logLevel: "error" | "warn" | "info" | "http" | "debug";
   redisUrl: string | undefined;
+  /** `WAYGATE_INSTANCE_ID`: this replica's name in the plugin registry and on metric roll-ups. */
+  instanceId: string | undefined;
   /** While Redis is unreachable: serve without limits (`open`) or refuse with 503 (`closed`). */
   rateLimitFailMode: "open" | "closed";
   /** `stateless`: any replica answers any `/mcp` POST; `stateful`: sessions live in the process that opened them. */
@@ -208,6 +210,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     corsOrigins: env.CORS_ORIGINS ?? settings.corsOrigins ?? [],
     logLevel: env.LOG_LEVEL ?? settings.logLevel ?? DEFAULTS.logLevel,
     redisUrl: env.REDIS_URL,
+    instanceId: env.WAYGATE_INSTANCE_ID,
     rateLimitFailMode: env.WAYGATE_RATE_LIMIT_FAIL_MODE ?? DEFAULTS.rateLimitFailMode,
     mcpSessionMode: env.MCP_SESSION_MODE ?? settings.mcpSessionMode ?? DEFAULTS.mcpSessionMode,
     mcpResponseMode: env.MCP_RESPONSE_MODE ?? settings.mcpResponseMode ?? DEFAULTS.mcpResponseMode,
@@ -231,6 +234,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.timeouts ? { timeouts: settings.timeouts } : {}),
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
+      ...(settings.metricsHistory ? { metricsHistory: settings.metricsHistory } : {}),
       ...(settings.oauth ? { oauth: settings.oauth } : {}),
       ...(settings.mcpMaxSessions ? { mcpMaxSessions: settings.mcpMaxSessions } : {}),
       ...(settings.mcpMaxSessionsPerKey ? { mcpMaxSessionsPerKey: settings.mcpMaxSessionsPerKey } : {}),

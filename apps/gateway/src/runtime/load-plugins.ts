@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import { basename, extname, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isWaygatePlugin, isWaygatePluginClass } from "@waygate/plugin-sdk";
 import type { PluginEntry } from "../config/file.js";
@@ -12,6 +14,24 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface LoadedPlugin {
   plugin: object;
   config: Record<string, unknown>;
+  /** The package name or path from the config file, and the version found beside it (registry columns). */
+  source: string;
+  version: string | null;
+  /**
+   * A fresh instance of the plugin's code, for `POST /plugins/:name/reload`. Only for a plugin given by path outside
+   * node_modules: a package's dependencies stay in Node's module cache, so reloading it needs a restart.
+   */
+  reimport?: () => Promise<object | undefined>;
+}
+
+/** A plugin whose module could not be imported: the gateway starts without it and records it failed. */
+export interface PluginImportFailure {
+  name: string;
+  source: string;
+  version: string | null;
+  error: string;
+  config: Record<string, unknown>;
+  reimport: () => Promise<object | undefined>;
 }
 
 /**
@@ -35,23 +55,52 @@ function pluginFromModule(loaded: Record<string, unknown>, isBridge: boolean, en
   return undefined;
 }
 
-/** Imports a resolved plugin module and returns its plugin, or undefined when it exports none. */
-export async function importPlugin(path: string, packageName: string, env: Env): Promise<object | undefined> {
-  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+/**
+ * Imports a resolved plugin module and returns its plugin, or undefined when it exports none. With `fresh`, the module
+ * is evaluated again (a cache-busting query on its URL, and its CommonJS cache entry dropped), giving a new instance.
+ */
+export async function importPlugin(
+  path: string,
+  packageName: string,
+  env: Env,
+  fresh?: number,
+): Promise<object | undefined> {
+  let href = pathToFileURL(path).href;
+  if (fresh !== undefined) {
+    delete createRequire(import.meta.url).cache[path];
+    href = `${href}?waygate-reload=${fresh}`;
+  }
+  const module = (await import(href)) as Record<string, unknown>;
   return pluginFromModule(module, bridgeOfPackage(packageName) !== undefined, env);
 }
 
+/** A registry name for a plugin that never loaded: its package or file name, e.g. `./plugins/echo.mjs` → `echo`. */
+export function failedPluginName(source: string): string {
+  const base = basename(source.replace(/\/+$/, ""));
+  const name = (extname(base) ? base.slice(0, -extname(base).length) : base).replace(/[^a-zA-Z0-9_-]/g, "-");
+  return name.slice(0, 64) || "plugin";
+}
+
+/** Whether a plugin's code can be reloaded in place: a path of the operator's own, not a package in node_modules. */
+function reloadable(source: string, path: string): boolean {
+  return (source.startsWith(".") || source.startsWith("/")) && !path.split(sep).includes("node_modules");
+}
+
 /**
- * Imports every enabled plugin; problems are collected and thrown together as one ConfigError. `env` is
- * what bridges read their settings from.
+ * Imports every enabled plugin. A plugin that is not installed or exports no plugin is a configuration error (thrown
+ * together as one ConfigError, before the gateway starts); a module that throws while importing is isolated like a
+ * plugin that fails to start: it is returned in `failures`, the gateway starts without it and records it failed.
+ * `env` is what bridges read their settings from.
  */
 export async function loadPlugins(
   entries: readonly PluginEntry[],
   cwd: string,
   env: Env,
-): Promise<LoadedPlugin[]> {
+): Promise<{ plugins: LoadedPlugin[]; failures: PluginImportFailure[] }> {
   const issues: ConfigIssue[] = [];
   const loaded: LoadedPlugin[] = [];
+  const failures: PluginImportFailure[] = [];
+  let imports = 0;
   for (const [index, entry] of entries.entries()) {
     const resolved = resolvePlugin(entry, cwd);
     if (!resolved.enabled) continue;
@@ -64,8 +113,16 @@ export async function loadPlugins(
       });
       continue;
     }
+    const modulePath = resolved.path;
+    // Each reload imports afresh; the source is resolved again, so a plugin installed since is found.
+    const importAgain = async () => {
+      const again = resolvePlugin(entry, cwd);
+      if (again.path === null) throw new Error(`plugin ${again.package} is ${again.error}`);
+      imports += 1;
+      return importPlugin(again.path, again.package, env, imports);
+    };
     try {
-      const plugin = await importPlugin(resolved.path, resolved.package, env);
+      const plugin = await importPlugin(modulePath, resolved.package, env);
       if (plugin === undefined) {
         issues.push({
           path,
@@ -74,15 +131,24 @@ export async function loadPlugins(
         });
         continue;
       }
-      loaded.push({ plugin, config: resolved.options });
+      loaded.push({
+        plugin,
+        config: resolved.options,
+        source: resolved.package,
+        version: resolved.version,
+        ...(reloadable(resolved.package, modulePath) ? { reimport: importAgain } : {}),
+      });
     } catch (error) {
-      issues.push({
-        path,
-        message: `${resolved.package} failed to load: ${(error as Error).message}`,
-        fix: "fix the plugin, or disable it with enabled: false",
+      failures.push({
+        name: failedPluginName(resolved.package),
+        source: resolved.package,
+        version: resolved.version,
+        error: String((error as Error).message ?? error),
+        config: resolved.options,
+        reimport: importAgain,
       });
     }
   }
   if (issues.length > 0) throw new ConfigError(issues, { source: "the plugins of the config file" });
-  return loaded;
+  return { plugins: loaded, failures };
 }

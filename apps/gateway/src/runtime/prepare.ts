@@ -59,8 +59,6 @@ export async function prepareGateway(
   });
   try {
     const repos = createRepositories(db, { secretKey: secret.secretKey });
-    const firstKey = await ensureFirstKey(config, repos.apiKeys);
-    if (firstKey) context.io.stderr.write(`${firstKeyBanner(firstKey)}\n`);
 
     const stored = resolveStoredReferences(
       (await repos.mcpServers.listWithSecrets()).map((record) => fromCoreServerConfig(record.config)),
@@ -78,7 +76,20 @@ export async function prepareGateway(
         })),
       );
     }
-    const plugins = await loadPlugins(pluginEntriesFor(config.plugins, bridges), cwd, context.io.env);
+    const { plugins, failures } = await loadPlugins(
+      pluginEntriesFor(config.plugins, bridges),
+      cwd,
+      context.io.env,
+    );
+    for (const failure of failures) {
+      context.output.progress(
+        `warning: plugin ${failure.source} failed to import (${failure.error}); starting without it. ` +
+          `Fix it, then POST /plugins/${failure.name}/reload or restart.`,
+      );
+    }
+    // Only once the configuration proved loadable: a refused start must not have printed a key it then loses sight of.
+    const firstKey = await ensureFirstKey(config, repos.apiKeys);
+    if (firstKey) context.io.stderr.write(`${firstKeyBanner(firstKey)}\n`);
     // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
     // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
     const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
@@ -101,6 +112,7 @@ export async function prepareGateway(
         corsOrigins: config.corsOrigins,
         logLevel: config.logLevel,
         plugins,
+        pluginFailures: failures,
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
         loadStoredServers: !explicit,
         stdioAllowlist: config.stdioAllowlist,
@@ -110,6 +122,8 @@ export async function prepareGateway(
         mcpResponseMode: config.mcpResponseMode,
         ...config.server,
         serverInfo: { name: "waygate", version: VERSION },
+        // Each replica's name in the plugin registry and on metric roll-ups (default: host name and process id).
+        ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       },
     };
   } catch (error) {

@@ -194,6 +194,9 @@ export async function openStore(
     verifyAudit: () => verifyAuditChain(db, { secretKey }),
     exportAudit: (since) => exportAuditRows(db, since ? { since } : {}),
     pins: repos.definitionPins,
+    plugins: repos.plugins,
+    settings: repos.config,
+    metrics: repos.metrics,
     async close() {
       db.close();
     },

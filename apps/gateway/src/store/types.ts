@@ -1,4 +1,12 @@
-import type { AuditChainReport, DefinitionPinsRepository, ExportedAuditRow } from "@waygate/core";
+import type {
+  AuditChainReport,
+  ConfigRepository,
+  DefaultConfigDefinitions,
+  DefinitionPinsRepository,
+  ExportedAuditRow,
+  MetricsRepository,
+  PluginsRepository,
+} from "@waygate/core";
 import type { UpstreamServer } from "../config/server-entry.js";
 
 /** An API key as the CLI shows it (never the plaintext or its hash). */
@@ -68,5 +76,11 @@ export interface GatewayStore {
   exportAudit(since?: Date): AsyncIterable<ExportedAuditRow>;
   /** Definition pins (core's `definitionPins`). */
   pins: Pick<DefinitionPinsRepository, "list" | "approve" | "reject">;
+  /** The plugin registry running gateways write (core's `plugins`). */
+  plugins: Pick<PluginsRepository, "list" | "instances">;
+  /** Runtime settings (core's `config`). */
+  settings: Pick<ConfigRepository<DefaultConfigDefinitions>, "list" | "change">;
+  /** Metric roll-ups (core's `metrics`). */
+  metrics: Pick<MetricsRepository, "history">;
   close(): Promise<void>;
 }

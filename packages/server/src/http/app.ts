@@ -21,6 +21,8 @@ import { contextOf, useJsonRpcErrors } from "./request-context.js";
 import { requestIdMiddleware } from "./request-id.js";
 import { adminRoutes } from "./routes/admin.js";
 import { diagnosticsRoutes } from "./routes/diagnostics.js";
+import { metricsHistoryHandlers } from "./routes/metrics-history.js";
+import { pluginRoutes } from "./routes/plugins.js";
 import { probeRoutes } from "./routes/probes.js";
 import { restMcpRoutes } from "./routes/rest-mcp.js";
 import { serviceRoutes } from "./routes/service.js";
@@ -86,7 +88,14 @@ export function buildApp(
   // One limiter (one store) for every limited route, so a key's budget is shared by MCP and REST.
   const limit = perKeyRateLimit({
     windowMs: options.rateLimit.windowMs,
-    defaultLimit: options.rateLimit.limit,
+    // Runtime setting `rateLimit.defaultPerMinute`, read per request so a change applies at once.
+    get defaultLimit() {
+      if (!ctx.settings.isStored("rateLimit.defaultPerMinute")) return options.rateLimit.limit;
+      return Math.max(
+        1,
+        Math.round((ctx.settings.get("rateLimit.defaultPerMinute") * options.rateLimit.windowMs) / 60_000),
+      );
+    },
     store: rateLimitStore,
     metrics,
     production,
@@ -115,7 +124,9 @@ export function buildApp(
   app.get("/sse", auth, limit, ctx.sessions.legacyStream(aggregateView));
   app.post("/messages", jsonPosts, body, auth, stepUp, limit, ctx.sessions.legacyMessage());
 
+  app.get("/metrics/history", auth, limit, ...metricsHistoryHandlers(ctx));
   app.use(serviceRoutes(ctx, auth));
+  app.use("/plugins", body, auth, limit, pluginRoutes(ctx));
   // Every REST route counts against the key's budget, the lists and status included, not only execute.
   app.use("/mcp", body, auth, limit, restMcpRoutes(ctx));
   const diagnostics = diagnosticsRoutes(ctx);

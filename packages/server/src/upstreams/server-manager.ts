@@ -20,13 +20,27 @@ export interface BackendSpec {
   transport?: string;
   build(): HostedPlugin;
   config?: unknown;
+  /** A fresh instance of the plugin's code (a new module instance); a reload uses it instead of `build`. */
+  reimport?: () => Promise<HostedPlugin>;
+}
+
+/** What happened to a backend, for the plugin registry: started, failed to start, changed state, stopped. */
+export interface LifecycleEvent {
+  name: string;
+  kind: BackendKind;
+  event: "started" | "start_failed" | "state" | "stopped";
+  state: string;
+  error?: string;
 }
 
 /** Starts, reloads, removes and watches the gateway's plugins and upstreams. */
 export interface ServerManager {
   /** Registers a server and starts it, unless `enabled` is false (then `enable` starts it later). */
   add(spec: BackendSpec, options?: { enabled?: boolean }): Backend | undefined;
+  /** Stops and starts a server; a plugin with `reimport` gets a fresh instance of its code first. */
   reload(name: string, actorKeyId: string | null): Promise<BackendStatus>;
+  /** True when `reload` of this server loads its code afresh (a plugin with `reimport`). */
+  reloadsCode(name: string): boolean;
   remove(name: string): Promise<void>;
   /** Stops a server but keeps its definition, so `enable` can start it again. */
   disable(name: string): Promise<void>;
@@ -46,7 +60,16 @@ export function createServerManager(options: {
   recordEvent: EventRecorder;
   hostVersion: string;
   watchIntervalMs?: number;
+  /** Told of every start, failed start, state change and stop (never awaited; must not throw). */
+  onLifecycle?: (event: LifecycleEvent) => void;
 }): ServerManager {
+  const tell = (event: LifecycleEvent) => {
+    try {
+      options.onLifecycle?.(event);
+    } catch (error) {
+      options.logger.warn("lifecycle listener failed", { server: event.name, error: String(error) });
+    }
+  };
   const specs = new Map<string, BackendSpec>();
   const pending = new Set<Promise<void>>();
   /** Per server: the last status seen, and whether an `upstream.down` awaits its `upstream.recovered`. */
@@ -61,6 +84,16 @@ export function createServerManager(options: {
     const now = { state: status.state, restarts: status.restarts, down: before?.down ?? false };
     lastSeen.set(name, now);
     if (!before) return;
+    if (before.state !== status.state) {
+      const kind = options.router.get(name)?.kind ?? "upstream";
+      tell({
+        name,
+        kind,
+        event: "state",
+        state: status.state,
+        ...(status.lastError?.message ? { error: status.lastError.message } : {}),
+      });
+    }
     const restarted = status.restarts > before.restarts;
     const wentDown =
       before.state === "ready" &&
@@ -114,10 +147,19 @@ export function createServerManager(options: {
       .start({ config: spec.config, logger, hostVersion: options.hostVersion })
       .then(
         () => {
-          logger.info("server started", { state: plugin.getStatus().state });
+          const state = plugin.getStatus().state;
+          logger.info("server started", { state });
+          tell({ name: spec.name, kind: spec.kind, event: "started", state });
         },
         (error: unknown) => {
           backend.startError = (error as Error).message ?? String(error);
+          tell({
+            name: spec.name,
+            kind: spec.kind,
+            event: "start_failed",
+            state: plugin.getStatus().state,
+            error: backend.startError,
+          });
           logger.error("server failed to start", { error: backend.startError });
           return options.recordEvent({
             level: "error",
@@ -148,6 +190,7 @@ export function createServerManager(options: {
         error: String((error as Error).message),
       });
     });
+    tell({ name, kind: backend.kind, event: "stopped", state: "stopped" });
   };
 
   const watch = setInterval(() => {
@@ -174,8 +217,25 @@ export function createServerManager(options: {
           `Unknown server '${name}'; list them with GET /mcp/servers`,
         );
       }
+      let next = spec;
+      if (spec.reimport) {
+        // Import first: code that no longer loads leaves the running instance in place.
+        let fresh: HostedPlugin;
+        try {
+          fresh = await spec.reimport();
+        } catch (error) {
+          const message = String((error as Error).message ?? error);
+          throw new GatewayError(
+            "upstream_error",
+            `Plugin '${name}' could not be re-imported (${message}); the code loaded before keeps running. Fix the plugin and reload again.`,
+            { cause: error },
+          );
+        }
+        next = { ...spec, build: () => fresh };
+        specs.set(name, next);
+      }
       await stop(name);
-      const backend = start(spec);
+      const backend = start(next);
       await backend.started;
       await options.recordEvent({
         level: "info",
@@ -186,6 +246,7 @@ export function createServerManager(options: {
       options.router.notifyListChanged("tools", name);
       return backendStatus(backend);
     },
+    reloadsCode: (name) => specs.get(name)?.reimport !== undefined,
     async disable(name) {
       if (!specs.has(name)) throw new NotFoundError("unknown_server", `Unknown server '${name}'`);
       await stop(name);

@@ -1,5 +1,6 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import type { GatewayContext } from "../../gateway-context.js";
+import { adminConfigRoutes } from "./admin-config.js";
 import { adminKeyRoutes } from "./admin-keys.js";
 import { adminPinRoutes } from "./admin-pins.js";
 import { adminServerRoutes } from "./admin-servers.js";
@@ -10,5 +11,6 @@ export function adminRoutes(ctx: GatewayContext): ExpressRouter {
   routes.use("/keys", adminKeyRoutes(ctx));
   routes.use("/servers", adminServerRoutes(ctx));
   routes.use("/pins", adminPinRoutes(ctx));
+  routes.use("/config", adminConfigRoutes(ctx));
   return routes;
 }

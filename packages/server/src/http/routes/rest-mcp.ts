@@ -8,6 +8,7 @@ import { toolAllowed } from "../../policy/tool-patterns.js";
 import { backendStatus } from "../../routing/backend.js";
 import { requireJsonContentType } from "../body.js";
 import { callerOf, contextOf } from "../request-context.js";
+import { restartNote } from "./plugins.js";
 
 const ExecuteBodySchema = z.object({
   tool: z.string().min(1, "tool must be a non-empty string"),
@@ -85,8 +86,17 @@ export function restMcpRoutes(ctx: GatewayContext): ExpressRouter {
 
   routes.post("/servers/:name/reload", requireScope("admin", production), async (req, res) => {
     try {
-      const status = await ctx.servers.reload(String(req.params.name), callerOf(res).keyId);
-      res.json({ reloaded: true, server: status });
+      const name = String(req.params.name);
+      const reloadsCode = ctx.servers.reloadsCode(name);
+      const status = await ctx.servers.reload(name, callerOf(res).keyId);
+      const plugin = status.kind === "plugin";
+      res.json({
+        reloaded: true,
+        server: status,
+        // A plugin's code is loaded afresh only when the host can import it again; say so when it cannot.
+        ...(plugin ? { code: reloadsCode ? "reloaded" : "restarted" } : {}),
+        ...(plugin && !reloadsCode ? { note: restartNote(name) } : {}),
+      });
     } catch (error) {
       sendError(res, error, production);
     }
