@@ -13,6 +13,7 @@ import { VERSION } from "../version.js";
 import { type PreparedGateway, prepareGateway } from "./prepare.js";
 import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
 import { relayStdio } from "./stdio-relay.js";
+import { DEFAULT_STDIO_READY_TIMEOUT_MS, upstreamsSettled } from "./upstreams-ready.js";
 
 /** Resolves when `signal` aborts. */
 function stopped(signal: AbortSignal): Promise<void> {
@@ -120,7 +121,11 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
  * `waygate stdio`: runs the gateway on a private loopback port and relays MCP between stdin/stdout and it,
  * so a client that launches a local process gets the same auth, limits and audit as HTTP clients.
  */
-export async function runStdioGateway(config: GatewayConfig, context: CommandContext): Promise<void> {
+export async function runStdioGateway(
+  config: GatewayConfig,
+  context: CommandContext,
+  readyTimeoutMs: number = DEFAULT_STDIO_READY_TIMEOUT_MS,
+): Promise<void> {
   const apiKey = context.io.env.WAYGATE_API_KEY;
   if (config.auth === "required" && !apiKey) {
     throw new CliError(
@@ -138,6 +143,14 @@ export async function runStdioGateway(config: GatewayConfig, context: CommandCon
     prepared.db.close();
     throw error;
   });
+  // stdin is read only once the relay starts, so the client's `initialize` waits (in the pipe) for the upstreams.
+  if (!(await upstreamsSettled(gateway, readyTimeoutMs, stopSignal)) && !stopSignal.aborted) {
+    const pending = (await gateway.health()).servers.filter((server) => server.state !== "ready");
+    context.output.progress(
+      `upstreams not settled after ${readyTimeoutMs} ms (${pending.map((server) => `${server.name}: ${server.state}`).join(", ")}); ` +
+        "answering initialize with the tools ready so far, the rest follow by list_changed (raise --ready-timeout to wait longer)",
+    );
+  }
   const relay = await relayStdio(new URL(`${address.url}/mcp`), apiKey, context);
   await Promise.race([relay.closed, stopped(stopSignal)]);
   await relay.close();
