@@ -24,6 +24,11 @@ import { createPinGuard } from "./routing/pin-guard.js";
 import { startPinSync } from "./routing/pin-sync.js";
 import { createRouter, type Router } from "./routing/router.js";
 import { openStore } from "./store.js";
+import {
+  type ConfigChangeSource,
+  createConfiguredUpstreams,
+  type UpstreamsDiff,
+} from "./upstreams/configured-upstreams.js";
 import { createUpstreamEgress } from "./upstreams/egress.js";
 import { createEraMemory } from "./upstreams/eras.js";
 import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
@@ -50,6 +55,12 @@ export interface Gateway {
   listen(options?: { host?: string; port?: number }): Promise<ListeningAddress>;
   /** Resolves when every auto-started server has finished its first start attempt. */
   ready(): Promise<void>;
+  /**
+   * Replaces the configured upstreams (the `upstreams` option, `mcpServers` shape) while running, as a diff:
+   * added servers start, removed ones stop, changed ones restart, the rest keep running. An invalid entry refuses
+   * the whole change with a GatewayOptionsError and nothing is touched. `source` names the change in the log.
+   */
+  applyUpstreams(upstreams: Record<string, unknown>, source?: ConfigChangeSource): Promise<UpstreamsDiff>;
   /** Every detail of `/health` (server names, error text), for the process that embeds the gateway. */
   health(): Promise<HealthReport>;
   /** Stops accepting, drains in-flight calls up to the deadline, flushes the audit and closes upstreams. */
@@ -265,6 +276,18 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       })
     : undefined;
 
+  const configured = createConfiguredUpstreams({
+    servers,
+    host: upstreamHost,
+    logger,
+    recordEvent,
+    exclusive: serverChanges,
+    configuredNames,
+    initial: Object.fromEntries(
+      upstreamEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
+    ),
+  });
+
   const { retainDays, pruneEveryMs } = options.audit;
   const stopRetention =
     retainDays === undefined
@@ -324,6 +347,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     app: built.app,
     metricsRegistry: metrics.registry,
     ready: () => servers.settled(),
+    applyUpstreams: (upstreams, source = "options") => configured.apply(upstreams, source),
     health: () => checkHealth(ctx),
     listen(listenOptions = {}) {
       const host = listenOptions.host ?? options.host;

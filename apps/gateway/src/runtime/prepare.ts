@@ -11,7 +11,7 @@ import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
 import { resolveSecretKey } from "./dev-secret.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { loadPlugins } from "./load-plugins.js";
-import { runtimeUpstreams, toClientShape } from "./select-upstreams.js";
+import { type ClientShapedEntry, runtimeUpstreams, toClientShape } from "./select-upstreams.js";
 
 /** Stored servers with their `${env:NAME}` references replaced; an unset variable is a ConfigError. */
 function resolveStoredReferences(
@@ -34,6 +34,8 @@ export interface PreparedGateway {
   db: WaygateDatabase;
   /** Plugins and upstreams that start in the background, for progress output. */
   upstreamNames: string[];
+  /** The `upstreams` option a (re-read) configuration gives, selected as at start: for applying a changed file. */
+  selectUpstreams(config: GatewayConfig): Record<string, ClientShapedEntry>;
 }
 
 /** Opens and migrates the database, applies first-run rules, loads plugins and selects upstreams. */
@@ -83,8 +85,13 @@ export async function prepareGateway(
     // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
     const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
     const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
+    const selectUpstreams = (next: GatewayConfig) => {
+      const chosen = runtimeUpstreams(next, explicit ? stored : []).selected;
+      return Object.fromEntries(chosen.map((server) => [server.name, toClientShape(server)]));
+    };
     return {
       db,
+      selectUpstreams,
       upstreamNames: [
         ...plugins.map(
           (loaded) => (loaded.plugin as { metadata?: { name?: string } }).metadata?.name ?? "plugin",

@@ -14,6 +14,7 @@ import { type PreparedGateway, prepareGateway } from "./prepare.js";
 import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
 import { relayStdio } from "./stdio-relay.js";
 import { DEFAULT_STDIO_READY_TIMEOUT_MS, upstreamsSettled } from "./upstreams-ready.js";
+import { type ConfigWatcher, watchConfigFile } from "./watch-config.js";
 
 /** Resolves when `signal` aborts. */
 function stopped(signal: AbortSignal): Promise<void> {
@@ -94,12 +95,23 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
   const prepared = await prepareGateway(config, context);
   const gateway = await createPrepared(prepared, config);
   context.output.progress(rateLimitStoreLine(config));
+  let watcher: ConfigWatcher | undefined;
   try {
     const address = await gateway.listen();
     context.output.progress(
       `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
     );
     reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);
+    if (config.configPath !== undefined) {
+      watcher = watchConfigFile({
+        path: config.configPath,
+        current: config,
+        reload: () => context.loadConfig(),
+        apply: (next) => gateway.applyUpstreams(prepared.selectUpstreams(next), "config file"),
+        report: (line) => context.output.progress(line),
+      });
+      context.output.progress(`watching ${config.configPath}: a valid change is applied while running`);
+    }
   } catch (error) {
     await gateway.close();
     prepared.db.close();
@@ -114,6 +126,8 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
     );
   }
   await stopped(stopSignal);
+  watcher?.close();
+  await watcher?.idle();
   await shutDown(gateway, prepared, context);
 }
 

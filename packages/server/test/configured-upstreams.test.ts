@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { memoryLogger, startGateway } from "./helpers.js";
+
+// The stdio command never runs: the upstreams below are added disabled or refused before anything starts.
+const SLEEPER = { command: process.execPath, args: ["-e", "setTimeout(() => {}, 60000)"] };
+
+describe("applyUpstreams: the configured upstreams replaced while running", () => {
+  it("refuses a set with an invalid entry, naming each, and changes nothing", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ logger, upstreams: {} });
+    try {
+      await expect(
+        t.gateway.applyUpstreams(
+          { bad: { command: 42 }, worse: { url: "not a url" }, fine: SLEEPER },
+          "config file",
+        ),
+      ).rejects.toThrow(/Invalid upstreams; nothing changed:\n- upstreams\.bad: .*\n- upstreams\.worse: /);
+      const servers = (await t.gateway.health()).servers.map((server) => server.name);
+      expect(servers).toEqual(["local"]);
+      expect(entries.some((entry) => entry.message.includes("from the config file"))).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("treats a disabled entry as absent, and applying the same set twice changes nothing the second time", async () => {
+    const t = await startGateway({ upstreams: {} });
+    try {
+      expect(await t.gateway.applyUpstreams({ off: { ...SLEEPER, disabled: true } }, "config file")).toEqual({
+        added: [],
+        removed: [],
+        changed: [],
+      });
+      expect((await t.gateway.health()).servers.map((server) => server.name)).toEqual(["local"]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("refuses to replace a plugin with a configured server of the same name", async () => {
+    const t = await startGateway({ upstreams: {} });
+    try {
+      const diff = await t.gateway.applyUpstreams({ local: SLEEPER }, "config file");
+      expect(diff.added).toEqual([]);
+      const local = (await t.gateway.health()).servers.find((server) => server.name === "local");
+      expect(local?.state).toBe("ready");
+    } finally {
+      await t.close();
+    }
+  });
+});
