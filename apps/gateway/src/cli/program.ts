@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeFor } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerAuditCommands } from "./commands/audit.js";
+import { registerConfigExportCommand } from "./commands/config-export.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
@@ -32,6 +33,7 @@ export function createProgram(io: CliIo): Command {
   registerMigrateCommand(program, io);
   registerKeysCommands(program, io);
   registerServersCommands(program, io);
+  registerConfigExportCommand(program, io);
   registerPluginsCommands(program, io);
   registerAuditCommands(program, io);
   registerPinsCommands(program, io);
