@@ -9,6 +9,7 @@ import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
 import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
 import { resolveSecretKey } from "./dev-secret.js";
+import { exampleConfiguration, wantsExamples } from "./example-config.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { loadPlugins } from "./load-plugins.js";
 import { type ClientShapedEntry, runtimeUpstreams, toClientShape } from "./select-upstreams.js";
@@ -68,7 +69,20 @@ export async function prepareGateway(
       (await repos.mcpServers.listWithSecrets()).map((record) => fromCoreServerConfig(record.config)),
       context.io.env,
     );
-    const { selected, unknownNames } = runtimeUpstreams(config, stored);
+    const examples = wantsExamples(config, stored.length) ? exampleConfiguration() : undefined;
+    if (examples) {
+      context.output.progress(
+        [
+          "no config file and no stored server: serving the example configuration (WAYGATE_EXAMPLES=false turns it off;",
+          "add your own servers with `waygate servers add` or a config file in WAYGATE_CONFIG):",
+          ...examples.described.map((line) => `  ${line}`),
+        ].join("\n"),
+      );
+    }
+    const effective = examples
+      ? { ...config, upstreams: [examples.upstream], plugins: examples.plugins }
+      : config;
+    const { selected, unknownNames } = runtimeUpstreams(effective, stored);
     const bridges = unknownNames.filter(isKnownBridge);
     const unknown = unknownNames.filter((name) => !isKnownBridge(name));
     if (unknown.length > 0) {
@@ -80,11 +94,11 @@ export async function prepareGateway(
         })),
       );
     }
-    const plugins = await loadPlugins(pluginEntriesFor(config.plugins, bridges), cwd, context.io.env);
+    const plugins = await loadPlugins(pluginEntriesFor(effective.plugins, bridges), cwd, context.io.env);
     // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
     // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
     const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
-    const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
+    const upstreams = explicit ? selected : selected.filter((server) => effective.upstreams.includes(server));
     const selectUpstreams = (next: GatewayConfig) => {
       const chosen = runtimeUpstreams(next, explicit ? stored : []).selected;
       return Object.fromEntries(chosen.map((server) => [server.name, toClientShape(server)]));

@@ -10,6 +10,7 @@ import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
 import { CliError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { connectHints } from "./connect-hints.js";
 import { type PreparedGateway, prepareGateway } from "./prepare.js";
 import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
 import { relayStdio } from "./stdio-relay.js";
@@ -101,6 +102,7 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
     context.output.progress(
       `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
     );
+    if (config.env === "development") context.output.progress(connectHints(address.url, config.auth));
     reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);
     if (config.configPath !== undefined) {
       watcher = watchConfigFile({
