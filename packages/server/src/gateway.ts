@@ -283,6 +283,13 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     recordEvent,
     exclusive: serverChanges,
     configuredNames,
+    restoreStored: async (name) => {
+      if (!options.loadStoredServers) return false;
+      const record = await store.repos.mcpServers.get(name);
+      if (!record) return false;
+      addStored(record);
+      return true;
+    },
     initial: Object.fromEntries(
       upstreamEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
     ),

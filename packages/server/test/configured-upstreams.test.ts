@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { memoryLogger, startGateway } from "./helpers.js";
+import { get, memoryLogger, startGateway } from "./helpers.js";
 
 // The stdio command never runs: the upstreams below are added disabled or refused before anything starts.
 const SLEEPER = { command: process.execPath, args: ["-e", "setTimeout(() => {}, 60000)"] };
@@ -44,6 +44,33 @@ describe("applyUpstreams: the configured upstreams replaced while running", () =
       expect(diff.added).toEqual([]);
       const local = (await t.gateway.health()).servers.find((server) => server.name === "local");
       expect(local?.state).toBe("ready");
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("starts the stored server of the same name once the config file no longer shadows it", async () => {
+    // Port 9 on loopback refuses at once, so neither server holds up the test; only their origins matter.
+    const shadow = { url: "http://127.0.0.1:9/mcp" };
+    const t = await startGateway({ upstreams: { shadow }, egress: { allow: ["127.0.0.1/32"] } });
+    try {
+      await t.repos.mcpServers.create({
+        name: "shadow",
+        transport: "http",
+        url: "http://127.0.0.1:9/stored",
+      });
+      const admin = { authorization: `Bearer ${await t.key(["admin"])}` };
+      const originOf = async () =>
+        ((await get(`${t.url}/admin/servers`, admin)).body.servers as { name: string; origin: string }[])
+          .filter((server) => server.name === "shadow")
+          .map((server) => server.origin);
+      expect(await originOf()).toEqual(["options"]);
+      expect(await t.gateway.applyUpstreams({}, "config file")).toEqual({
+        added: [],
+        removed: ["shadow"],
+        changed: [],
+      });
+      expect(await originOf()).toEqual(["database"]);
     } finally {
       await t.close();
     }

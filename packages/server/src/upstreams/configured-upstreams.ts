@@ -36,6 +36,8 @@ export interface ConfiguredUpstreamsOptions {
   exclusive: Exclusive;
   /** Names the server sync leaves alone; kept in step with what is configured here. */
   configuredNames: Set<string>;
+  /** Starts the server stored in the database under `name`, if any: it was shadowed by a configured one. */
+  restoreStored(name: string): Promise<boolean>;
   /** The enabled entries the gateway started with, by name. */
   initial: Record<string, UpstreamTransport>;
 }
@@ -78,6 +80,11 @@ export function createConfiguredUpstreams(options: ConfiguredUpstreamsOptions): 
           options.configuredNames.delete(name);
           if (running.get(name)?.origin === "options") await options.servers.remove(name);
           diff.removed.push(name);
+          if (await options.restoreStored(name)) {
+            options.logger.info("stored server no longer shadowed by the config file; started", {
+              server: name,
+            });
+          }
         }
         for (const [name, transport] of next) {
           const print = canonicalize(transport) ?? "";
