@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { get, memoryLogger, startGateway } from "./helpers.js";
+import { get, memoryLogger, post, startGateway } from "./helpers.js";
 
 // The stdio command never runs: the upstreams below are added disabled or refused before anything starts.
 const SLEEPER = { command: process.execPath, args: ["-e", "setTimeout(() => {}, 60000)"] };
@@ -71,6 +71,38 @@ describe("applyUpstreams: the configured upstreams replaced while running", () =
         changed: [],
       });
       expect(await originOf()).toEqual(["database"]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe("server changes are logged with their source", () => {
+  it("logs each admin API change as the admin API's, naming the key", async () => {
+    const { logger, entries } = memoryLogger();
+    const t = await startGateway({ logger, egress: { allow: ["127.0.0.1/32"] } });
+    try {
+      const admin = { authorization: `Bearer ${await t.key(["admin"])}` };
+      expect(
+        (await post(`${t.url}/admin/servers`, { name: "remote", url: "http://127.0.0.1:9/mcp" }, admin))
+          .status,
+      ).toBe(201);
+      expect((await post(`${t.url}/admin/servers/remote/disable`, {}, admin)).status).toBe(200);
+      expect((await post(`${t.url}/admin/servers/remote/enable`, {}, admin)).status).toBe(200);
+      const removed = await fetch(`${t.url}/admin/servers/remote`, { method: "DELETE", headers: admin });
+      expect(removed.status).toBe(200);
+      const logged = entries
+        .filter((entry) => (entry as { source?: string }).source === "admin API")
+        .map((entry) => entry.message);
+      expect(logged).toEqual([
+        "server added through the admin API",
+        "server disabled through the admin API",
+        "server enabled through the admin API",
+        "server removed through the admin API",
+      ]);
+      // This replica's own changes are never reported again by its server sync as someone else's.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(entries.some((entry) => entry.message.includes("another replica"))).toBe(false);
     } finally {
       await t.close();
     }
