@@ -5,6 +5,8 @@
 // everything else from the registry; `--prefer-offline` reuses a warm pnpm store, a cold machine downloads), then
 // imports and requires every entry point of every package's exports map and runs `waygate --version`.
 // Run it after `pnpm build`. Exits non-zero, naming the package and entry, on the first failure.
+// `--repository https://github.com/OWNER/REPO` (the release workflow passes its own) also requires every package's
+// `repository.url` to name that repository: npm refuses a provenance statement for a package that names another.
 //   WAYGATE_DRY_RUN_KEEP=1 keeps the temp folder (its path is printed).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -51,11 +53,39 @@ function run(command, args, cwd) {
   return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+const repositoryFlag = process.argv.indexOf("--repository");
+const repository = repositoryFlag === -1 ? undefined : process.argv[repositoryFlag + 1];
+if (repositoryFlag !== -1 && !/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/.test(repository ?? "")) {
+  console.error("--repository needs a URL such as https://github.com/OWNER/REPO");
+  process.exit(2);
+}
+
+/** The repository URL a manifest names, without `git+` and `.git`, or undefined. */
+function repositoryOf(manifest) {
+  const url = typeof manifest.repository === "string" ? manifest.repository : manifest.repository?.url;
+  return url?.replace(/^git\+/, "").replace(/\.git$/, "");
+}
+
 const work = mkdtempSync(join(tmpdir(), "waygate-release-dry-run-"));
 let failed = false;
 try {
   const packages = publishablePackages();
   if (packages.length === 0) throw new Error("no publishable package found under packages/ and apps/");
+  const unnamed = packages.filter(({ manifest }) => repositoryOf(manifest) !== repository);
+  if (repository !== undefined && unnamed.length > 0) {
+    throw new Error(
+      `npm provenance needs repository.url "${repository}" (with "directory") in the package.json of ${unnamed
+        .map(({ manifest }) => manifest.name)
+        .join(", ")}`,
+    );
+  }
+  const missing = packages.filter(({ manifest }) => repositoryOf(manifest) === undefined);
+  if (missing.length > 0) {
+    console.log(
+      `warning: no repository.url in ${missing.map(({ manifest }) => manifest.name).join(", ")}; ` +
+        "publishing with provenance needs it (the release workflow checks it with --repository)",
+    );
+  }
   const tarballs = join(work, "tarballs");
   mkdirSync(tarballs);
   const tarballOf = {};

@@ -171,6 +171,25 @@ describe("the release workflow", () => {
     });
   });
 
+  it("checks before publishing that every package names the repository, as npm provenance requires", () => {
+    const dryRun = steps("release").find((step) => String(step.run ?? "").startsWith("pnpm release:dry-run"));
+    expect(dryRun?.run).toBe(
+      'pnpm release:dry-run --repository "https://github.com/${{ github.repository }}"',
+    );
+  });
+
+  it("the dry run refuses a --repository that is not a GitHub URL with exit 2", async () => {
+    const result = await run("node", [
+      join(REPO_ROOT, "scripts", "release-dry-run.mjs"),
+      "--repository",
+      "nope",
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("https://github.com/OWNER/REPO"),
+    });
+  });
+
   it("the dry run script is wired into the root scripts and .ci/run", async () => {
     expect(rootManifest.scripts["release:dry-run"]).toBe("node scripts/release-dry-run.mjs");
     const ci = await readFile(join(REPO_ROOT, ".ci", "run"), "utf8");
