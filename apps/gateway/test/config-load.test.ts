@@ -73,6 +73,7 @@ describe("loadConfig", () => {
       auth: "required",
       logLevel: "info",
       autoInitialize: true,
+      examples: true,
       mcpResponseMode: "auto",
       serversEnabled: undefined,
       upstreams: [],

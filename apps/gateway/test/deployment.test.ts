@@ -107,7 +107,7 @@ describe("deployment files", () => {
     expect(writable.every((path) => path?.startsWith("/data") || path?.startsWith("/tmp"))).toBe(true);
   });
 
-  it("the Kubernetes Deployment runs non-root, read-only, without capabilities, probing /ready and /health", async () => {
+  it("the Kubernetes Deployment runs non-root, read-only, without capabilities, probing /ready and /livez", async () => {
     const deployment = await manifest("Deployment");
     const pod = deployment.spec.template.spec;
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
@@ -118,8 +118,35 @@ describe("deployment files", () => {
       capabilities: { drop: ["ALL"] },
     });
     expect(container.readinessProbe.httpGet.path).toBe("/ready");
-    expect(container.livenessProbe.httpGet.path).toBe("/health");
+    // Liveness checks the process only: /health turns 503 while the database is down, which would restart every pod.
+    expect(container.livenessProbe.httpGet.path).toBe("/livez");
+    expect(container.startupProbe.httpGet.path).toBe("/livez");
     expect(pod.volumes.map((volume: { name: string }) => volume.name)).toEqual(["data", "tmp", "config"]);
+  });
+
+  it("sizes the Kubernetes /tmp for npx caches on disk, not in the pod's memory", async () => {
+    const pod = (await manifest("Deployment")).spec.template.spec;
+    const tmp = pod.volumes.find((volume: { name: string }) => volume.name === "tmp");
+    // One npx cache of server-everything measured 62 MB; a memory-backed /tmp would count against the 1 GiB limit.
+    expect(tmp.emptyDir.medium).toBeUndefined();
+    const match = /^(\d+)(Mi|Gi)$/.exec(tmp.emptyDir.sizeLimit);
+    expect(match).not.toBeNull();
+    const mebibytes = Number(match?.[1]) * (match?.[2] === "Gi" ? 1024 : 1);
+    expect(mebibytes).toBeGreaterThanOrEqual(1024);
+    const readme = await readFile(join(DEPLOYMENT, "README.md"), "utf8");
+    expect(readme).toContain("/tmp");
+    expect(readme).toMatch(/npm install --global[^\n]*@modelcontextprotocol\/server-everything/);
+  });
+
+  it("deployment/README.md says how to build and push the image, and the release workflow does the same", async () => {
+    const readme = await readFile(join(DEPLOYMENT, "README.md"), "utf8");
+    expect(readme).toContain(
+      "docker buildx build --platform linux/amd64,linux/arm64 -f deployment/Dockerfile",
+    );
+    expect(readme).toMatch(/--push/);
+    expect(readme).toContain("kubectl set image deployment/waygate");
+    const workflow = await readFile(join(REPO_ROOT, ".github", "workflows", "release.yml"), "utf8");
+    expect(workflow).toContain("file: deployment/Dockerfile");
   });
 
   it("ships a Service, ConfigMap, Secret, PodDisruptionBudget and HorizontalPodAutoscaler that select the pods", async () => {

@@ -25,7 +25,8 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
   const base = Object.fromEntries(
     keep.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] as string]])),
   );
-  return { ...base, WAYGATE_PORT: "0", ...extra };
+  // No example servers on an empty development config: tests say which servers they want.
+  return { ...base, WAYGATE_PORT: "0", WAYGATE_EXAMPLES: "false", ...extra };
 }
 
 /** What a CLI run printed and how it exited. */

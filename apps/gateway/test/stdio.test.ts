@@ -135,6 +135,53 @@ describe("waygate stdio", () => {
     }
   });
 
+  it("answers initialize once the upstreams are ready, so a client that lists tools once gets them all", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+    client = new Client({ name: "lists-once", version: "1.0.0" });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, "stdio"],
+        cwd: dir.path,
+        env: cleanEnv({ WAYGATE_CONFIG: "waygate.json", WAYGATE_AUTH: "none" }),
+        stderr: "pipe",
+      }),
+    );
+    // One list, no polling: before, initialize was answered with 0 tools and they arrived by list_changed.
+    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(names).toContain("everything__echo");
+  });
+
+  it("answers initialize after --ready-timeout when an upstream never answers, naming it on stderr", async () => {
+    // A stdio "server" that reads its stdin and never replies: its initialize hangs until the connect timeout.
+    const silent = { command: process.execPath, args: ["-e", "process.stdin.resume()"] };
+    await writeJson(dir.path, "waygate.json", { mcpServers: { silent } });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, "stdio", "--ready-timeout", "1000"],
+      cwd: dir.path,
+      env: cleanEnv({ WAYGATE_CONFIG: "waygate.json", WAYGATE_AUTH: "none" }),
+      stderr: "pipe",
+    });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    client = new Client({ name: "bounded", version: "1.0.0" });
+    await client.connect(transport);
+    expect(client.getServerVersion()?.name).toBe("waygate");
+    expect(stderr).toMatch(/upstreams not settled after 1000 ms \(silent: \w+\)/);
+    expect(stderr).toContain("raise --ready-timeout to wait longer");
+  });
+
+  it("rejects a --ready-timeout that is not a positive whole number of milliseconds with exit 2", async () => {
+    for (const bad of ["soon", "0", "-5", "1.5", "600001"]) {
+      const run = await runCli(["stdio", `--ready-timeout=${bad}`], { cwd: dir.path });
+      expect(run.code, bad).toBe(2);
+      expect(run.stderr).toContain("expected a whole number of milliseconds from 1 to 600000");
+    }
+  });
+
   it("rejects a --url that is not http(s) with exit 2", async () => {
     const run = await runCli(["stdio", "--url", "ftp://example.com/mcp"], { cwd: dir.path });
     expect(run.code).toBe(2);

@@ -27,6 +27,11 @@ import { startPinSync } from "./routing/pin-sync.js";
 import { createRouter, type Router } from "./routing/router.js";
 import { runtimeBase, startRuntimeSettings } from "./runtime-settings.js";
 import { openStore } from "./store.js";
+import {
+  type ConfigChangeSource,
+  createConfiguredUpstreams,
+  type UpstreamsDiff,
+} from "./upstreams/configured-upstreams.js";
 import { createUpstreamEgress } from "./upstreams/egress.js";
 import { createEraMemory } from "./upstreams/eras.js";
 import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
@@ -54,6 +59,12 @@ export interface Gateway {
   listen(options?: { host?: string; port?: number }): Promise<ListeningAddress>;
   /** Resolves when every auto-started server has finished its first start attempt. */
   ready(): Promise<void>;
+  /**
+   * Replaces the configured upstreams (the `upstreams` option, `mcpServers` shape) while running, as a diff:
+   * added servers start, removed ones stop, changed ones restart, the rest keep running. An invalid entry refuses
+   * the whole change with a GatewayOptionsError and nothing is touched. `source` names the change in the log.
+   */
+  applyUpstreams(upstreams: Record<string, unknown>, source?: ConfigChangeSource): Promise<UpstreamsDiff>;
   /** Every detail of `/health` (server names, error text), for the process that embeds the gateway. */
   health(): Promise<HealthReport>;
   /** Stops accepting, drains in-flight calls up to the deadline, flushes the audit and closes upstreams. */
@@ -340,6 +351,25 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       })
     : undefined;
 
+  const configured = createConfiguredUpstreams({
+    servers,
+    host: upstreamHost,
+    logger,
+    recordEvent,
+    exclusive: serverChanges,
+    configuredNames,
+    restoreStored: async (name) => {
+      if (!options.loadStoredServers) return false;
+      const record = await store.repos.mcpServers.get(name);
+      if (!record) return false;
+      addStored(record);
+      return true;
+    },
+    initial: Object.fromEntries(
+      upstreamEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
+    ),
+  });
+
   const { retainDays, pruneEveryMs } = options.audit;
   const stopRetention =
     retainDays === undefined
@@ -402,6 +432,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     app: built.app,
     metricsRegistry: metrics.registry,
     ready: () => servers.settled(),
+    applyUpstreams: (upstreams, source = "options") => configured.apply(upstreams, source),
     health: () => checkHealth(ctx),
     listen(listenOptions = {}) {
       const host = listenOptions.host ?? options.host;

@@ -53,6 +53,7 @@ export {
   type RateLimitStoreHealth,
   type SharedRateLimitStore,
 } from "./shared-store.js";
+export type { ConfigChangeSource, UpstreamsDiff } from "./upstreams/configured-upstreams.js";
 export {
   parseUpstreamEntry,
   type UpstreamEntry,

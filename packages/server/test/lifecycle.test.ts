@@ -140,10 +140,14 @@ describe("system events", () => {
 });
 
 describe("database down", () => {
-  it("answers /health with 503 and /ready with 503 when the database cannot be reached", async () => {
+  it("answers /health with 503 and /ready with 503 when the database cannot be reached, /livez with 200", async () => {
     const t = await startGateway();
     try {
       t.db.close();
+      // Liveness checks only the process, so a database outage does not restart every pod.
+      const live = await get(`${t.url}/livez`);
+      expect(live.status).toBe(200);
+      expect(live.body).toEqual({ live: true });
       const health = await get(`${t.url}/health`);
       expect(health.status).toBe(503);
       // The key cannot be checked either, so even a metrics:read key gets the status view.

@@ -157,7 +157,10 @@ describe("Host check with keys and allowedHosts", () => {
     );
   });
 
-  it("answers probes of /health and /ready that send the pod's IP as Host, as Kubernetes does", async () => {
+  it("answers probes of /livez, /health and /ready that send the pod's IP as Host, as Kubernetes does", async () => {
+    const live = await send(t.url, { path: "/livez", host: "10.1.2.3:3000" });
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ live: true });
     const health = await send(t.url, { path: "/health", host: "10.1.2.3:3000" });
     expect(health.status).toBe(200);
     expect(health.body.status).toBe("ok");

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeFor } from "../errors.js";
 import { VERSION } from "../version.js";
 import { registerAuditCommands } from "./commands/audit.js";
+import { configCommand, registerConfigExportCommand } from "./commands/config-export.js";
 import { registerConfigSettingsCommands } from "./commands/config-settings.js";
 import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
@@ -38,12 +39,11 @@ export function createProgram(io: CliIo): Command {
   registerAuditCommands(program, io);
   registerPinsCommands(program, io);
   // One `config` command; each group of its subcommands registers itself from its own file.
-  registerConfigSettingsCommands(
-    program
-      .command("config")
-      .description("runtime settings stored in the database, applied live by every gateway"),
-    io,
+  const config = configCommand(program).description(
+    "the gateway's configuration: runtime settings stored in the database (applied live by every gateway) and the stored servers as a config file",
   );
+  registerConfigSettingsCommands(config, io);
+  registerConfigExportCommand(program, io);
   registerMetricsCommands(program, io);
   registerSecretsCommands(program, io);
   registerDoctorCommand(program, io);

@@ -77,6 +77,12 @@ export const EnvSchema = z.object({
       "`true` (default): print start-up progress and each upstream's state (and why a failed one failed); " +
         "`false`: print nothing about them. Either way every upstream starts with the gateway (no lazy start yet)",
     ),
+  WAYGATE_EXAMPLES: booleanFromEnv
+    .optional()
+    .describe(
+      "`true` (default): in development, with no config file and no stored server, `waygate start` serves the " +
+        "example configuration (server-everything, and the example plugin in a checkout); `false`: serve nothing",
+    ),
   CORS_ORIGINS: csv.optional().describe("comma-separated origins allowed to call the gateway from a browser"),
   LOG_LEVEL: z
     .enum(["error", "warn", "info", "http", "debug"])
@@ -144,6 +150,7 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   WAYGATE_AUTH: "set WAYGATE_AUTH to required or none",
   MCP_SERVERS_ENABLED: "list server names separated by commas, e.g. github,everything",
   MCP_AUTO_INITIALIZE: "set MCP_AUTO_INITIALIZE to true or false",
+  WAYGATE_EXAMPLES: "set WAYGATE_EXAMPLES to true or false",
   CORS_ORIGINS: "list origins separated by commas, e.g. https://app.example.com",
   LOG_LEVEL: "set LOG_LEVEL to error, warn, info, http or debug",
   WAYGATE_INSTANCE_ID: "set WAYGATE_INSTANCE_ID to a name of up to 200 characters, e.g. the pod name",

@@ -57,6 +57,8 @@ export interface GatewayConfig {
   /** Names selected by `MCP_SERVERS_ENABLED`; `undefined` means every enabled server. */
   serversEnabled: string[] | undefined;
   autoInitialize: boolean;
+  /** Whether an empty development configuration starts the example servers (`WAYGATE_EXAMPLES`). */
+  examples: boolean;
   /** Upstreams declared in the config file. */
   upstreams: UpstreamServer[];
   plugins: PluginEntry[];
@@ -216,6 +218,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     mcpResponseMode: env.MCP_RESPONSE_MODE ?? settings.mcpResponseMode ?? DEFAULTS.mcpResponseMode,
     serversEnabled: env.MCP_SERVERS_ENABLED,
     autoInitialize: env.MCP_AUTO_INITIALIZE ?? DEFAULTS.autoInitialize,
+    examples: env.WAYGATE_EXAMPLES ?? true,
     upstreams: collectUpstreams(file, issues),
     plugins: file.plugins,
     keyPolicy: file.keyPolicy ?? KeyPolicySchema.parse({}),

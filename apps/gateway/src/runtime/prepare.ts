@@ -9,9 +9,10 @@ import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
 import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
 import { resolveSecretKey } from "./dev-secret.js";
+import { exampleConfiguration, wantsExamples } from "./example-config.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { loadPlugins } from "./load-plugins.js";
-import { runtimeUpstreams, toClientShape } from "./select-upstreams.js";
+import { type ClientShapedEntry, runtimeUpstreams, toClientShape } from "./select-upstreams.js";
 
 /** Stored servers with their `${env:NAME}` references replaced; an unset variable is a ConfigError. */
 function resolveStoredReferences(
@@ -34,6 +35,8 @@ export interface PreparedGateway {
   db: WaygateDatabase;
   /** Plugins and upstreams that start in the background, for progress output. */
   upstreamNames: string[];
+  /** The `upstreams` option a (re-read) configuration gives, selected as at start: for applying a changed file. */
+  selectUpstreams(config: GatewayConfig): Record<string, ClientShapedEntry>;
 }
 
 /** Opens and migrates the database, applies first-run rules, loads plugins and selects upstreams. */
@@ -64,7 +67,20 @@ export async function prepareGateway(
       (await repos.mcpServers.listWithSecrets()).map((record) => fromCoreServerConfig(record.config)),
       context.io.env,
     );
-    const { selected, unknownNames } = runtimeUpstreams(config, stored);
+    const examples = wantsExamples(config, stored.length) ? exampleConfiguration() : undefined;
+    if (examples) {
+      context.output.progress(
+        [
+          "no config file and no stored server: serving the example configuration (WAYGATE_EXAMPLES=false turns it off;",
+          "add your own servers with `waygate servers add` or a config file in WAYGATE_CONFIG):",
+          ...examples.described.map((line) => `  ${line}`),
+        ].join("\n"),
+      );
+    }
+    const effective = examples
+      ? { ...config, upstreams: [examples.upstream], plugins: examples.plugins }
+      : config;
+    const { selected, unknownNames } = runtimeUpstreams(effective, stored);
     const bridges = unknownNames.filter(isKnownBridge);
     const unknown = unknownNames.filter((name) => !isKnownBridge(name));
     if (unknown.length > 0) {
@@ -77,7 +93,7 @@ export async function prepareGateway(
       );
     }
     const { plugins, failures } = await loadPlugins(
-      pluginEntriesFor(config.plugins, bridges),
+      pluginEntriesFor(effective.plugins, bridges),
       cwd,
       context.io.env,
     );
@@ -93,9 +109,14 @@ export async function prepareGateway(
     // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
     // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
     const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
-    const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
+    const upstreams = explicit ? selected : selected.filter((server) => effective.upstreams.includes(server));
+    const selectUpstreams = (next: GatewayConfig) => {
+      const chosen = runtimeUpstreams(next, explicit ? stored : []).selected;
+      return Object.fromEntries(chosen.map((server) => [server.name, toClientShape(server)]));
+    };
     return {
       db,
+      selectUpstreams,
       upstreamNames: [
         ...plugins.map(
           (loaded) => (loaded.plugin as { metadata?: { name?: string } }).metadata?.name ?? "plugin",

@@ -10,9 +10,12 @@ import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
 import { CliError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { connectHints } from "./connect-hints.js";
 import { type PreparedGateway, prepareGateway } from "./prepare.js";
 import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
 import { relayStdio } from "./stdio-relay.js";
+import { DEFAULT_STDIO_READY_TIMEOUT_MS, upstreamsSettled } from "./upstreams-ready.js";
+import { type ConfigWatcher, watchConfigFile } from "./watch-config.js";
 
 /** Resolves when `signal` aborts. */
 function stopped(signal: AbortSignal): Promise<void> {
@@ -93,12 +96,24 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
   const prepared = await prepareGateway(config, context);
   const gateway = await createPrepared(prepared, config);
   context.output.progress(rateLimitStoreLine(config));
+  let watcher: ConfigWatcher | undefined;
   try {
     const address = await gateway.listen();
     context.output.progress(
       `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
     );
+    if (config.env === "development") context.output.progress(connectHints(address.url, config.auth));
     reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);
+    if (config.configPath !== undefined) {
+      watcher = watchConfigFile({
+        path: config.configPath,
+        current: config,
+        reload: () => context.loadConfig(),
+        apply: (next) => gateway.applyUpstreams(prepared.selectUpstreams(next), "config file"),
+        report: (line) => context.output.progress(line),
+      });
+      context.output.progress(`watching ${config.configPath}: a valid change is applied while running`);
+    }
   } catch (error) {
     await gateway.close();
     prepared.db.close();
@@ -113,6 +128,8 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
     );
   }
   await stopped(stopSignal);
+  watcher?.close();
+  await watcher?.idle();
   await shutDown(gateway, prepared, context);
 }
 
@@ -120,7 +137,11 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
  * `waygate stdio`: runs the gateway on a private loopback port and relays MCP between stdin/stdout and it,
  * so a client that launches a local process gets the same auth, limits and audit as HTTP clients.
  */
-export async function runStdioGateway(config: GatewayConfig, context: CommandContext): Promise<void> {
+export async function runStdioGateway(
+  config: GatewayConfig,
+  context: CommandContext,
+  readyTimeoutMs: number = DEFAULT_STDIO_READY_TIMEOUT_MS,
+): Promise<void> {
   const apiKey = context.io.env.WAYGATE_API_KEY;
   if (config.auth === "required" && !apiKey) {
     throw new CliError(
@@ -138,6 +159,14 @@ export async function runStdioGateway(config: GatewayConfig, context: CommandCon
     prepared.db.close();
     throw error;
   });
+  // stdin is read only once the relay starts, so the client's `initialize` waits (in the pipe) for the upstreams.
+  if (!(await upstreamsSettled(gateway, readyTimeoutMs, stopSignal)) && !stopSignal.aborted) {
+    const pending = (await gateway.health()).servers.filter((server) => server.state !== "ready");
+    context.output.progress(
+      `upstreams not settled after ${readyTimeoutMs} ms (${pending.map((server) => `${server.name}: ${server.state}`).join(", ")}); ` +
+        "answering initialize with the tools ready so far, the rest follow by list_changed (raise --ready-timeout to wait longer)",
+    );
+  }
   const relay = await relayStdio(new URL(`${address.url}/mcp`), apiKey, context);
   await Promise.race([relay.closed, stopped(stopSignal)]);
   await relay.close();

@@ -108,6 +108,15 @@ export async function openStore(
   });
 
   const isNotFound = (error: unknown) => NotFoundError.isInstance(error);
+  // Recorded before the write, so that a running gateway that sees the change (server sync) logs it as the CLI's
+  // (`server.changed` is the event @waygate/server's sync looks for), not as another replica's.
+  const cliChanged = (servers: string[], action: string) =>
+    repos.systemEvents.record({
+      level: "info",
+      type: "server.changed",
+      message: `waygate servers ${action}: ${servers.join(", ")}`,
+      details: { servers, action, source: "cli" },
+    });
   return {
     async migrate() {
       const result = await migrate(db);
@@ -133,6 +142,7 @@ export async function openStore(
     countActiveKeys: () => repos.apiKeys.count({ activeOnly: true }),
     countAllKeys: () => repos.apiKeys.count(),
     async addServer(server) {
+      await cliChanged([server.name], "add");
       try {
         await repos.mcpServers.create(toCoreServerConfig(server));
       } catch (error) {
@@ -147,6 +157,10 @@ export async function openStore(
       }
     },
     async addServers(servers, replace) {
+      await cliChanged(
+        servers.map((server) => server.name),
+        "import",
+      );
       const previous = new Map<string, McpServerRecord | null>();
       try {
         for (const server of servers) {
@@ -173,8 +187,12 @@ export async function openStore(
       const record = await repos.mcpServers.get(name);
       return record === null ? undefined : toStored(record);
     },
-    removeServer: (name) => repos.mcpServers.remove(name),
+    async removeServer(name) {
+      await cliChanged([name], "remove");
+      return repos.mcpServers.remove(name);
+    },
     async setServerEnabled(name, enabled) {
+      await cliChanged([name], enabled ? "enable" : "disable");
       try {
         await repos.mcpServers.setEnabled(name, enabled);
         return true;

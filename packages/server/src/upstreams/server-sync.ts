@@ -2,6 +2,7 @@ import type { McpServerRecord } from "@waygate/core";
 import type winston from "winston";
 import type { Exclusive } from "../mutex.js";
 import type { Store } from "../store.js";
+import { storedChangeSources } from "./change-source.js";
 import type { ServerManager } from "./server-manager.js";
 
 /** Keeps this replica's stored servers in step with the database when another replica changes them. */
@@ -41,6 +42,8 @@ export function startServerSync(options: ServerSyncOptions): ServerSync {
   let marker: string | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  // Changes the CLI recorded since this time are logged as the CLI's (the first sync looks back a minute).
+  let lastSync = Date.now() - 60_000;
 
   const readMarker = async () => {
     const result = await options.store.db.client.execute(MARKER_SQL);
@@ -50,6 +53,13 @@ export function startServerSync(options: ServerSyncOptions): ServerSync {
   async function apply(): Promise<void> {
     const current = await readMarker();
     if (current === marker || stopped) return;
+    const since = lastSync;
+    lastSync = Date.now();
+    let sourceOf: ((server: string) => string) | undefined;
+    const through = async (server: string) => {
+      sourceOf ??= await storedChangeSources(options.store, since - 1_000);
+      return sourceOf(server);
+    };
     const records = await options.store.repos.mcpServers.listWithSecrets();
     if (stopped) return;
     const specs = new Map(options.servers.specs().map((s) => [s.spec.name, s]));
@@ -66,23 +76,31 @@ export function startServerSync(options: ServerSyncOptions): ServerSync {
       if (!local || (before !== undefined && !sameConfig(before, print))) {
         if (local) await options.servers.remove(name);
         options.addStored(record);
-        options.logger.info("server added or changed through another replica; applied here", {
+        const source = await through(name);
+        options.logger.info(`server added or changed through ${source}; applied here`, {
           server: name,
+          source,
         });
       } else if (record.config.enabled !== local.enabled) {
         if (record.config.enabled) await options.servers.enable(name);
         else await options.servers.disable(name);
-        options.logger.info("server enabled or disabled through another replica; applied here", {
-          server: name,
-          enabled: record.config.enabled,
-        });
+        const source = await through(name);
+        options.logger.info(
+          `server ${record.config.enabled ? "enabled" : "disabled"} through ${source}; applied here`,
+          {
+            server: name,
+            enabled: record.config.enabled,
+            source,
+          },
+        );
       }
     }
     for (const [name, local] of specs) {
       if (seen.has(name) || local.spec.origin !== "database") continue;
       known.delete(name);
       await options.servers.remove(name);
-      options.logger.info("server removed through another replica; stopped here", { server: name });
+      const source = await through(name);
+      options.logger.info(`server removed through ${source}; stopped here`, { server: name, source });
     }
     marker = current;
   }

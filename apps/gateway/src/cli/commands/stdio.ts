@@ -14,6 +14,14 @@ function parseMcpUrl(value: string): URL {
   );
 }
 
+function parseTimeoutMs(value: string): number {
+  const ms = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(ms) || ms < 1 || ms > 600_000) {
+    throw new InvalidArgumentError("expected a whole number of milliseconds from 1 to 600000, e.g. 30000");
+  }
+  return ms;
+}
+
 /** `waygate stdio`: serves MCP on stdin/stdout for clients that launch a local process (Claude Desktop). */
 export function registerStdioCommand(program: Command, io: CliIo): void {
   program
@@ -24,7 +32,12 @@ export function registerStdioCommand(program: Command, io: CliIo): void {
       "relay to a running gateway's MCP endpoint instead of starting one here",
       parseMcpUrl,
     )
-    .action(async (options: { url?: URL }, command: Command) => {
+    .option(
+      "--ready-timeout <ms>",
+      "longest wait for upstreams to start before answering initialize (default 30000)",
+      parseTimeoutMs,
+    )
+    .action(async (options: { url?: URL; readyTimeout?: number }, command: Command) => {
       const context = contextOf(command, io);
       if (options.url) {
         const { relayToRemote } = await import("../../runtime/run-gateway.js");
@@ -33,6 +46,6 @@ export function registerStdioCommand(program: Command, io: CliIo): void {
       }
       const config = await context.loadConfig();
       const { runStdioGateway } = await import("../../runtime/run-gateway.js");
-      await runStdioGateway(config, context);
+      await runStdioGateway(config, context, options.readyTimeout);
     });
 }

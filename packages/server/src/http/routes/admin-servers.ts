@@ -94,7 +94,12 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
           { enabled },
         );
         await backend?.started;
-        ctx.logger.info("server added", { server: name, transport: transport.type, by: callerOf(res).keyId });
+        ctx.logger.info("server added through the admin API", {
+          server: name,
+          transport: transport.type,
+          by: callerOf(res).keyId,
+          source: "admin API",
+        });
         res.status(201).json({ server: backend ? backendStatus(backend) : { name, state: "disabled" } });
       } catch (error) {
         sendError(res, error, production);
@@ -108,6 +113,11 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
         const name = String(req.params.name);
         const server = await ctx.servers.enable(name);
         await persistEnabled(name, true);
+        ctx.logger.info("server enabled through the admin API", {
+          server: name,
+          by: callerOf(res).keyId,
+          source: "admin API",
+        });
         res.json({ server });
       } catch (error) {
         sendError(res, error, production);
@@ -120,6 +130,11 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
       try {
         await ctx.servers.disable(String(req.params.name));
         await persistEnabled(String(req.params.name), false);
+        ctx.logger.info("server disabled through the admin API", {
+          server: String(req.params.name),
+          by: callerOf(res).keyId,
+          source: "admin API",
+        });
         res.json({ name: req.params.name, enabled: false });
       } catch (error) {
         sendError(res, error, production);
@@ -140,6 +155,11 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
         }
         await ctx.servers.remove(name);
         await ctx.store.repos.mcpServers.remove(name);
+        ctx.logger.info("server removed through the admin API", {
+          server: name,
+          by: callerOf(res).keyId,
+          source: "admin API",
+        });
         res.json({ name: req.params.name, removed: true });
       } catch (error) {
         sendError(res, error, production);

@@ -13,7 +13,7 @@ export interface ProbeRoutesOptions {
 }
 
 /**
- * `GET /health` and `/ready`, served whatever the Host header says: a Kubernetes probe sends the pod's IP. So they
+ * `GET /livez`, `/health` and `/ready`, served whatever the Host header says: a Kubernetes probe sends the pod's IP. So they
  * show names and error text only to a key with `metrics:read` (or `admin`), and to everyone else only whether each
  * check is ok.
  */
@@ -25,6 +25,12 @@ export function probeRoutes(ctx: GatewayContext, options: ProbeRoutesOptions): E
     // With auth `none` every request is the all-scopes anonymous caller, a DNS-rebound page included.
     return caller.keyId !== null || options.hostAllowed(req);
   };
+
+  // Liveness checks only that this process answers: a database outage must not restart every pod (readiness,
+  // which does check the database, takes the pod out of the Service instead). No caller, no details, no I/O.
+  routes.get("/livez", (_req, res) => {
+    res.status(200).json({ live: true });
+  });
 
   routes.get("/health", options.identify, async (req, res) => {
     const report = await checkHealth(ctx);

@@ -2,7 +2,7 @@ import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { type authenticate, requireScope } from "../../auth/authenticate.js";
 import type { GatewayContext } from "../../gateway-context.js";
 
-/** `GET /` and `/metrics` (`/health` and `/ready` are probe routes). */
+/** `GET /` and `/metrics` (`/livez`, `/health` and `/ready` are probe routes). */
 export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authenticate>): ExpressRouter {
   const routes = expressRouter();
 
@@ -20,6 +20,7 @@ export function serviceRoutes(ctx: GatewayContext, auth: ReturnType<typeof authe
         tools: "/mcp/tools",
         servers: "/mcp/servers",
         status: "/mcp/status",
+        live: "/livez",
         health: "/health",
         ready: "/ready",
         metrics: "/metrics",
