@@ -1,5 +1,7 @@
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import type { GatewayContext } from "../../gateway-context.js";
+import { adminAuditRoutes } from "./admin-audit.js";
+import { adminEventRoutes } from "./admin-events.js";
 import { adminKeyRoutes } from "./admin-keys.js";
 import { adminPinRoutes } from "./admin-pins.js";
 import { adminServerRoutes } from "./admin-servers.js";
@@ -10,5 +12,7 @@ export function adminRoutes(ctx: GatewayContext): ExpressRouter {
   routes.use("/keys", adminKeyRoutes(ctx));
   routes.use("/servers", adminServerRoutes(ctx));
   routes.use("/pins", adminPinRoutes(ctx));
+  routes.use("/audit", adminAuditRoutes(ctx));
+  routes.use("/events", adminEventRoutes(ctx));
   return routes;
 }
