@@ -90,6 +90,41 @@ describe("GET /admin/audit", () => {
   });
 });
 
+describe("refused keys in the audit", () => {
+  it("audits a call with a revoked key as denied against that key, without the key", async () => {
+    const created = await t.repos.apiKeys.create({ name: "soon-revoked", scopes: ["tools:call"] });
+    await t.repos.apiKeys.revoke(created.key.id);
+    const refused = await post(
+      `${t.url}/mcp/execute`,
+      { tool: "local__echo", arguments: { text: "after revoke" } },
+      { authorization: `Bearer ${created.plaintext}` },
+    );
+    expect(refused.status).toBe(401);
+    const rows = await audit(`?keyId=${created.key.id}&outcome=denied`);
+    expect(rows.body.items).toHaveLength(1);
+    // A REST call carries no JSON-RPC request: its refusal is one `authenticate` row (MCP bodies get one per request).
+    expect(rows.body.items[0]).toMatchObject({
+      method: "authenticate",
+      outcome: "denied",
+      error: expect.stringContaining("authentication failed (revoked)"),
+    });
+    expect(JSON.stringify(rows.body)).not.toContain(created.plaintext);
+  });
+
+  it("does not attribute an unknown key's refusal to any key", async () => {
+    const before = (await audit("?outcome=denied&limit=1000")).body.items.length;
+    const refused = await post(
+      `${t.url}/mcp/execute`,
+      { tool: "local__echo", arguments: {} },
+      {
+        authorization: "Bearer wg_0000000000000000000000000000000000000000",
+      },
+    );
+    expect(refused.status).toBe(401);
+    expect((await audit("?outcome=denied&limit=1000")).body.items.length).toBe(before);
+  });
+});
+
 describe("audit export", () => {
   it("exports the current filter as JSON Lines, every row, as an attachment", async () => {
     const res = await fetch(`${t.url}/admin/audit?keyId=${callerKeyId}&since=1h&format=jsonl`, {

@@ -81,6 +81,7 @@ export function buildApp(
     metrics,
     production,
     failures,
+    onKeyRefused: refused,
     ...(oauth ? { oauth, onTokenRefused: refused } : {}),
   };
   const auth = authenticate(authOptions);
