@@ -29,7 +29,8 @@ export function TimeChart(props: { title: string; times: number[]; series: Serie
           stroke: s.color,
           width: 2,
           spanGaps: false,
-          value: (_u: uPlot, v: number | null) => (v === null ? "–" : `${Math.round(v * 100) / 100}${unit ?? ""}`),
+          value: (_u: uPlot, v: number | null) =>
+            v === null ? "–" : `${Math.round(v * 100) / 100}${unit ?? ""}`,
         })),
       ],
       axes: [{}, { size: 50 }],

@@ -123,7 +123,14 @@ function SignIn(props: { message: string; onSignedIn: (session: Session) => void
       <form onSubmit={submit} aria-label="Sign in">
         <label>
           Admin API key
-          <input name="key" type="password" required autocomplete="off" spellcheck={false} placeholder="wg_…" />
+          <input
+            name="key"
+            type="password"
+            required
+            autocomplete="off"
+            spellcheck={false}
+            placeholder="wg_…"
+          />
         </label>
         <button type="submit" disabled={busy}>
           Sign in

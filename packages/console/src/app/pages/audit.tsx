@@ -68,7 +68,9 @@ export function AuditPage() {
   const submit = (event: Event) => {
     event.preventDefault();
     const data = new FormData(event.currentTarget as HTMLFormElement);
-    const next = Object.fromEntries(Object.keys(EMPTY).map((k) => [k, String(data.get(k) ?? "").trim()])) as unknown as Filter;
+    const next = Object.fromEntries(
+      Object.keys(EMPTY).map((k) => [k, String(data.get(k) ?? "").trim()]),
+    ) as unknown as Filter;
     setFilter(next);
     setDetail(null);
     void load(next, null);
@@ -185,7 +187,7 @@ export function AuditPage() {
         </button>
       )}
       {detail && (
-        <div class="panel detail" role="region" aria-label={`Audit row ${detail.id}`}>
+        <section class="panel detail" aria-label={`Audit row ${detail.id}`}>
           <h2>
             Row {detail.id} <span class={`badge badge-${detail.outcome}`}>{detail.outcome}</span>
           </h2>
@@ -210,7 +212,7 @@ export function AuditPage() {
           <button type="button" onClick={() => setDetail(null)}>
             Close
           </button>
-        </div>
+        </section>
       )}
     </section>
   );

@@ -85,7 +85,12 @@ export function KeysPage() {
                 {key.revokedAt ? (
                   <span class="badge badge-revoked">revoked</span>
                 ) : (
-                  <button type="button" class="danger" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={() => revoke(key)}
+                    aria-label={`Revoke ${key.name}`}
+                  >
                     Revoke
                   </button>
                 )}
@@ -139,7 +144,8 @@ function CreateKeyForm(props: { onCreated: (name: string, plaintext: string) => 
           <legend>Scopes</legend>
           {SCOPES.map((scope) => (
             <label class="inline" key={scope}>
-              <input type="checkbox" name="scopes" value={scope} defaultChecked={scope.startsWith("tools")} /> {scope}
+              <input type="checkbox" name="scopes" value={scope} defaultChecked={scope.startsWith("tools")} />{" "}
+              {scope}
             </label>
           ))}
         </fieldset>
@@ -175,12 +181,18 @@ function RevealOnce(props: { name: string; plaintext: string; onDone: () => void
     }
   };
   return (
-    <div class="reveal" role="region" aria-label="New key">
+    <section class="reveal" aria-label="New key">
       <p>
         <strong>{props.name}</strong>: copy this key now. It is shown once and cannot be shown again.
       </p>
       <div class="reveal-row">
-        <input readOnly value={props.plaintext} aria-label="New API key" class="mono" onFocus={(e) => e.currentTarget.select()} />
+        <input
+          readOnly
+          value={props.plaintext}
+          aria-label="New API key"
+          class="mono"
+          onFocus={(e) => e.currentTarget.select()}
+        />
         <button type="button" onClick={copy}>
           Copy
         </button>
@@ -189,6 +201,6 @@ function RevealOnce(props: { name: string; plaintext: string; onDone: () => void
         </button>
       </div>
       <Notice kind="ok">{copied}</Notice>
-    </div>
+    </section>
   );
 }

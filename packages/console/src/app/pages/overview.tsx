@@ -130,7 +130,9 @@ export function OverviewPage() {
         </Table>
       )}
       <p class="muted" aria-live="polite">
-        {updated ? `Updated ${updated.toLocaleTimeString(undefined, { hour12: false })}; refreshes every 10 s.` : "Loading…"}
+        {updated
+          ? `Updated ${updated.toLocaleTimeString(undefined, { hour12: false })}; refreshes every 10 s.`
+          : "Loading…"}
       </p>
     </section>
   );

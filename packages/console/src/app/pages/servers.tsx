@@ -97,16 +97,25 @@ export function ServersPage() {
             )}
             <div class="actions">
               {server.enabled ? (
-                <button type="button" onClick={() => act(`Disabled ${server.name}`, `/admin/servers/${name}/disable`)}>
+                <button
+                  type="button"
+                  onClick={() => act(`Disabled ${server.name}`, `/admin/servers/${name}/disable`)}
+                >
                   Disable
                 </button>
               ) : (
-                <button type="button" onClick={() => act(`Enabled ${server.name}`, `/admin/servers/${name}/enable`)}>
+                <button
+                  type="button"
+                  onClick={() => act(`Enabled ${server.name}`, `/admin/servers/${name}/enable`)}
+                >
                   Enable
                 </button>
               )}
               {server.enabled && server.kind !== "plugin" && (
-                <button type="button" onClick={() => act(`Restarted ${server.name}`, `/mcp/servers/${name}/reload`)}>
+                <button
+                  type="button"
+                  onClick={() => act(`Restarted ${server.name}`, `/mcp/servers/${name}/reload`)}
+                >
                   {server.state === "failed" ? "Restart" : "Reload"}
                 </button>
               )}
