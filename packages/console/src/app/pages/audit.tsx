@@ -91,10 +91,10 @@ export function AuditPage() {
       <form class="filters" onSubmit={submit} aria-label="Audit filters">
         <label>
           Key
-          <select name="keyId" defaultValue={filter.keyId}>
+          <select name="keyId">
             <option value="">Any key</option>
             {keys.map((k) => (
-              <option value={k.id} key={k.id}>
+              <option value={k.id} key={k.id} selected={k.id === filter.keyId}>
                 {k.name}
               </option>
             ))}
@@ -114,10 +114,10 @@ export function AuditPage() {
         </label>
         <label>
           Outcome
-          <select name="outcome" defaultValue={filter.outcome}>
+          <select name="outcome">
             <option value="">Any outcome</option>
             {OUTCOMES.map((o) => (
-              <option value={o} key={o}>
+              <option value={o} key={o} selected={o === filter.outcome}>
                 {o}
               </option>
             ))}
@@ -125,9 +125,9 @@ export function AuditPage() {
         </label>
         <label>
           Time
-          <select name="since" defaultValue={filter.since}>
+          <select name="since">
             {RANGES.map(([value, label]) => (
-              <option value={value} key={value}>
+              <option value={value} key={value} selected={value === filter.since}>
                 {label}
               </option>
             ))}

@@ -53,10 +53,10 @@ export function EventsPage() {
       <form class="filters" onSubmit={submit} aria-label="Event filters">
         <label>
           Level
-          <select name="level" defaultValue={filter.level}>
+          <select name="level">
             <option value="">Any level</option>
             {["debug", "info", "warn", "error"].map((l) => (
-              <option value={l} key={l}>
+              <option value={l} key={l} selected={l === filter.level}>
                 {l}
               </option>
             ))}
@@ -68,11 +68,19 @@ export function EventsPage() {
         </label>
         <label>
           Time
-          <select name="since" defaultValue={filter.since}>
-            <option value="1h">Last hour</option>
-            <option value="24h">Last 24 hours</option>
-            <option value="7d">Last 7 days</option>
-            <option value="30d">Last 30 days</option>
+          <select name="since">
+            <option value="1h" selected={filter.since === "1h"}>
+              Last hour
+            </option>
+            <option value="24h" selected={filter.since === "24h"}>
+              Last 24 hours
+            </option>
+            <option value="7d" selected={filter.since === "7d"}>
+              Last 7 days
+            </option>
+            <option value="30d" selected={filter.since === "30d"}>
+              Last 30 days
+            </option>
           </select>
         </label>
         <div class="form-actions">
