@@ -2,6 +2,11 @@ import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
+/** A figure with at most two decimals, for legends and cards. */
+export function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
 /** One line of a chart. */
 export interface Series {
   label: string;
@@ -29,8 +34,9 @@ export function TimeChart(props: { title: string; times: number[]; series: Serie
           stroke: s.color,
           width: 2,
           spanGaps: false,
-          value: (_u: uPlot, v: number | null) =>
-            v === null ? "–" : `${Math.round(v * 100) / 100}${unit ?? ""}`,
+          // Points too, so a minute with calls between empty ones still shows.
+          points: { show: true, size: 5 },
+          value: (_u: uPlot, v: number | null) => (v === null ? "–" : `${round(v)}${unit ?? ""}`),
         })),
       ],
       axes: [{}, { size: 50 }],

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api.js";
-import { type Series, TimeChart } from "../chart.js";
+import { round, type Series, TimeChart } from "../chart.js";
 import { messageOf } from "../format.js";
 import { Notice, StateBadge, Table } from "../ui.js";
 
@@ -85,7 +85,7 @@ export function OverviewPage() {
           </div>
           <div class="card">
             <span class="card-label">Latency p50 / p95 (last minute with calls)</span>
-            <strong>{last ? `${last.p50Ms} / ${last.p95Ms} ms` : "–"}</strong>
+            <strong>{last ? `${round(last.p50Ms ?? 0)} / ${round(last.p95Ms ?? 0)} ms` : "–"}</strong>
           </div>
           <div class="card">
             <span class="card-label">Sessions · in flight · uptime</span>
@@ -170,7 +170,7 @@ function chartData(stats: Stats) {
         const i = index.get(Date.parse(b.at) / 1000);
         if (i !== undefined) values[i] = b.errors;
       }
-      return { label: s.server ?? "(none)", values, color: COLORS[(n + 1) % COLORS.length]! };
+      return { label: s.server ?? "(no server)", values, color: COLORS[(n + 1) % COLORS.length]! };
     });
   if (errorsPerServer.length === 0) {
     errorsPerServer.push({ label: "no errors", values: times.map(() => 0), color: COLORS[2]! });
