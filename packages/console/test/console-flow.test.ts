@@ -91,6 +91,7 @@ describe("the operator's flow", () => {
     await page.getByRole("status").filter({ hasText: "Added remote" }).waitFor();
     const remoteTools = page.getByRole("table", { name: "Tools of remote" });
     await remoteTools.getByText("remote__echo").waitFor();
+    await page.getByRole("table", { name: "Prompts of remote" }).getByText("remote__greet").waitFor();
 
     // 3. Create a key, copy it once.
     await page.getByRole("link", { name: "Keys" }).click();

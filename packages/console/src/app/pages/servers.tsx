@@ -13,11 +13,11 @@ interface Server {
   restarts?: number;
   lastError?: { code?: string; message: string; at?: string };
 }
-interface Tool {
-  name: string;
-  server: string;
-  originalName: string;
-  description?: string;
+interface Capabilities {
+  tools: { name: string; originalName: string; description: string | null }[];
+  prompts: { name: string; originalName: string; description: string | null }[];
+  resources: { uri: string; name: string; description: string | null }[];
+  resourceTemplates: { uriTemplate: string; name: string; description: string | null }[];
 }
 interface Pin {
   server: string;
@@ -29,20 +29,33 @@ interface Pin {
 /** Each server with its state, tools and pins; enable, disable, reload, remove, and add a remote server. */
 export function ServersPage() {
   const [servers, setServers] = useState<Server[]>([]);
-  const [tools, setTools] = useState<Tool[]>([]);
+  const [capabilities, setCapabilities] = useState<Record<string, Capabilities>>({});
   const [pins, setPins] = useState<Pin[]>([]);
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
 
   const load = useCallback(async () => {
     try {
-      const [s, t, p] = await Promise.all([
+      const [s, p] = await Promise.all([
         api<{ servers: Server[] }>("/admin/servers"),
-        api<{ tools: Tool[] }>("/mcp/tools"),
         api<{ pins: Pin[] }>("/admin/pins"),
       ]);
+      // A server that is not running (disabled, failed) has no lists: it shows none instead of failing the page.
+      const lists = await Promise.all(
+        s.servers.map((server) =>
+          server.enabled
+            ? api<Capabilities>(`/admin/servers/${encodeURIComponent(server.name)}/capabilities`).catch(
+                () => null,
+              )
+            : null,
+        ),
+      );
       setServers(s.servers);
-      setTools(t.tools);
+      setCapabilities(
+        Object.fromEntries(
+          s.servers.flatMap((server, i) => (lists[i] ? [[server.name, lists[i]] as const] : [])),
+        ),
+      );
       setPins(p.pins);
       setError("");
     } catch (e) {
@@ -76,7 +89,7 @@ export function ServersPage() {
         }}
       />
       {servers.map((server) => {
-        const own = tools.filter((t) => t.server === server.name);
+        const own = capabilities[server.name];
         const pending = pins.filter((p) => p.server === server.name && p.status !== "approved");
         const name = encodeURIComponent(server.name);
         return (
@@ -135,32 +148,77 @@ export function ServersPage() {
             <p class="muted">
               Pins: {pending.length === 0 ? "all definitions approved" : `${pending.length} pending review`}
             </p>
-            {own.length > 0 ? (
-              <Table caption={`Tools of ${server.name}`}>
-                <thead>
-                  <tr>
-                    <th scope="col">Tool</th>
-                    <th scope="col">Description</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {own.map((tool) => (
-                    <tr key={tool.name}>
-                      <td>
-                        <code>{tool.name}</code>
-                      </td>
-                      <td class="wrap">{tool.description ?? ""}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </Table>
+            {own ? (
+              <CapabilityTables server={server.name} capabilities={own} />
             ) : (
-              <p class="muted">No tools listed.</p>
+              <p class="muted">Not running: no lists.</p>
             )}
           </article>
         );
       })}
     </section>
+  );
+}
+
+function CapabilityTables(props: { server: string; capabilities: Capabilities }) {
+  const { server, capabilities } = props;
+  const rows = (items: { key: string; name: string; description: string | null }[]) =>
+    items.map((item) => (
+      <tr key={item.key}>
+        <td>
+          <code>{item.name}</code>
+        </td>
+        <td class="wrap">{item.description ?? ""}</td>
+      </tr>
+    ));
+  const table = (
+    caption: string,
+    header: string,
+    items: { key: string; name: string; description: string | null }[],
+  ) =>
+    items.length === 0 ? null : (
+      <Table caption={caption}>
+        <thead>
+          <tr>
+            <th scope="col">{header}</th>
+            <th scope="col">Description</th>
+          </tr>
+        </thead>
+        <tbody>{rows(items)}</tbody>
+      </Table>
+    );
+  const empty =
+    capabilities.tools.length +
+      capabilities.prompts.length +
+      capabilities.resources.length +
+      capabilities.resourceTemplates.length ===
+    0;
+  return (
+    <>
+      {empty && <p class="muted">No tools, prompts or resources listed.</p>}
+      {table(
+        `Tools of ${server}`,
+        "Tool",
+        capabilities.tools.map((t) => ({ key: t.name, name: t.name, description: t.description })),
+      )}
+      {table(
+        `Prompts of ${server}`,
+        "Prompt",
+        capabilities.prompts.map((p) => ({ key: p.name, name: p.name, description: p.description })),
+      )}
+      {table(`Resources of ${server}`, "Resource", [
+        ...capabilities.resources.map((r) => ({
+          key: r.uri,
+          name: r.uri,
+          description: r.description ?? r.name,
+        })),
+        ...capabilities.resourceTemplates.map((r) => ({
+          key: r.uriTemplate,
+          name: r.uriTemplate,
+          description: r.description ?? r.name,
+        })),
+      ])}
+    </>
   );
 }
 
