@@ -184,6 +184,9 @@ describe("console session on the admin API", () => {
     const after = await fetch(`${t.url}/admin/keys`, { headers: { cookie } });
     expect(after.status).toBe(401);
     expect((await json(after)).error.message).toBe("You have signed out: sign in again");
+    const events = await t.repos.systemEvents.list({ type: "console.signed_out" });
+    expect(events.items[0]?.message).toBe("console sign-out of key test-admin");
+    expect((await t.repos.systemEvents.list({ type: "console.signed_in" })).items.length).toBeGreaterThan(0);
   });
 
   it("never lets the cookie authenticate an MCP endpoint", async () => {

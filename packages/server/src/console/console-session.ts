@@ -134,6 +134,13 @@ export function createConsoleSessions(
       }, next);
     };
 
+  // Sign-ins and sign-outs are system events; a failed write never fails the sign-in itself.
+  const recordEvent = (type: string, message: string, keyId: string) =>
+    ctx.store.repos.systemEvents.record({ level: "info", type, message, details: { keyId } }).then(
+      () => undefined,
+      () => undefined,
+    );
+
   const routes = expressRouter();
   routes.post("/session", async (req, res) => {
     try {
@@ -162,14 +169,7 @@ export function createConsoleSessions(
       }
       const { token, claims } = await tokens.issue(result.key.id);
       setCookie(req, res, token, claims.expiresAt);
-      await ctx.store.repos.systemEvents
-        .record({
-          level: "info",
-          type: "console.signed_in",
-          message: `console sign-in with key ${result.key.name}`,
-          details: { keyId: result.key.id },
-        })
-        .catch(() => {});
+      await recordEvent("console.signed_in", `console sign-in with key ${result.key.name}`, result.key.id);
       res.status(201).json(sessionBody(claims, result.key.name));
     } catch (error) {
       sendError(res, error, production);
@@ -202,6 +202,7 @@ export function createConsoleSessions(
         const now = Date.now();
         for (const [id, until] of signedOut) if (until <= now) signedOut.delete(id);
         signedOut.set(result.claims.sessionId, result.claims.expiresAt.getTime());
+        await recordEvent("console.signed_out", `console sign-out of key ${result.key.name}`, result.key.id);
       }
       setCookie(req, res, "", new Date(0));
       res.json({ signedOut: true });

@@ -16,6 +16,9 @@ interface Stats {
   buckets: Bucket[];
   servers: { server: string | null; buckets: Bucket[] }[];
 }
+interface Connection {
+  database: { kind: string; ok: boolean; latencyMs: number; error?: string };
+}
 interface Status {
   status: string;
   ready: boolean;
@@ -32,6 +35,7 @@ const COLORS = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989"
 export function OverviewPage() {
   const [status, setStatus] = useState<Status | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
+  const [connection, setConnection] = useState<Connection | null>(null);
   const [error, setError] = useState("");
   const [updated, setUpdated] = useState<Date | null>(null);
 
@@ -39,13 +43,15 @@ export function OverviewPage() {
     let live = true;
     const load = async () => {
       try {
-        const [s, st] = await Promise.all([
+        const [s, st, c] = await Promise.all([
           api<Status>("/mcp/status"),
           api<Stats>("/admin/audit/stats?since=1h&step=1m"),
+          api<Connection>("/diagnostics/connection"),
         ]);
         if (!live) return;
         setStatus(s);
         setStats(st);
+        setConnection(c);
         setUpdated(new Date());
         setError("");
       } catch (e) {
@@ -75,6 +81,17 @@ export function OverviewPage() {
             <span class="card-label">Gateway</span>
             <StateBadge state={status.status} />
           </div>
+          {connection && (
+            <div class="card">
+              <span class="card-label">Database ({connection.database.kind})</span>
+              <StateBadge state={connection.database.ok ? "ok" : "failed"} />
+              <span class="muted">
+                {connection.database.ok
+                  ? `write probe ${round(connection.database.latencyMs)} ms`
+                  : connection.database.error}
+              </span>
+            </div>
+          )}
           <div class="card">
             <span class="card-label">Calls, last hour</span>
             <strong>{total}</strong>
