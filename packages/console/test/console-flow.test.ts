@@ -100,6 +100,9 @@ describe("the operator's flow", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     const revealed = page.getByLabel("New API key");
     await revealed.waitFor();
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .toBe("New API key");
     const plaintext = await revealed.inputValue();
     expect(plaintext).toMatch(/^wg_/);
     await page.getByRole("button", { name: "Copy" }).click();
@@ -140,6 +143,9 @@ describe("the operator's flow", () => {
       .getByRole("button", { name: /Details of row/ })
       .click();
     const detail = page.getByRole("region", { name: /Audit row/ });
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute("aria-label")))
+      .toMatch(/^Audit row/);
     await detail.getByText(/authentication failed \(revoked\)/).waitFor();
     expect(await detail.textContent()).toContain("tools/call");
     expect(await detail.textContent()).toContain("after revocation");

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, queryString } from "../api.js";
 import { messageOf, when } from "../format.js";
 import { Notice, Table } from "../ui.js";
@@ -44,6 +44,11 @@ export function AuditPage() {
   const [keys, setKeys] = useState<{ id: string; name: string }[]>([]);
   const [detail, setDetail] = useState<AuditRow | null>(null);
   const [error, setError] = useState("");
+  const detailRef = useRef<HTMLElement>(null);
+  // Opening a row moves focus to its detail, so the keyboard continues there.
+  useEffect(() => {
+    if (detail) detailRef.current?.focus();
+  }, [detail]);
 
   const load = async (applied: Filter, after: string | null) => {
     try {
@@ -187,7 +192,7 @@ export function AuditPage() {
         </button>
       )}
       {detail && (
-        <section class="panel detail" aria-label={`Audit row ${detail.id}`}>
+        <section class="panel detail" aria-label={`Audit row ${detail.id}`} ref={detailRef} tabIndex={-1}>
           <h2>
             Row {detail.id} <span class={`badge badge-${detail.outcome}`}>{detail.outcome}</span>
           </h2>

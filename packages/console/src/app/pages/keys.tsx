@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { messageOf, when } from "../format.js";
 import { Notice, Table } from "../ui.js";
@@ -172,6 +172,9 @@ function CreateKeyForm(props: { onCreated: (name: string, plaintext: string) => 
 
 function RevealOnce(props: { name: string; plaintext: string; onDone: () => void }) {
   const [copied, setCopied] = useState("");
+  const input = useRef<HTMLInputElement>(null);
+  // Keyboard and screen-reader users land on the key they must copy now.
+  useEffect(() => input.current?.focus(), []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.plaintext);
@@ -187,6 +190,7 @@ function RevealOnce(props: { name: string; plaintext: string; onDone: () => void
       </p>
       <div class="reveal-row">
         <input
+          ref={input}
           readOnly
           value={props.plaintext}
           aria-label="New API key"
