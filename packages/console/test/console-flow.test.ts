@@ -149,6 +149,7 @@ describe("the operator's flow", () => {
     await detail.getByText(/authentication failed \(revoked\)/).waitFor();
     expect(await detail.textContent()).toContain("tools/call");
     expect(await detail.textContent()).toContain("after revocation");
+    await shot(page, "audit-detail-1280");
 
     // 7. Export the filter.
     const [download] = await Promise.all([

@@ -138,7 +138,10 @@ function SignIn(props: { message: string; onSignedIn: (session: Session) => void
       </form>
       <Notice kind="info">{props.message}</Notice>
       <Notice kind="error">{error}</Notice>
-      <p class="muted">Sign in with a key that has the admin scope. The session lasts an hour.</p>
+      <p class="muted">
+        Sign in with a key that has the admin scope. Sessions are short-lived (an hour unless the gateway sets
+        otherwise).
+      </p>
     </main>
   );
 }
