@@ -175,6 +175,36 @@ describe("the operator's flow", () => {
   });
 });
 
+describe("definition pins", () => {
+  it("lists a tool an upstream added at run time as awaiting review, and approves it from the servers page", async () => {
+    const { context, page } = await openConsole(1280);
+    try {
+      const client = await mcpClient(t.adminKey);
+      await client.callTool({ name: "local__add_tool", arguments: { name: "late_tool" } });
+      await signIn(page, t.adminKey);
+      await page.getByRole("link", { name: "Servers" }).click();
+      const pins = page.getByRole("table", { name: /Pins awaiting review/ });
+      // The gateway re-lists the upstream after its list_changed notification; reload until the pin shows.
+      await expect
+        .poll(async () => {
+          await page.reload();
+          await page.getByRole("heading", { name: "Servers" }).waitFor();
+          return pins.getByText("late_tool").count();
+        })
+        .toBe(1);
+      await shot(page, "servers-pins-1280");
+      await pins.getByRole("button", { name: "Approve tool late_tool" }).click();
+      await page.getByRole("status").filter({ hasText: "Approved tool late_tool of local" }).waitFor();
+      await expect.poll(() => pins.count()).toBe(0);
+      const approved = await t.repos.definitionPins.list({ server: "local", status: "approved" });
+      expect(approved.some((pin) => pin.name === "late_tool")).toBe(true);
+      await client.close();
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe("screenshots", () => {
   for (const [width, label] of [
     [1280, "1280"],

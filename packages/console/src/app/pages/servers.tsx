@@ -24,6 +24,7 @@ interface Pin {
   kind: string;
   name: string;
   status: string;
+  currentHash: string | null;
 }
 
 /** Each server with its state, tools and pins; enable, disable, reload, remove, and add a remote server. */
@@ -66,10 +67,10 @@ export function ServersPage() {
     void load();
   }, [load]);
 
-  const act = async (label: string, path: string, method = "POST") => {
+  const act = async (label: string, path: string, method = "POST", body?: unknown) => {
     setNotice("");
     try {
-      await api(path, { method });
+      await api(path, { method, ...(body === undefined ? {} : { body }) });
       setNotice(label);
       await load();
     } catch (e) {
@@ -145,9 +146,17 @@ export function ServersPage() {
                 </button>
               )}
             </div>
-            <p class="muted">
-              Pins: {pending.length === 0 ? "all definitions approved" : `${pending.length} pending review`}
-            </p>
+            <PinState
+              pending={pending}
+              onApprove={(pin) =>
+                act(`Approved ${pin.kind} ${pin.name} of ${server.name}`, "/admin/pins/approve", "POST", {
+                  server: pin.server,
+                  kind: pin.kind,
+                  name: pin.name,
+                  ...(pin.currentHash ? { hash: pin.currentHash } : {}),
+                })
+              }
+            />
             {own ? (
               <CapabilityTables server={server.name} capabilities={own} />
             ) : (
@@ -157,6 +166,47 @@ export function ServersPage() {
         );
       })}
     </section>
+  );
+}
+
+/** The server's definition pins: all approved, or each one awaiting review with an approve button. */
+function PinState(props: { pending: Pin[]; onApprove: (pin: Pin) => void }) {
+  if (props.pending.length === 0) return <p class="muted">Pins: all definitions approved</p>;
+  return (
+    <Table caption={`Pins awaiting review (${props.pending.length})`}>
+      <thead>
+        <tr>
+          <th scope="col">Definition</th>
+          <th scope="col">State</th>
+          <th scope="col">
+            <span class="visually-hidden">Action</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.pending.map((pin) => (
+          <tr key={`${pin.kind}:${pin.name}`}>
+            <td>
+              {pin.kind} <code>{pin.name}</code>
+            </td>
+            <td>
+              <StateBadge state={pin.status} />
+            </td>
+            <td>
+              {pin.status !== "rejected" && (
+                <button
+                  type="button"
+                  onClick={() => props.onApprove(pin)}
+                  aria-label={`Approve ${pin.kind} ${pin.name}`}
+                >
+                  Approve
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </Table>
   );
 }
 
