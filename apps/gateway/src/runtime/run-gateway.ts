@@ -96,7 +96,8 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
   try {
     const address = await gateway.listen();
     context.output.progress(
-      `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
+      `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp` +
+        (prepared.options.console ? `, console ${address.url}/console/` : ""),
     );
     reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);
   } catch (error) {
