@@ -166,6 +166,16 @@ describe("the operator's flow", () => {
     expect(csv[1]).toContain(",denied,");
     expect(csv[1]).not.toContain(plaintext);
 
+    // A custom window that holds no calls (from tomorrow on) empties the list.
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000)
+      .toISOString()
+      .slice(0, 16);
+    await filters.getByLabel("From (instead of Time)").fill(local);
+    await filters.getByRole("button", { name: "Apply filters" }).click();
+    await page.getByText("No rows match these filters.").waitFor();
+    expect(await rows.count()).toBe(0);
+
     // 8. Sign out: back to sign-in, and a reload stays there.
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByText("You have signed out.").waitFor();

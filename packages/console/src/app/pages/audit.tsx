@@ -24,9 +24,28 @@ interface Filter {
   method: string;
   outcome: string;
   since: string;
+  /** A custom window (datetime-local values); `from` replaces the preset `since`. */
+  from: string;
+  until: string;
 }
 
-const EMPTY: Filter = { keyId: "", server: "", tool: "", method: "", outcome: "", since: "24h" };
+const EMPTY: Filter = {
+  keyId: "",
+  server: "",
+  tool: "",
+  method: "",
+  outcome: "",
+  since: "24h",
+  from: "",
+  until: "",
+};
+
+/** The API's query parameters of a filter: a custom window as ISO date-times, else the preset duration. */
+function paramsOf(filter: Filter) {
+  const { from, until, since, ...columns } = filter;
+  const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+  return { ...columns, since: iso(from) ?? since, until: iso(until) };
+}
 const OUTCOMES = ["ok", "error", "denied", "rate_limited", "timeout"];
 const RANGES = [
   ["15m", "Last 15 minutes"],
@@ -53,7 +72,7 @@ export function AuditPage() {
   const load = async (applied: Filter, after: string | null) => {
     try {
       const page = await api<{ items: AuditRow[]; nextCursor: string | null }>(
-        `/admin/audit${queryString({ ...applied, limit: 50, cursor: after })}`,
+        `/admin/audit${queryString({ ...paramsOf(applied), limit: 50, cursor: after })}`,
       );
       setRows((previous) => (after ? [...previous, ...page.items] : page.items));
       setCursor(page.nextCursor);
@@ -88,7 +107,8 @@ export function AuditPage() {
     }
   };
   const keyName = (id: string | null) => (id ? (keys.find((k) => k.id === id)?.name ?? id) : "–");
-  const exportHref = (format: "jsonl" | "csv") => `/admin/audit${queryString({ ...filter, format })}`;
+  const exportHref = (format: "jsonl" | "csv") =>
+    `/admin/audit${queryString({ ...paramsOf(filter), format })}`;
 
   return (
     <section aria-labelledby="audit-title">
@@ -137,6 +157,14 @@ export function AuditPage() {
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          From (instead of Time)
+          <input name="from" type="datetime-local" defaultValue={filter.from} />
+        </label>
+        <label>
+          Until
+          <input name="until" type="datetime-local" defaultValue={filter.until} />
         </label>
         <div class="form-actions">
           <button type="submit">Apply filters</button>
