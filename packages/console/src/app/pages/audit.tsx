@@ -180,35 +180,37 @@ export function AuditPage() {
       <Table caption={`Audit rows (${rows.length}${cursor ? "+" : ""})`}>
         <thead>
           <tr>
-            <th scope="col">Time</th>
+            <th scope="col">Time (open the row)</th>
+            <th scope="col">Outcome</th>
             <th scope="col">Key</th>
             <th scope="col">Method</th>
             <th scope="col">Server</th>
             <th scope="col">Tool</th>
-            <th scope="col">Outcome</th>
             <th scope="col">ms</th>
-            <th scope="col">
-              <span class="visually-hidden">Details</span>
-            </th>
           </tr>
         </thead>
         <tbody>
           {rows.map((row) => (
             <tr key={row.id} class={row.outcome === "ok" ? "" : "row-bad"}>
-              <td>{when(row.at)}</td>
+              <td>
+                {/* The first cell opens the row, so it is in reach without scrolling at phone width. */}
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => open(row)}
+                  aria-label={`Details of row ${row.id}`}
+                >
+                  {when(row.at)}
+                </button>
+              </td>
+              <td>
+                <span class={`badge badge-${row.outcome}`}>{row.outcome}</span>
+              </td>
               <td>{keyName(row.keyId)}</td>
               <td>{row.method}</td>
               <td>{row.server ?? "–"}</td>
               <td>{row.tool ?? "–"}</td>
-              <td>
-                <span class={`badge badge-${row.outcome}`}>{row.outcome}</span>
-              </td>
               <td>{row.durationMs}</td>
-              <td>
-                <button type="button" onClick={() => open(row)} aria-label={`Details of row ${row.id}`}>
-                  Details
-                </button>
-              </td>
             </tr>
           ))}
         </tbody>

@@ -60,27 +60,19 @@ export function KeysPage() {
         <thead>
           <tr>
             <th scope="col">Name</th>
+            <th scope="col">Status</th>
             <th scope="col">Prefix</th>
             <th scope="col">Scopes</th>
             <th scope="col">Patterns</th>
             <th scope="col">Limit/min</th>
             <th scope="col">Expires</th>
             <th scope="col">Last used</th>
-            <th scope="col">Status</th>
           </tr>
         </thead>
         <tbody>
           {keys.map((key) => (
             <tr key={key.id} data-key-id={key.id}>
               <td>{key.name}</td>
-              <td>
-                <code>{key.prefix}</code>
-              </td>
-              <td>{key.scopes.join(", ")}</td>
-              <td>{key.toolPatterns.join(", ") || "*"}</td>
-              <td>{key.rateLimitPerMinute ?? "default"}</td>
-              <td>{when(key.expiresAt)}</td>
-              <td>{when(key.lastUsedAt)}</td>
               <td>
                 {key.revokedAt ? (
                   <span class="badge badge-revoked">revoked</span>
@@ -95,6 +87,14 @@ export function KeysPage() {
                   </button>
                 )}
               </td>
+              <td>
+                <code>{key.prefix}</code>
+              </td>
+              <td>{key.scopes.join(", ")}</td>
+              <td>{key.toolPatterns.join(", ") || "*"}</td>
+              <td>{key.rateLimitPerMinute ?? "default"}</td>
+              <td>{when(key.expiresAt)}</td>
+              <td>{when(key.lastUsedAt)}</td>
             </tr>
           ))}
         </tbody>
