@@ -75,7 +75,7 @@ describe("the operator's flow", () => {
     await expect
       .poll(() => page.getByRole("alert").textContent())
       .toMatch(/not a Waygate API key|not recognised/);
-    await shot(page, "sign-in-1280");
+    await shot(page, "sign-in-refused-1280");
     await page.getByLabel("Admin API key").fill(t.adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Overview" }).waitFor();
@@ -223,6 +223,9 @@ describe("screenshots", () => {
     it(`captures every page at ${label} px without horizontal page overflow`, async () => {
       const { context, page, violations } = await openConsole(width, 844);
       try {
+        await page.goto(`${t.url}/console/`);
+        await page.getByLabel("Admin API key").waitFor();
+        await shot(page, `sign-in-${label}`);
         await signIn(page, t.adminKey);
         await page.getByRole("heading", { name: "Overview" }).waitFor();
         for (const name of ["overview", "servers", "keys", "audit", "events"]) {
