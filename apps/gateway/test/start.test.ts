@@ -33,6 +33,11 @@ describe("waygate start", () => {
     expect(key).toMatch(/^wg_/);
     const health = await fetch(`${first.url}/health`);
     expect(health.status).toBe(200);
+    // Outside production the web console is on, and the start line says where.
+    expect(first.stderr()).toContain(`console ${first.url}/console/`);
+    const consolePage = await fetch(`${first.url}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(await first.stop()).toBe(0);
     expect(first.stderr()).toContain("stopped");
 

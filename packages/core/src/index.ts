@@ -89,6 +89,8 @@ export { openDatabase } from "./open-database.js";
 export type { RedactOptions } from "./redact.js";
 export { isSecretKeyName, REDACTED, redactArguments } from "./redact.js";
 export type { ApiKeysRepository } from "./repositories/api-keys.js";
+export type { AuditStats, AuditStatsBucket, AuditStatsQuery } from "./repositories/audit-stats.js";
+export { MAX_STATS_BUCKETS } from "./repositories/audit-stats.js";
 export type {
   CommandHistoryQuery,
   CommandHistoryRecord,

@@ -145,7 +145,7 @@ describe("apiKeys.verify", () => {
     expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
     const revoked = await repos.apiKeys.revoke(key.id);
     expect(revoked.revokedAt).toBeInstanceOf(Date);
-    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
+    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked", keyId: key.id });
 
     const again = await repos.apiKeys.revoke(key.id);
     expect(again.revokedAt).toEqual(revoked.revokedAt);
@@ -163,7 +163,7 @@ describe("apiKeys.verify", () => {
     const { key, plaintext } = await repos.apiKeys.create({ name: "k", scopes: [] });
     expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
     await other.apiKeys.revoke(key.id);
-    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
+    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked", keyId: key.id });
   });
 
   it("sees a revocation made through another connection once the verify cache window has passed", async () => {
@@ -177,20 +177,20 @@ describe("apiKeys.verify", () => {
     expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
     await other.apiKeys.revoke(key.id);
     clock.advance(1000);
-    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked" });
+    expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked", keyId: key.id });
   });
 
   it("calls a key past its expiry expired", async () => {
     const clock = manualClock();
     const { apiKeys } = createRepositories(await temp.db(), { secretKey: SECRET, clock: clock.now });
-    const { plaintext } = await apiKeys.create({
+    const { key, plaintext } = await apiKeys.create({
       name: "short",
       scopes: [],
       expiresAt: new Date(clock.now() + 60_000),
     });
     expect((await apiKeys.verify(plaintext)).ok).toBe(true);
     clock.advance(60_000);
-    expect(await apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "expired" });
+    expect(await apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "expired", keyId: key.id });
   });
 
   it("writes last_used_at at most once a minute per key", async () => {

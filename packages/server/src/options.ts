@@ -217,6 +217,30 @@ export const GatewayOptionsSchema = z
      * resource metadata (RFC 9728) is served. Off unless set.
      */
     oauth: OAuthOptionsSchema.optional(),
+    /**
+     * The operators' web console at `/console` (off when left out): `assetsDir` is the built console, e.g.
+     * `consoleAssetsDir` of `@waygate/console`. Operators sign in with an admin key for a session cookie.
+     */
+    console: z
+      .object({
+        /** Directory holding the console's `index.html` and `assets/`. */
+        assetsDir: z.string().min(1),
+        /** How long a sign-in lasts (1 min to 12 h). */
+        sessionTtlMs: z
+          .number()
+          .int()
+          .min(60_000)
+          .max(12 * 3_600_000)
+          .default(3_600_000),
+        /**
+         * Signs session cookies; replicas behind one load balancer share it. Left out, each gateway draws a random
+         * one, so a cookie from another instance (or from before a restart) is refused.
+         */
+        sessionSecret: z.string().min(32, "console.sessionSecret must be at least 32 characters").optional(),
+        /** `auto`: Secure when the request came over TLS (or a proxy's X-Forwarded-Proto says https). */
+        secureCookie: z.enum(["auto", "always", "never"]).default("auto"),
+      })
+      .optional(),
     /** Name and version reported in `serverInfo` and `GET /`. */
     serverInfo: z
       .object({ name: z.string(), version: z.string() })

@@ -157,6 +157,32 @@ describe("Host check with keys and allowedHosts", () => {
     );
   });
 
+  it("accepts the gateway's own origin for a listed Host (the console's pages), and no other", async () => {
+    const headers = { authorization: `Bearer ${key}` };
+    const same = await send(t.url, {
+      path: "/admin/keys",
+      host: "gateway.internal",
+      headers: { ...headers, origin: "https://gateway.internal" },
+    });
+    expect(same.status).toBe(200);
+    const other = await send(t.url, {
+      path: "/admin/keys",
+      host: "gateway.internal",
+      headers: { ...headers, origin: "https://attacker.example" },
+    });
+    expect(other.status).toBe(403);
+    expect(other.body.error.message).toBe(
+      "Origin 'https://attacker.example' is not allowed; add it to corsOrigins (CORS_ORIGINS)",
+    );
+    // An Origin equal to an unlisted Host is still refused by the Host check first.
+    const rebound = await send(t.url, {
+      path: "/admin/keys",
+      host: "attacker.example",
+      headers: { ...headers, origin: "http://attacker.example" },
+    });
+    expect(rebound.status).toBe(403);
+  });
+
   it("answers probes of /livez, /health and /ready that send the pod's IP as Host, as Kubernetes does", async () => {
     const live = await send(t.url, { path: "/livez", host: "10.1.2.3:3000" });
     expect(live.status).toBe(200);
@@ -167,5 +193,22 @@ describe("Host check with keys and allowedHosts", () => {
     const ready = await send(t.url, { path: "/ready", host: "10.1.2.3:3000" });
     expect(ready.status).toBe(200);
     expect(ready.body.ready).toBe(true);
+  });
+});
+
+describe("Origin check when the Host check is off (bound to all interfaces, no allowedHosts)", () => {
+  it("does not accept an Origin just because it equals the Host header sent", async () => {
+    const t = await startGateway({ host: "0.0.0.0" });
+    try {
+      const res = await send(t.url, {
+        path: "/admin/keys",
+        host: "attacker.example",
+        headers: { authorization: `Bearer ${await t.key(["admin"])}`, origin: "http://attacker.example" },
+      });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toContain("Origin 'http://attacker.example' is not allowed");
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -136,6 +136,35 @@ export const GatewaySettingsSchema = z.strictObject({
     })
     .optional()
     .describe("the audit trail (`command_history`)"),
+  console: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .optional()
+        .describe("serve the web console at /console (default: on, except with WAYGATE_ENV=production)"),
+      sessionTtlMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(12 * 3_600_000)
+        .optional()
+        .describe("how long a console sign-in lasts (default 3600000, at most 12 h)"),
+      sessionSecret: z
+        .string()
+        .min(32)
+        .optional()
+        .describe(
+          "signs console session cookies; give replicas the same one (`${env:NAME}`); default: random per process",
+        ),
+      secureCookie: z
+        .enum(["auto", "always", "never"])
+        .optional()
+        .describe(
+          "`auto` (default): the cookie is Secure when the request came over TLS or X-Forwarded-Proto: https",
+        ),
+    })
+    .optional()
+    .describe("the operators' web console (sign in with an admin key)"),
   oauth: OAuthOptionsSchema.optional().describe(
     "accept OAuth 2.1 access tokens from an external issuer beside API keys (off unless set; see “OAuth”)",
   ),

@@ -66,6 +66,13 @@ export interface GatewayConfig {
   stdioAllowlist: StdioAllowlistEntry[];
   /** Networks (CIDR) http/sse upstreams may reach although they are loopback, private, link-local, … */
   egressAllow: string[];
+  /** The web console: on unless disabled (default off in production), with its session settings. */
+  console: {
+    enabled: boolean;
+    sessionTtlMs?: number;
+    sessionSecret?: string;
+    secureCookie?: "auto" | "always" | "never";
+  };
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;
   /** Keys of the config file's server entries that were ignored, each named, for the start-up output. */
@@ -224,6 +231,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     keyPolicy: file.keyPolicy ?? KeyPolicySchema.parse({}),
     stdioAllowlist: file.stdioAllowlist,
     egressAllow: file.egress?.allow ?? [],
+    console: {
+      ...settings.console,
+      enabled: settings.console?.enabled ?? (env.WAYGATE_ENV ?? DEFAULTS.env) !== "production",
+    },
     configPath,
     warnings,
     server: {

@@ -1,3 +1,4 @@
+import { consoleAssetsDir } from "@waygate/console";
 import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
 import type { GatewayOptionsInput } from "@waygate/server";
 import type { CommandContext } from "../cli/context.js";
@@ -142,6 +143,7 @@ export async function prepareGateway(
         mcpSessionMode: config.mcpSessionMode,
         mcpResponseMode: config.mcpResponseMode,
         ...config.server,
+        ...consoleOption(config),
         serverInfo: { name: "waygate", version: VERSION },
         // Each replica's name in the plugin registry and on metric roll-ups (default: host name and process id).
         ...(config.instanceId ? { instanceId: config.instanceId } : {}),
@@ -151,4 +153,10 @@ export async function prepareGateway(
     db.close();
     throw error;
   }
+}
+
+/** The server's `console` option from `gateway.console`: the built console of `@waygate/console`, when enabled. */
+function consoleOption(config: GatewayConfig): Pick<GatewayOptionsInput, "console"> {
+  const { enabled, ...session } = config.console;
+  return enabled ? { console: { assetsDir: consoleAssetsDir, ...session } } : {};
 }

@@ -100,7 +100,8 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
   try {
     const address = await gateway.listen();
     context.output.progress(
-      `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp`,
+      `waygate ${VERSION} listening on ${address.url} (env ${config.env}, auth ${config.auth}) — MCP endpoint ${address.url}/mcp` +
+        (prepared.options.console ? `, console ${address.url}/console/` : ""),
     );
     if (config.env === "development") context.output.progress(connectHints(address.url, config.auth));
     reportUpstreams(gateway, prepared.upstreamNames, context, config.autoInitialize);

@@ -36,4 +36,10 @@ export type ApiKeyRecord = z.infer<typeof ApiKeyRecordSchema>;
 export type ApiKeyRejection = "malformed" | "unknown" | "revoked" | "expired";
 
 /** The outcome of `apiKeys.verify`. */
-export type ApiKeyVerification = { ok: true; key: ApiKeyRecord } | { ok: false; reason: ApiKeyRejection };
+/**
+ * Result of `apiKeys.verify`. A revoked or expired key that was presented whole (its hash matched) carries its
+ * `keyId`, so the refusal can be audited against the key.
+ */
+export type ApiKeyVerification =
+  | { ok: true; key: ApiKeyRecord }
+  | { ok: false; reason: ApiKeyRejection; keyId?: string };

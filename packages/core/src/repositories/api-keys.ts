@@ -151,9 +151,9 @@ export function createApiKeysRepository(
       const presented = hash(plaintext);
       if (found === null || !hashesEqual(presented, found.hash)) return { ok: false, reason: "unknown" };
       const row = found.row;
-      if (row[9] !== null) return { ok: false, reason: "revoked" };
+      if (row[9] !== null) return { ok: false, reason: "revoked", keyId: String(row[0]) };
       const now = clock();
-      if (row[8] !== null && row[8] <= now) return { ok: false, reason: "expired" };
+      if (row[8] !== null && row[8] <= now) return { ok: false, reason: "expired", keyId: String(row[0]) };
       if (row[10] === null || now - row[10] >= LAST_USED_RESOLUTION_MS) {
         row[10] = now;
         await dbCall(db, "recording API key use", () =>

@@ -14,6 +14,7 @@ import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
 import type { WriteConnection } from "../database/write-connection.js";
 import { parseOrThrow } from "../validation.js";
+import { type AuditStats, type AuditStatsQuery, queryAuditStats } from "./audit-stats.js";
 import { dbCall, parseJsonColumn } from "./db-call.js";
 import { type Page, PageQuerySchema, pageConditions, toPage } from "./page.js";
 
@@ -53,12 +54,19 @@ export interface CommandHistoryRepository {
   appendMany(entries: readonly AuditEntry[]): Promise<number>;
   /** Newest first, filtered and paged. */
   query(query?: CommandHistoryQuery): Promise<Page<CommandHistoryRecord>>;
+  /** One row by its id, or null when there is none. */
+  get(id: number): Promise<CommandHistoryRecord | null>;
+  /** Calls, errors and p50/p95 latency per step of a bounded range, overall and per server (for plots). */
+  stats(query: AuditStatsQuery): Promise<AuditStats>;
   /**
    * Deletes the oldest rows, up to the first one at or after `before`, and records an anchor in `system_events` so that
    * `verifyAuditChain` still verifies what is left; returns how many rows were deleted.
    */
   prune(before: Date): Promise<number>;
 }
+
+const COLUMNS =
+  "id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, principal";
 
 const FILTER_COLUMNS = [
   ["keyId", "key_id"],
@@ -107,13 +115,24 @@ export function createCommandHistoryRepository(
           args.push(value);
         }
       }
-      const sql = `SELECT id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, principal
+      const sql = `SELECT ${COLUMNS}
         FROM command_history ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
         ORDER BY at DESC, id DESC LIMIT ?`;
       const result = await dbCall(db, "querying command history", () =>
         db.client.execute({ sql, args: [...args, query.limit + 1] }),
       );
       return toPage(result.rows, query.limit, toRecord);
+    },
+    async get(id) {
+      if (!Number.isSafeInteger(id) || id < 1) return null;
+      const result = await dbCall(db, "reading a command history row", () =>
+        db.client.execute({ sql: `SELECT ${COLUMNS} FROM command_history WHERE id = ?`, args: [id] }),
+      );
+      const row = result.rows[0];
+      return row ? toRecord(row) : null;
+    },
+    stats(query) {
+      return queryAuditStats(db, query);
     },
     async prune(before) {
       // One batch, never an interactive transaction: a local write that waits on the event loop while holding the

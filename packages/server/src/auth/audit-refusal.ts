@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import type { GatewayError } from "../errors/errors.js";
-import { contextOf } from "../http/request-context.js";
+import { type Caller, contextOf } from "../http/request-context.js";
 import type { CallPolicy, RefusedCall } from "../policy/call-policy.js";
 import { type BodyRequest, requestsOf } from "../policy/request-messages.js";
 
@@ -17,6 +17,7 @@ export async function auditRefusedRequests(
   res: Response,
   requests: readonly BodyRequest[],
   refusal: { outcome: RefusedCall["outcome"]; error: string },
+  caller: Caller | undefined = contextOf(res).caller,
 ): Promise<void> {
   const context = contextOf(res);
   const name = typeof req.params?.name === "string" ? req.params.name : undefined;
@@ -24,7 +25,7 @@ export async function auditRefusedRequests(
   const transport = context.errorStyle === "jsonrpc" ? "mcp" : "rest";
   for (const request of requests) {
     await policy.recordRefused({
-      caller: context.caller,
+      caller,
       requestId: context.requestId,
       transport,
       view,
@@ -37,17 +38,21 @@ export async function auditRefusedRequests(
 }
 
 /**
- * Audits a request refused by authentication (a bad access token) or by a step-up scope check: one `denied` row per
- * JSON-RPC request of the body (or one `authenticate` row), with the reason, and never the token.
+ * Audits a request refused by authentication (a bad access token, a revoked or expired API key, then with `keyId`)
+ * or by a step-up scope check: one `denied` row per JSON-RPC request of the body (or one `authenticate` row), with
+ * the reason, and never the token.
  */
 export function auditRefusal(policy: CallPolicy) {
-  return async (req: Request, res: Response, error: GatewayError): Promise<void> => {
+  return async (req: Request, res: Response, error: GatewayError, keyId?: string): Promise<void> => {
     const reason = error.details?.reason;
     const what = error.code === "unauthenticated" ? "authentication failed" : "refused";
     const message = `${what}${typeof reason === "string" ? ` (${reason})` : ""}: ${error.message}`;
     const requests = requestsOf(req.body);
     const rows =
       requests.length > 0 ? requests : [{ method: AUTHENTICATE_METHOD, name: null, arguments: undefined }];
-    await auditRefusedRequests(policy, req, res, rows, { outcome: "denied", error: message });
+    const caller = keyId
+      ? { keyId, keyName: keyId, scopes: [], toolPatterns: null, rateLimitPerMinute: null }
+      : contextOf(res).caller;
+    await auditRefusedRequests(policy, req, res, rows, { outcome: "denied", error: message }, caller);
   };
 }

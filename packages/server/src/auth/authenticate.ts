@@ -20,7 +20,7 @@ export interface VerifiedKey {
 /** Result of verifying a presented key (core's `apiKeys.verify`). */
 export type KeyVerification =
   | { ok: true; key: VerifiedKey }
-  | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired" };
+  | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired"; keyId?: string };
 
 /** Verifies a plaintext key. */
 export type KeyVerifier = (plaintext: string) => Promise<KeyVerification>;
@@ -66,6 +66,8 @@ export interface AuthOptions {
   oauth?: OAuthAuthenticator;
   /** Audits a refused access token (an authentication failure) before the 401 is sent. */
   onTokenRefused?: (req: Request, res: Response, error: AuthError) => Promise<void>;
+  /** Audits a refused revoked or expired API key (its id is known) before the 401 is sent. */
+  onKeyRefused?: (req: Request, res: Response, error: AuthError, keyId: string) => Promise<void>;
   /** Failed authentications per client address; past its limit a request gets 429 before its key is looked up. */
   failures?: AuthFailureLimit;
 }
@@ -130,12 +132,14 @@ export function authenticate(options: AuthOptions): RequestHandler {
       (result) => {
         if (!result.ok) {
           options.metrics.authFailures.inc({ reason: result.reason });
-          return refuseCounted(
-            req,
-            res,
-            new AuthError(reasonMessages[result.reason], { reason: result.reason }),
-            options,
-          );
+          const error = new AuthError(reasonMessages[result.reason], { reason: result.reason });
+          const { keyId } = result;
+          if (keyId === undefined || !options.onKeyRefused) return refuseCounted(req, res, error, options);
+          // The 401 stands even when its audit row could not be written.
+          return void options
+            .onKeyRefused(req, res, error, keyId)
+            .catch(() => {})
+            .then(() => refuseCounted(req, res, error, options));
         }
         context.caller = {
           keyId: result.key.id,

@@ -6,6 +6,8 @@ import { createAuthFailureLimit } from "../auth/failure-limit.js";
 import { createOAuthAuthenticator } from "../auth/oauth.js";
 import { resourceMetadataRoutes } from "../auth/resource-metadata.js";
 import { scopeStepUp } from "../auth/step-up.js";
+import { consoleAssetRoutes } from "../console/console-assets.js";
+import { createConsoleSessions } from "../console/console-session.js";
 import { NotFoundError } from "../errors/errors.js";
 import { sendError } from "../errors/send-error.js";
 import type { GatewayContext } from "../gateway-context.js";
@@ -81,6 +83,7 @@ export function buildApp(
     metrics,
     production,
     failures,
+    onKeyRefused: refused,
     ...(oauth ? { oauth, onTokenRefused: refused } : {}),
   };
   const auth = authenticate(authOptions);
@@ -126,12 +129,21 @@ export function buildApp(
 
   app.get("/metrics/history", auth, limit, ...metricsHistoryHandlers(ctx));
   app.use(serviceRoutes(ctx, auth));
-  app.use("/plugins", body, auth, limit, pluginRoutes(ctx));
+  // The console's session cookie authenticates the REST and admin routes it calls (never the MCP endpoints).
+  const consoleSessions = options.console
+    ? createConsoleSessions(ctx, options.console, { verify, failures })
+    : undefined;
+  const restAuth = consoleSessions ? consoleSessions.orKey(auth) : auth;
+  app.use("/plugins", body, restAuth, limit, pluginRoutes(ctx));
   // Every REST route counts against the key's budget, the lists and status included, not only execute.
-  app.use("/mcp", body, auth, limit, restMcpRoutes(ctx));
+  app.use("/mcp", body, restAuth, limit, restMcpRoutes(ctx));
   const diagnostics = diagnosticsRoutes(ctx);
-  app.use("/diagnostics", auth, diagnostics.routes);
-  app.use("/admin", body, auth, requireScope("admin", production), adminRoutes(ctx));
+  app.use("/diagnostics", restAuth, diagnostics.routes);
+  app.use("/admin", body, restAuth, requireScope("admin", production), adminRoutes(ctx));
+  if (options.console && consoleSessions) {
+    app.use("/console/api", jsonPosts, body, consoleSessions.routes);
+    app.use("/console", consoleAssetRoutes(options.console.assetsDir));
+  }
 
   app.use((req, res) => {
     sendError(res, new NotFoundError("not_found", `No route for ${req.method} ${req.path}`), production);

@@ -93,7 +93,13 @@ export function dnsRebindingGuard(options: RebindingGuardOptions): RebindingGuar
       );
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin) && !isLoopbackOrigin(origin, options.bindHost)) {
+    if (
+      origin !== undefined &&
+      !origins.has(origin) &&
+      !isLoopbackOrigin(origin, options.bindHost) &&
+      // Same origin counts only for a Host this gateway knows (checked above), never for whatever Host was sent.
+      !(checkHost && isSameOrigin(origin, req.headers.host))
+    ) {
       return sendError(
         res,
         new GatewayError(
@@ -123,6 +129,17 @@ function isLoopbackOrigin(origin: string, bindHost: string): boolean {
   try {
     const url = new URL(origin);
     return (url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** The console's own pages call the gateway from its origin: an Origin whose host is the request's Host. */
+function isSameOrigin(origin: string, hostHeader: string | undefined): boolean {
+  if (!hostHeader) return false;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.host === hostHeader.toLowerCase();
   } catch {
     return false;
   }
