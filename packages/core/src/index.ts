@@ -104,6 +104,7 @@ export type { Repositories, RepositoriesOptions } from "./repositories/index.js"
 export { createRepositories } from "./repositories/index.js";
 export type { McpServerRecord, McpServerStatus, McpServersRepository } from "./repositories/mcp-servers.js";
 export type { MetricQuery, MetricRecord, MetricSample, MetricsRepository } from "./repositories/metrics.js";
+export type { OAuthStorePayload, OAuthStoreRepository } from "./repositories/oauth-store.js";
 export type { Page } from "./repositories/page.js";
 export type { PluginInput, PluginRecord, PluginStatus, PluginsRepository } from "./repositories/plugins.js";
 export type {

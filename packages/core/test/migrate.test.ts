@@ -55,6 +55,7 @@ const TABLES = [
   "definition_pins",
   "mcp_servers",
   "metrics",
+  "oauth_store",
   "plugins",
   "system_events",
   "upstream_eras",
@@ -82,6 +83,7 @@ describe("migrate", () => {
       [5, "audit-principal"],
       [6, "upstream-secrets"],
       [7, "upstream-eras"],
+      [10, "oauth-store"],
     ]);
   });
 
@@ -135,7 +137,7 @@ describe("migrate", () => {
     await db.client.execute(
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
-    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5, 6, 7], version: LATEST_SCHEMA_VERSION });
+    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5, 6, 7, 10], version: LATEST_SCHEMA_VERSION });
     await db.client.execute(
       "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
     );

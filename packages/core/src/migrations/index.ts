@@ -5,6 +5,7 @@ import { migration0004DefinitionPins } from "./0004-definition-pins.js";
 import { migration0005AuditPrincipal } from "./0005-audit-principal.js";
 import { migration0006UpstreamSecrets } from "./0006-upstream-secrets.js";
 import { migration0007UpstreamEras } from "./0007-upstream-eras.js";
+import { migration0010OAuthStore } from "./0010-oauth-store.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration this version of core knows, in order; append only. */
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   migration0005AuditPrincipal,
   migration0006UpstreamSecrets,
   migration0007UpstreamEras,
+  migration0010OAuthStore,
 ];
 
 /** The schema version this version of core writes. */
