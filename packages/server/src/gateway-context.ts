@@ -1,5 +1,6 @@
 import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
+import type { BuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
 import type { McpSessions } from "./mcp/sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { Exclusive } from "./mutex.js";
@@ -34,6 +35,8 @@ export interface GatewayContext {
   serverChanges: Exclusive;
   /** The per-key rate limiter's store (in-memory, or shared such as Redis). */
   rateLimitStore: RateLimitStore;
+  /** Waygate's own OAuth authorization server, when `oauth.builtin` is set. */
+  builtinAuth?: BuiltinAuthorizationServer;
   /** True once migrations ran and every auto-started server settled. */
   isReady(): boolean;
 }

@@ -5,6 +5,7 @@ import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type winston from "winston";
 import { startAuditRetention } from "./audit-retention.js";
+import { createBuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { checkHealth, type HealthReport } from "./health.js";
@@ -290,6 +291,19 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     if (kind === "tools") void reportCollisions();
   });
 
+  const builtinAuth = options.oauth?.builtin
+    ? await createBuiltinAuthorizationServer({
+        options: options.oauth,
+        secretKey: options.secretKey,
+        store: store.repos.oauthStore,
+        keyOf: async (id) => {
+          const key = await store.repos.apiKeys.get(id);
+          if (!key) return null;
+          const usable = key.revokedAt === null && (key.expiresAt === null || key.expiresAt > new Date());
+          return { ...key, usable };
+        },
+      })
+    : undefined;
   const startedAt = new Date();
   const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const ctx: GatewayContext = {
@@ -308,6 +322,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     startedAt,
     rateLimitStore,
     serverChanges,
+    ...(builtinAuth ? { builtinAuth } : {}),
     isReady: () => servers.isSettled(),
   };
   const built = buildApp(ctx, (key) => store.repos.apiKeys.verify(key), rateLimitStore);
