@@ -1,66 +1,8 @@
-import { createServer } from "node:net";
-import {
-  Client,
-  type OAuthClientProvider,
-  StreamableHTTPClientTransport,
-  UnauthorizedError,
-} from "@modelcontextprotocol/client";
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@modelcontextprotocol/client";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "./helpers.js";
-import { signInWithKey } from "./support/builtin-sign-in.js";
-
-type Provider = OAuthClientProvider;
-type Tokens = Parameters<Provider["saveTokens"]>[0];
-type ClientInfo = Parameters<NonNullable<Provider["saveClientInformation"]>>[0];
-
-/** The SDK v2 client's OAuth provider, kept in memory; it remembers where it was sent to sign in. */
-export class MemoryAuthProvider implements OAuthClientProvider {
-  readonly redirectUrl = "http://127.0.0.1:9/callback";
-  client: ClientInfo | undefined;
-  saved: Tokens | undefined;
-  verifier = "";
-  authorizationUrl: URL | undefined;
-  get clientMetadata() {
-    return {
-      client_name: "waygate built-in flow test",
-      redirect_uris: [this.redirectUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: ClientInfo) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: Tokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
-  }
-}
-
-/** A port free now, so the gateway's public URL (its resource identifiers) can be its real loopback URL. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort, MemoryAuthProvider, signInWithKey } from "./support/builtin-sign-in.js";
 
 let gw: TestGateway;
 

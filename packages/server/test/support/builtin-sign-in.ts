@@ -1,3 +1,58 @@
+import { createServer } from "node:net";
+import type { OAuthClientProvider } from "@modelcontextprotocol/client";
+
+type Provider = OAuthClientProvider;
+type Tokens = Parameters<Provider["saveTokens"]>[0];
+type ClientInfo = Parameters<NonNullable<Provider["saveClientInformation"]>>[0];
+
+/** The SDK v2 client's OAuth provider, kept in memory; it remembers where it was sent to sign in. */
+export class MemoryAuthProvider implements OAuthClientProvider {
+  readonly redirectUrl = "http://127.0.0.1:9/callback";
+  client: ClientInfo | undefined;
+  saved: Tokens | undefined;
+  verifier = "";
+  authorizationUrl: URL | undefined;
+  get clientMetadata() {
+    return {
+      client_name: "waygate built-in flow test",
+      redirect_uris: [this.redirectUrl],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+  clientInformation() {
+    return this.client;
+  }
+  saveClientInformation(info: ClientInfo) {
+    this.client = info;
+  }
+  tokens() {
+    return this.saved;
+  }
+  saveTokens(tokens: Tokens) {
+    this.saved = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+}
+
+/** A port free now, so the gateway's public URL (its resource identifiers) can be its real loopback URL. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** A browser's cookie jar for one sign-in, enough for the built-in authorization server's cookies. */
 export class CookieJar {
   private readonly cookies = new Map<string, string>();
@@ -83,4 +138,81 @@ export async function signInWithKey(authorizationUrl: URL | string, apiKey: stri
     );
   }
   return done.url.searchParams;
+}
+
+const pkcePair = async () => {
+  const verifier = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return { verifier, challenge: Buffer.from(digest).toString("base64url") };
+};
+
+/** A client registered at the built-in server (RFC 7591), public, with one loopback redirect URI. */
+export async function registerClient(base: string, extra: Record<string, unknown> = {}) {
+  const response = await fetch(`${base}/oauth/reg`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      client_name: "waygate test client",
+      redirect_uris: [REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+      ...extra,
+    }),
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (response.status !== 201) throw new Error(`registration refused: ${JSON.stringify(body)}`);
+  return String(body.client_id);
+}
+
+/** Where the test clients are sent back to (never contacted: the scripted browser stops at it). */
+export const REDIRECT = "http://127.0.0.1:9/callback";
+
+/** An authorization URL with PKCE S256 for `resource`, and the verifier that goes with it. */
+export async function authorizationUrl(
+  base: string,
+  clientId: string,
+  params: Record<string, string> = {},
+): Promise<{ url: URL; verifier: string }> {
+  const { verifier, challenge } = await pkcePair();
+  const url = new URL(`${base}/oauth/auth`);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+    scope: "waygate:tools:list waygate:tools:call",
+    resource: `${base}/mcp`,
+    state: "state-1",
+    ...params,
+  }).toString();
+  return { url, verifier };
+}
+
+/** Posts to the token endpoint as a public client. */
+export async function tokenRequest(base: string, fields: Record<string, string>) {
+  const response = await fetch(`${base}/oauth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(fields),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+/** Registers, signs in with `apiKey` and redeems the code: the tokens a client would hold. */
+export async function obtainTokens(base: string, apiKey: string, params: Record<string, string> = {}) {
+  const clientId = await registerClient(base);
+  const { url, verifier } = await authorizationUrl(base, clientId, params);
+  const callback = await signInWithKey(url, apiKey, REDIRECT);
+  const { status, body } = await tokenRequest(base, {
+    grant_type: "authorization_code",
+    code: callback.get("code") ?? "",
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+    client_id: clientId,
+    resource: params.resource ?? `${base}/mcp`,
+  });
+  if (status !== 200) throw new Error(`token request refused: ${JSON.stringify(body)}`);
+  return { clientId, accessToken: body.access_token ?? "", refreshToken: body.refresh_token ?? "" };
 }
