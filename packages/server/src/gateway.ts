@@ -296,6 +296,9 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         options: options.oauth,
         secretKey: options.secretKey,
         store: store.repos.oauthStore,
+        fetch: egress.fetch,
+        onClientRefused: (clientId, reason) =>
+          logger.warn("client metadata document refused", { clientId, reason }),
         keyOf: async (id) => {
           const key = await store.repos.apiKeys.get(id);
           if (!key) return null;

@@ -2,13 +2,29 @@ import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@model
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "./helpers.js";
-import { freePort, MemoryAuthProvider, signInWithKey } from "./support/builtin-sign-in.js";
+import {
+  authorizationUrl,
+  documentServer,
+  freePort,
+  MemoryAuthProvider,
+  openSignIn,
+  REDIRECT,
+  signInWithKey,
+  tokenRequest,
+} from "./support/builtin-sign-in.js";
 
 let gw: TestGateway;
 
 beforeAll(async () => {
   const port = await freePort();
-  gw = await startGateway({ oauth: { builtin: {}, publicUrl: `http://127.0.0.1:${port}` } }, { port });
+  gw = await startGateway(
+    {
+      oauth: { builtin: {}, publicUrl: `http://127.0.0.1:${port}` },
+      // Client metadata documents are fetched through the egress policy; the test's documents are on loopback.
+      egress: { allow: ["127.0.0.1/32"] },
+    },
+    { port },
+  );
 });
 
 afterAll(async () => {
@@ -47,5 +63,75 @@ describe("the SDK v2 client's OAuth against the built-in authorization server", 
     const rows = await gw.auditRows();
     const call = rows.findLast((row) => row.method === "tools/call");
     expect(call?.key_id).toBe(record?.id);
+  });
+});
+
+describe("Client ID Metadata Documents", () => {
+  // The SDK client accepts only an https clientMetadataUrl, and these tests have no certificate on loopback: the
+  // client side is scripted here with the same requests the SDK makes (authorize with PKCE, then the token request).
+  it("accepts a metadata document URL as client id, without registration, and names its host on the page", async () => {
+    const apiKey = await gw.key(["tools:list", "tools:call"]);
+    const docs = await documentServer((url) => ({
+      client_id: url,
+      client_name: "Metadata Client",
+      redirect_uris: [REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    }));
+    try {
+      const metadata = (await (
+        await fetch(`${gw.url}/.well-known/oauth-authorization-server/oauth`)
+      ).json()) as {
+        client_id_metadata_document_supported?: boolean;
+      };
+      expect(metadata.client_id_metadata_document_supported).toBe(true);
+      const { url, verifier } = await authorizationUrl(gw.url, docs.url);
+      const page = await openSignIn(url);
+      expect(page.html).toContain("Metadata Client (127.0.0.1:");
+      const callback = await signInWithKey(url, apiKey, REDIRECT);
+      const tokens = await tokenRequest(gw.url, {
+        grant_type: "authorization_code",
+        code: callback.get("code") ?? "",
+        redirect_uri: REDIRECT,
+        code_verifier: verifier,
+        client_id: docs.url,
+        resource: `${gw.url}/mcp`,
+      });
+      expect(tokens.status).toBe(200);
+      expect(decodeJwt(tokens.body.access_token ?? "").client_id).toBe(docs.url);
+      const client = new Client({ name: "cimd", version: "1" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${tokens.body.access_token}` } },
+        }),
+      );
+      expect((await client.callTool({ name: "local__echo", arguments: { text: "cimd" } })).content).toEqual([
+        { type: "text", text: "cimd" },
+      ]);
+      await client.close();
+    } finally {
+      await docs.close();
+    }
+  });
+
+  it.each([
+    ["names another client_id", (url: string) => ({ client_id: `${url}x`, redirect_uris: [REDIRECT] })],
+    [
+      "holds a client secret",
+      (url: string) => ({ client_id: url, redirect_uris: [REDIRECT], client_secret: "s" }),
+    ],
+    ["has no redirect URI", (url: string) => ({ client_id: url })],
+  ])("refuses a document that %s: no sign-in page, no redirect", async (_name, document) => {
+    const docs = await documentServer(document);
+    try {
+      const { url } = await authorizationUrl(gw.url, docs.url);
+      const res = await fetch(url, { redirect: "manual" });
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(await res.text()).toContain("invalid_client");
+    } finally {
+      await docs.close();
+    }
   });
 });

@@ -17,6 +17,7 @@ import {
 } from "./helpers.js";
 import {
   authorizationUrl,
+  documentServer,
   freePort,
   obtainTokens,
   openSignIn,
@@ -262,6 +263,26 @@ describe("the authorization request", () => {
     const location = new URL(res.headers.get("location") ?? "http://none.invalid");
     expect(location.href.startsWith(REDIRECT)).toBe(true);
     expect(location.searchParams.get("error")).toBe(error);
+  });
+
+  it("refuses a client metadata document the egress policy does not let the gateway reach (loopback here)", async () => {
+    // The same document a gateway that allows loopback accepts (oauth-builtin-flow.test.ts).
+    const docs = await documentServer((url) => ({
+      client_id: url,
+      client_name: "Metadata Client",
+      redirect_uris: [REDIRECT],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    }));
+    try {
+      const { url } = await authorizationUrl(base, docs.url);
+      const res = await fetch(url, { redirect: "manual" });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain("invalid_client");
+    } finally {
+      await docs.close();
+    }
   });
 
   it("refuses a redirect URI the client did not register, without redirecting to it", async () => {

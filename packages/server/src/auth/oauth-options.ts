@@ -80,6 +80,12 @@ export const BuiltinAuthorizationServerSchema = z
       .boolean()
       .default(true)
       .describe("let clients register themselves (RFC 7591), as MCP clients do"),
+    clientIdMetadataDocuments: z
+      .boolean()
+      .default(true)
+      .describe(
+        "accept a client id that is an https URL of its metadata (Client ID Metadata Documents), fetched through `egress`",
+      ),
     signInTtlSeconds: z
       .number()
       .int()

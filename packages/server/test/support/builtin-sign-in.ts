@@ -1,4 +1,5 @@
-import { createServer } from "node:net";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import type { OAuthClientProvider } from "@modelcontextprotocol/client";
 
 type Provider = OAuthClientProvider;
@@ -215,4 +216,16 @@ export async function obtainTokens(base: string, apiKey: string, params: Record<
   });
   if (status !== 200) throw new Error(`token request refused: ${JSON.stringify(body)}`);
   return { clientId, accessToken: body.access_token ?? "", refreshToken: body.refresh_token ?? "" };
+}
+
+/** Serves one client metadata document on loopback, as a client's website would. */
+export async function documentServer(document: (url: string) => Record<string, unknown>) {
+  const server = createHttpServer((req, res) => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${req.url}`;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(document(url)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/client.json`;
+  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

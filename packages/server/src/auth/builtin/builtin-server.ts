@@ -5,6 +5,7 @@ import type { Caller } from "../../http/request-context.js";
 import { type AccessTokenVerifier, refusalOf, type VerifiedToken, verified } from "../access-token.js";
 import type { OAuthOptions } from "../oauth-options.js";
 import { builtinCaller, type KeyState } from "./builtin-caller.js";
+import { clientMetadataDocuments } from "./client-metadata.js";
 import { createBuiltinProvider } from "./provider.js";
 import { deriveSigningKey } from "./signing-keys.js";
 
@@ -23,6 +24,10 @@ export interface BuiltinServerDeps {
   secretKey: string;
   store: OAuthStoreRepository;
   keyOf(keyId: string): Promise<KeyState | null>;
+  /** The egress-checked fetch, for Client ID Metadata Documents. */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Told why a client metadata document was refused. */
+  onClientRefused?: (clientId: string, reason: string) => void;
   /** How long a key's state or a grant's existence is reused, in milliseconds (core's key cache: 1000). */
   cacheMs?: number;
 }
@@ -39,6 +44,9 @@ export async function createBuiltinAuthorizationServer(
     secretKey: deps.secretKey,
     store: deps.store,
     keyUsable: async (id) => (await deps.keyOf(id))?.usable === true,
+    ...(builtin.clientIdMetadataDocuments && deps.fetch
+      ? { clientDocument: clientMetadataDocuments(deps.fetch, deps.onClientRefused) }
+      : {}),
   });
   const keys = createLocalJWKSet({ keys: [deriveSigningKey(deps.secretKey).publicJwk] });
   const verifier: AccessTokenVerifier = {

@@ -17,6 +17,8 @@ export interface BuiltinProviderDeps {
   store: OAuthStoreRepository;
   /** True when the API key with this id may still be used (not revoked, not expired). */
   keyUsable(keyId: string): Promise<boolean>;
+  /** Reads a Client ID Metadata Document (through the egress policy); unset turns them off. */
+  clientDocument?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
 }
 
 /**
@@ -64,7 +66,9 @@ export async function createBuiltinProvider(deps: BuiltinProviderDeps): Promise<
   );
 
   const configuration: Configuration = {
-    adapter: storeAdapter(deps.store),
+    adapter: storeAdapter(deps.store, deps.clientDocument),
+    // Advertised so that MCP clients with a metadata document URL use it as their client id instead of registering.
+    discovery: { client_id_metadata_document_supported: deps.clientDocument !== undefined },
     jwks: { keys: [deriveSigningKey(deps.secretKey).privateJwk as never] },
     cookies: {
       keys: deriveCookieKeys(deps.secretKey),

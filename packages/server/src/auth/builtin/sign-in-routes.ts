@@ -7,6 +7,7 @@ import type { KeyVerifier, VerifiedKey } from "../authenticate.js";
 import type { AuthFailureLimit } from "../failure-limit.js";
 import type { OAuthOptions } from "../oauth-options.js";
 import { supportedScopes } from "../resource-metadata.js";
+import { isMetadataDocumentUrl } from "./client-metadata.js";
 import { sendConsentPage, sendSignInProblem } from "./consent-page.js";
 
 /** What the sign-in routes need. */
@@ -77,7 +78,10 @@ export function signInRoutes(deps: SignInDeps): Router {
     return {
       uid: details.uid,
       csrf: csrfOf(details.uid),
-      clientName: client?.clientName ?? clientId,
+      // A metadata document names itself: show where it came from beside the name it claims.
+      clientName: isMetadataDocumentUrl(clientId)
+        ? `${client?.clientName ?? clientId} (${new URL(clientId).host})`
+        : (client?.clientName ?? clientId),
       scopes: asked.length > 0 ? asked : supportedScopes(options),
       resource: listOf(details.params.resource).join(", ") || new URL(options.publicUrl).href,
       ...(typeof details.params.redirect_uri === "string"
