@@ -233,6 +233,26 @@ describe("loadConfig", () => {
     });
   });
 
+  it("passes gateway.oauth.builtin with its issuer filled in, and refuses it beside an external issuer", async () => {
+    const file = await writeJson(dir.path, "builtin.json", {
+      gateway: {
+        oauth: { builtin: { accessTokenTtlSeconds: 600 }, publicUrl: "https://gateway.example.com" },
+      },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.server.oauth).toMatchObject({
+      issuer: "https://gateway.example.com/oauth",
+      builtin: { accessTokenTtlSeconds: 600, dynamicRegistration: true },
+    });
+    const both = await writeJson(dir.path, "both.json", {
+      gateway: {
+        oauth: { builtin: {}, issuer: "https://login.example.com", publicUrl: "https://gateway.example.com" },
+      },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: both }, cwd: dir.path }));
+    expect(error.message).toContain("oauth.issuer and oauth.builtin exclude each other");
+  });
+
   it("refuses a plain-http issuer off loopback, a public URL with a path and an unknown Waygate scope", async () => {
     const file = await writeJson(dir.path, "bad-oauth.json", {
       gateway: {

@@ -126,7 +126,7 @@ export const GatewaySettingsSchema = z.strictObject({
     .optional()
     .describe("the audit trail (`command_history`)"),
   oauth: OAuthOptionsSchema.optional().describe(
-    "accept OAuth 2.1 access tokens from an external issuer beside API keys (off unless set; see “OAuth”)",
+    "accept OAuth 2.1 access tokens beside API keys, from an external issuer or Waygate's built-in authorization server (off unless set; see “OAuth”)",
   ),
 });
 
