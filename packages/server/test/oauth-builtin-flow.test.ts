@@ -62,7 +62,12 @@ describe("the SDK v2 client's OAuth against the built-in authorization server", 
 
     const rows = await gw.auditRows();
     const call = rows.findLast((row) => row.method === "tools/call");
+    // The row names the key (its foreign key) and the client the person signed in for.
     expect(call?.key_id).toBe(record?.id);
+    expect(JSON.parse(String(call?.principal))).toEqual({
+      subject: record?.id,
+      clientId: auth.client?.client_id,
+    });
   });
 });
 
