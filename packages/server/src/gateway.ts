@@ -32,6 +32,7 @@ import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js"
 import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstreams/upstream-config.js";
+import { upstreamAuthProvider } from "./upstreams/upstream-oauth.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstreams/upstream-plugin.js";
 
 /** Where a listening gateway can be reached. */
@@ -189,7 +190,16 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
 
   const egress = createUpstreamEgress(options.egress);
-  const upstreamHost: UpstreamHost = { callTimeoutMs: options.timeouts.toolCallMs, egress, identity, eras };
+  const upstreamHost: UpstreamHost = {
+    callTimeoutMs: options.timeouts.toolCallMs,
+    egress,
+    identity,
+    eras,
+    authProviderFor: (name) => {
+      const settings = options.upstreamOAuth[name];
+      return settings ? upstreamAuthProvider(settings) : undefined;
+    },
+  };
   const addStored = (record: McpServerRecord) => {
     const name = record.config.name;
     const transport = transportOfStored(record.config);

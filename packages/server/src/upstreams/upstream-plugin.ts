@@ -1,3 +1,4 @@
+import type { OAuthClientProvider } from "@modelcontextprotocol/client";
 import { McpBridgePlugin } from "@waygate/plugin-sdk/bridge";
 import type { UpstreamEgress } from "./egress.js";
 import type { EraMemory } from "./eras.js";
@@ -13,6 +14,8 @@ export interface UpstreamHost {
   identity: GatewayIdentity;
   /** The era each upstream was last found to speak; a bridge starts from it, and stores what it finds. */
   eras?: EraMemory;
+  /** Gets the OAuth tokens of an upstream that requires them (`upstreamOAuth`); undefined for the others. */
+  authProviderFor?: (name: string) => OAuthClientProvider | undefined;
 }
 
 /**
@@ -25,6 +28,7 @@ export function createUpstreamPlugin(
   host: UpstreamHost,
 ): HostedPlugin {
   const prior = host.eras?.prior(name, transport);
+  const authProvider = transport.type === "stdio" ? undefined : host.authProviderFor?.(name);
   const plugin = new McpBridgePlugin(
     {
       name,
@@ -32,7 +36,11 @@ export function createUpstreamPlugin(
       timeouts: { callMs: host.callTimeoutMs },
       ...(prior ? { protocol: { prior } } : {}),
     },
-    { fetch: host.egress.fetch, acceptServer: (info) => host.identity.acceptServer(name, info) },
+    {
+      fetch: host.egress.fetch,
+      acceptServer: (info) => host.identity.acceptServer(name, info),
+      ...(authProvider ? { authProvider } : {}),
+    },
   );
   const eras = host.eras;
   if (eras) {
