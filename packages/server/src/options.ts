@@ -6,7 +6,7 @@ import { z } from "zod";
 import { OAuthOptionsSchema } from "./auth/oauth-options.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import { LOG_LEVELS } from "./logger.js";
-import { UpstreamOAuthSchema } from "./upstreams/upstream-oauth.js";
+import { UpstreamOAuthSchema } from "./upstreams/upstream-oauth-options.js";
 
 /** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`; core's one rule. */
 export const ServerNameSchema = McpServerNameSchema;

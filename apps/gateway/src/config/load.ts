@@ -79,6 +79,7 @@ export interface GatewayConfig {
       | "audit"
       | "pinning"
       | "oauth"
+      | "upstreamOAuth"
       | "mcpMaxSessions"
       | "mcpMaxSessionsPerKey"
     >
@@ -232,6 +233,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.audit ? { audit: settings.audit } : {}),
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
       ...(settings.oauth ? { oauth: settings.oauth } : {}),
+      ...(settings.upstreamOAuth ? { upstreamOAuth: settings.upstreamOAuth } : {}),
       ...(settings.mcpMaxSessions ? { mcpMaxSessions: settings.mcpMaxSessions } : {}),
       ...(settings.mcpMaxSessionsPerKey ? { mcpMaxSessionsPerKey: settings.mcpMaxSessionsPerKey } : {}),
     },

@@ -1,6 +1,8 @@
-// Every export of this file is public API: the `oauth` options schema, for config files.
+// Every export of this file is public API: the `oauth` and `upstreamOAuth` options schemas, for config files.
 import { z } from "zod";
 import { SCOPES } from "../policy/scopes.js";
+
+export { type UpstreamOAuth, UpstreamOAuthSchema } from "../upstreams/upstream-oauth-options.js";
 
 /** Signature algorithms accepted by default: asymmetric only, so a token signed with a public key as an HMAC secret fails. */
 export const DEFAULT_TOKEN_ALGORITHMS = [
