@@ -83,7 +83,8 @@ describe("upstream OAuth: a shared service token by client credentials", () => {
         status.body.servers as { name: string; state: string; lastError?: { message: string } }[]
       ).find((entry) => entry.name === "guarded");
       expect(server?.state).toBe("failed");
-      expect(server?.lastError?.message).toContain("OAuth");
+      // The authorization server's own answer, not an opaque "[object Response]".
+      expect(server?.lastError?.message).toContain("client authentication failed");
       expect(guarded).not.toContain("wrong-secret-0123456789");
       const client = await connectClient(`${front.url}/mcp`, await front.key());
       const tools = await client.listTools();

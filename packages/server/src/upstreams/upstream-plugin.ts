@@ -5,6 +5,7 @@ import type { EraMemory } from "./eras.js";
 import type { GatewayIdentity } from "./gateway-identity.js";
 import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
+import { withGlobalResponses } from "./upstream-oauth.js";
 
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {
@@ -37,7 +38,7 @@ export function createUpstreamPlugin(
       ...(prior ? { protocol: { prior } } : {}),
     },
     {
-      fetch: host.egress.fetch,
+      fetch: authProvider ? withGlobalResponses(host.egress.fetch) : host.egress.fetch,
       acceptServer: (info) => host.identity.acceptServer(name, info),
       ...(authProvider ? { authProvider } : {}),
     },
