@@ -234,6 +234,49 @@ describe("loadConfig", () => {
     });
   });
 
+  it("passes gateway.oauth.builtin with its issuer filled in, and refuses it beside an external issuer", async () => {
+    const file = await writeJson(dir.path, "builtin.json", {
+      gateway: {
+        oauth: { builtin: { accessTokenTtlSeconds: 600 }, publicUrl: "https://gateway.example.com" },
+      },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file }, cwd: dir.path });
+    expect(config.server.oauth).toMatchObject({
+      issuer: "https://gateway.example.com/oauth",
+      builtin: { accessTokenTtlSeconds: 600, dynamicRegistration: true },
+    });
+    const both = await writeJson(dir.path, "both.json", {
+      gateway: {
+        oauth: { builtin: {}, issuer: "https://login.example.com", publicUrl: "https://gateway.example.com" },
+      },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: both }, cwd: dir.path }));
+    expect(error.message).toContain("oauth.issuer and oauth.builtin exclude each other");
+  });
+
+  it("passes gateway.upstreamOAuth to the server, resolving ${env:NAME} in the client secret", async () => {
+    const file = await writeJson(dir.path, "upstream-oauth.json", {
+      gateway: {
+        upstreamOAuth: {
+          crm: {
+            clientCredentials: { clientId: "waygate", clientSecret: "${env:CRM_SECRET}", scope: "mcp" },
+          },
+        },
+      },
+    });
+    const config = await loadConfig({ env: { WAYGATE_CONFIG: file, CRM_SECRET: "s3cret" }, cwd: dir.path });
+    expect(config.server.upstreamOAuth).toEqual({
+      crm: { clientCredentials: { clientId: "waygate", clientSecret: "s3cret", scope: "mcp" } },
+    });
+    const bad = await writeJson(dir.path, "bad-upstream-oauth.json", {
+      gateway: { upstreamOAuth: { crm: { clientCredentials: { clientId: "waygate" } } } },
+    });
+    const error = await configErrorOf(loadConfig({ env: { WAYGATE_CONFIG: bad }, cwd: dir.path }));
+    expect(error.issues.map((issue) => issue.path)).toEqual([
+      "gateway.upstreamOAuth.crm.clientCredentials.clientSecret",
+    ]);
+  });
+
   it("refuses a plain-http issuer off loopback, a public URL with a path and an unknown Waygate scope", async () => {
     const file = await writeJson(dir.path, "bad-oauth.json", {
       gateway: {

@@ -274,6 +274,24 @@ describe("waygate start", () => {
     expect(await oauth.stop()).toBe(0);
   });
 
+  it("runs the built-in authorization server from gateway.oauth.builtin: its metadata, and the resource names it", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      gateway: { oauth: { builtin: {}, publicUrl: "https://mcp.example.test" } },
+    });
+    const oauth = await start({ WAYGATE_CONFIG: "waygate.json" });
+    const resource = await fetch(`${oauth.url}/.well-known/oauth-protected-resource/mcp`);
+    expect(await resource.json()).toMatchObject({
+      authorization_servers: ["https://mcp.example.test/oauth"],
+    });
+    const metadata = await fetch(`${oauth.url}/.well-known/oauth-authorization-server/oauth`);
+    expect(await metadata.json()).toMatchObject({
+      issuer: "https://mcp.example.test/oauth",
+      registration_endpoint: "https://mcp.example.test/oauth/reg",
+      code_challenge_methods_supported: ["S256"],
+    });
+    expect(await oauth.stop()).toBe(0);
+  });
+
   it("reports each upstream's state after start and keeps serving the healthy ones when one fails", async () => {
     await writeJson(dir.path, "waygate.json", {
       mcpServers: { everything: EVERYTHING, broken: { command: "waygate-no-such-command-xyz" } },

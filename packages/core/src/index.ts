@@ -132,6 +132,7 @@ export {
   parseDuration,
   parseHistoryQuery,
 } from "./repositories/metrics.js";
+export type { OAuthStorePayload, OAuthStoreRepository } from "./repositories/oauth-store.js";
 export type { Page } from "./repositories/page.js";
 export type {
   PluginInput,

@@ -7,6 +7,8 @@ export interface AuditRecord {
   /** The MCP method (`tools/call`, `resources/read`…); REST execute records `tools/call`. */
   method: string;
   keyId: string | null;
+  /** The OAuth subject and client of the caller, when it came with an access token (beside its key id, if any). */
+  principal?: { subject: string; clientId: string | null };
   /** The server the request went to; null for a list over several servers. */
   server: string | null;
   /** The tool or prompt name or resource URI the request named; null for lists and settings. */

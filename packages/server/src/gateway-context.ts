@@ -1,5 +1,6 @@
 import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
+import type { BuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
 import type { McpSessions } from "./mcp/sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { MetricsRollup } from "./metrics-history.js";
@@ -43,6 +44,8 @@ export interface GatewayContext {
   plugins: PluginRegistry;
   /** Metric roll-ups written to the `metrics` table. */
   rollup: MetricsRollup;
+  /** Waygate's own OAuth authorization server, when `oauth.builtin` is set. */
+  builtinAuth?: BuiltinAuthorizationServer;
   /** True once migrations ran and every auto-started server settled. */
   isReady(): boolean;
 }

@@ -6,6 +6,7 @@ import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type winston from "winston";
 import { startAuditRetention } from "./audit-retention.js";
+import { createBuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { checkHealth, type HealthReport } from "./health.js";
@@ -40,6 +41,7 @@ import { createPluginRegistry } from "./upstreams/plugin-registry.js";
 import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
 import { parseUpstreamEntry, transportOfStored } from "./upstreams/upstream-config.js";
+import { upstreamAuthProvider } from "./upstreams/upstream-oauth.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstreams/upstream-plugin.js";
 
 /** Where a listening gateway can be reached. */
@@ -246,6 +248,10 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     egress,
     identity,
     eras,
+    authProviderFor: (name) => {
+      const oauth = options.upstreamOAuth[name];
+      return oauth ? upstreamAuthProvider(oauth) : undefined;
+    },
   };
   settings.onChange((key, value) => {
     if (key === "log.level") logger.level = String(value);
@@ -395,6 +401,22 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     if (kind === "tools") void reportCollisions();
   });
 
+  const builtinAuth = options.oauth?.builtin
+    ? await createBuiltinAuthorizationServer({
+        options: options.oauth,
+        secretKey: options.secretKey,
+        store: store.repos.oauthStore,
+        fetch: egress.fetch,
+        onClientRefused: (clientId, reason) =>
+          logger.warn("client metadata document refused", { clientId, reason }),
+        keyOf: async (id) => {
+          const key = await store.repos.apiKeys.get(id);
+          if (!key) return null;
+          const usable = key.revokedAt === null && (key.expiresAt === null || key.expiresAt > new Date());
+          return { ...key, usable };
+        },
+      })
+    : undefined;
   const startedAt = new Date();
   const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const ctx: GatewayContext = {
@@ -416,6 +438,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     settings,
     plugins,
     rollup,
+    ...(builtinAuth ? { builtinAuth } : {}),
     isReady: () => servers.isSettled(),
   };
   const built = buildApp(ctx, (key) => store.repos.apiKeys.verify(key), rateLimitStore);

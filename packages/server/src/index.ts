@@ -7,6 +7,8 @@ export {
   type OAuthOptions,
   type OAuthOptionsInput,
   OAuthOptionsSchema,
+  type UpstreamOAuth,
+  UpstreamOAuthSchema,
 } from "./auth/oauth-options.js";
 export { httpStatusFor, jsonRpcCodeFor, type PublicError, toPublicError } from "./errors/error-mapping.js";
 export {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { OAuthOptionsSchema } from "./auth/oauth-options.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import { LOG_LEVELS } from "./logger.js";
+import { UpstreamOAuthSchema } from "./upstreams/upstream-oauth-options.js";
 
 /** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`; core's one rule. */
 export const ServerNameSchema = McpServerNameSchema;
@@ -241,6 +242,11 @@ export const GatewayOptionsSchema = z
         secureCookie: z.enum(["auto", "always", "never"]).default("auto"),
       })
       .optional(),
+    /**
+     * OAuth of remote upstreams that require it, by server name: Waygate gets their access tokens itself (never the
+     * caller's token). Only for http/sse upstreams; their token requests go through `egress` like their MCP traffic.
+     */
+    upstreamOAuth: z.record(ServerNameSchema, UpstreamOAuthSchema).default({}),
     /** Name and version reported in `serverInfo` and `GET /`. */
     serverInfo: z
       .object({ name: z.string(), version: z.string() })

@@ -29,8 +29,9 @@ export interface Store extends AuditSink {
 }
 
 /**
- * An OAuth caller's keyId names no `api_keys` row (the column's foreign key): its row records the token's subject and
- * client id as the principal instead.
+ * An external issuer's caller has a keyId that names no `api_keys` row (the column's foreign key): its row records the
+ * token's subject and client id as the principal instead. A built-in authorization server's caller keeps its key's id
+ * and records the principal beside it.
  */
 function withPrincipal(entry: AuditRecord): AuditRecord & { principal?: AuditPrincipal } {
   const principal = principalOfKeyId(entry.keyId);

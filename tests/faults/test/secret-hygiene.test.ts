@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { apiKeyPrefixOf } from "@waygate/core";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,6 +8,7 @@ import { readRows } from "../src/database-reader.js";
 import { recordCase } from "../src/fault-table.js";
 import { type GatewayProcess, startGatewayProcess, waitFor } from "../src/gateway-process.js";
 import { callTool, connectClient, execute } from "../src/mcp-client.js";
+import { refresh, revoke, signInWithApiKey } from "../src/oauth-sign-in.js";
 import { faultUpstreamServer } from "../src/paths.js";
 import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
 
@@ -187,5 +189,91 @@ describe("secret hygiene", () => {
       observed: `${Object.keys(secrets).length} secrets x ${Object.keys(haystacks).length} places (${gateway.output().split("\n").length} log lines, ${rows[0]?.n} audit rows): ${hits.length} hits${hits.length ? `: ${hits.join("; ")}` : ""}`,
     });
     expect(hits).toEqual([]);
+  });
+
+  it("after sign-ins, refreshes and revocations at the built-in authorization server, no code, verifier or token is in logs, metrics, status or the database files", async () => {
+    const oauthWs = await createWorkspace();
+    // The public URL is the gateway's own loopback URL, so the port is chosen before it starts.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const base = `http://127.0.0.1:${port}`;
+    await oauthWs.writeConfig({
+      gateway: { logLevel: "debug", oauth: { builtin: {}, publicUrl: base } },
+      mcpServers: { tokened: faultUpstreamServer({}) },
+    });
+    const oauthGateway = await startGatewayProcess({
+      cwd: oauthWs.dir,
+      env: {
+        DATABASE_URL: oauthWs.databaseUrl,
+        WAYGATE_SECRET_KEY: SECRET_KEY,
+        WAYGATE_CONFIG: "waygate.json",
+        WAYGATE_PORT: String(port),
+      },
+    });
+    try {
+      const { caller } = oauthWs.keys;
+      const first = await signInWithApiKey(base, caller);
+      // Positive control: the token works.
+      const client = await connectClient(base, first.accessToken);
+      expect((await callTool(client, "tokened__echo", { text: "signed in" })).isError).toBe(false);
+      await client.close();
+      const second = await refresh(base, first.clientId, first.refreshToken);
+      const other = await signInWithApiKey(base, caller);
+      expect(await revoke(base, other.clientId, other.refreshToken)).toBe(200);
+      const whileRunning: Record<string, string> = {};
+      for (const file of await readdir(oauthWs.dir)) {
+        if (file.startsWith("waygate.db"))
+          whileRunning[`file ${file} (running)`] = (await readFile(join(oauthWs.dir, file))).toString(
+            "latin1",
+          );
+      }
+      // Positive control: the sign-ins were written (the table's rows are in these bytes).
+      expect(Object.values(whileRunning).some((bytes) => bytes.includes("RefreshToken"))).toBe(true);
+      const metrics = await (
+        await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${oauthWs.keys.admin}` } })
+      ).text();
+      const status = await (
+        await fetch(`${base}/mcp/status`, { headers: { authorization: `Bearer ${second.accessToken}` } })
+      ).text();
+      expect((await oauthGateway.stop("SIGTERM")).code).toBe(0);
+      const haystacks: Record<string, string> = {
+        ...whileRunning,
+        "gateway log": oauthGateway.output(),
+        "/metrics": metrics,
+        "/mcp/status": status,
+        "table oauth_store": JSON.stringify(await readRows(oauthWs.databaseUrl, "SELECT * FROM oauth_store")),
+        "table command_history": JSON.stringify(
+          await readRows(oauthWs.databaseUrl, "SELECT * FROM command_history"),
+        ),
+      };
+      for (const file of await readdir(oauthWs.dir)) {
+        if (file.startsWith("waygate.db"))
+          haystacks[`file ${file}`] = (await readFile(join(oauthWs.dir, file))).toString("latin1");
+      }
+      const secrets: Record<string, string> = {
+        "API key signed in with": caller,
+        "authorization code": first.code,
+        "PKCE verifier": first.verifier,
+        "access token": first.accessToken,
+        "refresh token": first.refreshToken,
+        "refreshed access token": second.accessToken,
+        "rotated refresh token": second.refreshToken,
+        "revoked refresh token": other.refreshToken,
+        WAYGATE_SECRET_KEY: SECRET_KEY,
+      };
+      for (const [what, value] of Object.entries(secrets)) expect(value.length, what).toBeGreaterThan(20);
+      const hits = findSecrets(haystacks, secrets);
+      recordCase({
+        case: "secret hygiene of the built-in authorization server",
+        expected: "0 hits for codes, verifiers and tokens",
+        observed: `${Object.keys(secrets).length} secrets x ${Object.keys(haystacks).length} places: ${hits.length} hits${hits.length ? `: ${hits.join("; ")}` : ""}`,
+      });
+      expect(hits).toEqual([]);
+    } finally {
+      await oauthGateway.stop("SIGKILL");
+      await oauthWs.cleanup();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { EgressSettingsSchema } from "@waygate/core/egress";
 import { KeyPolicySchema } from "@waygate/core/key-policy";
 import { StdioAllowlistEntrySchema } from "@waygate/core/stdio-allowlist";
-import { OAuthOptionsSchema } from "@waygate/server/oauth-options";
+import { OAuthOptionsSchema, UpstreamOAuthSchema } from "@waygate/server/oauth-options";
 import { z } from "zod";
 import { ServerEntrySchema, ServerNameSchema } from "./server-entry.js";
 
@@ -166,8 +166,14 @@ export const GatewaySettingsSchema = z.strictObject({
     .optional()
     .describe("the operators' web console (sign in with an admin key)"),
   oauth: OAuthOptionsSchema.optional().describe(
-    "accept OAuth 2.1 access tokens from an external issuer beside API keys (off unless set; see “OAuth”)",
+    "accept OAuth 2.1 access tokens beside API keys, from an external issuer or Waygate's built-in authorization server (off unless set; see “OAuth”)",
   ),
+  upstreamOAuth: z
+    .record(ServerNameSchema, UpstreamOAuthSchema)
+    .optional()
+    .describe(
+      "by server name: how Waygate gets OAuth tokens for a remote upstream that requires them (see “Upstream OAuth”)",
+    ),
 });
 
 /**

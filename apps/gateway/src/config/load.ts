@@ -90,6 +90,7 @@ export interface GatewayConfig {
       | "audit"
       | "pinning"
       | "oauth"
+      | "upstreamOAuth"
       | "mcpMaxSessions"
       | "mcpMaxSessionsPerKey"
     >
@@ -250,6 +251,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
       ...(settings.pinning ? { pinning: settings.pinning } : {}),
       ...(settings.metricsHistory ? { metricsHistory: settings.metricsHistory } : {}),
       ...(settings.oauth ? { oauth: settings.oauth } : {}),
+      ...(settings.upstreamOAuth ? { upstreamOAuth: settings.upstreamOAuth } : {}),
       ...(settings.mcpMaxSessions ? { mcpMaxSessions: settings.mcpMaxSessions } : {}),
       ...(settings.mcpMaxSessionsPerKey ? { mcpMaxSessionsPerKey: settings.mcpMaxSessionsPerKey } : {}),
     },

@@ -12,6 +12,7 @@ import { type ConfigRepository, createConfigRepository } from "./config.js";
 import { createDefinitionPinsRepository, type DefinitionPinsRepository } from "./definition-pins.js";
 import { createMcpServersRepository, type McpServersRepository } from "./mcp-servers.js";
 import { createMetricsRepository, type MetricsRepository } from "./metrics.js";
+import { createOAuthStoreRepository, type OAuthStoreRepository } from "./oauth-store.js";
 import { createPluginsRepository, type PluginsRepository } from "./plugins.js";
 import { createSystemEventsRepository, type SystemEventsRepository } from "./system-events.js";
 import { createUpstreamErasRepository, type UpstreamErasRepository } from "./upstream-eras.js";
@@ -50,6 +51,8 @@ export interface Repositories<D extends ConfigDefinitions = DefaultConfigDefinit
   mcpServers: McpServersRepository;
   definitionPins: DefinitionPinsRepository;
   upstreamEras: UpstreamErasRepository;
+  /** The built-in OAuth authorization server's clients, codes, tokens and sessions (ids hashed, payloads sealed). */
+  oauthStore: OAuthStoreRepository;
 }
 
 /** Creates every repository over one migrated database. */
@@ -58,6 +61,7 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
   options: RepositoriesOptions<D>,
 ): Repositories<D> {
   const clock = options.clock ?? systemClock;
+  const box = createSecretBox(options.secretKey, options.previousSecretKeys);
   return {
     config: createConfigRepository(
       db,
@@ -69,12 +73,9 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
     commandHistory: createCommandHistoryRepository(db, clock, options.maxArgumentBytes, options.secretKey),
     metrics: createMetricsRepository(db, clock),
     systemEvents: createSystemEventsRepository(db, clock),
-    mcpServers: createMcpServersRepository(
-      db,
-      clock,
-      createSecretBox(options.secretKey, options.previousSecretKeys),
-    ),
+    mcpServers: createMcpServersRepository(db, clock, box),
     definitionPins: createDefinitionPinsRepository(db, clock),
     upstreamEras: createUpstreamErasRepository(db, clock),
+    oauthStore: createOAuthStoreRepository(db, clock, box),
   };
 }

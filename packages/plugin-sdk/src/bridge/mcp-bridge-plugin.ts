@@ -8,6 +8,7 @@ import {
   LOG_LEVEL_META_KEY,
   type LoggingMessageNotification,
   type McpSubscription,
+  type OAuthClientProvider,
   type Prompt,
   ProtocolError,
   ProtocolErrorCode,
@@ -72,6 +73,11 @@ export interface McpBridgeHooks {
    * closed and the start fails with UPSTREAM_REFUSED), e.g. when the upstream is the host itself.
    */
   acceptServer?: (serverInfo: UpstreamServerInfo) => string | undefined;
+  /**
+   * Gets an http/sse upstream's OAuth access tokens (the SDK's provider interface, e.g. its
+   * `ClientCredentialsProvider`): on a 401 the transport discovers the upstream's authorization server and asks it.
+   */
+  authProvider?: OAuthClientProvider;
 }
 
 /** What an upstream says about itself in `serverInfo`. */
@@ -668,6 +674,7 @@ export class McpBridgePlugin extends BasePlugin {
     const options = {
       requestInit: { headers: spec.headers },
       ...(this.#hooks.fetch ? { fetch: this.#hooks.fetch } : {}),
+      ...(this.#hooks.authProvider ? { authProvider: this.#hooks.authProvider } : {}),
     };
     return spec.type === "http"
       ? new StreamableHTTPClientTransport(new URL(spec.url), options)

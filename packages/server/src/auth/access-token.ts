@@ -14,7 +14,9 @@ export type TokenRejection =
   | "unknown_key"
   | "alg_not_allowed"
   | "no_subject"
-  | "inactive";
+  | "inactive"
+  | "key_revoked"
+  | "grant_revoked";
 
 /** A token the issuer vouches for, reduced to what the gateway uses. */
 export interface VerifiedToken {
@@ -50,7 +52,8 @@ function clientIdOf(claims: Record<string, unknown>): string | null {
   return (id as string | undefined) ?? null;
 }
 
-function verified(claims: JWTPayload | Record<string, unknown>, issuer: string): VerifiedToken {
+/** The parts of verified claims the gateway uses. */
+export function verified(claims: JWTPayload | Record<string, unknown>, issuer: string): VerifiedToken {
   const clientId = clientIdOf(claims);
   // A client-credentials token acts for the client itself; introspection answers for one often omit `sub`.
   const subject = typeof claims.sub === "string" && claims.sub !== "" ? claims.sub : clientId;
@@ -59,7 +62,7 @@ function verified(claims: JWTPayload | Record<string, unknown>, issuer: string):
 }
 
 /** Maps jose's errors to a refusal; anything else (the JWKS could not be fetched) means the issuer is unavailable. */
-function refusalOf(error: unknown): Error {
+export function refusalOf(error: unknown): Error {
   if (error instanceof errors.JWTExpired) return tokenRejected("expired", "it has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === "nbf" || error.claim === "iat")

@@ -2,7 +2,7 @@ import { API_KEY_PREFIX } from "@waygate/core";
 import type { Request, RequestHandler, Response } from "express";
 import { AuthError, ForbiddenError, GatewayError } from "../errors/errors.js";
 import { sendError } from "../errors/send-error.js";
-import { type Caller, contextOf } from "../http/request-context.js";
+import { type Caller, callerNoun, contextOf } from "../http/request-context.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { hasScope, SCOPES, type Scope } from "../policy/scopes.js";
 import type { AuthFailureLimit } from "./failure-limit.js";
@@ -184,7 +184,11 @@ export function requireScope(scope: Scope, production: boolean): RequestHandler 
   return (_req, res, next) => {
     const caller = contextOf(res).caller;
     if (caller && hasScope(caller.scopes, scope)) return next();
-    sendError(res, new ForbiddenError(`This API key lacks the '${scope}' scope`, { scope }), production);
+    sendError(
+      res,
+      new ForbiddenError(`${callerNoun(caller)} lacks the '${scope}' scope`, { scope }),
+      production,
+    );
   };
 }
 

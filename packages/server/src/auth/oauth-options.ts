@@ -1,6 +1,8 @@
-// Every export of this file is public API: the `oauth` options schema, for config files.
+// Every export of this file is public API: the `oauth` and `upstreamOAuth` options schemas, for config files.
 import { z } from "zod";
 import { SCOPES } from "../policy/scopes.js";
+
+export { type UpstreamOAuth, UpstreamOAuthSchema } from "../upstreams/upstream-oauth-options.js";
 
 /** Signature algorithms accepted by default: asymmetric only, so a token signed with a public key as an HMAC secret fails. */
 export const DEFAULT_TOKEN_ALGORITHMS = [
@@ -52,12 +54,62 @@ export const ClaimGrantSchema = z
   })
   .strict();
 
+/** Where the built-in authorization server lives under the public URL. */
+export const BUILTIN_ISSUER_PATH = "/oauth";
+
+/** The issuer identifier of the built-in authorization server for a public URL. */
+export function builtinIssuerOf(publicUrl: string): string {
+  return new URL(BUILTIN_ISSUER_PATH, publicUrl).href;
+}
+
+/** Settings of the built-in authorization server. */
+export const BuiltinAuthorizationServerSchema = z
+  .object({
+    accessTokenTtlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(86_400)
+      .default(900)
+      .describe("lifetime of an access token, in seconds (clients refresh them)"),
+    refreshTokenTtlSeconds: z
+      .number()
+      .int()
+      .min(300)
+      .default(30 * 86_400)
+      .describe("lifetime of a refresh token, in seconds"),
+    dynamicRegistration: z
+      .boolean()
+      .default(true)
+      .describe("let clients register themselves (RFC 7591), as MCP clients do"),
+    clientIdMetadataDocuments: z
+      .boolean()
+      .default(true)
+      .describe(
+        "accept a client id that is an https URL of its metadata (Client ID Metadata Documents), fetched through `egress`",
+      ),
+    signInTtlSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(3_600)
+      .default(600)
+      .describe("how long the sign-in page waits for an API key, in seconds"),
+  })
+  .strict();
+
 /** OAuth 2.1 resource-server settings: Waygate accepts access tokens from one external issuer beside API keys. */
 export const OAuthOptionsSchema = z
   .object({
     /** The authorization server's issuer identifier; a token's `iss` must equal it, and its metadata is discovered from it. */
-    issuer: httpsOrLoopback("oauth.issuer").describe(
-      "the authorization server's issuer URL; a token's `iss` must equal it, and its metadata and keys are discovered from it",
+    issuer: httpsOrLoopback("oauth.issuer")
+      .optional()
+      .describe(
+        "an external authorization server's issuer URL; a token's `iss` must equal it, and its metadata and keys are discovered from it (give this or `builtin`)",
+      ),
+    /** Waygate's own authorization server at `<publicUrl>/oauth`, for deployments without an identity provider. */
+    builtin: BuiltinAuthorizationServerSchema.optional().describe(
+      "run Waygate's own authorization server at `<publicUrl>/oauth`: people sign in with a Waygate API key (give this or `issuer`)",
     ),
     /**
      * The gateway's public base URL as clients reach it (behind a TLS-terminating proxy: the proxy's https URL). The
@@ -164,7 +216,35 @@ export const OAuthOptionsSchema = z
       .default("Waygate MCP gateway")
       .describe("`resource_name` in the protected resource metadata"),
   })
-  .strict();
+  .strict()
+  .superRefine((options, ctx) => {
+    const own = builtinIssuerOf(options.publicUrl);
+    if (!options.builtin && !options.issuer) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["issuer"],
+        message: "give oauth.issuer (an external authorization server) or oauth.builtin (Waygate's own)",
+      });
+    }
+    // A parsed config is parsed again by the gateway: the built-in issuer it filled in is not a second issuer.
+    if (options.builtin && options.issuer && options.issuer !== own) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["issuer"],
+        message:
+          "oauth.issuer and oauth.builtin exclude each other: use an external issuer or the built-in one",
+      });
+    }
+    if (options.builtin && (options.jwksUri || options.introspection)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["builtin"],
+        message:
+          "oauth.jwksUri and oauth.introspection are for an external issuer; the built-in one needs neither",
+      });
+    }
+  })
+  .transform((options) => ({ ...options, issuer: options.issuer ?? builtinIssuerOf(options.publicUrl) }));
 
 /** One grant by claim after defaults. */
 export type ClaimGrant = z.output<typeof ClaimGrantSchema>;

@@ -1,7 +1,7 @@
 import type { Request } from "express";
 import type { Caller, RequestContext } from "../http/request-context.js";
 import type { Scope } from "../policy/scopes.js";
-import { type AccessTokenVerifier, createAccessTokenVerifier } from "./access-token.js";
+import { type AccessTokenVerifier, createAccessTokenVerifier, type VerifiedToken } from "./access-token.js";
 import { callerOfToken, tokenScopesGranting } from "./oauth-caller.js";
 import type { OAuthOptions } from "./oauth-options.js";
 import {
@@ -29,12 +29,13 @@ export function requestPath(req: Request): string {
 export function createOAuthAuthenticator(
   options: OAuthOptions,
   verifier: AccessTokenVerifier = createAccessTokenVerifier(options),
+  callerOf: (token: VerifiedToken) => Promise<Caller> = async (token) => callerOfToken(token, options),
 ): OAuthAuthenticator {
   return {
     options,
     async authenticate(token, path) {
       const verified = await verifier.verify(token, acceptedAudiences(options, path));
-      return callerOfToken(verified, options);
+      return callerOf(verified);
     },
     challengeFor(path, context) {
       const resourceMetadata = resourceMetadataUrlOf(options.publicUrl, path);

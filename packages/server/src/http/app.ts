@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import type { Store as RateLimitStore } from "express-rate-limit";
 import { auditRefusal, auditRefusedRequests } from "../auth/audit-refusal.js";
 import { authenticate, identifyCaller, requireScope } from "../auth/authenticate.js";
+import { builtinRoutes } from "../auth/builtin/builtin-routes.js";
 import { createAuthFailureLimit } from "../auth/failure-limit.js";
 import { createOAuthAuthenticator } from "../auth/oauth.js";
 import { resourceMetadataRoutes } from "../auth/resource-metadata.js";
@@ -69,14 +70,39 @@ export function buildApp(
   app.use(httpMetrics(metrics));
   app.use(accessLog(ctx.logger));
   app.use(securityHeaders());
+  const failures = createAuthFailureLimit(options.authFailures);
+  const rebinding = dnsRebindingGuard({
+    bindHost: options.host,
+    allowedHosts: options.allowedHosts,
+    corsOrigins: options.corsOrigins,
+    auth: options.auth,
+    production,
+  });
   // OAuth metadata is public and read by browser clients from any origin, so it comes before the CORS allowlist.
   if (options.oauth) app.use(resourceMetadataRoutes(options.oauth));
+  // The built-in authorization server answers browsers and clients of any origin (oidc-provider does its own CORS);
+  // its sign-in form checks its own origin.
+  if (options.oauth && ctx.builtinAuth) {
+    app.use(
+      builtinRoutes(ctx.builtinAuth, {
+        options: options.oauth,
+        secretKey: options.secretKey,
+        verify,
+        metrics,
+        failures,
+        hostAllowed: rebinding.hostAllowed,
+      }),
+    );
+  }
   app.use(corsAllowlist(options.corsOrigins));
   app.use(rejectMalformedPaths(production));
 
   const refused = auditRefusal(ctx.policy);
-  const oauth = options.oauth ? createOAuthAuthenticator(options.oauth) : undefined;
-  const failures = createAuthFailureLimit(options.authFailures);
+  const oauth = options.oauth
+    ? ctx.builtinAuth
+      ? createOAuthAuthenticator(options.oauth, ctx.builtinAuth.verifier, ctx.builtinAuth.callerOf)
+      : createOAuthAuthenticator(options.oauth)
+    : undefined;
   const authOptions = {
     mode: options.auth,
     verify,
@@ -109,13 +135,6 @@ export function buildApp(
   const body = jsonBody(options.bodyLimitBytes);
   const jsonPosts: RequestHandler = (req, res, next) =>
     req.method === "POST" ? requireJsonContentType(production)(req, res, next) : next();
-  const rebinding = dnsRebindingGuard({
-    bindHost: options.host,
-    allowedHosts: options.allowedHosts,
-    corsOrigins: options.corsOrigins,
-    auth: options.auth,
-    production,
-  });
   // Probes first: they answer whatever the Host (a Kubernetes probe sends the pod's IP) and hide details instead.
   const identify = identifyCaller(authOptions);
   app.use(probeRoutes(ctx, { identify, hostAllowed: rebinding.hostAllowed }));

@@ -5,7 +5,7 @@ import { GatewayError } from "../errors/errors.js";
 import { sendError } from "../errors/send-error.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { isSharedRateLimitStore } from "../shared-store.js";
-import { contextOf } from "./request-context.js";
+import { callerNoun, contextOf } from "./request-context.js";
 
 /** Settings of the per-key rate limiter. */
 export interface RateLimitOptions {
@@ -65,7 +65,7 @@ export function perKeyRateLimit(options: RateLimitOptions): RequestHandler {
         res,
         new GatewayError(
           "rate_limited",
-          `Rate limit exceeded for this API key; retry after ${retryAfter ?? "?"} s`,
+          `Rate limit exceeded for ${callerNoun(context.caller).replace(/^This/, "this")}; retry after ${retryAfter ?? "?"} s`,
         ),
         options.production,
       );

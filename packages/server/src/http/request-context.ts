@@ -12,6 +12,15 @@ export interface Caller {
   principal?: OAuthPrincipal;
 }
 
+/**
+ * How a refusal names the caller: "This API key", "This access token" (OAuth), or "This caller" (authentication off),
+ * so that an OAuth client is not told about a key it never had.
+ */
+export function callerNoun(caller: Caller | undefined): string {
+  if (caller?.principal) return "This access token";
+  return caller?.keyId ? "This API key" : "This caller";
+}
+
 /** The subject and client of an OAuth access token. */
 export interface OAuthPrincipal {
   issuer: string;

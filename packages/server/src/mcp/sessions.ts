@@ -14,7 +14,7 @@ import type { Request, RequestHandler, Response } from "express";
 import type winston from "winston";
 import { BadRequestError, GatewayError, NotFoundError } from "../errors/errors.js";
 import { sendError } from "../errors/send-error.js";
-import { type Caller, callerOf, contextOf } from "../http/request-context.js";
+import { type Caller, callerNoun, callerOf, contextOf } from "../http/request-context.js";
 import type { GatewayMetrics } from "../metrics.js";
 import type { View } from "../routing/router.js";
 import { createEventStore } from "./event-store.js";
@@ -239,7 +239,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
     throw new GatewayError(
       "overloaded",
       atKeyCap
-        ? `This key has ${own.length} MCP sessions open, all busy (the per-key cap is ${options.maxSessionsPerKey}); close one (DELETE with its Mcp-Session-Id) or retry later`
+        ? `${callerNoun(caller)} has ${own.length} MCP sessions open, all busy (the per-key cap is ${options.maxSessionsPerKey}); close one (DELETE with its Mcp-Session-Id) or retry later`
         : `Too many open MCP sessions (${options.maxSessions}); close unused sessions or retry later`,
     );
   };

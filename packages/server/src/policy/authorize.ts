@@ -1,6 +1,6 @@
 import type { ClientRequest } from "@modelcontextprotocol/server";
 import { ForbiddenError } from "../errors/errors.js";
-import type { Caller } from "../http/request-context.js";
+import { type Caller, callerNoun } from "../http/request-context.js";
 import { NAME_SEPARATOR } from "../routing/naming.js";
 import { hasScope, type Scope } from "./scopes.js";
 import { toolAllowed } from "./tool-patterns.js";
@@ -81,12 +81,12 @@ const VERBS: Partial<Record<McpMethod, string>> = {
 export function authorize(caller: Caller, action: Action): void {
   const rule: MethodRule = METHOD_RULES[action.method];
   if (rule.scope && !hasScope(caller.scopes, rule.scope)) {
-    throw new ForbiddenError(`This API key lacks the '${rule.scope}' scope`, { scope: rule.scope });
+    throw new ForbiddenError(`${callerNoun(caller)} lacks the '${rule.scope}' scope`, { scope: rule.scope });
   }
   if (rule.named && action.capability !== undefined && !capabilityAllowed(caller, action.capability)) {
     const verb = VERBS[action.method] ?? `use (${action.method})`;
     throw new ForbiddenError(
-      `This API key may not ${verb} '${action.capability}' (not in its capability patterns)`,
+      `${callerNoun(caller)} may not ${verb} '${action.capability}' (not in its capability patterns)`,
       { capability: action.capability },
     );
   }

@@ -14,6 +14,15 @@ import type { AuditGuard } from "./audit-guard.js";
 import { authorize, type McpMethod } from "./authorize.js";
 
 /** What a request names once resolved: the backend that owns it, its own name there, and its pattern name. */
+/** The audit row's principal of an OAuth caller (its subject and client), or nothing for an API key. */
+function principalOf(caller: Caller | undefined): {
+  principal?: { subject: string; clientId: string | null };
+} {
+  return caller?.principal
+    ? { principal: { subject: caller.principal.subject, clientId: caller.principal.clientId } }
+    : {};
+}
+
 export interface PolicyTarget {
   backend: Backend;
   /** The name or URI the backend knows it by (what the audit row records). */
@@ -192,6 +201,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
       requestId: request.requestId,
       method: request.method,
       keyId: request.caller.keyId,
+      ...principalOf(request.caller),
       transport: request.transport,
       arguments: request.arguments,
     };
@@ -358,6 +368,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
           requestId: refused.requestId,
           method: refused.method ?? "tools/call",
           keyId: refused.caller?.keyId ?? null,
+          ...principalOf(refused.caller),
           transport: refused.transport,
           arguments: refused.arguments,
           server: refused.view.kind === "single" ? refused.view.server : null,

@@ -1,9 +1,11 @@
+import type { OAuthClientProvider } from "@modelcontextprotocol/client";
 import { McpBridgePlugin } from "@waygate/plugin-sdk/bridge";
 import type { UpstreamEgress } from "./egress.js";
 import type { EraMemory } from "./eras.js";
 import type { GatewayIdentity } from "./gateway-identity.js";
 import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
+import { withGlobalResponses } from "./upstream-oauth.js";
 
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {
@@ -13,6 +15,8 @@ export interface UpstreamHost {
   identity: GatewayIdentity;
   /** The era each upstream was last found to speak; a bridge starts from it, and stores what it finds. */
   eras?: EraMemory;
+  /** Gets the OAuth tokens of an upstream that requires them (`upstreamOAuth`); undefined for the others. */
+  authProviderFor?: (name: string) => OAuthClientProvider | undefined;
 }
 
 /**
@@ -25,6 +29,7 @@ export function createUpstreamPlugin(
   host: UpstreamHost,
 ): HostedPlugin {
   const prior = host.eras?.prior(name, transport);
+  const authProvider = transport.type === "stdio" ? undefined : host.authProviderFor?.(name);
   const plugin = new McpBridgePlugin(
     {
       name,
@@ -32,7 +37,11 @@ export function createUpstreamPlugin(
       timeouts: { callMs: host.callTimeoutMs },
       ...(prior ? { protocol: { prior } } : {}),
     },
-    { fetch: host.egress.fetch, acceptServer: (info) => host.identity.acceptServer(name, info) },
+    {
+      fetch: authProvider ? withGlobalResponses(host.egress.fetch) : host.egress.fetch,
+      acceptServer: (info) => host.identity.acceptServer(name, info),
+      ...(authProvider ? { authProvider } : {}),
+    },
   );
   const eras = host.eras;
   if (eras) {
