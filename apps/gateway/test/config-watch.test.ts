@@ -98,6 +98,8 @@ describe("the config file is watched while the gateway runs", () => {
   it("says which changed settings need a restart, and applies the servers anyway", async () => {
     await writeJson(dir.path, "waygate.json", { mcpServers: {} });
     gateway = await startGateway(dir.path, ENV);
+    // An edit made before the watch begins is not a change the watcher sees.
+    await waitForOutput(gateway, "a valid change is applied while running");
     await writeJson(dir.path, "waygate.json", { gateway: { logLevel: "debug" }, mcpServers: {} });
     await waitForOutput(gateway, "config file: logLevel changed; restart the gateway to apply it");
     expect(gateway.stderr()).toContain("config file change applied (no server changed)");

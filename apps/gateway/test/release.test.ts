@@ -61,6 +61,7 @@ describe("the first release through changesets", () => {
       "@waygate/bridge-bigquery",
       "@waygate/bridge-firebase",
       "@waygate/bridge-github",
+      "@waygate/console",
       "@waygate/core",
       "@waygate/gateway",
       "@waygate/plugin-sdk",
