@@ -198,6 +198,29 @@ describe("waygate servers import", () => {
     expect(await listJson()).toContainEqual(expect.objectContaining({ name: "github", command: "gh-mcp" }));
   });
 
+  it("writes nothing when one entry fails the stored schema, and the error names that entry (also with --replace)", async () => {
+    await writeJson(dir.path, "claude.json", {
+      mcpServers: {
+        ...claude.mcpServers,
+        // Valid for a client's file, but an env name the gateway cannot pass to a process.
+        zbroken: { command: "x", env: { "not-a-name": "1" } },
+      },
+    });
+    const refused = async (args: string[]) => {
+      const run = await waygate(["servers", "import", "claude.json", ...args]);
+      expect(run.code, args.join(" ")).toBe(3);
+      expect(run.stderr).toContain('MCP server "zbroken"');
+      expect(run.stderr).toContain("not-a-name");
+    };
+    await refused([]);
+    expect(await listJson()).toEqual([]);
+    await waygate(["servers", "add", "github", "--", "existing"]);
+    const before = await listJson();
+    await refused(["--replace"]);
+    // Not one row written or rewritten: the stored server keeps its config and its update time.
+    expect(await listJson()).toEqual(before);
+  });
+
   it("exits 3 for invalid JSON, naming the line", async () => {
     await writeJson(dir.path, "broken.json", '{\n  "mcpServers": {\n    "a": { "command": "x" }\n  \n');
     const run = await waygate(["servers", "import", "broken.json"]);

@@ -147,18 +147,14 @@ export async function openStore(
       }
     },
     async addServers(servers, replace) {
-      const previous = new Map<string, McpServerRecord | null>();
       try {
-        for (const server of servers) {
-          previous.set(server.name, await repos.mcpServers.get(server.name));
-          if (replace) await repos.mcpServers.upsert(toCoreServerConfig(server));
-          else await repos.mcpServers.create(toCoreServerConfig(server));
-        }
+        // One batch: an invalid entry or a taken name writes nothing, and the error names the entry.
+        await repos.mcpServers.saveAll(servers.map(toCoreServerConfig), { replace });
       } catch (error) {
-        // All or nothing: put back what was there before this import.
-        for (const [name, before] of previous) {
-          if (before === null) await repos.mcpServers.remove(name).catch(() => false);
-          else await repos.mcpServers.upsert(before.config).catch(() => undefined);
+        if (AlreadyExistsError.isInstance(error)) {
+          throw new CliError("conflict", `${error.message} Rerun with --replace to overwrite them`, {
+            cause: error,
+          });
         }
         throw error;
       }
