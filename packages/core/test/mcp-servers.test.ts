@@ -43,8 +43,8 @@ describe("mcpServers repository", () => {
     expect((repeated as Error).message).toContain('"remote" is given more than once');
 
     await mcpServers.saveAll([http, stdio], { replace: true });
-    expect((await mcpServers.get("github"))?.config.command).toBe("npx");
-    expect((await mcpServers.get("remote"))?.config.headers).toEqual(http.headers);
+    expect((await mcpServers.get("github"))?.config).toMatchObject({ command: "npx" });
+    expect((await mcpServers.get("remote"))?.config).toMatchObject({ headers: http.headers });
   });
 
   it("stores a stdio and an http server with defaults, and returns secrets only from get/listWithSecrets", async () => {
