@@ -123,6 +123,53 @@ describe("waygate servers add/list/enable/disable/remove", () => {
     }
   });
 
+  it("stores a server's own connect and request timeouts from flags, and refuses bad ones naming the flag", async () => {
+    const add = await waygate([
+      "servers",
+      "add",
+      "timed",
+      "--connect-timeout-ms",
+      "2500",
+      "--request-timeout-ms",
+      "900",
+      "--url",
+      "https://mcp.example.com/mcp",
+    ]);
+    expect(add.code).toBe(0);
+    expect(await listJson()).toEqual([
+      expect.objectContaining({ name: "timed", connectTimeoutMs: 2500, requestTimeoutMs: 900 }),
+    ]);
+    const tooShort = await waygate(["servers", "add", "a", "--connect-timeout-ms", "5", "--", "x"]);
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.stderr).toContain('invalid server "a": connectTimeoutMs must be at least 100 (ms)');
+    const tooLong = await waygate(["servers", "add", "b", "--request-timeout-ms", "3600001", "--", "x"]);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain("requestTimeoutMs must be at most 3600000 (1 hour)");
+    const notANumber = await waygate(["servers", "add", "c", "--request-timeout-ms", "1.5s", "--", "x"]);
+    expect(notANumber.code).toBe(2);
+    expect(notANumber.stderr).toContain(
+      '--request-timeout-ms takes a whole number of milliseconds, not "1.5s"',
+    );
+    expect((await listJson()).map((row) => row.name)).toEqual(["timed"]);
+  });
+
+  it("reads a config-file server's timeouts, and refuses a bad one with its path", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      mcpServers: {
+        fromfile: { url: "http://127.0.0.1:9/mcp", connectTimeoutMs: 3000, requestTimeoutMs: 700 },
+      },
+    });
+    expect(await listJson({ WAYGATE_CONFIG: "waygate.json" })).toEqual([
+      expect.objectContaining({ name: "fromfile", connectTimeoutMs: 3000, requestTimeoutMs: 700 }),
+    ]);
+    await writeJson(dir.path, "bad.json", { mcpServers: { slow: { command: "x", requestTimeoutMs: 0 } } });
+    const run = await waygate(["servers", "list"], { WAYGATE_CONFIG: "bad.json" });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      "mcpServers.slow.requestTimeoutMs: requestTimeoutMs must be at least 100 (ms)",
+    );
+  });
+
   it("lists config-file servers beside stored ones, marked by source", async () => {
     await writeJson(dir.path, "waygate.json", {
       mcpServers: { fromfile: { url: "http://127.0.0.1:9/mcp" } },

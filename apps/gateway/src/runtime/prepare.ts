@@ -2,9 +2,7 @@ import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate
 import type { GatewayOptionsInput } from "@waygate/server";
 import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
-import { hasEnvReference, resolveEnvReferences } from "../config/secret-ref.js";
-import type { UpstreamServer } from "../config/server-entry.js";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
 import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
@@ -12,21 +10,6 @@ import { resolveSecretKey } from "./dev-secret.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { loadPlugins } from "./load-plugins.js";
 import { runtimeUpstreams, toClientShape } from "./select-upstreams.js";
-
-/** Stored servers with their `${env:NAME}` references replaced; an unset variable is a ConfigError. */
-function resolveStoredReferences(
-  servers: UpstreamServer[],
-  env: Readonly<Record<string, string | undefined>>,
-): (UpstreamServer & { hadReferences: boolean })[] {
-  const issues: ConfigIssue[] = [];
-  const resolved = servers.map((server) => {
-    const hadReferences = hasEnvReference(JSON.stringify(server));
-    const value = resolveEnvReferences(server, env, `stored server ${server.name}`, issues) as UpstreamServer;
-    return { ...value, hadReferences };
-  });
-  if (issues.length > 0) throw new ConfigError(issues, { source: "the stored servers" });
-  return resolved;
-}
 
 /** Everything needed to create the gateway, and the database to close after it. */
 export interface PreparedGateway {
@@ -62,10 +45,9 @@ export async function prepareGateway(
     const firstKey = await ensureFirstKey(config, repos.apiKeys);
     if (firstKey) context.io.stderr.write(`${firstKeyBanner(firstKey)}\n`);
 
-    const stored = resolveStoredReferences(
-      (await repos.mcpServers.listWithSecrets()).map((record) => fromCoreServerConfig(record.config)),
-      context.io.env,
-    );
+    // Only names matter here: the server resolves each stored server's ${env:NAME} references itself, on every
+    // replica from its own environment, and keeps them in step with the table (serverSyncMs).
+    const stored = (await repos.mcpServers.list()).map((record) => fromCoreServerConfig(record.config));
     const { selected, unknownNames } = runtimeUpstreams(config, stored);
     const bridges = unknownNames.filter(isKnownBridge);
     const unknown = unknownNames.filter((name) => !isKnownBridge(name));
@@ -79,10 +61,9 @@ export async function prepareGateway(
       );
     }
     const plugins = await loadPlugins(pluginEntriesFor(config.plugins, bridges), cwd, context.io.env);
-    // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
-    // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
-    const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
-    const upstreams = explicit ? selected : selected.filter((server) => config.upstreams.includes(server));
+    // The config file's servers are passed in; the stored ones the server loads (and syncs) itself, narrowed to
+    // MCP_SERVERS_ENABLED when it is set.
+    const upstreams = selected.filter((server) => config.upstreams.includes(server));
     return {
       db,
       upstreamNames: [
@@ -102,7 +83,9 @@ export async function prepareGateway(
         logLevel: config.logLevel,
         plugins,
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
-        loadStoredServers: !explicit,
+        loadStoredServers: true,
+        ...(config.serversEnabled === undefined ? {} : { storedServersSelected: config.serversEnabled }),
+        referenceEnv: context.io.env,
         stdioAllowlist: config.stdioAllowlist,
         egress: { allow: config.egressAllow },
         keyPolicy: config.keyPolicy,

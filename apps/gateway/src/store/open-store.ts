@@ -12,7 +12,7 @@ import {
   verifyAuditChain,
 } from "@waygate/core";
 import type { GatewayConfig } from "../config/load.js";
-import type { UpstreamServer } from "../config/server-entry.js";
+import { timeoutsOf, type UpstreamServer } from "../config/server-entry.js";
 import { CliError } from "../errors.js";
 import { resolveSecretKey } from "../runtime/dev-secret.js";
 import type { GatewayStore, KeySummary, StoredServer } from "./types.js";
@@ -45,6 +45,7 @@ export function toCoreServerConfig(server: UpstreamServer): McpServerConfigInput
         env: server.env,
         ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
         enabled: server.enabled,
+        ...timeoutsOf(server),
       }
     : {
         name: server.name,
@@ -52,6 +53,7 @@ export function toCoreServerConfig(server: UpstreamServer): McpServerConfigInput
         url: server.url,
         headers: server.headers,
         enabled: server.enabled,
+        ...timeoutsOf(server),
       };
 }
 
@@ -66,6 +68,7 @@ export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
         env: config.env,
         ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
         enabled: config.enabled,
+        ...timeoutsOf(config),
       }
     : {
         name: config.name,
@@ -73,6 +76,7 @@ export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
         url: config.url,
         headers: config.headers,
         enabled: config.enabled,
+        ...timeoutsOf(config),
       };
 }
 

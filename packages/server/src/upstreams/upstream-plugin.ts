@@ -5,6 +5,14 @@ import type { GatewayIdentity } from "./gateway-identity.js";
 import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
 
+/** One server's own deadlines (stored or configured); unset ones fall back to the gateway's. */
+export interface UpstreamTimeouts {
+  /** Connecting: spawn or reach the server and initialize it. */
+  connectMs?: number;
+  /** One request forwarded to the server. */
+  callMs?: number;
+}
+
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {
   callTimeoutMs: number;
@@ -23,13 +31,17 @@ export function createUpstreamPlugin(
   name: string,
   transport: UpstreamTransport,
   host: UpstreamHost,
+  timeouts: UpstreamTimeouts = {},
 ): HostedPlugin {
   const prior = host.eras?.prior(name, transport);
   const plugin = new McpBridgePlugin(
     {
       name,
       transport,
-      timeouts: { callMs: host.callTimeoutMs },
+      timeouts: {
+        callMs: timeouts.callMs ?? host.callTimeoutMs,
+        ...(timeouts.connectMs === undefined ? {} : { connectMs: timeouts.connectMs }),
+      },
       ...(prior ? { protocol: { prior } } : {}),
     },
     { fetch: host.egress.fetch, acceptServer: (info) => host.identity.acceptServer(name, info) },

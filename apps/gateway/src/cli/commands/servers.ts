@@ -1,6 +1,11 @@
 import type { Command } from "commander";
 import type { UpstreamServer } from "../../config/server-entry.js";
-import { ServerEntrySchema, ServerNameSchema, toUpstreamServer } from "../../config/server-entry.js";
+import {
+  ServerEntrySchema,
+  ServerNameSchema,
+  timeoutsOf,
+  toUpstreamServer,
+} from "../../config/server-entry.js";
 import { CliError } from "../../errors.js";
 import { contextOf } from "../context.js";
 import type { CliIo } from "../io.js";
@@ -40,6 +45,18 @@ interface AddOptions {
   header?: Record<string, string>;
   cwd?: string;
   disabled?: boolean;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** Parses a `--…-timeout-ms` value; anything but a whole number is a usage error naming the flag. */
+function milliseconds(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim())) {
+      throw new CliError("usage", `${flag} takes a whole number of milliseconds, not "${value}"`);
+    }
+    return Number(value);
+  };
 }
 
 /** Validates the arguments of `servers add` into an upstream, or throws a usage error naming the fix. */
@@ -48,6 +65,7 @@ function serverFromArguments(name: string, commandLine: string[], options: AddOp
   if (!nameCheck.success)
     throw new CliError("usage", `invalid server name "${name}": ${nameCheck.error.issues[0]?.message}`);
   const [command, ...args] = commandLine;
+  const timeouts = timeoutsOf(options);
   if ((command === undefined) === (options.url === undefined)) {
     throw new CliError(
       "usage",
@@ -62,21 +80,28 @@ function serverFromArguments(name: string, commandLine: string[], options: AddOp
           env: options.env ?? {},
           ...(options.cwd ? { cwd: options.cwd } : {}),
           disabled: options.disabled,
+          ...timeouts,
         }
       : {
           type: options.transport ?? "http",
           url: options.url,
           headers: options.header ?? {},
           disabled: options.disabled,
+          ...timeouts,
         };
   const parsed = ServerEntrySchema.safeParse(entry);
   if (!parsed.success) {
     throw new CliError(
       "usage",
-      `invalid server "${name}": ${parsed.error.issues.map((issue) => issue.message).join("; ")}`,
+      `invalid server "${name}": ${[...new Set(parsed.error.issues.flatMap(issueMessages))].join("; ")}`,
     );
   }
   return toUpstreamServer(name, parsed.data);
+}
+
+/** The messages of an issue, those of a union's branches included (a bad timeout fails both branches alike). */
+function issueMessages(issue: { message: string; errors?: { message: string }[][] }): string[] {
+  return issue.errors?.length ? issue.errors.flat().map((inner) => inner.message) : [issue.message];
 }
 
 async function setEnabled(io: CliIo, command: Command, name: string, enabled: boolean): Promise<void> {
@@ -112,6 +137,16 @@ export function registerServersCommands(program: Command, io: CliIo): void {
     )
     .option("--cwd <dir>", "working directory of a stdio server")
     .option("--disabled", "store the server disabled")
+    .option(
+      "--connect-timeout-ms <ms>",
+      "how long starting the server may take (100-600000; default 10000)",
+      milliseconds("--connect-timeout-ms"),
+    )
+    .option(
+      "--request-timeout-ms <ms>",
+      "deadline of each request forwarded to the server (100-3600000; default 60000)",
+      milliseconds("--request-timeout-ms"),
+    )
     .action(async (name: string, commandLine: string[], options: AddOptions, command: Command) => {
       const context = contextOf(command, io);
       if (options.transport !== undefined && !["http", "sse"].includes(options.transport)) {
