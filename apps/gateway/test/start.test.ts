@@ -234,6 +234,52 @@ describe("waygate start", () => {
     expect(await gateway.stop()).toBe(0);
   });
 
+  it("servers list shows the live state of a running gateway, and after it stops the last recorded state with its time", async () => {
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      runCli(args, { cwd: dir.path, env: { WAYGATE_SECRET_KEY: SECRET, ...env } });
+    expect(
+      (await cli(["servers", "add", "everything", "--", EVERYTHING.command, ...EVERYTHING.args])).code,
+    ).toBe(0);
+    expect((await cli(["servers", "add", "broken", "--", "waygate-no-such-command-xyz"])).code).toBe(0);
+    expect((await cli(["servers", "add", "off", "--disabled", "--", "x"])).code).toBe(0);
+    const gateway = await start({ WAYGATE_AUTH: "none", WAYGATE_SECRET_KEY: SECRET });
+    await waitForOutput(gateway, "upstreams started");
+
+    const live = await cli(["servers", "list", "--json", "--url", gateway.url]);
+    expect(live.code).toBe(0);
+    expect(live.stderr).toContain(`status: live from the gateway at ${gateway.url}`);
+    const liveRows = JSON.parse(live.stdout) as Record<string, unknown>[];
+    expect(liveRows).toEqual([
+      expect.objectContaining({
+        name: "broken",
+        status: "failed",
+        statusSource: "live",
+        lastError: expect.any(String),
+      }),
+      expect.objectContaining({ name: "everything", status: "ready", statusSource: "live" }),
+      expect.objectContaining({ name: "off", status: "disabled", statusSource: "live" }),
+    ]);
+    expect(await gateway.stop()).toBe(0);
+
+    // No gateway now: the states it recorded, with their time.
+    const recorded = await cli(["servers", "list", "--json", "--url", gateway.url]);
+    expect(recorded.stderr).toContain("showing the last state a gateway recorded");
+    const rows = JSON.parse(recorded.stdout) as Record<string, unknown>[];
+    expect(rows).toEqual([
+      expect.objectContaining({
+        name: "broken",
+        status: "error",
+        statusSource: "recorded",
+        lastError: expect.stringContaining("waygate-no-such-command-xyz"),
+      }),
+      expect.objectContaining({ name: "everything", status: "connected", statusSource: "recorded" }),
+      expect.objectContaining({ name: "off", status: "disabled", statusSource: "recorded" }),
+    ]);
+    expect(Number.isNaN(Date.parse(String(rows[1]?.statusAt)))).toBe(false);
+    const table = await cli(["servers", "list", "--url", gateway.url]);
+    expect(table.stdout).toMatch(/everything .* connected \(recorded \d{4}-\d\d-\d\dT/);
+  });
+
   it("starts only the servers MCP_SERVERS_ENABLED names", async () => {
     await writeJson(dir.path, "waygate.json", {
       mcpServers: { everything: EVERYTHING, broken: { command: "waygate-no-such-command-xyz" } },

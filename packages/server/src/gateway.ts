@@ -30,7 +30,7 @@ import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
 import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js";
 import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
-import { storedServerSpec } from "./upstreams/stored-server.js";
+import { recordStoredStatus, storedServerSpec } from "./upstreams/stored-server.js";
 import { parseUpstreamEntry } from "./upstreams/upstream-config.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstreams/upstream-plugin.js";
 
@@ -166,6 +166,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     recordEvent,
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
+    onStateChange: recordStoredStatus(store, logger),
   });
   const identity = createGatewayIdentity({
     ...options.serverInfo,

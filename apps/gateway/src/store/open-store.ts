@@ -83,6 +83,8 @@ export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
 const toStored = (record: McpServerRecord): StoredServer => ({
   ...fromCoreServerConfig(record.config),
   status: record.status,
+  lastError: record.lastError,
+  statusAt: record.updatedAt.toISOString(),
 });
 
 /**

@@ -46,6 +46,8 @@ export function createServerManager(options: {
   recordEvent: EventRecorder;
   hostVersion: string;
   watchIntervalMs?: number;
+  /** Told each server's first state and every change of state after (to record it where the CLI can read it). */
+  onStateChange?: (spec: BackendSpec, status: HostPluginStatus) => void;
 }): ServerManager {
   const specs = new Map<string, BackendSpec>();
   const pending = new Set<Promise<void>>();
@@ -60,6 +62,8 @@ export function createServerManager(options: {
     const before = lastSeen.get(name);
     const now = { state: status.state, restarts: status.restarts, down: before?.down ?? false };
     lastSeen.set(name, now);
+    const spec = specs.get(name);
+    if (spec && before?.state !== status.state) options.onStateChange?.(spec, status);
     if (!before) return;
     const restarted = status.restarts > before.restarts;
     const wentDown =

@@ -1,8 +1,10 @@
-import type { McpServerConfig } from "@waygate/core";
+import { type McpServerConfig, type McpServerStatus, NotFoundError } from "@waygate/core";
 import { definePlugin } from "@waygate/plugin-sdk";
+import type winston from "winston";
 import { GatewayError } from "../errors/errors.js";
+import type { Store } from "../store.js";
 import { resolveEnvReferences } from "./env-references.js";
-import type { HostedPlugin } from "./hosted-plugin.js";
+import type { HostedPlugin, HostPluginStatus } from "./hosted-plugin.js";
 import type { BackendSpec } from "./server-manager.js";
 import { transportOfStored } from "./upstream-config.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
@@ -47,4 +49,37 @@ function unresolvedServer(name: string, missing: readonly string[]): HostedPlugi
       );
     },
   });
+}
+
+const STORED_STATUS: Record<HostPluginStatus["state"], McpServerStatus> = {
+  idle: "unknown",
+  connecting: "starting",
+  ready: "connected",
+  degraded: "error",
+  failed: "error",
+  stopped: "stopped",
+};
+
+/**
+ * Writes each state a stored server reaches (with its last error) to its `mcp_servers` row, so `waygate servers list`
+ * can show the last recorded state and its time when no gateway answers. With several replicas the last one wins.
+ */
+export function recordStoredStatus(
+  store: Store,
+  logger: winston.Logger,
+): (spec: BackendSpec, status: HostPluginStatus) => void {
+  return (spec, status) => {
+    if (spec.origin !== "database") return;
+    const error = status.state === "ready" ? null : (status.lastError?.message ?? null);
+    store.repos.mcpServers
+      .setStatus(spec.name, STORED_STATUS[status.state], error)
+      .catch((caught: unknown) => {
+        // Removed meanwhile (here or through another replica): nothing to record.
+        if (NotFoundError.isInstance(caught)) return;
+        logger.warn("could not record a server's state", {
+          server: spec.name,
+          error: String((caught as Error).message),
+        });
+      });
+  };
 }

@@ -13,9 +13,16 @@ import { collectPair } from "../parse.js";
 import type { Column } from "../table.js";
 import { withStore } from "../with-store.js";
 import { importServersFromFile } from "./servers-import.js";
-import { gatewayBaseUrl, reloadOnGateway } from "./servers-remote.js";
+import { gatewayBaseUrl, liveStates, reloadOnGateway } from "./servers-remote.js";
 
-type ServerRow = UpstreamServer & { source: "config" | "database"; status: string | null };
+type ServerRow = UpstreamServer & {
+  source: "config" | "database";
+  status: string | null;
+  /** `live`: what the running gateway reports; `recorded`: the last state a gateway wrote, at `statusAt`. */
+  statusSource?: "live" | "recorded";
+  statusAt?: string;
+  lastError?: string | null;
+};
 
 const serverColumns: Column<ServerRow>[] = [
   { header: "name", value: (row) => row.name },
@@ -26,7 +33,15 @@ const serverColumns: Column<ServerRow>[] = [
   },
   { header: "enabled", value: (row) => (row.enabled ? "yes" : "no") },
   { header: "source", value: (row) => row.source },
-  { header: "status", value: (row) => row.status ?? "-" },
+  {
+    header: "status",
+    value: (row) =>
+      row.status === null
+        ? "-"
+        : row.statusSource === "recorded" && row.statusAt
+          ? `${row.status} (recorded ${row.statusAt})`
+          : row.status,
+  },
 ];
 
 /** A server as `--json` prints it: env and header values are hidden, their names kept. */
@@ -166,15 +181,41 @@ export function registerServersCommands(program: Command, io: CliIo): void {
 
   servers
     .command("list")
-    .description("list upstream servers from the config file and the database")
-    .action(async (_options: unknown, command: Command) => {
+    .description(
+      "list upstream servers from the config file and the database, with each one's state: live from the running gateway when it answers (WAYGATE_API_KEY with the admin scope), else the last recorded state and its time",
+    )
+    .option("--url <url>", "base URL of the running gateway (default: where this config makes it listen)")
+    .action(async (options: { url?: string }, command: Command) => {
       const context = contextOf(command, io);
       const config = await context.loadConfig();
+      const base = gatewayBaseUrl(config, options.url);
       const stored = await withStore(context, (store) => store.listServers());
+      const live = await liveStates(context, base);
       const rows: ServerRow[] = [
         ...config.upstreams.map((server) => ({ ...server, source: "config" as const, status: null })),
-        ...stored.map((server) => ({ ...server, source: "database" as const })),
-      ];
+        ...stored.map((server) => ({
+          ...server,
+          source: "database" as const,
+          statusSource: "recorded" as const,
+        })),
+      ].map((row) => {
+        if (!("states" in live)) return row;
+        const state = live.states.get(row.name);
+        // Not running there (disabled, not selected by MCP_SERVERS_ENABLED, shadowed): say so rather than guess.
+        return {
+          ...row,
+          status: state?.state ?? "not running",
+          statusSource: "live" as const,
+          lastError: state?.lastError ?? null,
+        };
+      });
+      if (rows.length > 0) {
+        context.output.progress(
+          "states" in live
+            ? `status: live from the gateway at ${base.origin}`
+            : `status: ${live.unavailable}; showing the last state a gateway recorded`,
+        );
+      }
       context.output.table(
         context.output.json ? rows.map(redactServer) : rows,
         serverColumns,
