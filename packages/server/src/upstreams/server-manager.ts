@@ -110,9 +110,13 @@ export function createServerManager(options: {
     const offList = plugin.onListChanged((kind) => options.router.notifyListChanged(kind, spec.name));
     // Plugins that report status changes get their crashes recorded at once; the watch covers the rest.
     const offStatus = plugin.onStatusChange?.((status) => observe(spec.name, status));
+    const offUpdates = plugin.onResourceUpdated?.((uri) =>
+      options.router.notifyResourceUpdated(uri, spec.name),
+    );
     backend.unsubscribe = () => {
       offList();
       offStatus?.();
+      offUpdates?.();
     };
     const started = plugin
       .start({ config: spec.config, logger, hostVersion: options.hostVersion })
