@@ -92,7 +92,7 @@ describe("server changes made through another replica", () => {
   });
 });
 
-describe("stored servers with ${env:NAME} references, and a replica narrowed to some names", () => {
+describe("stored servers with environment references, and a replica narrowed to some names", () => {
   const replicas: Gateway[] = [];
   afterAll(async () => {
     for (const replica of replicas) await replica.close({ deadlineMs: 2000 });
@@ -141,7 +141,8 @@ describe("stored servers with ${env:NAME} references, and a replica narrowed to 
       transport: "stdio",
       command: everything.command,
       args: everything.args,
-      env: { REPLICA_NAME: "${env:WHO}" },
+      // A `${env:WHO}` reference, as the CLI stores it.
+      env: { REPLICA_NAME: ["$", "{env:WHO}"].join("") },
     });
     for (const url of [red, blue]) {
       await eventually(async () => (await serverOn(url, "envsrv"))?.state === "ready");
