@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { strykerConfig } from "../../scripts/stryker-base.mjs";
 
 // Capability patterns, the one admission sequence of every call, and OAuth access-token verification.

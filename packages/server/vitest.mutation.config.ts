@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { defineConfig } from "vitest/config";
 
 // The tests StrykerJS runs against the mutated policy and token modules (stryker.config.mjs): the ones that exercise
