@@ -2,13 +2,15 @@
 // Mutation testing of the security-critical modules a change touches, failing below 90% (CI runs this; the full run
 // is `pnpm test:mutation`). The change is the diff against the merge base with MUTATION_BASE (default origin/main,
 // then main); on that branch itself, the last commit. Each package's stryker.config.mjs lists its modules.
+// `--list` prints what would be tested and runs nothing.
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const git = (...args) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+const git = (...args) =>
+  execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
 const tryGit = (...args) => {
   try {
     return git(...args);
@@ -49,6 +51,7 @@ for (const pkg of PACKAGES) {
   console.log(
     `mutation: ${pkg}: ${touched.join(", ")} (changed since ${base.slice(0, 12)}; break below 90%)`,
   );
+  if (process.argv.includes("--list")) continue;
   const run = spawnSync("pnpm", ["exec", "stryker", "run", "--mutate", touched.join(",")], {
     cwd: join(root, pkg),
     stdio: "inherit",
@@ -61,5 +64,6 @@ for (const pkg of PACKAGES) {
     failed = true;
   }
 }
-if (!failed) console.log("mutation: every touched module is at or above the threshold");
+if (!failed && !process.argv.includes("--list"))
+  console.log("mutation: every touched module is at or above the threshold");
 process.exit(failed ? 1 : 0);
