@@ -51,6 +51,13 @@ if [ ! -f .env ]; then
 else
   echo "keeping the existing .env"
 fi
+if ! grep -q '^WAYGATE_ALLOWED_HOSTS=' .env; then
+  {
+    echo "# The host names clients use to reach the gateway (comma-separated); add yours when it is not local."
+    echo "WAYGATE_ALLOWED_HOSTS=localhost"
+  } >>.env
+  echo "set WAYGATE_ALLOWED_HOSTS=localhost in .env (add the names clients use)"
+fi
 
 if [ ! -f waygate.json ]; then
   printf '{\n  "mcpServers": {},\n  "plugins": []\n}\n' >waygate.json

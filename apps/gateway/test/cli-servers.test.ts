@@ -123,6 +123,53 @@ describe("waygate servers add/list/enable/disable/remove", () => {
     }
   });
 
+  it("stores a server's own connect and request timeouts from flags, and refuses bad ones naming the flag", async () => {
+    const add = await waygate([
+      "servers",
+      "add",
+      "timed",
+      "--connect-timeout-ms",
+      "2500",
+      "--request-timeout-ms",
+      "900",
+      "--url",
+      "https://mcp.example.com/mcp",
+    ]);
+    expect(add.code).toBe(0);
+    expect(await listJson()).toEqual([
+      expect.objectContaining({ name: "timed", connectTimeoutMs: 2500, requestTimeoutMs: 900 }),
+    ]);
+    const tooShort = await waygate(["servers", "add", "a", "--connect-timeout-ms", "5", "--", "x"]);
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.stderr).toContain('invalid server "a": connectTimeoutMs must be at least 100 (ms)');
+    const tooLong = await waygate(["servers", "add", "b", "--request-timeout-ms", "3600001", "--", "x"]);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain("requestTimeoutMs must be at most 3600000 (1 hour)");
+    const notANumber = await waygate(["servers", "add", "c", "--request-timeout-ms", "1.5s", "--", "x"]);
+    expect(notANumber.code).toBe(2);
+    expect(notANumber.stderr).toContain(
+      '--request-timeout-ms takes a whole number of milliseconds, not "1.5s"',
+    );
+    expect((await listJson()).map((row) => row.name)).toEqual(["timed"]);
+  });
+
+  it("reads a config-file server's timeouts, and refuses a bad one with its path", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      mcpServers: {
+        fromfile: { url: "http://127.0.0.1:9/mcp", connectTimeoutMs: 3000, requestTimeoutMs: 700 },
+      },
+    });
+    expect(await listJson({ WAYGATE_CONFIG: "waygate.json" })).toEqual([
+      expect.objectContaining({ name: "fromfile", connectTimeoutMs: 3000, requestTimeoutMs: 700 }),
+    ]);
+    await writeJson(dir.path, "bad.json", { mcpServers: { slow: { command: "x", requestTimeoutMs: 0 } } });
+    const run = await waygate(["servers", "list"], { WAYGATE_CONFIG: "bad.json" });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      "mcpServers.slow.requestTimeoutMs: requestTimeoutMs must be at least 100 (ms)",
+    );
+  });
+
   it("lists config-file servers beside stored ones, marked by source", async () => {
     await writeJson(dir.path, "waygate.json", {
       mcpServers: { fromfile: { url: "http://127.0.0.1:9/mcp" } },
@@ -196,6 +243,29 @@ describe("waygate servers import", () => {
     const run = await waygate(["servers", "import", "claude.json", "--replace"]);
     expect(run.code).toBe(0);
     expect(await listJson()).toContainEqual(expect.objectContaining({ name: "github", command: "gh-mcp" }));
+  });
+
+  it("writes nothing when one entry fails the stored schema, and the error names that entry (also with --replace)", async () => {
+    await writeJson(dir.path, "claude.json", {
+      mcpServers: {
+        ...claude.mcpServers,
+        // Valid for a client's file, but an env name the gateway cannot pass to a process.
+        zbroken: { command: "x", env: { "not-a-name": "1" } },
+      },
+    });
+    const refused = async (args: string[]) => {
+      const run = await waygate(["servers", "import", "claude.json", ...args]);
+      expect(run.code, args.join(" ")).toBe(3);
+      expect(run.stderr).toContain('MCP server "zbroken"');
+      expect(run.stderr).toContain("not-a-name");
+    };
+    await refused([]);
+    expect(await listJson()).toEqual([]);
+    await waygate(["servers", "add", "github", "--", "existing"]);
+    const before = await listJson();
+    await refused(["--replace"]);
+    // Not one row written or rewritten: the stored server keeps its config and its update time.
+    expect(await listJson()).toEqual(before);
   });
 
   it("exits 3 for invalid JSON, naming the line", async () => {

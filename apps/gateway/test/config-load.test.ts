@@ -339,7 +339,7 @@ describe("loadConfig", () => {
     expect(config.warnings).toEqual([
       {
         path: "mcpServers.slow.timeout",
-        message: expect.stringContaining("set gateway.timeouts.toolCallMs for every server"),
+        message: expect.stringContaining("set requestTimeoutMs (milliseconds) on the entry instead"),
       },
       {
         path: "mcpServers.slow.autoApprove",
@@ -348,7 +348,7 @@ describe("loadConfig", () => {
       {
         path: "mcpServers.odd.retries",
         message:
-          "is not a server setting Waygate knows (type, command, args, env, cwd, url, headers, disabled); ignored",
+          "is not a server setting Waygate knows (type, command, args, env, cwd, url, headers, disabled, connectTimeoutMs, requestTimeoutMs); ignored",
       },
     ]);
   });

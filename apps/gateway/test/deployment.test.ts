@@ -195,6 +195,70 @@ describe("deployment files", () => {
     expect(service.spec.sessionAffinityConfig.clientIP.timeoutSeconds).toBeGreaterThanOrEqual(60);
   });
 
+  it("every shipped deployment takes WAYGATE_ALLOWED_HOSTS from the operator, and production on 0.0.0.0 refuses to start without it", async () => {
+    const { loadConfig } = await import("../src/config/load.js");
+    const { ConfigError } = await import("../src/errors.js");
+    const { readDockerfile, stageEnv } = await import("./dockerfile.js");
+    const secret = { WAYGATE_SECRET_KEY: "s".repeat(32) };
+    const refusal = async (env: Record<string, string>) => {
+      const error = await loadConfig({ env: { ...env, ...secret }, cwd: REPO_ROOT }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as InstanceType<typeof ConfigError>).issues.find(
+        (i) => i.path === "WAYGATE_ALLOWED_HOSTS",
+      );
+    };
+
+    // The image binds 0.0.0.0 in production and leaves the names to the operator: unset, it refuses to start.
+    const runtime = (await readDockerfile()).stages.find((stage) => stage.name === "runtime");
+    const image = stageEnv(runtime!);
+    expect(image).toMatchObject({ WAYGATE_ENV: "production", WAYGATE_HOST: "0.0.0.0" });
+    expect(image.WAYGATE_ALLOWED_HOSTS).toBeUndefined();
+    expect(await refusal({ ...image, WAYGATE_CONFIG: "" })).toMatchObject({
+      message: expect.stringContaining("is required in production when WAYGATE_HOST is 0.0.0.0"),
+      fix: expect.stringContaining("WAYGATE_ALLOWED_HOSTS"),
+    });
+    // Filled in, the same environment starts, with the Host check on those names.
+    const started = await loadConfig({
+      env: {
+        ...image,
+        ...secret,
+        WAYGATE_CONFIG: "",
+        WAYGATE_ALLOWED_HOSTS: "waygate.example.com, gw.example.com",
+      },
+      cwd: REPO_ROOT,
+    });
+    expect(started.server.allowedHosts).toEqual(["waygate.example.com", "gw.example.com"]);
+
+    // The ConfigMap ships the key empty: as shipped it refuses to start, naming the variable.
+    const configMap = (await manifest("ConfigMap")).data as Record<string, string>;
+    expect(configMap.WAYGATE_ALLOWED_HOSTS).toBe("");
+    const { "waygate.json": _file, WAYGATE_CONFIG: _path, ...configMapEnv } = configMap;
+    expect(await refusal(configMapEnv)).toBeDefined();
+
+    // Both compose files make the variable mandatory (compose stops with the message when it is unset).
+    for (const path of [
+      join(DEPLOYMENT, "docker-compose.yml"),
+      join(DEPLOYMENT, "scale-out", "compose", "docker-compose.yml"),
+    ]) {
+      const compose = parse(await readFile(path, "utf8"), { merge: true }) as Manifest;
+      const gateways = (Object.values(compose.services) as Manifest[]).filter((service) =>
+        String(service.image).includes("waygate"),
+      );
+      expect(gateways.length, relative(REPO_ROOT, path)).toBeGreaterThan(0);
+      for (const service of gateways) {
+        expect(service.environment.WAYGATE_HOST).toBe("0.0.0.0");
+        expect(service.environment.WAYGATE_ALLOWED_HOSTS).toMatch(/^\$\{WAYGATE_ALLOWED_HOSTS:\?.+\}$/);
+      }
+    }
+    // quickstart.sh writes the local name into .env, so the one-machine compose file starts out of the box.
+    expect(await readFile(join(DEPLOYMENT, "quickstart.sh"), "utf8")).toContain(
+      "WAYGATE_ALLOWED_HOSTS=localhost",
+    );
+  });
+
   it("the ConfigMap's config file is valid for the gateway", async () => {
     const { ConfigFileSchema } = await import("../src/config/file.js");
     const configMap = await manifest("ConfigMap");

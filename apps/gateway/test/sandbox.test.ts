@@ -135,6 +135,7 @@ describe("the container image", () => {
       WAYGATE_PORT: "0",
       WAYGATE_SECRET_KEY: SECRET,
       WAYGATE_CONFIG: "/config/waygate.json",
+      WAYGATE_ALLOWED_HOSTS: "localhost",
     };
     expect(env.WAYGATE_ENV).toBe("production");
     expect(env.DATABASE_URL).toBe("file:/data/waygate.db");

@@ -177,16 +177,112 @@ describe("waygate start", () => {
     }
   });
 
-  it("exits 3 naming the stored server when its ${env:NAME} is not set", async () => {
+  it("starts with a stored server whose ${env:NAME} is not set marked failed, naming the variable", async () => {
     await runCli(["servers", "add", "gh", "-e", "TOKEN=${env:UNSET_TOKEN}", "--", "gh-mcp"], {
       cwd: dir.path,
     });
-    const run = await runCli(["start"], { cwd: dir.path });
-    expect(run.code).toBe(3);
-    expect(run.stderr).toContain(
-      "stored server gh.env.TOKEN: refers to the environment variable UNSET_TOKEN",
-    );
-    expect(run.stderr).not.toContain("listening");
+    const gateway = await start({ WAYGATE_AUTH: "none" });
+    await waitForOutput(gateway, "upstreams started");
+    expect(gateway.stderr()).toMatch(/gh: failed \(.*environment variable UNSET_TOKEN, which is not set/);
+    const ready = (await (await fetch(`${gateway.url}/ready`)).json()) as { servers: unknown[] };
+    expect(ready.servers).toEqual([{ name: "gh", state: "failed" }]);
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it("with MCP_SERVERS_ENABLED and ${env:NAME} references, a selected server enabled by another process starts, an unselected one does not, and DELETE removes a stored one", async () => {
+    const add = (name: string) =>
+      runCli(
+        [
+          "servers",
+          "add",
+          name,
+          "-e",
+          "GREETING=${env:TEST_GREETING}",
+          "--",
+          EVERYTHING.command,
+          ...EVERYTHING.args,
+        ],
+        {
+          cwd: dir.path,
+          env: { WAYGATE_SECRET_KEY: SECRET },
+        },
+      );
+    expect((await add("first")).code).toBe(0);
+    expect((await add("later")).code).toBe(0);
+    const cli = (args: string[]) => runCli(args, { cwd: dir.path, env: { WAYGATE_SECRET_KEY: SECRET } });
+    expect((await cli(["servers", "disable", "later"])).code).toBe(0);
+    const gateway = await start({
+      WAYGATE_AUTH: "none",
+      WAYGATE_SECRET_KEY: SECRET,
+      TEST_GREETING: "hello-replica",
+      MCP_SERVERS_ENABLED: "first,later",
+    });
+    await waitForOutput(gateway, "upstreams started");
+    // Another process enables `later` and stores `unselected`: the sync starts the first within serverSyncMs.
+    expect((await cli(["servers", "enable", "later"])).code).toBe(0);
+    expect((await add("unselected")).code).toBe(0);
+    const client = new Client({ name: "sync-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${gateway.url}/mcp`)));
+    let names: string[] = [];
+    for (let attempt = 0; attempt < 200 && !names.includes("later__get-env"); attempt++) {
+      names = (await client.listTools()).tools.map((tool) => tool.name);
+      if (!names.includes("later__get-env")) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(names).toContain("later__get-env");
+    expect(names.some((name) => name.startsWith("unselected__"))).toBe(false);
+    const result = await client.callTool({ name: "later__get-env", arguments: {} });
+    expect(JSON.stringify(result.content)).toContain("hello-replica");
+    await client.close();
+
+    const removed = await fetch(`${gateway.url}/admin/servers/first`, { method: "DELETE" });
+    expect(removed.status).toBe(200);
+    expect(await gateway.stop()).toBe(0);
+  });
+
+  it("servers list shows the live state of a running gateway, and after it stops the last recorded state with its time", async () => {
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      runCli(args, { cwd: dir.path, env: { WAYGATE_SECRET_KEY: SECRET, ...env } });
+    expect(
+      (await cli(["servers", "add", "everything", "--", EVERYTHING.command, ...EVERYTHING.args])).code,
+    ).toBe(0);
+    expect((await cli(["servers", "add", "broken", "--", "waygate-no-such-command-xyz"])).code).toBe(0);
+    expect((await cli(["servers", "add", "off", "--disabled", "--", "x"])).code).toBe(0);
+    const gateway = await start({ WAYGATE_AUTH: "none", WAYGATE_SECRET_KEY: SECRET });
+    await waitForOutput(gateway, "upstreams started");
+
+    const live = await cli(["servers", "list", "--json", "--url", gateway.url]);
+    expect(live.code).toBe(0);
+    expect(live.stderr).toContain(`status: live from the gateway at ${gateway.url}`);
+    const liveRows = JSON.parse(live.stdout) as Record<string, unknown>[];
+    expect(liveRows).toEqual([
+      expect.objectContaining({
+        name: "broken",
+        status: "failed",
+        statusSource: "live",
+        lastError: expect.any(String),
+      }),
+      expect.objectContaining({ name: "everything", status: "ready", statusSource: "live" }),
+      expect.objectContaining({ name: "off", status: "disabled", statusSource: "live" }),
+    ]);
+    expect(await gateway.stop()).toBe(0);
+
+    // No gateway now: the states it recorded, with their time.
+    const recorded = await cli(["servers", "list", "--json", "--url", gateway.url]);
+    expect(recorded.stderr).toContain("showing the last state a gateway recorded");
+    const rows = JSON.parse(recorded.stdout) as Record<string, unknown>[];
+    expect(rows).toEqual([
+      expect.objectContaining({
+        name: "broken",
+        status: "error",
+        statusSource: "recorded",
+        lastError: expect.stringContaining("waygate-no-such-command-xyz"),
+      }),
+      expect.objectContaining({ name: "everything", status: "connected", statusSource: "recorded" }),
+      expect.objectContaining({ name: "off", status: "disabled", statusSource: "recorded" }),
+    ]);
+    expect(Number.isNaN(Date.parse(String(rows[1]?.statusAt)))).toBe(false);
+    const table = await cli(["servers", "list", "--url", gateway.url]);
+    expect(table.stdout).toMatch(/everything .* connected \(recorded \d{4}-\d\d-\d\dT/);
   });
 
   it("starts only the servers MCP_SERVERS_ENABLED names", async () => {

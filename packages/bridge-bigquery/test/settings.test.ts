@@ -120,4 +120,21 @@ describe("BigQuery bridge settings from the environment", () => {
     );
     expect(error.message).toMatch(/BIGQUERY_MAXIMUM_BYTES_BILLED \(option 'maximumBytesBilled'\)/);
   });
+
+  it("reads BIGQUERY_LOCATION and the bridge's timeouts from BIGQUERY_MCP_CONNECT_TIMEOUT_MS and BIGQUERY_MCP_CALL_TIMEOUT_MS", () => {
+    const env = {
+      ...base,
+      BIGQUERY_LOCATION: "EU",
+      BIGQUERY_MCP_CONNECT_TIMEOUT_MS: "2500",
+      BIGQUERY_MCP_CALL_TIMEOUT_MS: "9000",
+    };
+    expect(resolveBigquerySettings({}, env)).toMatchObject({
+      location: "EU",
+      connectTimeoutMs: 2500,
+      callTimeoutMs: 9000,
+    });
+    expect(() => resolveBigquerySettings({}, { ...env, BIGQUERY_MCP_CALL_TIMEOUT_MS: "soon" })).toThrow(
+      /BIGQUERY_MCP_CALL_TIMEOUT_MS/,
+    );
+  });
 });

@@ -66,4 +66,12 @@ describe("Firebase bridge settings from the environment", () => {
     expect(error.variables).toEqual(["FIREBASE_PROJECT_DIR"]);
     expect(error.message).toMatch(/does not exist/);
   });
+
+  it("reads the bridge's connect and call timeouts from FIREBASE_MCP_CONNECT_TIMEOUT_MS and FIREBASE_MCP_CALL_TIMEOUT_MS", () => {
+    const env = { ...base, FIREBASE_MCP_CONNECT_TIMEOUT_MS: "2500", FIREBASE_MCP_CALL_TIMEOUT_MS: "9000" };
+    expect(resolveFirebaseSettings({}, env)).toMatchObject({ connectTimeoutMs: 2500, callTimeoutMs: 9000 });
+    expect(() => resolveFirebaseSettings({}, { ...env, FIREBASE_MCP_CONNECT_TIMEOUT_MS: "soon" })).toThrow(
+      /FIREBASE_MCP_CONNECT_TIMEOUT_MS/,
+    );
+  });
 });

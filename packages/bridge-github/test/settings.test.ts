@@ -94,4 +94,15 @@ describe("GitHub bridge settings from the environment", () => {
     );
     expect(error.variables).toEqual(["GITHUB_TOOLSETS"]);
   });
+
+  it("reads the bridge's connect and call timeouts from GITHUB_MCP_CONNECT_TIMEOUT_MS and GITHUB_MCP_CALL_TIMEOUT_MS", () => {
+    const env = {
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_MCP_CONNECT_TIMEOUT_MS: "2500",
+      GITHUB_MCP_CALL_TIMEOUT_MS: "9000",
+    };
+    expect(resolveGithubSettings({}, env)).toMatchObject({ connectTimeoutMs: 2500, callTimeoutMs: 9000 });
+    const error = thrown(() => resolveGithubSettings({}, { ...env, GITHUB_MCP_CALL_TIMEOUT_MS: "soon" }));
+    expect(error.variables).toEqual(["GITHUB_MCP_CALL_TIMEOUT_MS"]);
+  });
 });

@@ -25,6 +25,28 @@ const http = {
 };
 
 describe("mcpServers repository", () => {
+  it("saveAll writes every server in one batch, or none: a bad entry or a taken name is named and nothing is written", async () => {
+    const { mcpServers } = createRepositories(await temp.db(), { secretKey: SECRET });
+    const bad = { name: "broken", transport: "stdio" as const, command: "x", env: { "not-a-name": "1" } };
+    const invalid = await mcpServers.saveAll([stdio, http, bad]).catch((error: unknown) => error);
+    expect(ConfigValidationError.isInstance(invalid)).toBe(true);
+    expect((invalid as Error).message).toContain('MCP server "broken"');
+    expect(await mcpServers.list()).toEqual([]);
+
+    await mcpServers.create({ ...stdio, command: "kept" });
+    const taken = await mcpServers.saveAll([http, stdio]).catch((error: unknown) => error);
+    expect(AlreadyExistsError.isInstance(taken)).toBe(true);
+    expect((taken as Error).message).toContain('"github"');
+    expect((await mcpServers.list()).map((s) => s.config.name)).toEqual(["github"]);
+
+    const repeated = await mcpServers.saveAll([http, http]).catch((error: unknown) => error);
+    expect((repeated as Error).message).toContain('"remote" is given more than once');
+
+    await mcpServers.saveAll([http, stdio], { replace: true });
+    expect((await mcpServers.get("github"))?.config).toMatchObject({ command: "npx" });
+    expect((await mcpServers.get("remote"))?.config).toMatchObject({ headers: http.headers });
+  });
+
   it("stores a stdio and an http server with defaults, and returns secrets only from get/listWithSecrets", async () => {
     const { mcpServers } = createRepositories(await temp.db(), { secretKey: SECRET });
     const created = await mcpServers.create(stdio);

@@ -34,6 +34,7 @@ import type {
   PluginStatus,
   WaygatePlugin,
 } from "./plugin.js";
+import { createResourceUpdates, type ResourceUpdates } from "./resource-updates.js";
 import { errorResult, thrownToolResult } from "./results.js";
 
 /**
@@ -51,6 +52,7 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
   readonly #statusListeners: StatusEmitter = createStatusEmitter(() => this.#logger);
   readonly #status: StatusTracker = createStatusTracker(() => this.notifyStatusChanged());
   readonly #listChanged: ListChangedEmitter = createListChangedEmitter(() => this.#logger);
+  readonly #resourceUpdates: ResourceUpdates = createResourceUpdates(() => this.#logger);
 
   get [PLUGIN_BRAND](): true {
     return true;
@@ -129,6 +131,11 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
   /** Tells the host that a list changed, so it re-lists and notifies its clients. */
   protected notifyListChanged(kind: ListChangedKind): void {
     this.#listChanged.emit(kind);
+  }
+
+  /** Tells subscribed clients (through the host) that the resource at `uri` changed; they read it again. */
+  protected notifyResourceUpdated(uri: string): void {
+    this.#resourceUpdates.notify(uri);
   }
 
   /** Lets subclasses that manage their own connection (bridges) report state. */
@@ -221,6 +228,16 @@ export abstract class BasePlugin<Config = unknown> implements WaygatePlugin {
 
   onListChanged(listener: (kind: ListChangedKind) => void): () => void {
     return this.#listChanged.subscribe(listener);
+  }
+
+  /** Runs `onUpdated` each time `notifyResourceUpdated(uri)` is called; resolves to the unsubscriber. */
+  subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>> {
+    return this.#resourceUpdates.subscribe(uri, onUpdated);
+  }
+
+  /** Hears every `notifyResourceUpdated`, whatever the URI. */
+  onResourceUpdated(listener: (uri: string) => void): () => void {
+    return this.#resourceUpdates.listen(listener);
   }
 
   getStatus(): PluginStatus {

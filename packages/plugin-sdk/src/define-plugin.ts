@@ -29,6 +29,7 @@ import type {
   PluginStartOptions,
   WaygatePlugin,
 } from "./plugin.js";
+import { createResourceUpdates } from "./resource-updates.js";
 import { errorResult, thrownToolResult, toCallToolResult } from "./results.js";
 import { type ConfiguredTool, type DefinedTool, tool } from "./tool.js";
 import { formatZodIssues } from "./zod-issues.js";
@@ -70,6 +71,10 @@ export interface PluginDefinition<Config = unknown> extends PluginMetadata {
 /** The plugin object definePlugin returns: a WaygatePlugin with its typed config schema. */
 export interface DefinedPlugin<Config = unknown> extends WaygatePlugin {
   readonly configSchema: z.ZodType<Config> | undefined;
+  /** Tells subscribed clients (through the host) that the resource at `uri` changed; read it again to see how. */
+  notifyResourceUpdated(uri: string): void;
+  subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>>;
+  onResourceUpdated(listener: (uri: string) => void): () => void;
 }
 
 /** Defines a plugin from plain data and `tool()` definitions; validates metadata and tool names now. */
@@ -95,6 +100,7 @@ export function definePlugin<Config = unknown>(definition: PluginDefinition<Conf
   let logger: Logger = createSilentLogger();
   let config = undefined as Config;
   const listChanged = createListChangedEmitter(() => logger);
+  const resourceUpdates = createResourceUpdates(() => logger);
   const statusListeners = createStatusEmitter(() => logger);
   const status = createStatusTracker(() => statusListeners.emit(status.get()));
   const contextFor = (ctx: CallContext, bindings: Record<string, string>): PluginCallContext<Config> =>
@@ -176,6 +182,9 @@ export function definePlugin<Config = unknown>(definition: PluginDefinition<Conf
       completion: { values: [] },
     }),
     onListChanged: (listener) => listChanged.subscribe(listener),
+    subscribeResource: (uri, onUpdated) => resourceUpdates.subscribe(uri, onUpdated),
+    onResourceUpdated: (listener) => resourceUpdates.listen(listener),
+    notifyResourceUpdated: (uri) => resourceUpdates.notify(uri),
     getStatus: () => status.get(),
     onStatusChange: (listener) => statusListeners.subscribe(listener),
     async healthCheck() {

@@ -159,6 +159,11 @@ export interface WaygatePlugin {
    * `notifications/resources/updated` for `uri`. Resolves to the function that unsubscribes.
    */
   subscribeResource?(uri: string, onUpdated: () => void): Promise<() => Promise<void>>;
+  /**
+   * Hears every update of any of this plugin's resources (hosts fan them out to 2026-07-28 listeners, whose
+   * subscriptions name the URIs they want); returns the function that stops listening.
+   */
+  onResourceUpdated?(listener: (uri: string) => void): () => void;
   getStatus(): PluginStatus;
   /** Calls `listener` with the new status whenever the state or restart count changes; returns the unsubscriber. */
   onStatusChange?(listener: (status: PluginStatus) => void): () => void;

@@ -40,7 +40,8 @@ import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js"
 import { createPluginRegistry } from "./upstreams/plugin-registry.js";
 import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
-import { parseUpstreamEntry, transportOfStored } from "./upstreams/upstream-config.js";
+import { recordStoredStatus, storedServerSpec } from "./upstreams/stored-server.js";
+import { parseUpstreamEntry } from "./upstreams/upstream-config.js";
 import { upstreamAuthProvider } from "./upstreams/upstream-oauth.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstreams/upstream-plugin.js";
 
@@ -214,6 +215,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
     onLifecycle: (event) => plugins.onLifecycle(event),
+    onStateChange: recordStoredStatus(store, logger),
   });
   const identity = createGatewayIdentity({
     ...options.serverInfo,
@@ -263,24 +265,21 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       }
     }
   });
+  const referenceEnv = options.referenceEnv ?? process.env;
   const addStored = (record: McpServerRecord) => {
-    const name = record.config.name;
-    const transport = transportOfStored(record.config);
-    servers.add(
-      {
-        name,
-        kind: "upstream",
-        origin: "database",
-        transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, upstreamHost),
-      },
-      { enabled: record.config.enabled },
-    );
+    servers.add(storedServerSpec(record.config, upstreamHost, referenceEnv), {
+      enabled: record.config.enabled,
+    });
   };
   const configuredNames = new Set([
     ...pluginEntries.map((entry) => entry.plugin.metadata.name),
     ...upstreamEntries.filter((entry) => !entry.disabled).map((entry) => entry.name),
   ]);
+  // Stored servers this replica leaves alone: those a configured server shadows, and with a selection
+  // (MCP_SERVERS_ENABLED) those it does not name. The sync applies the same rule to rows added later.
+  const selection = options.storedServersSelected ? new Set(options.storedServersSelected) : undefined;
+  const ignoresStored = (name: string) =>
+    configuredNames.has(name) || (selection !== undefined && !selection.has(name));
   let storedAtStart: McpServerRecord[] = [];
 
   try {
@@ -309,14 +308,14 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         ...(reimport ? { reimport } : {}),
       });
     }
-    for (const { name, transport, disabled } of upstreamEntries) {
+    for (const { name, transport, disabled, timeouts } of upstreamEntries) {
       if (disabled) continue;
       servers.add({
         name,
         kind: "upstream",
         origin: "options",
         transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, upstreamHost),
+        build: () => createUpstreamPlugin(name, transport, upstreamHost, timeouts),
       });
     }
     if (options.loadStoredServers) {
@@ -329,6 +328,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
           });
           continue;
         }
+        if (ignoresStored(name)) continue;
         addStored(record);
       }
     }
@@ -351,7 +351,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         logger,
         intervalMs: options.timeouts.serverSyncMs,
         initial: storedAtStart,
-        configuredNames,
+        ignores: ignoresStored,
         addStored,
         exclusive: serverChanges,
       })

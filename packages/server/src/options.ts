@@ -140,6 +140,20 @@ export const GatewayOptionsSchema = z
     upstreams: z.record(ServerNameSchema, z.record(z.string(), z.unknown())).default({}),
     /** Load the enabled servers stored in the database's `mcp_servers` table. */
     loadStoredServers: z.boolean().default(true),
+    /**
+     * Only these stored servers run here (the app's `MCP_SERVERS_ENABLED`); others, stored now or later, are left
+     * alone. Unset: every enabled stored server runs.
+     */
+    storedServersSelected: z.array(ServerNameSchema).optional(),
+    /**
+     * Where the `${env:NAME}` references of stored servers (env values, headers, args, URLs) are resolved, on each
+     * replica from its own environment (default `process.env`). A server referring to an unset variable fails to
+     * start with an error naming it; the others run.
+     */
+    referenceEnv: z
+      // process.env is not a plain object, so a record schema would refuse it.
+      .custom<Readonly<Record<string, string | undefined>>>((v) => typeof v === "object" && v !== null)
+      .optional(),
     /** Defaults and limits for keys created through `POST /admin/keys` (the CLI applies the same policy). */
     keyPolicy: KeyPolicySchema.prefault({}),
     /**

@@ -85,6 +85,38 @@ describe("metric roll-ups", () => {
       await sumOf(t, "waygate_upstream_up_seconds_total", "AND json_extract(labels, '$.server') = 'local'"),
     ).toBeGreaterThanOrEqual(0);
     expect(await sumOf(t, "waygate_audit_queue_depth")).toBe(0);
+    // An upstream that stayed up has no down time; the write latency is that of the roll-up before.
+  });
+
+  it("counts a failed upstream's down time, and each roll-up records the latency of the write before it", async () => {
+    const t = await startGateway({
+      upstreams: { broken: { command: process.execPath, args: ["-e", "process.exit(1)"] } },
+      metricsHistory: { intervalMs: 50 },
+    });
+    cleanups.push(() => t.close());
+    await expect
+      .poll(
+        () =>
+          sumOf(t, "waygate_upstream_down_seconds_total", "AND json_extract(labels, '$.server') = 'broken'"),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBeGreaterThan(0);
+    expect(
+      await sumOf(t, "waygate_upstream_up_seconds_total", "AND json_extract(labels, '$.server') = 'broken'"),
+    ).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          const latency = await t.db.client.execute(
+            "SELECT value FROM metrics WHERE name = 'waygate_db_write_latency_ms'",
+          );
+          return latency.rows.length > 0 && latency.rows.every((row) => Number(row.value) >= 0);
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
   });
 
   it("keeps serving calls while the database refuses roll-up writes, logs it, and writes them later", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { get, post, startGateway, type TestGateway } from "./helpers.js";
+import { connectClient, get, post, startGateway, type TestGateway } from "./helpers.js";
 
 let t: TestGateway;
 let key: string;
@@ -46,6 +46,20 @@ describe("GET /metrics", () => {
     expect(text).toContain('waygate_upstream_up{server="local"} 1');
     expect(text).toContain("waygate_audit_queue_depth 0");
     expect(text).toContain("waygate_process_resident_memory_bytes");
+  });
+
+  it("times tool calls, HTTP and MCP requests in histograms, and counts open MCP sessions", async () => {
+    const client = await connectClient(`${t.url}/mcp`, key);
+    try {
+      await client.callTool({ name: "local__echo", arguments: { text: "timed" } });
+      const text = String((await get(`${t.url}/metrics`, { authorization: `Bearer ${key}` })).body);
+      expect(text).toMatch(/^waygate_tool_call_duration_seconds_count\{[^}]*server="local"[^}]*\} [1-9]/m);
+      expect(text).toMatch(/^waygate_http_request_duration_seconds_count\{[^}]*\} [1-9]/m);
+      expect(text).toMatch(/^waygate_mcp_request_duration_seconds_count\{[^}]*\} [1-9]/m);
+      expect(text).toMatch(/^waygate_mcp_sessions(\{[^}]*\})? [1-9]/m);
+    } finally {
+      await client.close();
+    }
   });
 
   it("bounds label values: an unknown tool name becomes the fixed label 'unknown'", async () => {

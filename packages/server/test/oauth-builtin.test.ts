@@ -184,6 +184,8 @@ describe("the sign-in page", () => {
     const clientId = await registerClient(base);
     const page = await openSignIn((await authorizationUrl(base, clientId)).url);
     expect(page.response.status).toBe(200);
+    // The authorization endpoint sends the browser to the sign-in page of its interaction.
+    expect(page.url.pathname.startsWith("/oauth/interaction/")).toBe(true);
     expect(page.csrf).toMatch(/^[\w-]{43}$/);
     expect(page.html).not.toMatch(/<script/i);
     expect(page.html).toContain("waygate test client");

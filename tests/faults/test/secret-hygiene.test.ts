@@ -155,9 +155,25 @@ describe("secret hygiene", () => {
       "/metrics": metrics,
       "/mcp/status": status,
     };
+    // Only tables this run wrote are claimed as scanned: an empty table proves nothing.
+    const scanned: string[] = [];
     for (const table of tables) {
-      haystacks[`table ${table}`] = JSON.stringify(await readRows(ws.databaseUrl, `SELECT * FROM ${table}`));
+      const rows = await readRows(ws.databaseUrl, `SELECT * FROM ${table}`);
+      if (rows.length === 0) continue;
+      scanned.push(table);
+      haystacks[`table ${table}`] = JSON.stringify(rows);
     }
+    // Positive controls: the tables that hold this run's calls, events and stored upstream secrets have rows, and the
+    // admin-added servers' secrets are in mcp_servers (sealed values beside header and variable names in clear).
+    expect(scanned).toEqual(expect.arrayContaining(["command_history", "system_events", "mcp_servers"]));
+    const sealedRows = await readRows(
+      ws.databaseUrl,
+      "SELECT name, env, headers, secrets_key_id FROM mcp_servers WHERE name IN ('vault', 'sealed') ORDER BY name",
+    );
+    expect(sealedRows.map((row) => row.name)).toEqual(["sealed", "vault"]);
+    expect(String(sealedRows[0]?.env)).toContain("FAULT_TOKEN");
+    expect(String(sealedRows[1]?.headers)).toContain("X-Vault-Token");
+    for (const row of sealedRows) expect(row.secrets_key_id).not.toBeNull();
     for (const file of await readdir(ws.dir)) {
       if (file.startsWith("waygate.db"))
         haystacks[`file ${file}`] = (await readFile(join(ws.dir, file))).toString("latin1");
@@ -186,7 +202,7 @@ describe("secret hygiene", () => {
     recordCase({
       case: "secret hygiene after a full run",
       expected: "0 hits for keys and tokens",
-      observed: `${Object.keys(secrets).length} secrets x ${Object.keys(haystacks).length} places (${gateway.output().split("\n").length} log lines, ${rows[0]?.n} audit rows): ${hits.length} hits${hits.length ? `: ${hits.join("; ")}` : ""}`,
+      observed: `${Object.keys(secrets).length} secrets x ${Object.keys(haystacks).length} places (tables with rows: ${scanned.join(", ")}; ${gateway.output().split("\n").length} log lines, ${rows[0]?.n} audit rows): ${hits.length} hits${hits.length ? `: ${hits.join("; ")}` : ""}`,
     });
     expect(hits).toEqual([]);
   });

@@ -6,7 +6,18 @@ export interface ConfigWarning {
 }
 
 /** The keys a server entry of Waygate's own shape has (stdio and remote together). */
-const KNOWN_KEYS = new Set(["type", "command", "args", "env", "cwd", "url", "headers", "disabled"]);
+const KNOWN_KEYS = new Set([
+  "type",
+  "command",
+  "args",
+  "env",
+  "cwd",
+  "url",
+  "headers",
+  "disabled",
+  "connectTimeoutMs",
+  "requestTimeoutMs",
+]);
 
 /** Other clients' names for Waygate's keys, rewritten before validation. */
 const RENAMED: Record<string, { to: string; client: string }> = {
@@ -18,7 +29,7 @@ const RENAMED: Record<string, { to: string; client: string }> = {
 /** Other clients' keys with no Waygate equivalent per server, and what to use instead. */
 const IGNORED: Record<string, string> = {
   timeout:
-    "is a per-server timeout (Cline, Gemini CLI); Waygate has none per server yet: set gateway.timeouts.toolCallMs for every server",
+    "is a per-server timeout (Cline counts seconds, Gemini CLI milliseconds); ignored: set requestTimeoutMs (milliseconds) on the entry instead",
   autoApprove:
     "is a client's approval list (Cline); in Waygate an API key's tool patterns decide what may be called (`waygate keys create --tools`)",
   alwaysAllow:

@@ -64,6 +64,12 @@ export const EnvSchema = z.object({
     .optional()
     .describe("port to listen on (default `3000`; `0` picks a free port)"),
   WAYGATE_CONFIG: z.string().min(1).optional().describe("path to a JSON config file (see below)"),
+  WAYGATE_ALLOWED_HOSTS: csv
+    .optional()
+    .describe(
+      "comma-separated host names clients use to reach the gateway (the Host header check); required in " +
+        "production when WAYGATE_HOST is a wildcard address such as `0.0.0.0` (wins over `gateway.allowedHosts`)",
+    ),
   WAYGATE_AUTH: z
     .enum(["required", "none"])
     .optional()
@@ -147,6 +153,7 @@ export const ENV_FIXES: Readonly<Record<keyof WaygateEnv, string>> = {
   WAYGATE_HOST: "set WAYGATE_HOST to an address such as 127.0.0.1 or 0.0.0.0",
   WAYGATE_PORT: "set WAYGATE_PORT to a whole number from 0 to 65535, e.g. 3000",
   WAYGATE_CONFIG: "set WAYGATE_CONFIG to the path of a JSON config file, or unset it",
+  WAYGATE_ALLOWED_HOSTS: "list the host names clients use, separated by commas, e.g. waygate.example.com",
   WAYGATE_AUTH: "set WAYGATE_AUTH to required or none",
   MCP_SERVERS_ENABLED: "list server names separated by commas, e.g. github,everything",
   MCP_AUTO_INITIALIZE: "set MCP_AUTO_INITIALIZE to true or false",

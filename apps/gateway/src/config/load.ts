@@ -172,6 +172,13 @@ function checkCombination(config: GatewayConfig, issues: ConfigIssue[]): void {
       fix: "generate one with `openssl rand -hex 32` and set WAYGATE_SECRET_KEY to it",
     });
   }
+  if (config.env === "production" && !isLoopback(config.host) && !config.server.allowedHosts?.length) {
+    issues.push({
+      path: "WAYGATE_ALLOWED_HOSTS",
+      message: `is required in production when WAYGATE_HOST is ${config.host}: without it any Host header is accepted (DNS rebinding)`,
+      fix: "set WAYGATE_ALLOWED_HOSTS to the host names clients use, e.g. waygate.example.com (or gateway.allowedHosts in the config file)",
+    });
+  }
   if (config.auth === "none" && config.env === "production") {
     issues.push({
       path: "WAYGATE_AUTH",
@@ -239,7 +246,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Gatew
     configPath,
     warnings,
     server: {
-      ...(settings.allowedHosts ? { allowedHosts: settings.allowedHosts } : {}),
+      ...((env.WAYGATE_ALLOWED_HOSTS ?? settings.allowedHosts)
+        ? { allowedHosts: env.WAYGATE_ALLOWED_HOSTS ?? settings.allowedHosts }
+        : {}),
       ...(settings.metrics ? { metrics: settings.metrics } : {}),
       ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
       ...(settings.authFailures ? { authFailures: settings.authFailures } : {}),

@@ -6,6 +6,30 @@ export const ServerNameSchema = McpServerNameSchema;
 
 const stringMap = z.record(z.string(), z.string());
 
+/** A server's own deadlines, in milliseconds; unset ones fall back to the gateway's (core's bounds). */
+const timeoutFields = {
+  connectTimeoutMs: z
+    .number({ error: "connectTimeoutMs must be a number of milliseconds" })
+    .int({ error: "connectTimeoutMs must be a whole number of milliseconds" })
+    .min(100, { error: "connectTimeoutMs must be at least 100 (ms)" })
+    .max(600_000, { error: "connectTimeoutMs must be at most 600000 (10 minutes)" })
+    .optional()
+    .describe("how long starting the server (spawn or connect, then initialize) may take"),
+  requestTimeoutMs: z
+    .number({ error: "requestTimeoutMs must be a number of milliseconds" })
+    .int({ error: "requestTimeoutMs must be a whole number of milliseconds" })
+    .min(100, { error: "requestTimeoutMs must be at least 100 (ms)" })
+    .max(3_600_000, { error: "requestTimeoutMs must be at most 3600000 (1 hour)" })
+    .optional()
+    .describe("deadline of each request forwarded to the server (a tool call, a resource read, …)"),
+};
+
+/** The timeouts an upstream may carry. */
+export interface UpstreamTimeouts {
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
 /** A local server the gateway starts as a subprocess and talks to over stdin/stdout. */
 const StdioEntrySchema = z.object({
   type: z.literal("stdio").optional(),
@@ -14,6 +38,7 @@ const StdioEntrySchema = z.object({
   env: stringMap.default({}),
   cwd: z.string().min(1).optional(),
   disabled: z.boolean().default(false),
+  ...timeoutFields,
 });
 
 /** A remote server reached over Streamable HTTP (the default for a `url`) or the older SSE transport. */
@@ -22,6 +47,7 @@ const RemoteEntrySchema = z.object({
   url: z.url({ protocol: /^https?$/, error: "url must be an http:// or https:// URL" }),
   headers: stringMap.default({}),
   disabled: z.boolean().default(false),
+  ...timeoutFields,
 });
 
 /**
@@ -37,26 +63,29 @@ export const ServerEntrySchema = z.union([StdioEntrySchema, RemoteEntrySchema], 
 export type ServerEntry = z.input<typeof ServerEntrySchema>;
 
 /** An upstream MCP server in the gateway's own normalised shape. */
-export type UpstreamServer =
-  | {
-      name: string;
-      transport: "stdio";
-      command: string;
-      args: string[];
-      env: Record<string, string>;
-      cwd?: string;
-      enabled: boolean;
-    }
-  | {
-      name: string;
-      transport: "http" | "sse";
-      url: string;
-      headers: Record<string, string>;
-      enabled: boolean;
-    };
+export type UpstreamServer = UpstreamTimeouts &
+  (
+    | {
+        name: string;
+        transport: "stdio";
+        command: string;
+        args: string[];
+        env: Record<string, string>;
+        cwd?: string;
+        enabled: boolean;
+      }
+    | {
+        name: string;
+        transport: "http" | "sse";
+        url: string;
+        headers: Record<string, string>;
+        enabled: boolean;
+      }
+  );
 
 /** Turns a validated client-style entry into the gateway's upstream shape. */
 export function toUpstreamServer(name: string, entry: z.output<typeof ServerEntrySchema>): UpstreamServer {
+  const timeouts = timeoutsOf(entry);
   if ("command" in entry) {
     return {
       name,
@@ -66,6 +95,7 @@ export function toUpstreamServer(name: string, entry: z.output<typeof ServerEntr
       env: entry.env,
       ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }),
       enabled: !entry.disabled,
+      ...timeouts,
     };
   }
   return {
@@ -74,5 +104,14 @@ export function toUpstreamServer(name: string, entry: z.output<typeof ServerEntr
     url: entry.url,
     headers: entry.headers,
     enabled: !entry.disabled,
+    ...timeouts,
+  };
+}
+
+/** The timeouts set on a server (none when unset), so they can be spread into another shape. */
+export function timeoutsOf(server: UpstreamTimeouts): UpstreamTimeouts {
+  return {
+    ...(server.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: server.connectTimeoutMs }),
+    ...(server.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: server.requestTimeoutMs }),
   };
 }

@@ -3,9 +3,7 @@ import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate
 import type { GatewayOptionsInput } from "@waygate/server";
 import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
-import { hasEnvReference, resolveEnvReferences } from "../config/secret-ref.js";
-import type { UpstreamServer } from "../config/server-entry.js";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
 import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
@@ -14,21 +12,6 @@ import { exampleConfiguration, wantsExamples } from "./example-config.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { loadPlugins } from "./load-plugins.js";
 import { type ClientShapedEntry, runtimeUpstreams, toClientShape } from "./select-upstreams.js";
-
-/** Stored servers with their `${env:NAME}` references replaced; an unset variable is a ConfigError. */
-function resolveStoredReferences(
-  servers: UpstreamServer[],
-  env: Readonly<Record<string, string | undefined>>,
-): (UpstreamServer & { hadReferences: boolean })[] {
-  const issues: ConfigIssue[] = [];
-  const resolved = servers.map((server) => {
-    const hadReferences = hasEnvReference(JSON.stringify(server));
-    const value = resolveEnvReferences(server, env, `stored server ${server.name}`, issues) as UpstreamServer;
-    return { ...value, hadReferences };
-  });
-  if (issues.length > 0) throw new ConfigError(issues, { source: "the stored servers" });
-  return resolved;
-}
 
 /** Everything needed to create the gateway, and the database to close after it. */
 export interface PreparedGateway {
@@ -64,10 +47,9 @@ export async function prepareGateway(
   try {
     const repos = createRepositories(db, { secretKey: secret.secretKey });
 
-    const stored = resolveStoredReferences(
-      (await repos.mcpServers.listWithSecrets()).map((record) => fromCoreServerConfig(record.config)),
-      context.io.env,
-    );
+    // Only names matter here: the server resolves each stored server's ${env:NAME} references itself, on every
+    // replica from its own environment, and keeps them in step with the table (serverSyncMs).
+    const stored = (await repos.mcpServers.list()).map((record) => fromCoreServerConfig(record.config));
     const examples = wantsExamples(config, stored.length) ? exampleConfiguration() : undefined;
     if (examples) {
       context.output.progress(
@@ -107,12 +89,11 @@ export async function prepareGateway(
     // Only once the configuration proved loadable: a refused start must not have printed a key it then loses sight of.
     const firstKey = await ensureFirstKey(config, repos.apiKeys);
     if (firstKey) context.io.stderr.write(`${firstKeyBanner(firstKey)}\n`);
-    // With MCP_SERVERS_ENABLED set, or stored servers holding ${env:NAME} references, the selection (file and
-    // database) is passed explicitly; otherwise the server loads the enabled stored servers itself.
-    const explicit = config.serversEnabled !== undefined || stored.some((server) => server.hadReferences);
-    const upstreams = explicit ? selected : selected.filter((server) => effective.upstreams.includes(server));
+    // The config file's servers are passed in; the stored ones the server loads (and syncs) itself, narrowed to
+    // MCP_SERVERS_ENABLED when it is set.
+    const upstreams = selected.filter((server) => effective.upstreams.includes(server));
     const selectUpstreams = (next: GatewayConfig) => {
-      const chosen = runtimeUpstreams(next, explicit ? stored : []).selected;
+      const chosen = runtimeUpstreams(next, []).selected;
       return Object.fromEntries(chosen.map((server) => [server.name, toClientShape(server)]));
     };
     return {
@@ -136,7 +117,9 @@ export async function prepareGateway(
         plugins,
         pluginFailures: failures,
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
-        loadStoredServers: !explicit,
+        loadStoredServers: true,
+        ...(config.serversEnabled === undefined ? {} : { storedServersSelected: config.serversEnabled }),
+        referenceEnv: context.io.env,
         stdioAllowlist: config.stdioAllowlist,
         egress: { allow: config.egressAllow },
         keyPolicy: config.keyPolicy,

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from "../config/load.js";
-import type { UpstreamServer } from "../config/server-entry.js";
+import { timeoutsOf, type UpstreamServer } from "../config/server-entry.js";
 
 /** An upstream in the `mcpServers` shape that `createGateway({ upstreams })` accepts. */
 export type ClientShapedEntry = Record<string, unknown>;
@@ -12,8 +12,9 @@ export function toClientShape(server: UpstreamServer): ClientShapedEntry {
         args: server.args,
         env: server.env,
         ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+        ...timeoutsOf(server),
       }
-    : { type: server.transport, url: server.url, headers: server.headers };
+    : { type: server.transport, url: server.url, headers: server.headers, ...timeoutsOf(server) };
 }
 
 /** Which upstreams to start: enabled ones, narrowed by `MCP_SERVERS_ENABLED` when it is set. */

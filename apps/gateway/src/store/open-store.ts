@@ -12,7 +12,7 @@ import {
   verifyAuditChain,
 } from "@waygate/core";
 import type { GatewayConfig } from "../config/load.js";
-import type { UpstreamServer } from "../config/server-entry.js";
+import { timeoutsOf, type UpstreamServer } from "../config/server-entry.js";
 import { CliError } from "../errors.js";
 import { resolveSecretKey } from "../runtime/dev-secret.js";
 import type { GatewayStore, KeySummary, StoredServer } from "./types.js";
@@ -45,6 +45,7 @@ export function toCoreServerConfig(server: UpstreamServer): McpServerConfigInput
         env: server.env,
         ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
         enabled: server.enabled,
+        ...timeoutsOf(server),
       }
     : {
         name: server.name,
@@ -52,6 +53,7 @@ export function toCoreServerConfig(server: UpstreamServer): McpServerConfigInput
         url: server.url,
         headers: server.headers,
         enabled: server.enabled,
+        ...timeoutsOf(server),
       };
 }
 
@@ -66,6 +68,7 @@ export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
         env: config.env,
         ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
         enabled: config.enabled,
+        ...timeoutsOf(config),
       }
     : {
         name: config.name,
@@ -73,12 +76,15 @@ export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
         url: config.url,
         headers: config.headers,
         enabled: config.enabled,
+        ...timeoutsOf(config),
       };
 }
 
 const toStored = (record: McpServerRecord): StoredServer => ({
   ...fromCoreServerConfig(record.config),
   status: record.status,
+  lastError: record.lastError,
+  statusAt: record.updatedAt.toISOString(),
 });
 
 /**
@@ -161,18 +167,14 @@ export async function openStore(
         servers.map((server) => server.name),
         "import",
       );
-      const previous = new Map<string, McpServerRecord | null>();
       try {
-        for (const server of servers) {
-          previous.set(server.name, await repos.mcpServers.get(server.name));
-          if (replace) await repos.mcpServers.upsert(toCoreServerConfig(server));
-          else await repos.mcpServers.create(toCoreServerConfig(server));
-        }
+        // One batch: an invalid entry or a taken name writes nothing, and the error names the entry.
+        await repos.mcpServers.saveAll(servers.map(toCoreServerConfig), { replace });
       } catch (error) {
-        // All or nothing: put back what was there before this import.
-        for (const [name, before] of previous) {
-          if (before === null) await repos.mcpServers.remove(name).catch(() => false);
-          else await repos.mcpServers.upsert(before.config).catch(() => undefined);
+        if (AlreadyExistsError.isInstance(error)) {
+          throw new CliError("conflict", `${error.message} Rerun with --replace to overwrite them`, {
+            cause: error,
+          });
         }
         throw error;
       }

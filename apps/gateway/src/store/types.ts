@@ -33,7 +33,12 @@ export interface NewKey {
 }
 
 /** A stored upstream server, as the CLI shows it. */
-export type StoredServer = UpstreamServer & { status: string | null };
+/** A stored server with the state a gateway last recorded for it, its error and when (the row's update time). */
+export type StoredServer = UpstreamServer & {
+  status: string | null;
+  lastError?: string | null;
+  statusAt?: string;
+};
 
 /**
  * The database operations the CLI needs, over @waygate/core. Kept in one place so that the commands do

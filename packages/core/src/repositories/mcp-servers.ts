@@ -1,4 +1,4 @@
-import type { Row } from "@libsql/client";
+import type { InStatement, Row } from "@libsql/client";
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
@@ -39,6 +39,11 @@ export interface McpServersRepository {
   create(config: McpServerConfigInput): Promise<McpServerRecord>;
   /** Adds or replaces a server's config, keeping its status. */
   upsert(config: McpServerConfigInput): Promise<McpServerRecord>;
+  /**
+   * Adds (or with `replace`, adds or replaces) several servers all or nothing: every config is validated first, an
+   * invalid one fails the whole call with an error naming it, and the rows are written in one batch.
+   */
+  saveAll(configs: readonly McpServerConfigInput[], options?: { replace?: boolean }): Promise<void>;
   /** Full config with secrets, or `null`. */
   get(name: string): Promise<McpServerRecord | null>;
   /** Display-safe view of one server, or `null`. */
@@ -84,10 +89,15 @@ export function createMcpServersRepository(
   clock: Clock,
   box: SecretBox,
 ): McpServersRepository {
-  async function write(input: McpServerConfigInput, replace: boolean): Promise<McpServerRecord> {
-    const config = parseOrThrow(McpServerConfigSchema, input, "MCP server config", (message, issues) => {
+  /** Validates `input`; the error names the server (`what`) and each bad field. */
+  function validate(input: McpServerConfigInput, what = "MCP server config"): McpServerConfig {
+    return parseOrThrow(McpServerConfigSchema, input, what, (message, issues) => {
       return new ConfigValidationError(message, issues);
     });
+  }
+
+  /** The INSERT (or upsert) of one validated server, its secrets sealed. */
+  function writeStatement(config: McpServerConfig, replace: boolean): InStatement {
     const now = clock();
     const stdio = config.transport === "stdio" ? config : null;
     const remote = config.transport === "stdio" ? null : config;
@@ -108,12 +118,21 @@ export function createMcpServersRepository(
       now,
       box.keyId,
     ];
+    return { sql: replace ? UPSERT + ON_CONFLICT : UPSERT, args };
+  }
+
+  function isNameTaken(error: unknown): boolean {
+    return /UNIQUE constraint failed: mcp_servers\.name/.test(String((error as Error).message));
+  }
+
+  async function write(input: McpServerConfigInput, replace: boolean): Promise<McpServerRecord> {
+    const config = validate(input);
     try {
       await dbCall(db, `saving MCP server ${config.name}`, () =>
-        db.client.execute({ sql: replace ? UPSERT + ON_CONFLICT : UPSERT, args }),
+        db.client.execute(writeStatement(config, replace)),
       );
     } catch (error) {
-      if (!replace && /UNIQUE constraint failed: mcp_servers\.name/.test(String((error as Error).message))) {
+      if (!replace && isNameTaken(error)) {
         throw new AlreadyExistsError(
           `An MCP server named ${JSON.stringify(config.name)} already exists; choose another name or update it instead.`,
           { cause: error },
@@ -125,6 +144,36 @@ export function createMcpServersRepository(
     if (!saved)
       throw new NotFoundError(`MCP server ${JSON.stringify(config.name)} vanished while being saved.`);
     return saved;
+  }
+
+  /** Validates every server first (the error names the first bad one), then writes them all in one batch. */
+  async function saveAll(inputs: readonly McpServerConfigInput[], replace: boolean): Promise<void> {
+    const configs = inputs.map((input, index) =>
+      validate(input, `MCP server ${JSON.stringify(input.name ?? `#${index + 1}`)}`),
+    );
+    const names = configs.map((config) => config.name);
+    const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+    if (repeated.length > 0) {
+      throw new ConfigValidationError(`MCP server ${JSON.stringify(repeated[0])} is given more than once.`);
+    }
+    if (configs.length === 0) return;
+    try {
+      await dbCall(db, `saving MCP servers ${names.join(", ")}`, () =>
+        db.client.batch(
+          configs.map((config) => writeStatement(config, replace)),
+          "write",
+        ),
+      );
+    } catch (error) {
+      if (!replace && isNameTaken(error)) {
+        const taken = (await readAll(false)).map((r) => r.config.name).filter((name) => names.includes(name));
+        throw new AlreadyExistsError(
+          `MCP server(s) ${taken.map((name) => JSON.stringify(name)).join(", ")} already exist; nothing was saved. Choose other names or replace them.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   async function readOne(name: string): Promise<McpServerRecord | null> {
@@ -177,6 +226,7 @@ export function createMcpServersRepository(
   return {
     create: (config) => write(config, false),
     upsert: (config) => write(config, true),
+    saveAll: (configs, options = {}) => saveAll(configs, options.replace === true),
     get: readOne,
     async getRedacted(name) {
       const record = await readOne(name);

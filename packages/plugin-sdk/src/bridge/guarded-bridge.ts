@@ -91,7 +91,7 @@ export abstract class GuardedBridge<Config = unknown> extends BasePlugin<Config>
   }
 
   /** Subscribes to an upstream resource's updates; see McpBridgePlugin.subscribeResource. */
-  subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>> {
+  override subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>> {
     const upstream = this.#upstream;
     if (!upstream) {
       return Promise.reject(

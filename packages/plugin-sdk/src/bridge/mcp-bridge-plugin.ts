@@ -333,7 +333,7 @@ export class McpBridgePlugin extends BasePlugin {
    * the last one to leave sends `resources/unsubscribe`. Rejects with RESOURCE_SUBSCRIBE_UNSUPPORTED when the
    * upstream does not advertise `resources.subscribe`, and with the upstream's refusal (e.g. unknown URI).
    */
-  subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>> {
+  override subscribeResource(uri: string, onUpdated: () => void): Promise<() => Promise<void>> {
     return this.#subscriptions.add(uri, onUpdated);
   }
 

@@ -12,7 +12,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { type ClientCapabilityRequiredError, type ClientRequests, PluginError } from "@waygate/plugin-sdk";
-import { ForbiddenError, NotFoundError } from "../errors/errors.js";
+import { ForbiddenError, GatewayError, NotFoundError } from "../errors/errors.js";
 import { toJsonRpcFailure } from "../errors/jsonrpc-failure.js";
 import type { Caller } from "../http/request-context.js";
 import { capabilityAllowed, resourceCapability } from "../policy/authorize.js";
@@ -373,8 +373,8 @@ export function createMcpServer(
     ),
   );
 
-  // The plugin interface has no subscription hook yet: a plugin that offers `subscribeResource` gets updates
-  // forwarded; for others the subscription is accepted and kept, and list_changed still reaches the client.
+  // A plugin or bridge that offers `subscribeResource` gets its updates forwarded; one that does not (a plugin built
+  // without the SDK's helpers) cannot send any, so the subscription is refused rather than accepted and never served.
   const subscriptions = new Map<string, () => void>();
   server.setRequestHandler(
     "resources/subscribe",
@@ -389,11 +389,15 @@ export function createMcpServer(
           if (subscriptions.has(uri)) return {};
           const plugin = target!.backend.plugin;
           const hook = (plugin as Partial<ResourceSubscriber>).subscribeResource;
-          const off = hook
-            ? await hook.call(plugin, uri, () => {
-                server.sendResourceUpdated({ uri }).catch(() => {});
-              })
-            : () => {};
+          if (!hook) {
+            throw new GatewayError(
+              "bad_request",
+              `Server '${target!.backend.name}' does not send resource updates, so '${uri}' cannot be subscribed to; read it again to see changes`,
+            );
+          }
+          const off = await hook.call(plugin, uri, () => {
+            server.sendResourceUpdated({ uri }).catch(() => {});
+          });
           subscriptions.set(uri, off);
           return {};
         },

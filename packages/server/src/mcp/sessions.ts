@@ -316,6 +316,12 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       own.handler.close().catch(() => {});
     }
   });
+  // A plugin's resource updates reach the 2026-07-28 listeners whose subscriptions name the URI (the SDK filters).
+  const offUpdates = options.deps.router.onResourceUpdated((uri, changed) => {
+    for (const [key, { handler }] of handlers) {
+      if (key === "*" || key === `server:${changed}`) handler.notify.resourceUpdated(uri);
+    }
+  });
 
   /**
    * True when a request without a session id is a 2025-era one, as the SDK's own entry classifies it. A request
@@ -445,6 +451,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
       clearInterval(sweep);
       clearInterval(keyCheck);
       unsubscribe();
+      offUpdates();
       rounds.close();
       const open = [...sessions.values()];
       await Promise.allSettled([

@@ -55,6 +55,9 @@ export interface Router {
   invalidate(server: string, kind?: HostListChangedKind): void;
   onListChanged(listener: ListChangedListener): () => void;
   notifyListChanged(kind: HostListChangedKind, server: string): void;
+  /** Hears every resource update a server reports (its URI and the server's name); returns the unsubscriber. */
+  onResourceUpdated(listener: (uri: string, server: string) => void): () => void;
+  notifyResourceUpdated(uri: string, server: string): void;
 }
 
 interface Lists {
@@ -76,6 +79,7 @@ export function createRouter(
   const byName = new Map<string, Backend>();
   const lists = new Map<string, Lists>();
   const listeners = new Set<ListChangedListener>();
+  const updateListeners = new Set<(uri: string, server: string) => void>();
 
   const cached = <K extends keyof Lists>(
     backend: Backend,
@@ -282,6 +286,13 @@ export function createRouter(
     notifyListChanged(kind, server) {
       this.invalidate(server, kind);
       for (const listener of listeners) listener(kind, server);
+    },
+    onResourceUpdated(listener) {
+      updateListeners.add(listener);
+      return () => updateListeners.delete(listener);
+    },
+    notifyResourceUpdated(uri, server) {
+      for (const listener of updateListeners) listener(uri, server);
     },
   };
 }

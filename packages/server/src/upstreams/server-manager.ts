@@ -62,6 +62,8 @@ export function createServerManager(options: {
   watchIntervalMs?: number;
   /** Told of every start, failed start, state change and stop (never awaited; must not throw). */
   onLifecycle?: (event: LifecycleEvent) => void;
+  /** Told each server's first state and every change of state after (to record it where the CLI can read it). */
+  onStateChange?: (spec: BackendSpec, status: HostPluginStatus) => void;
 }): ServerManager {
   const tell = (event: LifecycleEvent) => {
     try {
@@ -83,6 +85,8 @@ export function createServerManager(options: {
     const before = lastSeen.get(name);
     const now = { state: status.state, restarts: status.restarts, down: before?.down ?? false };
     lastSeen.set(name, now);
+    const spec = specs.get(name);
+    if (spec && before?.state !== status.state) options.onStateChange?.(spec, status);
     if (!before) return;
     if (before.state !== status.state) {
       const kind = options.router.get(name)?.kind ?? "upstream";
@@ -139,9 +143,13 @@ export function createServerManager(options: {
     const offList = plugin.onListChanged((kind) => options.router.notifyListChanged(kind, spec.name));
     // Plugins that report status changes get their crashes recorded at once; the watch covers the rest.
     const offStatus = plugin.onStatusChange?.((status) => observe(spec.name, status));
+    const offUpdates = plugin.onResourceUpdated?.((uri) =>
+      options.router.notifyResourceUpdated(uri, spec.name),
+    );
     backend.unsubscribe = () => {
       offList();
       offStatus?.();
+      offUpdates?.();
     };
     const started = plugin
       .start({ config: spec.config, logger, hostVersion: options.hostVersion })

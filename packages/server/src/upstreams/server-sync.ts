@@ -20,8 +20,8 @@ export interface ServerSyncOptions {
   intervalMs: number;
   /** The stored servers the gateway loaded at start (their config is the baseline). */
   initial: McpServerRecord[];
-  /** Names configured in options: a stored server with such a name is ignored, as at start. */
-  configuredNames: Set<string>;
+  /** Stored servers this replica leaves alone, as at start (shadowed by a configured one, or not selected). */
+  ignores(name: string): boolean;
   /** Registers a stored server with the manager (started when enabled). */
   addStored(record: McpServerRecord): void;
   /** The lock the admin API holds while it changes servers, so the sync never acts on a half-made change. */
@@ -67,7 +67,7 @@ export function startServerSync(options: ServerSyncOptions): ServerSync {
     for (const record of records) {
       const name = record.config.name;
       seen.add(name);
-      if (options.configuredNames.has(name)) continue;
+      if (options.ignores(name)) continue;
       const print = fingerprint(record);
       const before = known.get(name);
       known.set(name, print);

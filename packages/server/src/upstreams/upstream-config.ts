@@ -1,6 +1,23 @@
 import type { McpServerConfig, McpServerConfigInput } from "@waygate/core";
 import { z } from "zod";
 import { BadRequestError } from "../errors/errors.js";
+import type { UpstreamTimeouts } from "./upstream-plugin.js";
+
+/** A server's own deadlines, in the config file's and the admin API's `mcpServers` entries (core's bounds). */
+const timeoutFields = {
+  connectTimeoutMs: z
+    .number()
+    .int("connectTimeoutMs must be a whole number of milliseconds")
+    .min(100, "connectTimeoutMs must be at least 100")
+    .max(600_000, "connectTimeoutMs must be at most 600000 (10 minutes)")
+    .optional(),
+  requestTimeoutMs: z
+    .number()
+    .int("requestTimeoutMs must be a whole number of milliseconds")
+    .min(100, "requestTimeoutMs must be at least 100")
+    .max(3_600_000, "requestTimeoutMs must be at most 3600000 (1 hour)")
+    .optional(),
+};
 
 const StdioEntrySchema = z.object({
   type: z.literal("stdio").optional(),
@@ -9,6 +26,7 @@ const StdioEntrySchema = z.object({
   env: z.record(z.string(), z.string()).default({}),
   cwd: z.string().optional(),
   disabled: z.boolean().optional(),
+  ...timeoutFields,
 });
 
 const RemoteEntrySchema = z.object({
@@ -16,6 +34,7 @@ const RemoteEntrySchema = z.object({
   url: z.url("url must be an absolute http(s) URL"),
   headers: z.record(z.string(), z.string()).default({}),
   disabled: z.boolean().optional(),
+  ...timeoutFields,
 });
 
 /** One entry of an `mcpServers` object, as Claude Desktop, Cursor and VS Code write it. */
@@ -32,18 +51,22 @@ export type UpstreamTransport =
 export function parseUpstreamEntry(
   name: string,
   entry: unknown,
-): { transport: UpstreamTransport; disabled: boolean } {
+): { transport: UpstreamTransport; disabled: boolean; timeouts: UpstreamTimeouts } {
   const parsed = UpstreamEntrySchema.safeParse(entry);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((i) => `${i.path.join(".") || "entry"}: ${i.message}`)
       .join("; ");
     throw new BadRequestError(
-      `Invalid server '${name}': ${problems}. Give { command, args?, env? } or { url, type?: "http" | "sse", headers? }`,
+      `Invalid server '${name}': ${problems}. Give { command, args?, env?, connectTimeoutMs?, requestTimeoutMs? } or { url, type?: "http" | "sse", headers?, connectTimeoutMs?, requestTimeoutMs? }`,
     );
   }
   const value = parsed.data;
   const disabled = value.disabled ?? false;
+  const timeouts: UpstreamTimeouts = {
+    ...(value.connectTimeoutMs === undefined ? {} : { connectMs: value.connectTimeoutMs }),
+    ...(value.requestTimeoutMs === undefined ? {} : { callMs: value.requestTimeoutMs }),
+  };
   if ("command" in value) {
     return {
       transport: {
@@ -54,11 +77,13 @@ export function parseUpstreamEntry(
         ...(value.cwd ? { cwd: value.cwd } : {}),
       },
       disabled,
+      timeouts,
     };
   }
   return {
     transport: { type: value.type === "sse" ? "sse" : "http", url: value.url, headers: value.headers },
     disabled,
+    timeouts,
   };
 }
 
@@ -76,16 +101,26 @@ export function transportOfStored(config: McpServerConfig): UpstreamTransport {
   return { type: config.transport, url: config.url, headers: config.headers };
 }
 
-/** A bridge transport as core's stored server config. */
-export function storedConfigOf(name: string, transport: UpstreamTransport): McpServerConfigInput {
-  return transport.type === "stdio"
-    ? {
-        name,
-        transport: "stdio",
-        command: transport.command,
-        args: transport.args,
-        env: transport.env,
-        ...(transport.cwd ? { cwd: transport.cwd } : {}),
-      }
-    : { name, transport: transport.type, url: transport.url, headers: transport.headers };
+/** A bridge transport (and the server's own timeouts) as core's stored server config. */
+export function storedConfigOf(
+  name: string,
+  transport: UpstreamTransport,
+  timeouts: UpstreamTimeouts = {},
+): McpServerConfigInput {
+  const stored = {
+    ...(timeouts.connectMs === undefined ? {} : { connectTimeoutMs: timeouts.connectMs }),
+    ...(timeouts.callMs === undefined ? {} : { requestTimeoutMs: timeouts.callMs }),
+  };
+  const config: McpServerConfigInput =
+    transport.type === "stdio"
+      ? {
+          name,
+          transport: "stdio",
+          command: transport.command,
+          args: transport.args,
+          env: transport.env,
+          ...(transport.cwd ? { cwd: transport.cwd } : {}),
+        }
+      : { name, transport: transport.type, url: transport.url, headers: transport.headers };
+  return { ...config, ...stored };
 }

@@ -7,6 +7,14 @@ import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
 import { withGlobalResponses } from "./upstream-oauth.js";
 
+/** One server's own deadlines (stored or configured); unset ones fall back to the gateway's. */
+export interface UpstreamTimeouts {
+  /** Connecting: spawn or reach the server and initialize it. */
+  connectMs?: number;
+  /** One request forwarded to the server. */
+  callMs?: number;
+}
+
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {
   callTimeoutMs: number;
@@ -27,6 +35,7 @@ export function createUpstreamPlugin(
   name: string,
   transport: UpstreamTransport,
   host: UpstreamHost,
+  timeouts: UpstreamTimeouts = {},
 ): HostedPlugin {
   const prior = host.eras?.prior(name, transport);
   const authProvider = transport.type === "stdio" ? undefined : host.authProviderFor?.(name);
@@ -34,7 +43,10 @@ export function createUpstreamPlugin(
     {
       name,
       transport,
-      timeouts: { callMs: host.callTimeoutMs },
+      timeouts: {
+        callMs: timeouts.callMs ?? host.callTimeoutMs,
+        ...(timeouts.connectMs === undefined ? {} : { connectMs: timeouts.connectMs }),
+      },
       ...(prior ? { protocol: { prior } } : {}),
     },
     {

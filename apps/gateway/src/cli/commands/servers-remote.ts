@@ -88,3 +88,57 @@ export async function reloadOnGateway(
   const body = (await response.json()) as { server?: Record<string, unknown> };
   return body.server ?? {};
 }
+
+/** How long `servers list` waits for a running gateway before showing the recorded states instead. */
+export const LIVE_STATE_TIMEOUT_MS = 3_000;
+
+/** A server's state as a running gateway reports it. */
+export interface LiveState {
+  state: string;
+  lastError?: string;
+}
+
+/**
+ * Asks a running gateway for every server's state (`GET /admin/servers` with `WAYGATE_API_KEY`, admin scope). Returns
+ * the states by name, or why they could not be had (no gateway answered, the key was refused, …).
+ */
+export async function liveStates(
+  context: CommandContext,
+  base: URL,
+): Promise<{ states: Map<string, LiveState> } | { unavailable: string }> {
+  const key = context.io.env.WAYGATE_API_KEY;
+  const endpoint = new URL("admin/servers", base.href.endsWith("/") ? base : `${base.href}/`);
+  let response: Response;
+  try {
+    response = await fetch(endpoint, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      signal: AbortSignal.timeout(LIVE_STATE_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    return { unavailable: `no gateway answered at ${base.origin} (${cause})` };
+  }
+  if (!response.ok) {
+    const hint =
+      response.status === 401 || response.status === 403
+        ? "; set WAYGATE_API_KEY to a key with the admin scope for the live state"
+        : "";
+    return {
+      unavailable: `${base.origin} answered ${response.status} (${await errorMessageOf(response)})${hint}`,
+    };
+  }
+  const body = (await response.json().catch(() => ({}))) as {
+    servers?: { name: string; state: string; lastError?: { message?: string } }[];
+  };
+  return {
+    states: new Map(
+      (body.servers ?? []).map((server) => [
+        server.name,
+        {
+          state: server.state,
+          ...(server.lastError?.message ? { lastError: server.lastError.message } : {}),
+        },
+      ]),
+    ),
+  };
+}

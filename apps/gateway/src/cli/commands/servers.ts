@@ -1,6 +1,11 @@
 import type { Command } from "commander";
 import type { UpstreamServer } from "../../config/server-entry.js";
-import { ServerEntrySchema, ServerNameSchema, toUpstreamServer } from "../../config/server-entry.js";
+import {
+  ServerEntrySchema,
+  ServerNameSchema,
+  timeoutsOf,
+  toUpstreamServer,
+} from "../../config/server-entry.js";
 import { CliError } from "../../errors.js";
 import { contextOf } from "../context.js";
 import type { CliIo } from "../io.js";
@@ -8,9 +13,16 @@ import { collectPair } from "../parse.js";
 import type { Column } from "../table.js";
 import { withStore } from "../with-store.js";
 import { importServersFromFile } from "./servers-import.js";
-import { gatewayBaseUrl, reloadOnGateway } from "./servers-remote.js";
+import { gatewayBaseUrl, liveStates, reloadOnGateway } from "./servers-remote.js";
 
-type ServerRow = UpstreamServer & { source: "config" | "database"; status: string | null };
+type ServerRow = UpstreamServer & {
+  source: "config" | "database";
+  status: string | null;
+  /** `live`: what the running gateway reports; `recorded`: the last state a gateway wrote, at `statusAt`. */
+  statusSource?: "live" | "recorded";
+  statusAt?: string;
+  lastError?: string | null;
+};
 
 const serverColumns: Column<ServerRow>[] = [
   { header: "name", value: (row) => row.name },
@@ -21,7 +33,15 @@ const serverColumns: Column<ServerRow>[] = [
   },
   { header: "enabled", value: (row) => (row.enabled ? "yes" : "no") },
   { header: "source", value: (row) => row.source },
-  { header: "status", value: (row) => row.status ?? "-" },
+  {
+    header: "status",
+    value: (row) =>
+      row.status === null
+        ? "-"
+        : row.statusSource === "recorded" && row.statusAt
+          ? `${row.status} (recorded ${row.statusAt})`
+          : row.status,
+  },
 ];
 
 /** A server as `--json` prints it: env and header values are hidden, their names kept. */
@@ -40,6 +60,18 @@ interface AddOptions {
   header?: Record<string, string>;
   cwd?: string;
   disabled?: boolean;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** Parses a `--…-timeout-ms` value; anything but a whole number is a usage error naming the flag. */
+function milliseconds(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim())) {
+      throw new CliError("usage", `${flag} takes a whole number of milliseconds, not "${value}"`);
+    }
+    return Number(value);
+  };
 }
 
 /** Validates the arguments of `servers add` into an upstream, or throws a usage error naming the fix. */
@@ -48,6 +80,7 @@ function serverFromArguments(name: string, commandLine: string[], options: AddOp
   if (!nameCheck.success)
     throw new CliError("usage", `invalid server name "${name}": ${nameCheck.error.issues[0]?.message}`);
   const [command, ...args] = commandLine;
+  const timeouts = timeoutsOf(options);
   if ((command === undefined) === (options.url === undefined)) {
     throw new CliError(
       "usage",
@@ -62,21 +95,28 @@ function serverFromArguments(name: string, commandLine: string[], options: AddOp
           env: options.env ?? {},
           ...(options.cwd ? { cwd: options.cwd } : {}),
           disabled: options.disabled,
+          ...timeouts,
         }
       : {
           type: options.transport ?? "http",
           url: options.url,
           headers: options.header ?? {},
           disabled: options.disabled,
+          ...timeouts,
         };
   const parsed = ServerEntrySchema.safeParse(entry);
   if (!parsed.success) {
     throw new CliError(
       "usage",
-      `invalid server "${name}": ${parsed.error.issues.map((issue) => issue.message).join("; ")}`,
+      `invalid server "${name}": ${[...new Set(parsed.error.issues.flatMap(issueMessages))].join("; ")}`,
     );
   }
   return toUpstreamServer(name, parsed.data);
+}
+
+/** The messages of an issue, those of a union's branches included (a bad timeout fails both branches alike). */
+function issueMessages(issue: { message: string; errors?: { message: string }[][] }): string[] {
+  return issue.errors?.length ? issue.errors.flat().map((inner) => inner.message) : [issue.message];
 }
 
 async function setEnabled(io: CliIo, command: Command, name: string, enabled: boolean): Promise<void> {
@@ -112,6 +152,16 @@ export function registerServersCommands(program: Command, io: CliIo): void {
     )
     .option("--cwd <dir>", "working directory of a stdio server")
     .option("--disabled", "store the server disabled")
+    .option(
+      "--connect-timeout-ms <ms>",
+      "how long starting the server may take (100-600000; default 10000)",
+      milliseconds("--connect-timeout-ms"),
+    )
+    .option(
+      "--request-timeout-ms <ms>",
+      "deadline of each request forwarded to the server (100-3600000; default 60000)",
+      milliseconds("--request-timeout-ms"),
+    )
     .action(async (name: string, commandLine: string[], options: AddOptions, command: Command) => {
       const context = contextOf(command, io);
       if (options.transport !== undefined && !["http", "sse"].includes(options.transport)) {
@@ -131,15 +181,41 @@ export function registerServersCommands(program: Command, io: CliIo): void {
 
   servers
     .command("list")
-    .description("list upstream servers from the config file and the database")
-    .action(async (_options: unknown, command: Command) => {
+    .description(
+      "list upstream servers from the config file and the database, with each one's state: live from the running gateway when it answers (WAYGATE_API_KEY with the admin scope), else the last recorded state and its time",
+    )
+    .option("--url <url>", "base URL of the running gateway (default: where this config makes it listen)")
+    .action(async (options: { url?: string }, command: Command) => {
       const context = contextOf(command, io);
       const config = await context.loadConfig();
+      const base = gatewayBaseUrl(config, options.url);
       const stored = await withStore(context, (store) => store.listServers());
+      const live = await liveStates(context, base);
       const rows: ServerRow[] = [
         ...config.upstreams.map((server) => ({ ...server, source: "config" as const, status: null })),
-        ...stored.map((server) => ({ ...server, source: "database" as const })),
-      ];
+        ...stored.map((server) => ({
+          ...server,
+          source: "database" as const,
+          statusSource: "recorded" as const,
+        })),
+      ].map((row) => {
+        if (!("states" in live)) return row;
+        const state = live.states.get(row.name);
+        // Not running there (disabled, not selected by MCP_SERVERS_ENABLED, shadowed): say so rather than guess.
+        return {
+          ...row,
+          status: state?.state ?? "not running",
+          statusSource: "live" as const,
+          lastError: state?.lastError ?? null,
+        };
+      });
+      if (rows.length > 0) {
+        context.output.progress(
+          "states" in live
+            ? `status: live from the gateway at ${base.origin}`
+            : `status: ${live.unavailable}; showing the last state a gateway recorded`,
+        );
+      }
       context.output.table(
         context.output.json ? rows.map(redactServer) : rows,
         serverColumns,

@@ -6,12 +6,12 @@ import type { GatewayContext } from "../../gateway-context.js";
 import { ServerNameSchema } from "../../options.js";
 import { backendStatus } from "../../routing/backend.js";
 import { admitStdioServer } from "../../upstreams/stdio-allowlist.js";
+import { storedServerSpec } from "../../upstreams/stored-server.js";
 import {
   parseUpstreamEntry,
   storedConfigOf,
   type UpstreamTransport,
 } from "../../upstreams/upstream-config.js";
-import { createUpstreamPlugin } from "../../upstreams/upstream-plugin.js";
 import { callerOf } from "../request-context.js";
 
 const AddServerBodySchema = z.looseObject({
@@ -59,7 +59,7 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
           throw new BadRequestError(`Invalid server: ${problems}`);
         }
         const { name, enabled: enabledFlag, ...entry } = parsed.data;
-        const { transport: parsedEntry, disabled } = parseUpstreamEntry(name, entry);
+        const { transport: parsedEntry, disabled, timeouts } = parseUpstreamEntry(name, entry);
         const enabled = enabledFlag ?? !disabled;
         // What runs is the allowlist entry's, never the request's: cwd and env decide what code a command runs.
         const transport: UpstreamTransport =
@@ -82,15 +82,13 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
         }
         // Refused before anything is stored or contacted; the connect-time check catches later DNS changes.
         if (transport.type !== "stdio") await ctx.egress.checkRemote(transport.url);
-        await ctx.store.repos.mcpServers.create({ ...storedConfigOf(name, transport), enabled });
+        const record = await ctx.store.repos.mcpServers.create({
+          ...storedConfigOf(name, transport, timeouts),
+          enabled,
+        });
+        // Built from the row, as every replica builds it: references resolved here, stored timeouts applied.
         const backend = ctx.servers.add(
-          {
-            name,
-            kind: "upstream",
-            origin: "database",
-            transport: transport.type,
-            build: () => createUpstreamPlugin(name, transport, ctx.upstreamHost),
-          },
+          storedServerSpec(record.config, ctx.upstreamHost, ctx.options.referenceEnv ?? process.env),
           { enabled },
         );
         await backend?.started;
