@@ -1,5 +1,6 @@
 import type { CommandHistoryRepository } from "@waygate/core";
 import type winston from "winston";
+import { startPolling } from "./polling.js";
 
 /** Settings of the audit retention loop. */
 export interface AuditRetentionOptions {
@@ -21,26 +22,18 @@ const DAY_MS = 86_400_000;
  */
 export function startAuditRetention(options: AuditRetentionOptions): () => void {
   const clock = options.clock ?? Date.now;
-  let busy = false;
+  // A slow database must not pile up prunes: a tick while one runs joins it.
   const prune = async () => {
-    // A slow database must not pile up prunes: skip the tick while one runs.
-    if (busy) return;
-    busy = true;
     const before = new Date(clock() - options.retainDays * DAY_MS);
-    try {
-      const deleted = await options.history.prune(before);
-      if (deleted > 0)
-        options.logger.info("audit retention deleted old rows", { deleted, before: before.toISOString() });
-    } catch (error) {
-      options.logger.warn("audit retention failed; retrying at the next interval", {
-        error: String((error as Error).message ?? error),
-      });
-    } finally {
-      busy = false;
-    }
+    const deleted = await options.history.prune(before);
+    if (deleted > 0)
+      options.logger.info("audit retention deleted old rows", { deleted, before: before.toISOString() });
   };
-  void prune();
-  const timer = setInterval(() => void prune(), options.everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPolling({
+    run: prune,
+    everyMs: options.everyMs,
+    logger: options.logger,
+    failure: "audit retention failed; retrying at the next interval",
+    immediately: true,
+  }).stop;
 }

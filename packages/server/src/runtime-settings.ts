@@ -1,6 +1,7 @@
 import { defaultConfigDefinitions } from "@waygate/core";
 import type winston from "winston";
 import type { GatewayOptions } from "./options.js";
+import { startPolling } from "./polling.js";
 
 /** The settings a running gateway applies live, and their value types. */
 export interface RuntimeValues {
@@ -68,7 +69,6 @@ export function startRuntimeSettings(options: {
   const listeners: ((key: RuntimeKey, value: unknown) => void)[] = [];
   const keys = Object.keys(options.base) as RuntimeKey[];
   let marker: string | undefined;
-  let running: Promise<void> | undefined;
   let stopped = false;
 
   const effective = (key: RuntimeKey) => (stored.has(key) ? stored.get(key) : options.base[key]);
@@ -115,20 +115,12 @@ export function startRuntimeSettings(options: {
     }
   }
 
-  const syncNow = () => {
-    running ??= apply()
-      .catch((error: unknown) => {
-        options.logger.warn("runtime settings sync failed; retrying", {
-          error: String((error as Error).message ?? error),
-        });
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void syncNow(), options.intervalMs);
-  timer.unref();
+  const polling = startPolling({
+    run: apply,
+    everyMs: options.intervalMs,
+    logger: options.logger,
+    failure: "runtime settings sync failed; retrying",
+  });
 
   return {
     get: (key) => effective(key) as RuntimeValues[typeof key],
@@ -143,10 +135,10 @@ export function startRuntimeSettings(options: {
     onChange: (listener) => {
       listeners.push(listener);
     },
-    syncNow,
+    syncNow: polling.now,
     stop() {
       stopped = true;
-      clearInterval(timer);
+      polling.stop();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { DefinitionPinsRepository, PinKind } from "@waygate/core";
 import type winston from "winston";
+import { startPolling } from "../polling.js";
 import type { HostListChangedKind } from "../upstreams/hosted-plugin.js";
 import type { Router } from "./router.js";
 
@@ -27,30 +28,22 @@ export function startPinSync(options: {
   intervalMs: number;
 }): () => void {
   let latest: number | undefined;
-  let busy = false;
   const poll = async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      if (latest === undefined) {
-        latest = (await options.pins.changedSince(0)).latest;
-        return;
-      }
-      const changed = await options.pins.changedSince(latest);
-      latest = Math.max(latest, changed.latest);
-      for (const server of changed.servers) {
-        reloadPinnedLists(options.router, server, ["tool", "prompt", "resource_template"]);
-      }
-    } catch (error) {
-      options.logger.warn("could not read definition pin changes; retrying", {
-        error: String((error as Error).message ?? error),
-      });
-    } finally {
-      busy = false;
+    if (latest === undefined) {
+      latest = (await options.pins.changedSince(0)).latest;
+      return;
+    }
+    const changed = await options.pins.changedSince(latest);
+    latest = Math.max(latest, changed.latest);
+    for (const server of changed.servers) {
+      reloadPinnedLists(options.router, server, ["tool", "prompt", "resource_template"]);
     }
   };
-  void poll();
-  const timer = setInterval(() => void poll(), options.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPolling({
+    run: poll,
+    everyMs: options.intervalMs,
+    logger: options.logger,
+    failure: "could not read definition pin changes; retrying",
+    immediately: true,
+  }).stop;
 }

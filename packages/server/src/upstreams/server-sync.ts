@@ -1,6 +1,7 @@
 import type { McpServerRecord } from "@waygate/core";
 import type winston from "winston";
 import type { Exclusive } from "../mutex.js";
+import { startPolling } from "../polling.js";
 import type { Store } from "../store.js";
 import { storedChangeSources } from "./change-source.js";
 import type { ServerManager } from "./server-manager.js";
@@ -40,7 +41,6 @@ const MARKER_SQL =
 export function startServerSync(options: ServerSyncOptions): ServerSync {
   const known = new Map(options.initial.map((r) => [r.config.name, fingerprint(r)]));
   let marker: string | undefined;
-  let running: Promise<void> | undefined;
   let stopped = false;
   // Changes the CLI recorded since this time are logged as the CLI's (the first sync looks back a minute).
   let lastSync = Date.now() - 60_000;
@@ -105,28 +105,18 @@ export function startServerSync(options: ServerSyncOptions): ServerSync {
     marker = current;
   }
 
-  const syncNow = () => {
-    running ??= options
-      .exclusive(apply)
-      .catch((error: unknown) => {
-        options.logger.warn("server sync failed; retrying", {
-          error: String((error as Error).message ?? error),
-        });
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-
   // The first tick compares the whole table with what was loaded at start, so nothing changed meanwhile is missed.
-  const timer = setInterval(() => void syncNow(), options.intervalMs);
-  timer.unref();
+  const polling = startPolling({
+    run: () => options.exclusive(apply),
+    everyMs: options.intervalMs,
+    logger: options.logger,
+    failure: "server sync failed; retrying",
+  });
   return {
-    syncNow,
+    syncNow: polling.now,
     stop() {
       stopped = true;
-      clearInterval(timer);
+      polling.stop();
     },
   };
 }
