@@ -249,7 +249,10 @@ describe("mcpResponseMode auto (default)", () => {
       id: 3,
       error: { code: -32003, message: expect.stringContaining("'tools:call'"), data: { code: "forbidden" } },
     });
-    expect((await t.auditRows()).some((r) => r.tool === "local__echo" && r.outcome === "denied")).toBe(true);
+    // Recorded as a served call is: server and tool apart, so a filter by either finds the refusal.
+    expect(
+      (await t.auditRows()).some((r) => r.server === "local" && r.tool === "echo" && r.outcome === "denied"),
+    ).toBe(true);
   });
 
   it("answers bad tools/call params with -32602 naming the field to fix", async () => {

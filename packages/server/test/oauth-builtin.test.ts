@@ -510,7 +510,7 @@ describe("bad tokens on a gateway with the built-in server: 401 invalid_token, a
     expect(counter.hits).toBe(hits);
     const rows = (await gw.auditRows()).slice(before);
     expect(rows).toMatchObject([
-      { method: "tools/call", tool: "counter__hit", outcome: "denied", key_id: null },
+      { method: "tools/call", server: "counter", tool: "hit", outcome: "denied", key_id: null },
     ]);
     expect(String(rows[0]?.error)).toContain(`authentication failed (${reason})`);
   });

@@ -235,7 +235,7 @@ describe("access tokens from a real OpenID provider", () => {
     expect(res.body.error.data.code).toBe("forbidden");
     expect(counter.hits).toBe(hits);
     const rows = await deniedRowsSince(before);
-    expect(rows).toMatchObject([{ method: "tools/call", tool: "counter__hit", outcome: "denied" }]);
+    expect(rows).toMatchObject([{ method: "tools/call", server: "counter", tool: "hit", outcome: "denied" }]);
     expect(String(rows[0]!.error)).toContain("tools:call");
     expect(JSON.parse(String(rows[0]!.principal))).toMatchObject({ subject: "waygate-tests" });
   });
@@ -386,7 +386,7 @@ describe("bad tokens: 401 invalid_token, audited as an authentication failure, n
     expect(counter.hits).toBe(hits);
     const rows = await deniedRowsSince(before);
     expect(rows).toMatchObject([
-      { method: "tools/call", tool: "counter__hit", outcome: "denied", key_id: null },
+      { method: "tools/call", server: "counter", tool: "hit", outcome: "denied", key_id: null },
     ]);
     expect(String(rows[0]!.error)).toContain(`authentication failed (${reason})`);
     expect(String(rows[0]!.error)).not.toContain(token);

@@ -252,7 +252,10 @@ describe("rate limit per JSON-RPC request", () => {
       (r) => r.request_id === big.headers.get("x-request-id") && r.outcome === "rate_limited",
     );
     expect(refused).toHaveLength(100);
-    expect(refused.every((r) => r.method === "tools/call" && r.tool === "local__echo")).toBe(true);
+    // Refused before it was resolved, each row still names the server and tool as a served call does.
+    expect(refused.every((r) => r.method === "tools/call" && r.server === "local" && r.tool === "echo")).toBe(
+      true,
+    );
   });
 
   it("charges and audits methods other than tools/call when over the limit", async () => {

@@ -71,7 +71,7 @@ describe("per-key rate limit", () => {
     expect(limited.body.error).toMatchObject({ code: "rate_limited" });
     expect(limited.body.error.message).toContain("Rate limit exceeded");
     const row = (await t.auditRows()).find((r) => r.request_id === limited.headers.get("x-request-id"));
-    expect(row).toMatchObject({ outcome: "rate_limited", tool: "local__echo", transport: "rest" });
+    expect(row).toMatchObject({ outcome: "rate_limited", server: "local", tool: "echo", transport: "rest" });
   });
 
   it("answers /mcp over the limit with 429 and a JSON-RPC error body, auditing a refused tools/call", async () => {
@@ -94,7 +94,7 @@ describe("per-key rate limit", () => {
       error: { code: -32012, data: { code: "rate_limited" } },
     });
     const row = (await t.auditRows()).find((r) => r.request_id === limited.headers.get("x-request-id"));
-    expect(row).toMatchObject({ outcome: "rate_limited", tool: "local__echo", transport: "mcp" });
+    expect(row).toMatchObject({ outcome: "rate_limited", server: "local", tool: "echo", transport: "mcp" });
   });
 
   it("counts each key separately, in the store given in the options", async () => {

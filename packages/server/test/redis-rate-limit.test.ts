@@ -119,7 +119,8 @@ describe("Redis rate-limit store", () => {
     const row = (await t.auditRows()).find((r) => r.request_id === refused.headers.get("x-request-id"));
     expect(row).toMatchObject({
       outcome: "rate_limited",
-      tool: "local__echo",
+      server: "local",
+      tool: "echo",
       error: "rate-limit store unavailable (fail closed)",
     });
     const health = await get(`${t.url}/health`, await metricsAuth(t));

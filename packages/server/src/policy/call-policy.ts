@@ -8,6 +8,7 @@ import type { Caller } from "../http/request-context.js";
 import type { GatewayMetrics } from "../metrics.js";
 import { UNKNOWN_LABEL } from "../metrics.js";
 import type { Backend } from "../routing/backend.js";
+import { splitNamespacedName } from "../routing/naming.js";
 import type { Router, View } from "../routing/router.js";
 import type { HostCallContext } from "../upstreams/hosted-plugin.js";
 import type { AuditGuard } from "./audit-guard.js";
@@ -118,6 +119,20 @@ export interface CallPolicyOptions {
 export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
   const running = new Set<Promise<unknown>>();
   let draining = false;
+
+  /**
+   * Server and name of a request refused before it was resolved, as a served one is recorded: on the aggregate view
+   * `<server>__<name>` is split when `<server>` is a running server (nothing is listed or asked to do so), so a
+   * filter by server or tool finds refusals too. Anything else keeps the name as sent.
+   */
+  const refusedTarget = (
+    view: View,
+    name: string | null,
+  ): Pick<AuditRecord, "server" | "tool"> | undefined => {
+    if (view.kind === "single" || name === null) return undefined;
+    const split = splitNamespacedName(name);
+    return split && options.router.get(split.server) ? { server: split.server, tool: split.name } : undefined;
+  };
 
   /**
    * Counts, audits and logs one request. When the audit row cannot be committed it returns the error that
@@ -232,7 +247,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     try {
       authorize(request.caller, { method: request.method });
     } catch (error) {
-      return refuse(error, "denied", {}, false);
+      return refuse(error, "denied", refusedTarget(request.view, request.name ?? null) ?? {}, false);
     }
     let target: PolicyTarget | undefined;
     if (request.resolve) {
@@ -373,6 +388,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
           arguments: refused.arguments,
           server: refused.view.kind === "single" ? refused.view.server : null,
           tool: refused.name,
+          ...refusedTarget(refused.view, refused.name),
           outcome: refused.outcome,
           error: refused.error,
           durationMs: 0,

@@ -59,13 +59,16 @@ export function adminAuditRoutes(ctx: GatewayContext): ExpressRouter {
 
   routes.get("/stats", async (req, res) => {
     try {
+      // Read before `since` is parsed: a duration ago then spans at most that duration, so `since=1h&step=5m` has
+      // 12 steps, not a 13th for the milliseconds the parse took.
+      const now = new Date();
       const query = parseQuery(StatsQuerySchema, req, "audit stats query");
       if (!query.since) {
         throw new BadRequestError(
           "Invalid audit stats query: give since (an ISO 8601 date-time or a duration ago such as 1h) to bound the range",
         );
       }
-      const to = query.until ?? new Date();
+      const to = query.until ?? now;
       const stepMs = query.step ?? 60_000;
       const stats = await history.stats({ from: query.since, to, stepMs });
       res.json(stats);
