@@ -38,6 +38,7 @@ if (!base) {
 }
 const changed = new Set(git("diff", "--name-only", base, "HEAD").split("\n").filter(Boolean));
 let failed = false;
+let mutated = 0;
 for (const pkg of PACKAGES) {
   const configPath = join(root, pkg, "stryker.config.mjs");
   if (!existsSync(configPath)) continue;
@@ -48,6 +49,7 @@ for (const pkg of PACKAGES) {
     return changed.has(join(pkg, file)) || changed.has(test);
   });
   if (touched.length === 0) continue;
+  mutated += touched.length;
   console.log(
     `mutation: ${pkg}: ${touched.join(", ")} (changed since ${base.slice(0, 12)}; break below 90%)`,
   );
@@ -64,6 +66,8 @@ for (const pkg of PACKAGES) {
     failed = true;
   }
 }
-if (!failed && !process.argv.includes("--list"))
+if (mutated === 0)
+  console.log(`mutation: no listed module or its test changed since ${base.slice(0, 12)}; nothing to mutate`);
+else if (!failed && !process.argv.includes("--list"))
   console.log("mutation: every touched module is at or above the threshold");
 process.exit(failed ? 1 : 0);
