@@ -57,6 +57,20 @@ describe("the audit chain", () => {
     expect(chains.every((c) => typeof c === "string" && /^[0-9a-f]{64}$/.test(c))).toBe(true);
   });
 
+  it("writes a batch of any size in order as multi-row INSERTs, and chains it as one row at a time would", async () => {
+    for (const count of [1, 63, 64, 65, 127, 131]) {
+      const db = await temp.db();
+      const repos = createRepositories(db, { secretKey: SECRET });
+      await repos.commandHistory.appendMany(Array.from({ length: count }, (_, i) => entry(i + 1)));
+      const rows = (await sql(db, "SELECT id, request_id, chain FROM command_history ORDER BY id")).rows;
+      expect(rows.map((r) => [Number(r.id), r.request_id])).toEqual(
+        Array.from({ length: count }, (_, i) => [i + 1, `req-${i + 1}`]),
+      );
+      expect(await verifyAuditChain(db, { secretKey: SECRET })).toMatchObject({ ok: true, verified: count });
+      db.close();
+    }
+  });
+
   it("anchors the chain head in system_events on the first commit and then at the interval", async () => {
     const db = await temp.db();
     let now = T0;

@@ -30,6 +30,11 @@ function entry(n: number, extra: Partial<AuditEntry> = {}): AuditEntry {
 
 const isAuditInsert = (statement: unknown) =>
   String((statement as { sql?: unknown }).sql ?? statement).startsWith("INSERT INTO command_history");
+/** Rows an audit INSERT writes: it binds the 14 columns of each row (a batch is written as multi-row INSERTs). */
+const rowsOf = (statement: unknown) => {
+  const args = (statement as { args?: unknown }).args;
+  return Array.isArray(args) ? args.length / 14 : 0;
+};
 
 /**
  * The real database, with each write transaction's audit rows counted and its batch optionally slowed to keep a
@@ -48,7 +53,9 @@ function countingBatches(db: WaygateDatabase, delayMs = 0) {
             const value = Reflect.get(inner, name, inner);
             if (name !== "batch") return typeof value === "function" ? value.bind(inner) : value;
             return async (statements: Parameters<typeof inner.batch>[0]) => {
-              sizes.push(statements.filter(isAuditInsert).length);
+              sizes.push(
+                statements.filter(isAuditInsert).reduce((sum, statement) => sum + rowsOf(statement), 0),
+              );
               if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
               return inner.batch(statements);
             };
@@ -185,7 +192,7 @@ function watchedWriteConnections(db: WaygateDatabase) {
           work({
             get: (sql, args) => tx.get(sql, args),
             run(statement) {
-              if (isAuditInsert(statement)) rows += 1;
+              if (isAuditInsert(statement)) rows += rowsOf(statement);
               tx.run(statement);
             },
           }),

@@ -45,6 +45,37 @@ describe("commandHistory", () => {
     });
   });
 
+  it("filters by every outcome, and a filter for a refusal or failure reads the partial outcome index", async () => {
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET });
+    const outcomes = ["ok", "error", "denied", "rate_limited", "timeout"] as const;
+    await repos.commandHistory.appendMany(
+      Array.from({ length: 20 }, (_, n) => call(n, { outcome: outcomes[n % outcomes.length] })),
+    );
+    for (const [index, outcome] of outcomes.entries()) {
+      const page = await repos.commandHistory.query({ outcome, limit: 1000 });
+      expect(page.items.map((item) => item.requestId)).toEqual([15, 10, 5, 0].map((n) => `r${n + index}`));
+    }
+    // The index holds no ok rows (migration 10): the query must repeat its condition for SQLite to use it.
+    const plan = await db.client.execute(
+      "EXPLAIN QUERY PLAN SELECT id FROM command_history WHERE outcome = 'error' AND outcome <> 'ok' ORDER BY at DESC",
+    );
+    expect(plan.rows.map((row) => String(row.detail)).join("\n")).toContain("command_history_outcome_at");
+    const indexes = await db.client.execute(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'command_history' ORDER BY name",
+    );
+    expect(indexes.rows.map((row) => String(row.name))).toEqual([
+      "command_history_at",
+      "command_history_key_at",
+      "command_history_outcome_at",
+      "command_history_server_at",
+      "command_history_tool_at",
+    ]);
+    expect(String(indexes.rows.find((row) => row.name === "command_history_outcome_at")?.sql)).toContain(
+      "WHERE outcome <> 'ok'",
+    );
+  });
+
   it("records each row's MCP method (tools/call unless given) and filters by it", async () => {
     const db = await temp.db();
     const repos = createRepositories(db, { secretKey: SECRET });

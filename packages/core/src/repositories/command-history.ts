@@ -115,6 +115,9 @@ export function createCommandHistoryRepository(
           args.push(value);
         }
       }
+      // The outcome index holds only rows that are not ok (migration 10); SQLite uses a partial index only when the
+      // query repeats its condition.
+      if (query.outcome !== undefined && query.outcome !== "ok") where.push("outcome <> 'ok'");
       const sql = `SELECT ${COLUMNS}
         FROM command_history ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
         ORDER BY at DESC, id DESC LIMIT ?`;
