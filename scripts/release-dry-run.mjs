@@ -7,35 +7,16 @@
 // Run it after `pnpm build`. Exits non-zero, naming the package and entry, on the first failure.
 // `--repository https://github.com/OWNER/REPO` (the release workflow passes its own) also requires every package's
 // `repository.url` to name that repository: npm refuses a provenance statement for a package that names another.
+// The workflow fills them in first with `scripts/set-repository.mjs`.
 //   WAYGATE_DRY_RUN_KEEP=1 keeps the temp folder (its path is printed).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { isGitHubRepository, publishablePackages, repositoryOf } from "./publishable-packages.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-const readJson = (path) => JSON.parse(readFileSync(path, "utf8"));
-
-/** Every workspace package that `changeset publish` would publish: not private. */
-function publishablePackages() {
-  const folders = ["packages", "apps"].flatMap((group) =>
-    readdirSync(join(root, group), { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => join(root, group, entry.name)),
-  );
-  return folders
-    .filter((folder) => {
-      try {
-        return readJson(join(folder, "package.json")).private !== true;
-      } catch {
-        return false;
-      }
-    })
-    .map((folder) => ({ folder, manifest: readJson(join(folder, "package.json")) }));
-}
 
 /** The subpaths of an exports map that are code (not `./package.json`), with the conditions each offers. */
 function entryPoints(manifest) {
@@ -55,15 +36,9 @@ function run(command, args, cwd) {
 
 const repositoryFlag = process.argv.indexOf("--repository");
 const repository = repositoryFlag === -1 ? undefined : process.argv[repositoryFlag + 1];
-if (repositoryFlag !== -1 && !/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/.test(repository ?? "")) {
+if (repositoryFlag !== -1 && !isGitHubRepository(repository)) {
   console.error("--repository needs a URL such as https://github.com/OWNER/REPO");
   process.exit(2);
-}
-
-/** The repository URL a manifest names, without `git+` and `.git`, or undefined. */
-function repositoryOf(manifest) {
-  const url = typeof manifest.repository === "string" ? manifest.repository : manifest.repository?.url;
-  return url?.replace(/^git\+/, "").replace(/\.git$/, "");
 }
 
 const work = mkdtempSync(join(tmpdir(), "waygate-release-dry-run-"));

@@ -179,6 +179,69 @@ describe("the release workflow", () => {
     );
   });
 
+  it("fills in each package's repository from the workflow's own before the dry run checks it", () => {
+    const runs = steps("release").map((step) => String(step.run ?? ""));
+    const fill = runs.indexOf(
+      'node scripts/set-repository.mjs --repository "https://github.com/${{ github.repository }}"',
+    );
+    const check = runs.findIndex((line) => line.startsWith("pnpm release:dry-run"));
+    expect(fill).toBeGreaterThan(-1);
+    expect(fill).toBeLessThan(check);
+  });
+
+  it("set-repository names the repository in every publishable package, once, and leaves private ones alone", async () => {
+    const root = await mkdtemp(join(tmpdir(), "waygate-set-repository-"));
+    try {
+      for (const folder of await workspaceFolders()) {
+        const manifest = join(REPO_ROOT, folder, "package.json");
+        if (!(await readFile(manifest, "utf8").catch(() => null))) continue;
+        await mkdir(join(root, folder), { recursive: true });
+        await cp(manifest, join(root, folder, "package.json"));
+      }
+      const script = join(REPO_ROOT, "scripts", "set-repository.mjs");
+      const url = "https://github.com/acme/waygate";
+      const first = await run("node", [script, "--repository", url, "--root", root]);
+      const after = new Map<string, Json>();
+      for (const folder of await workspaceFolders()) {
+        const manifest = await readJson(join(root, folder, "package.json")).catch(() => null);
+        if (manifest) after.set(folder, manifest);
+      }
+      const published = [...after].filter(
+        ([folder, m]) => m.private !== true && /^(packages|apps)\//.test(folder),
+      );
+      expect(published.length).toBeGreaterThan(5);
+      for (const [folder, manifest] of published) {
+        expect(manifest.repository).toEqual({ type: "git", url: `git+${url}.git`, directory: folder });
+        expect(first.stdout).toContain(`${manifest.name} -> ${url}`);
+      }
+      for (const [, manifest] of [...after].filter(([, m]) => m.private === true)) {
+        expect(manifest.repository).toBeUndefined();
+      }
+      // A second run changes nothing; another repository is refused, naming the package.
+      expect((await run("node", [script, "--repository", url, "--root", root])).stdout).toBe("");
+      const other = await run("node", [
+        script,
+        "--repository",
+        "https://github.com/fork/waygate",
+        "--root",
+        root,
+      ]).catch((error: { code: number; stderr: string }) => error);
+      expect(other).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining("@waygate/core names https://github.com/acme/waygate"),
+      });
+      const bad = await run("node", [script, "--repository", "github.com/acme", "--root", root]).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(bad).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining("https://github.com/OWNER/REPO"),
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it("the dry run refuses a --repository that is not a GitHub URL with exit 2", async () => {
     const result = await run("node", [
       join(REPO_ROOT, "scripts", "release-dry-run.mjs"),
