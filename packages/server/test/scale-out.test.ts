@@ -26,6 +26,9 @@ beforeAll(async () => {
     WAYGATE_SECRET_KEY: SECRET_KEY,
     REDIS_URL: redis.url,
     RATE_LIMIT_FAIL_MODE: "closed",
+    // These tests count calls across replicas; Redis stays up. On a loaded machine an answer can take longer than
+    // the store's 500 ms default, which fails closed (503) and would read as a miscount.
+    REDIS_COMMAND_TIMEOUT_MS: "5000",
     MCP_SESSION_MODE: "stateless",
     MCP_RESPONSE_MODE: "json",
     STDIO_ALLOWLIST: JSON.stringify([everything]),

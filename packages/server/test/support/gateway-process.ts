@@ -2,7 +2,7 @@
 // Used by the multi-replica test (run with tsx) while the CLI is being reworked; stops cleanly on SIGTERM.
 //
 // DATABASE_URL (required), WAYGATE_SECRET_KEY (required), REDIS_URL (shared rate limits),
-// RATE_LIMIT_FAIL_MODE (open|closed), MCP_SESSION_MODE (stateful|stateless), MCP_RESPONSE_MODE (sse|json),
+// RATE_LIMIT_FAIL_MODE (open|closed), REDIS_COMMAND_TIMEOUT_MS, MCP_SESSION_MODE (stateful|stateless), MCP_RESPONSE_MODE (sse|json),
 // DATABASE_SYNCHRONOUS (full|normal), WAYGATE_PORT (default 0), SERVER_SYNC_MS, STDIO_ALLOWLIST (JSON array).
 import { definePlugin, tool } from "@waygate/plugin-sdk";
 import { z } from "zod";
@@ -51,6 +51,7 @@ const options: GatewayOptionsInput = {
         rateLimitStore: createRedisRateLimitStore({
           url: env.REDIS_URL,
           failMode: (env.RATE_LIMIT_FAIL_MODE as "open" | "closed" | undefined) ?? "open",
+          ...(env.REDIS_COMMAND_TIMEOUT_MS ? { commandTimeoutMs: Number(env.REDIS_COMMAND_TIMEOUT_MS) } : {}),
           logger,
         }),
       }
