@@ -39,9 +39,9 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** The modern-server fixture over Streamable HTTP on a free loopback port (a remote upstream to add). */
-export async function startHttpFixture(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ["--import", TSX, FIXTURE, "--http", "--port", "0"], {
+/** The modern-server fixture over Streamable HTTP on a loopback port (a free one by default): a remote upstream to add. */
+export async function startHttpFixture(port = 0): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ["--import", TSX, FIXTURE, "--http", "--port", String(port)], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   for await (const line of createInterface({ input: child.stdout! })) {

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, queryString } from "../api.js";
 import { messageOf, when } from "../format.js";
 import { Notice, Table } from "../ui.js";
@@ -12,12 +12,27 @@ interface Event {
   at: string;
 }
 
-/** System events (starts, reloads, crashes, revocations, sign-ins) filtered by level and type, paged. */
+/** System events (starts, reloads, crashes, revocations, sign-ins) filtered by level and type, paged; one opens as JSON. */
 export function EventsPage() {
   const [filter, setFilter] = useState({ level: "", type: "", since: "7d" });
   const [rows, setRows] = useState<Event[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState("");
+  const [detail, setDetail] = useState<Event | null>(null);
+  const detailRef = useRef<HTMLElement>(null);
+  // Opening an event moves focus to its detail, so the keyboard continues there.
+  useEffect(() => {
+    if (detail) detailRef.current?.focus();
+  }, [detail]);
+
+  const open = async (id: number) => {
+    try {
+      setDetail((await api<{ item: Event }>(`/admin/events/${id}`)).item);
+      setError("");
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
 
   const load = async (applied: typeof filter, after: string | null) => {
     try {
@@ -91,7 +106,7 @@ export function EventsPage() {
       <Table caption={`Events (${rows.length}${cursor ? "+" : ""})`}>
         <thead>
           <tr>
-            <th scope="col">Time</th>
+            <th scope="col">Time (open the event)</th>
             <th scope="col">Level</th>
             <th scope="col">Type</th>
             <th scope="col">Message</th>
@@ -100,7 +115,16 @@ export function EventsPage() {
         <tbody>
           {rows.map((row) => (
             <tr key={row.id}>
-              <td>{when(row.at)}</td>
+              <td>
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => open(row.id)}
+                  aria-label={`Details of event ${row.id}`}
+                >
+                  {when(row.at)}
+                </button>
+              </td>
               <td>
                 <span class={`badge badge-${row.level}`}>{row.level}</span>
               </td>
@@ -117,6 +141,32 @@ export function EventsPage() {
         <button type="button" onClick={() => load(filter, cursor)}>
           Load more
         </button>
+      )}
+      {detail && (
+        <section class="panel detail" aria-label={`Event ${detail.id}`} ref={detailRef} tabIndex={-1}>
+          <h2>
+            Event {detail.id} <span class={`badge badge-${detail.level}`}>{detail.level}</span>
+          </h2>
+          <dl>
+            <dt>Time</dt>
+            <dd>{when(detail.at)}</dd>
+            <dt>Type</dt>
+            <dd>
+              <code>{detail.type}</code>
+            </dd>
+            <dt>Message</dt>
+            <dd class="wrap">{detail.message}</dd>
+            <dt>JSON (secrets redacted)</dt>
+            <dd>
+              <section aria-label={`JSON of event ${detail.id}`}>
+                <pre>{JSON.stringify(detail, null, 2)}</pre>
+              </section>
+            </dd>
+          </dl>
+          <button type="button" onClick={() => setDetail(null)}>
+            Close
+          </button>
+        </section>
       )}
     </section>
   );

@@ -117,6 +117,12 @@ export function OverviewPage() {
           <TimeChart title="Calls per second" times={charts.times} series={charts.rate} />
           <TimeChart title="Error rate (%)" times={charts.times} series={charts.errorRate} unit=" %" />
           <TimeChart title="Latency p50 / p95 (ms)" times={charts.times} series={charts.latency} unit=" ms" />
+          <TimeChart
+            title="Latency per server, p50 dashed / p95 solid (ms)"
+            times={charts.times}
+            series={charts.latencyPerServer}
+            unit=" ms"
+          />
           <TimeChart title="Errors per server" times={charts.times} series={charts.errorsPerServer} />
         </div>
       )}
@@ -179,18 +185,39 @@ function chartData(stats: Stats) {
     { label: "p50", values: stats.buckets.map((b) => b.p50Ms), color: COLORS[0]! },
     { label: "p95", values: stats.buckets.map((b) => b.p95Ms), color: COLORS[3]! },
   ];
-  const errorsPerServer: Series[] = stats.servers
+  // A server's buckets hold only the steps with calls: spread them over the whole range (`empty` elsewhere).
+  const spread = (buckets: Bucket[], pick: (b: Bucket) => number | null, empty: number | null) => {
+    const values: (number | null)[] = times.map(() => empty);
+    for (const b of buckets) {
+      const i = index.get(Date.parse(b.at) / 1000);
+      if (i !== undefined) values[i] = pick(b);
+    }
+    return values;
+  };
+  const named = stats.servers.map((s, n) => ({
+    ...s,
+    label: s.server ?? "(no server)",
+    color: COLORS[(n + 1) % COLORS.length]!,
+  }));
+  const errorsPerServer: Series[] = named
     .filter((s) => s.buckets.some((b) => b.errors > 0))
-    .map((s, n) => {
-      const values: (number | null)[] = times.map(() => 0);
-      for (const b of s.buckets) {
-        const i = index.get(Date.parse(b.at) / 1000);
-        if (i !== undefined) values[i] = b.errors;
-      }
-      return { label: s.server ?? "(no server)", values, color: COLORS[(n + 1) % COLORS.length]! };
-    });
+    .map((s) => ({ label: s.label, values: spread(s.buckets, (b) => b.errors, 0), color: s.color }));
   if (errorsPerServer.length === 0) {
     errorsPerServer.push({ label: "no errors", values: times.map(() => 0), color: COLORS[2]! });
   }
-  return { times, rate, errorRate, latency, errorsPerServer };
+  const latencyPerServer: Series[] = named
+    .filter((s) => s.server !== null)
+    .flatMap((s) => [
+      {
+        label: `${s.label} p50`,
+        values: spread(s.buckets, (b) => b.p50Ms, null),
+        color: s.color,
+        dash: true,
+      },
+      { label: `${s.label} p95`, values: spread(s.buckets, (b) => b.p95Ms, null), color: s.color },
+    ]);
+  if (latencyPerServer.length === 0) {
+    latencyPerServer.push({ label: "no calls", values: times.map(() => null), color: COLORS[2]! });
+  }
+  return { times, rate, errorRate, latency, latencyPerServer, errorsPerServer };
 }
