@@ -1,11 +1,11 @@
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ConsoleGateway,
+  freePort,
   launchChromium,
   OUTPUT_DIR,
   startConsoleGateway,
@@ -53,15 +53,6 @@ const shot = (page: Page, name: string) =>
 
 /** The names the SDK client sees in tools/list through the gateway, right now. */
 const toolNames = async () => (await client.listTools()).tools.map((tool) => tool.name);
-
-/** A loopback port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The article of one server on the servers page. */
 const serverCard = (page: Page, name: string) =>

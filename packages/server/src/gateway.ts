@@ -7,6 +7,7 @@ import type { Registry } from "prom-client";
 import type winston from "winston";
 import { startAuditRetention } from "./audit-retention.js";
 import { createBuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
+import { CONSOLE_CLIENT_ID, consoleRedirectUri } from "./console/console-oauth.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { checkHealth, type HealthReport } from "./health.js";
@@ -407,6 +408,14 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         secretKey: options.secretKey,
         store: store.repos.oauthStore,
         fetch: egress.fetch,
+        ...(options.console
+          ? {
+              consoleClient: {
+                clientId: CONSOLE_CLIENT_ID,
+                redirectUri: consoleRedirectUri(options.oauth.publicUrl),
+              },
+            }
+          : {}),
         onClientRefused: (clientId, reason) =>
           logger.warn("client metadata document refused", { clientId, reason }),
         keyOf: async (id) => {

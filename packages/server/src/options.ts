@@ -254,6 +254,11 @@ export const GatewayOptionsSchema = z
         sessionSecret: z.string().min(32, "console.sessionSecret must be at least 32 characters").optional(),
         /** `auto`: Secure when the request came over TLS (or a proxy's X-Forwarded-Proto says https). */
         secureCookie: z.enum(["auto", "always", "never"]).default("auto"),
+        /**
+         * With an external `oauth.issuer`: the console's client id there, registered as a public client (PKCE, no
+         * secret) with the redirect URI `<publicUrl>/console/api/oauth/callback`. The built-in issuer needs none.
+         */
+        oauthClientId: z.string().min(1).optional(),
       })
       .optional(),
     /**

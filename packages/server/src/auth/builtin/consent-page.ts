@@ -42,7 +42,9 @@ export function sendConsentPage(res: Response, page: ConsentPage, status = 200):
   res.set({
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    // Not `no-referrer`: under it browsers send `Origin: null` with the form, which the origin check must refuse.
+    // `same-origin` gives the form its real Origin and still sends nothing to the client's redirect URI.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": `default-src 'none'; style-src ${STYLE_HASH}; form-action 'self'${formActionSource(page.redirectUri)}; frame-ancestors 'none'; base-uri 'none'`,
   });
