@@ -144,7 +144,7 @@ describe("console OAuth with an external issuer", () => {
     try {
       const res = await fetch(`${external.url}/console/api/oauth`);
       expect(res.status).toBe(404);
-      const body = await res.json();
+      const body = (await res.json()) as { error: { message: string } };
       expect(body.error.message).toContain("console.oauthClientId");
       expect(body.error.message).toContain("http://127.0.0.1:8443/console/api/oauth/callback");
       expect((await fetch(`${external.url}/console/api/oauth/start`, { redirect: "manual" })).status).toBe(
