@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "./helpers.js";
 import { freePort } from "./support/builtin-sign-in.js";
+import { authorize, startProvider, TEST_USER, type TestProvider } from "./support/oidc-provider.js";
 
 // The browser flow (sign-in page, PKCE, replayed code, another audience, a non-admin) is driven in Chromium by
 // @waygate/console's console-oauth.test.ts; these are the callback's refusals a script can provoke directly.
@@ -153,5 +154,94 @@ describe("console OAuth with an external issuer", () => {
     } finally {
       await external.close();
     }
+  });
+});
+
+describe("console OAuth with an external issuer (a real oidc-provider on loopback)", () => {
+  let provider: TestProvider;
+  let ext: TestGateway;
+  let redirectUri: string;
+
+  beforeAll(async () => {
+    provider = await startProvider();
+    const port = await freePort();
+    redirectUri = `http://127.0.0.1:${port}/console/api/oauth/callback`;
+    // The operator registers the console at the issuer as a public client with the gateway's callback.
+    const registered = await fetch(`${provider.issuer}/reg`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        redirect_uris: [redirectUri],
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "none",
+      }),
+    });
+    const { client_id } = (await registered.json()) as { client_id: string };
+    ext = await startGateway(
+      {
+        oauth: {
+          issuer: provider.issuer,
+          publicUrl: `http://127.0.0.1:${port}`,
+          claims: [{ claim: "groups", value: "gateway-ops", scopes: ["admin"] }],
+        },
+        console: { assetsDir, oauthClientId: client_id },
+      },
+      { port },
+    );
+  });
+  afterAll(async () => {
+    await ext?.close();
+    await provider?.close();
+  });
+
+  /** Start, the issuer's (scripted) sign-in, and the callback: the callback's answer. */
+  async function signInThroughIssuer() {
+    const started = await fetch(`${ext.url}/console/api/oauth/start`, { redirect: "manual" });
+    const flow = started.headers.getSetCookie()[0]?.split(";")[0] ?? "";
+    const authorizeUrl = new URL(started.headers.get("location") ?? "");
+    expect(authorizeUrl.origin).toBe(provider.issuer);
+    const code = await authorize(authorizeUrl, redirectUri);
+    return fetch(
+      `${redirectUri}?code=${encodeURIComponent(code)}&state=${authorizeUrl.searchParams.get("state")}`,
+      { redirect: "manual", headers: { cookie: flow } },
+    );
+  }
+
+  it("signs in a principal whose token grants admin by claim; the session acts with that policy and ends with the token", async () => {
+    provider.extraClaims.groups = ["gateway-ops"];
+    const callback = await signInThroughIssuer();
+    expect(callback.status).toBe(303);
+    expect(callback.headers.get("location")).toBe("/console/");
+    const session = callback.headers.getSetCookie().find((c) => c.startsWith("waygate_console="));
+    expect(session).toMatch(/HttpOnly/i);
+    expect(session).toMatch(/SameSite=Strict/i);
+    // The provider's access tokens live 300 s: the session may not outlive it, though sessionTtlMs is an hour.
+    const expires = Date.parse(/Expires=([^;]+)/.exec(session ?? "")?.[1] ?? "");
+    expect(expires - Date.now()).toBeLessThanOrEqual(300_000);
+    expect(expires - Date.now()).toBeGreaterThan(0);
+
+    const cookie = session?.split(";")[0] ?? "";
+    const who = await fetch(`${ext.url}/console/api/session`, { headers: { cookie } });
+    const body = (await who.json()) as { key: { id: string; name: string }; csrfToken: string };
+    expect(body.key.id.startsWith(`oauth:${TEST_USER}@`)).toBe(true);
+    expect(body.key.name).toContain(TEST_USER);
+    const keys = await fetch(`${ext.url}/admin/keys`, { headers: { cookie } });
+    expect(keys.status).toBe(200);
+    const created = await fetch(`${ext.url}/admin/keys`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", "x-csrf-token": body.csrfToken },
+      body: JSON.stringify({ name: "made-by-oauth-operator", scopes: ["tools:list"] }),
+    });
+    expect(created.status).toBe(201);
+  });
+
+  it("refuses a principal whose token does not grant admin", async () => {
+    provider.extraClaims.groups = ["developers"];
+    const callback = await signInThroughIssuer();
+    expect(new URL(callback.headers.get("location") ?? "", ext.url).searchParams.get("signin_error")).toBe(
+      "not_admin",
+    );
+    expect(callback.headers.getSetCookie().join()).not.toContain("waygate_console=");
   });
 });

@@ -162,6 +162,13 @@ export const GatewaySettingsSchema = z.strictObject({
         .describe(
           "`auto` (default): the cookie is Secure when the request came over TLS or X-Forwarded-Proto: https",
         ),
+      oauthClientId: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "with an external `oauth.issuer`: the console's client id there (a public client with the redirect URI `<publicUrl>/console/api/oauth/callback`); the built-in issuer needs none",
+        ),
     })
     .optional()
     .describe("the operators' web console (sign in with an admin key)"),
