@@ -190,6 +190,48 @@ describe("overview plots", () => {
   });
 });
 
+describe("live overview", () => {
+  it("shows a call and a server's new state without a reload: the gateway pushes them", async () => {
+    const { context, page, violations } = await signedIn();
+    try {
+      await page.getByText("live: the gateway pushes changes.").waitFor();
+      // A reload would drop this marker; the page only refreshes its figures.
+      await page.evaluate(() => {
+        (window as unknown as { marker: number }).marker = 42;
+      });
+      const calls = page.locator(".card").filter({ hasText: "Calls, last hour" }).locator("strong");
+      const before = Number(await calls.textContent());
+      await client.callTool({ name: "local__echo", arguments: { text: "pushed" } });
+      // Well inside the page's one-minute fallback refresh: only the push can explain the change.
+      await expect.poll(async () => Number(await calls.textContent()), { timeout: 15_000 }).toBe(before + 1);
+
+      const row = page
+        .getByRole("table", { name: "Upstreams and plugins" })
+        .locator("tr", { hasText: "local" });
+      const disabled = await fetch(`${t.url}/admin/servers/local/disable`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.adminKey}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(disabled.status).toBe(200);
+      // A disabled server leaves the gateway's status (GET /mcp/status lists running servers only).
+      await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(0);
+      await fetch(`${t.url}/admin/servers/local/enable`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.adminKey}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      await expect
+        .poll(async () => ((await row.count()) === 1 ? await row.textContent() : ""), { timeout: 15_000 })
+        .toContain("ready");
+      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+      expect(violations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
 describe("event detail", () => {
   it("opens one system event as its redacted JSON, from the mouse and from the keyboard", async () => {
     const recorded = await t.repos.systemEvents.record({

@@ -15,6 +15,7 @@ import { buildApp } from "./http/app.js";
 import { answerClientError } from "./http/client-errors.js";
 import { createMemoryRateLimitStore } from "./http/rate-limit.js";
 import { hostCheckEnabled } from "./http/security.js";
+import { createLiveUpdates } from "./live-updates.js";
 import { createLogger } from "./logger.js";
 import { createMcpSessions } from "./mcp/sessions.js";
 import { createMetrics } from "./metrics.js";
@@ -181,6 +182,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     retainDays: () => settings.get("metrics.retainDays"),
     downsampleAfterHours: () => settings.get("metrics.downsampleAfterHours"),
   });
+  const live = createLiveUpdates({ coalesceMs: 1000 });
   const policy = createCallPolicy({
     router,
     // Roll-ups count what the audit committed, so their totals equal command_history's.
@@ -188,6 +190,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       async record(entry) {
         await store.record(entry);
         rollup.observe(entry);
+        live.callAudited();
       },
     },
     auditGuard,
@@ -215,7 +218,10 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     recordEvent,
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
-    onLifecycle: (event) => plugins.onLifecycle(event),
+    onLifecycle: (event) => {
+      plugins.onLifecycle(event);
+      live.serverChanged(event.name, event.event);
+    },
     onStateChange: recordStoredStatus(store, logger),
   });
   const identity = createGatewayIdentity({
@@ -444,6 +450,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     startedAt,
     rateLimitStore,
     serverChanges,
+    live,
     settings,
     plugins,
     rollup,
@@ -502,6 +509,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         stopRetention?.();
         stopPinSync();
         sessions.cancelParked();
+        // Push streams never end by themselves: end them, so in-flight requests can drain.
+        live.close();
         const callsDone = await policy.drain(deadlineMs);
         // Calls are done once audited; their responses may still be on the wire.
         const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));
