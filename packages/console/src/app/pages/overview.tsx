@@ -29,6 +29,7 @@ interface Status {
 }
 
 const REFRESH_MS = 60_000;
+const CALLS_REFRESH_MS = 5_000;
 const COLORS = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0969da", "#57606a"];
 
 /** Health, each upstream's state, and the last hour's traffic as plots, updated when the gateway pushes a change. */
@@ -66,13 +67,25 @@ export function OverviewPage() {
     const source = new EventSource("/admin/stream");
     source.addEventListener("ready", () => setPushed(true));
     source.addEventListener("servers", () => void load());
-    source.addEventListener("calls", () => void load());
+    // Calls come often on a busy gateway and the hour's stats cost a query: at most one such refresh per 5 s.
+    let lastCalls = 0;
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    source.addEventListener("calls", () => {
+      if (pending) return;
+      const wait = Math.max(0, lastCalls + CALLS_REFRESH_MS - Date.now());
+      pending = setTimeout(() => {
+        pending = undefined;
+        lastCalls = Date.now();
+        void load();
+      }, wait);
+    });
     source.onerror = () => setPushed(false);
     const timer = setInterval(load, REFRESH_MS);
     return () => {
       live = false;
       source.close();
       clearInterval(timer);
+      clearTimeout(pending);
     };
   }, []);
 
