@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ConsoleGateway, launchChromium, OUTPUT_DIR, startConsoleGateway } from "./support.js";
+import { type ConsoleGateway, launchChromium, OUTPUT_DIR, startConsoleGateway, WIDTHS } from "./support.js";
 
 // The built-in authorization server (its sign-in page takes an API key) is the issuer: the gateway's own URL.
 let t: ConsoleGateway;
@@ -71,6 +71,9 @@ describe("OAuth sign-in to the console (built-in authorization server)", () => {
     await shot(page, "sign-in-oauth-1280");
     await page.getByRole("link", { name: "Sign in with OAuth" }).click();
     await page.getByLabel("API key").waitFor();
+    // The issuer's page says what the console asks for: an operator's admin key, not token scopes.
+    await page.getByText("Waygate console asks you to sign in as an operator.").waitFor();
+    expect(await page.content()).not.toContain("waygate:tools:call");
     await shot(page, "oauth-issuer-sign-in-1280");
 
     const authorize = authorizeOf(visited);
@@ -178,10 +181,7 @@ describe("OAuth sign-in to the console (built-in authorization server)", () => {
       name: "reader",
       scopes: ["tools:list", "tools:call"],
     });
-    for (const [width, label] of [
-      [1280, "1280"],
-      [390, "390"],
-    ] as const) {
+    for (const [width, label] of WIDTHS) {
       const { context, page } = await fresh(width);
       try {
         await signInWithOAuth(page, plaintext);

@@ -10,6 +10,7 @@ import {
   OUTPUT_DIR,
   startConsoleGateway,
   startHttpFixture,
+  WIDTHS,
 } from "./support.js";
 
 let t: ConsoleGateway;
@@ -133,6 +134,7 @@ describe("server buttons", () => {
         })
         .toBe(1);
       await flaky.getByText(/Last error/).waitFor();
+      await flaky.getByText("Not running: no lists.").waitFor();
       await shot(page, "servers-failed-1280");
       expect((await toolNames()).some((name) => name.startsWith("flaky__"))).toBe(false);
 
@@ -158,10 +160,7 @@ describe("overview plots", () => {
     await client.callTool({ name: "local__slow", arguments: { ms: 30 } });
     // A call the upstream refuses (its text must be a string) counts as an error of that server.
     await client.callTool({ name: "local__echo", arguments: { text: 5 } }).catch(() => undefined);
-    for (const [width, label] of [
-      [1280, "1280"],
-      [390, "390"],
-    ] as const) {
+    for (const [width, label] of WIDTHS) {
       const { context, page, violations } = await signedIn(width);
       try {
         const latency = page.getByRole("figure").filter({ hasText: "Latency per server" });
@@ -240,10 +239,7 @@ describe("event detail", () => {
       message: "an event with details",
       details: { server: "github", env: { GITHUB_TOKEN: "ghp_should_not_show" }, attempt: 3 },
     });
-    for (const [width, label] of [
-      [1280, "1280"],
-      [390, "390"],
-    ] as const) {
+    for (const [width, label] of WIDTHS) {
       const { context, page, violations } = await signedIn(width);
       try {
         await page.getByRole("link", { name: "Events" }).click();

@@ -13,6 +13,11 @@ import { type Browser, chromium } from "playwright-core";
 export const CHROMIUM = process.env.WAYGATE_CHROMIUM ?? "/usr/bin/chromium";
 /** The console as `pnpm build` leaves it. */
 export const ASSETS_DIR = fileURLToPath(new URL("../dist/app", import.meta.url));
+/** The widths every page is checked and photographed at: a laptop and a phone. */
+export const WIDTHS = [
+  [1280, "1280"],
+  [390, "390"],
+] as const;
 /** Screenshots land here (gitignored). */
 export const OUTPUT_DIR = fileURLToPath(new URL("../test-output", import.meta.url));
 

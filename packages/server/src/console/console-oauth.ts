@@ -1,5 +1,6 @@
 import { parse as parseCookies, serialize as serializeCookie } from "cookie";
 import { type Router as ExpressRouter, Router as expressRouter, type Request, type Response } from "express";
+import { CONSOLE_CLIENT_ID } from "../auth/builtin/provider.js";
 import type { AuthFailureLimit } from "../auth/failure-limit.js";
 import { discoverIssuer, type IssuerMetadata } from "../auth/issuer-metadata.js";
 import type { OAuthAuthenticator } from "../auth/oauth.js";
@@ -18,8 +19,6 @@ import { createSignInFlows, stateMatches } from "./oauth-flow.js";
 
 /** The cookie that carries a sign-in in progress from `start` to `callback` (sealed state and PKCE verifier). */
 export const FLOW_COOKIE = "waygate_console_oauth";
-/** The client id of the console at the built-in authorization server (a static public client). */
-export const CONSOLE_CLIENT_ID = "waygate-console";
 /** Where the console's OAuth routes live; the callback is the redirect URI registered for the console. */
 const BASE = "/console/api/oauth";
 const FLOW_TTL_MS = 10 * 60_000;

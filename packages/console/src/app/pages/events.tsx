@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, queryString } from "../api.js";
 import { messageOf, when } from "../format.js";
-import { Notice, Table } from "../ui.js";
+import { DetailPanel, Notice, Table } from "../ui.js";
 
 interface Event {
   id: number;
@@ -19,11 +19,6 @@ export function EventsPage() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState("");
   const [detail, setDetail] = useState<Event | null>(null);
-  const detailRef = useRef<HTMLElement>(null);
-  // Opening an event moves focus to its detail, so the keyboard continues there.
-  useEffect(() => {
-    if (detail) detailRef.current?.focus();
-  }, [detail]);
 
   const open = async (id: number) => {
     try {
@@ -143,30 +138,30 @@ export function EventsPage() {
         </button>
       )}
       {detail && (
-        <section class="panel detail" aria-label={`Event ${detail.id}`} ref={detailRef} tabIndex={-1}>
-          <h2>
-            Event {detail.id} <span class={`badge badge-${detail.level}`}>{detail.level}</span>
-          </h2>
-          <dl>
-            <dt>Time</dt>
-            <dd>{when(detail.at)}</dd>
-            <dt>Type</dt>
-            <dd>
-              <code>{detail.type}</code>
-            </dd>
-            <dt>Message</dt>
-            <dd class="wrap">{detail.message}</dd>
-            <dt>JSON (secrets redacted)</dt>
-            <dd>
-              <section aria-label={`JSON of event ${detail.id}`}>
-                <pre>{JSON.stringify(detail, null, 2)}</pre>
-              </section>
-            </dd>
-          </dl>
-          <button type="button" onClick={() => setDetail(null)}>
-            Close
-          </button>
-        </section>
+        <DetailPanel
+          label={`Event ${detail.id}`}
+          title={
+            <>
+              Event {detail.id} <span class={`badge badge-${detail.level}`}>{detail.level}</span>
+            </>
+          }
+          onClose={() => setDetail(null)}
+        >
+          <dt>Time</dt>
+          <dd>{when(detail.at)}</dd>
+          <dt>Type</dt>
+          <dd>
+            <code>{detail.type}</code>
+          </dd>
+          <dt>Message</dt>
+          <dd class="wrap">{detail.message}</dd>
+          <dt>JSON (secrets redacted)</dt>
+          <dd>
+            <section aria-label={`JSON of event ${detail.id}`}>
+              <pre>{JSON.stringify(detail, null, 2)}</pre>
+            </section>
+          </dd>
+        </DetailPanel>
       )}
     </section>
   );

@@ -7,6 +7,9 @@ import { resourceOf, supportedScopes } from "../resource-metadata.js";
 import { deriveCookieKeys, deriveSigningKey } from "./signing-keys.js";
 import { storeAdapter } from "./store-adapter.js";
 
+/** The client id of the web console at the built-in server (a static public client, never a registered one). */
+export const CONSOLE_CLIENT_ID = "waygate-console";
+
 /** The claim of a built-in token naming its grant, so a revoked grant stops its access tokens too. */
 export const GRANT_CLAIM = "gid";
 
