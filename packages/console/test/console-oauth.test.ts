@@ -34,10 +34,19 @@ async function fresh(width = 1280) {
   return { context, page, violations, visited };
 }
 
-/** From the console's sign-in page through the built-in server's sign-in page with `key`; stops back at the console. */
-async function signInWithOAuth(page: Page, key: string) {
+/**
+ * From the console's sign-in page through the built-in server's sign-in page with `key`; stops back at the console.
+ * `screenshot` names a picture of the issuer's page.
+ */
+async function signInWithOAuth(page: Page, key: string, screenshot?: string) {
   await page.goto(`${t.url}/console/`);
   await page.getByRole("link", { name: "Sign in with OAuth" }).click();
+  await page.getByLabel("API key").waitFor();
+  if (screenshot) {
+    await shot(page, screenshot);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `${screenshot} overflows`).toBeLessThanOrEqual(0);
+  }
   await page.getByLabel("API key").fill(key);
   await page.getByRole("button", { name: "Allow" }).click();
   await page.waitForURL((url) => url.pathname === "/console/");
@@ -184,7 +193,7 @@ describe("OAuth sign-in to the console (built-in authorization server)", () => {
     for (const [width, label] of WIDTHS) {
       const { context, page } = await fresh(width);
       try {
-        await signInWithOAuth(page, plaintext);
+        await signInWithOAuth(page, plaintext, `oauth-issuer-sign-in-${label}`);
         await expect.poll(() => signInMessage(page)).toContain("without the admin scope");
         await page.getByLabel("Admin API key").waitFor();
         await shot(page, `sign-in-oauth-not-admin-${label}`);

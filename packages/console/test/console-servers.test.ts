@@ -136,6 +136,12 @@ describe("server buttons", () => {
       await flaky.getByText(/Last error/).waitFor();
       await flaky.getByText("Not running: no lists.").waitFor();
       await shot(page, "servers-failed-1280");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot(page, "servers-failed-390");
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+      ).toBeLessThanOrEqual(0);
+      await page.setViewportSize({ width: 1280, height: 900 });
       expect((await toolNames()).some((name) => name.startsWith("flaky__"))).toBe(false);
 
       // Nothing listened on the port; now the server does, and the operator restarts it.
