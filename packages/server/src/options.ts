@@ -35,6 +35,15 @@ export const TimeoutsSchema = z.object({
    * interval, so proxies with idle timeouts keep the connection open.
    */
   sseKeepAliveMs: z.number().int().positive().default(15_000),
+  /**
+   * `GET /admin/stream` ends after this long; EventSource reconnects by itself, and the reconnect checks the key or
+   * console session again, so a revoked key or signed-out session stops hearing about changes within it.
+   */
+  adminStreamMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
   /** Idle MCP sessions are closed after this long without a request. */
   sessionIdleMs: z
     .number()

@@ -12,10 +12,10 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Opens the stream and reads events from it as they arrive. */
-async function openStream(headers: Record<string, string>) {
+/** Opens the stream (of `t`, or of another gateway's `url`) and reads events from it as they arrive. */
+async function openStream(headers: Record<string, string>, url = t.url) {
   const controller = new AbortController();
-  const res = await fetch(`${t.url}/admin/stream`, { headers, signal: controller.signal });
+  const res = await fetch(`${url}/admin/stream`, { headers, signal: controller.signal });
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   /** The next event (name and payload), skipping keep-alive comments. */
@@ -65,6 +65,35 @@ describe("GET /admin/stream", () => {
       expect(change.data).toMatchObject({ server: "local" });
     } finally {
       stream.close();
+    }
+  });
+
+  it("ends the stream after timeouts.adminStreamMs, and a reconnect with a key revoked meanwhile is refused", async () => {
+    // A short stream lifetime, so the test sees a stream end and its reconnect checked again.
+    const short = await startGateway({ timeouts: { adminStreamMs: 2_000 } });
+    try {
+      const { key, plaintext } = await short.repos.apiKeys.create({
+        name: "stream-reader",
+        scopes: ["admin"],
+      });
+      const headers = { authorization: `Bearer ${plaintext}` };
+      const stream = await openStream(headers, short.url);
+      try {
+        expect((await stream.next()).event).toBe("ready");
+        await short.repos.apiKeys.revoke(key.id);
+        // The stream ends by itself; reading on finds its end.
+        await expect(
+          (async () => {
+            for (;;) await stream.next();
+          })(),
+        ).rejects.toThrow("the stream ended");
+      } finally {
+        stream.close();
+      }
+      const again = await fetch(`${short.url}/admin/stream`, { headers });
+      expect(again.status).toBe(401);
+    } finally {
+      await short.close();
     }
   });
 

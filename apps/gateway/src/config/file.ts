@@ -91,6 +91,7 @@ export const GatewaySettingsSchema = z.strictObject({
       sseKeepAliveMs: z.number().int().positive().optional(),
       statusPollMs: z.number().int().positive().optional(),
       serverSyncMs: z.number().int().positive().optional(),
+      adminStreamMs: z.number().int().positive().optional(),
     })
     .optional()
     .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),

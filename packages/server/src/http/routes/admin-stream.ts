@@ -38,7 +38,16 @@ export function adminStreamRoutes(ctx: GatewayContext): ExpressRouter {
         res.end();
       },
     });
-    req.on("close", stop);
+    // Credentials are checked when the stream opens: ending it makes the client reconnect and be checked again.
+    const lifetime = setTimeout(() => {
+      stop();
+      res.end();
+    }, ctx.options.timeouts.adminStreamMs);
+    lifetime.unref();
+    req.on("close", () => {
+      clearTimeout(lifetime);
+      stop();
+    });
   });
   return routes;
 }
