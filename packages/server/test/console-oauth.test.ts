@@ -234,6 +234,15 @@ describe("console OAuth with an external issuer (a real oidc-provider on loopbac
       body: JSON.stringify({ name: "made-by-oauth-operator", scopes: ["tools:list"] }),
     });
     expect(created.status).toBe(201);
+    const forged = await fetch(`${ext.url}/admin/keys`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json" },
+      body: JSON.stringify({ name: "without-csrf", scopes: ["tools:list"] }),
+    });
+    expect(forged.status).toBe(403);
+    // The audit and events name the principal, not a key.
+    const signedIn = await ext.repos.systemEvents.list({ type: "console.signed_in" });
+    expect(signedIn.items[0]?.message).toBe(`console sign-in through OAuth of ${body.key.name}`);
   });
 
   it("refuses a principal whose token does not grant admin", async () => {
