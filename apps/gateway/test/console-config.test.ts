@@ -36,13 +36,25 @@ describe("gateway.console", () => {
     });
     expect(production.console.enabled).toBe(false);
     const file = await writeJson(dir.path, "waygate.json", {
-      gateway: { console: { enabled: true, sessionTtlMs: 900_000, secureCookie: "always" } },
+      gateway: {
+        console: {
+          enabled: true,
+          sessionTtlMs: 900_000,
+          secureCookie: "always",
+          oauthClientId: "console-app",
+        },
+      },
     });
     const enabled = await loadConfig({
       env: { WAYGATE_ENV: "production", WAYGATE_SECRET_KEY: SECRET, WAYGATE_CONFIG: file },
       cwd: dir.path,
     });
-    expect(enabled.console).toEqual({ enabled: true, sessionTtlMs: 900_000, secureCookie: "always" });
+    expect(enabled.console).toEqual({
+      enabled: true,
+      sessionTtlMs: 900_000,
+      secureCookie: "always",
+      oauthClientId: "console-app",
+    });
   });
 
   it("refuses a short session secret and an unknown key, naming the path", async () => {

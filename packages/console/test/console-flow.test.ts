@@ -10,6 +10,7 @@ import {
   OUTPUT_DIR,
   startConsoleGateway,
   startHttpFixture,
+  WIDTHS,
 } from "./support.js";
 
 let t: ConsoleGateway;
@@ -216,10 +217,7 @@ describe("definition pins", () => {
 });
 
 describe("screenshots", () => {
-  for (const [width, label] of [
-    [1280, "1280"],
-    [390, "390"],
-  ] as const) {
+  for (const [width, label] of WIDTHS) {
     it(`captures every page at ${label} px without horizontal page overflow`, async () => {
       const { context, page, violations } = await openConsole(width, 844);
       try {

@@ -58,6 +58,10 @@ describe("systemEvents repository", () => {
     ]);
     expect((await systemEvents.list({ type: "gateway.started" })).items[0]?.details).toBeNull();
     expect((await systemEvents.list()).items).toHaveLength(2);
+    const one = await systemEvents.get(event.id);
+    expect(one).toMatchObject({ id: event.id, type: "upstream.crashed", details: event.details });
+    expect(one?.at).toEqual(event.at);
+    expect(await systemEvents.get(event.id + 1000)).toBeNull();
   });
 
   it("rejects an unknown level and an empty message", async () => {

@@ -1,6 +1,7 @@
 import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
 import type { BuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
+import type { LiveUpdates } from "./live-updates.js";
 import type { McpSessions } from "./mcp/sessions.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { MetricsRollup } from "./metrics-history.js";
@@ -44,6 +45,8 @@ export interface GatewayContext {
   plugins: PluginRegistry;
   /** Metric roll-ups written to the `metrics` table. */
   rollup: MetricsRollup;
+  /** Changes pushed to `GET /admin/stream` subscribers (server states, audited calls). */
+  live: LiveUpdates;
   /** Waygate's own OAuth authorization server, when `oauth.builtin` is set. */
   builtinAuth?: BuiltinAuthorizationServer;
   /** True once migrations ran and every auto-started server settled. */

@@ -7,6 +7,8 @@ import type { Registry } from "prom-client";
 import type winston from "winston";
 import { startAuditRetention } from "./audit-retention.js";
 import { createBuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
+import { CONSOLE_CLIENT_ID } from "./auth/builtin/provider.js";
+import { consoleRedirectUri } from "./console/console-oauth.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { checkHealth, type HealthReport } from "./health.js";
@@ -14,6 +16,7 @@ import { buildApp } from "./http/app.js";
 import { answerClientError } from "./http/client-errors.js";
 import { createMemoryRateLimitStore } from "./http/rate-limit.js";
 import { hostCheckEnabled } from "./http/security.js";
+import { createLiveUpdates } from "./live-updates.js";
 import { createLogger } from "./logger.js";
 import { createMcpSessions } from "./mcp/sessions.js";
 import { createMetrics } from "./metrics.js";
@@ -180,6 +183,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     retainDays: () => settings.get("metrics.retainDays"),
     downsampleAfterHours: () => settings.get("metrics.downsampleAfterHours"),
   });
+  const live = createLiveUpdates({ coalesceMs: 1000 });
   const policy = createCallPolicy({
     router,
     // Roll-ups count what the audit committed, so their totals equal command_history's.
@@ -187,6 +191,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       async record(entry) {
         await store.record(entry);
         rollup.observe(entry);
+        live.callAudited();
       },
     },
     auditGuard,
@@ -214,7 +219,10 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     recordEvent,
     hostVersion: options.serverInfo.version,
     watchIntervalMs: options.timeouts.statusPollMs,
-    onLifecycle: (event) => plugins.onLifecycle(event),
+    onLifecycle: (event) => {
+      plugins.onLifecycle(event);
+      live.serverChanged(event.name, event.event);
+    },
     onStateChange: recordStoredStatus(store, logger),
   });
   const identity = createGatewayIdentity({
@@ -407,6 +415,14 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         secretKey: options.secretKey,
         store: store.repos.oauthStore,
         fetch: egress.fetch,
+        ...(options.console
+          ? {
+              consoleClient: {
+                clientId: CONSOLE_CLIENT_ID,
+                redirectUri: consoleRedirectUri(options.oauth.publicUrl),
+              },
+            }
+          : {}),
         onClientRefused: (clientId, reason) =>
           logger.warn("client metadata document refused", { clientId, reason }),
         keyOf: async (id) => {
@@ -435,6 +451,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     startedAt,
     rateLimitStore,
     serverChanges,
+    live,
     settings,
     plugins,
     rollup,
@@ -493,6 +510,8 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         stopRetention?.();
         stopPinSync();
         sessions.cancelParked();
+        // Push streams never end by themselves: end them, so in-flight requests can drain.
+        live.close();
         const callsDone = await policy.drain(deadlineMs);
         // Calls are done once audited; their responses may still be on the wire.
         const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));

@@ -35,6 +35,15 @@ export const TimeoutsSchema = z.object({
    * interval, so proxies with idle timeouts keep the connection open.
    */
   sseKeepAliveMs: z.number().int().positive().default(15_000),
+  /**
+   * `GET /admin/stream` ends after this long; EventSource reconnects by itself, and the reconnect checks the key or
+   * console session again, so a revoked key or signed-out session stops hearing about changes within it.
+   */
+  adminStreamMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
   /** Idle MCP sessions are closed after this long without a request. */
   sessionIdleMs: z
     .number()
@@ -254,6 +263,11 @@ export const GatewayOptionsSchema = z
         sessionSecret: z.string().min(32, "console.sessionSecret must be at least 32 characters").optional(),
         /** `auto`: Secure when the request came over TLS (or a proxy's X-Forwarded-Proto says https). */
         secureCookie: z.enum(["auto", "always", "never"]).default("auto"),
+        /**
+         * With an external `oauth.issuer`: the console's client id there, registered as a public client (PKCE, no
+         * secret) with the redirect URI `<publicUrl>/console/api/oauth/callback`. The built-in issuer needs none.
+         */
+        oauthClientId: z.string().min(1).optional(),
       })
       .optional(),
     /**

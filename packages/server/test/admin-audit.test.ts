@@ -228,3 +228,39 @@ describe("GET /admin/events", () => {
     expect(cursor.status).toBe(400);
   });
 });
+
+describe("GET /admin/events/:id", () => {
+  it("shows one event with its details redacted as stored", async () => {
+    const recorded = await t.repos.systemEvents.record({
+      level: "error",
+      type: "test.detail",
+      message: "upstream crashed",
+      details: { server: "github", env: { GITHUB_TOKEN: "ghp_secret_value" }, code: 1 },
+    });
+    const one = await get(`${t.url}/admin/events/${recorded.id}`, admin);
+    expect(one.status).toBe(200);
+    expect(one.body.item).toEqual({
+      id: recorded.id,
+      level: "error",
+      type: "test.detail",
+      message: "upstream crashed",
+      details: { server: "github", env: { GITHUB_TOKEN: "[REDACTED]" }, code: 1 },
+      at: recorded.at.toISOString(),
+    });
+    expect(JSON.stringify(one.body)).not.toContain("ghp_secret_value");
+  });
+
+  it("answers an unknown event with 404 and a non-numeric id with 400 naming the fix", async () => {
+    const missing = await get(`${t.url}/admin/events/999999`, admin);
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe("No system event with id 999999");
+    const bad = await get(`${t.url}/admin/events/latest`, admin);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("give the numeric id of an event from /admin/events");
+  });
+
+  it("refuses a caller without the admin scope", async () => {
+    const reader = { authorization: `Bearer ${await t.key(["tools:list"])}` };
+    expect((await get(`${t.url}/admin/events/1`, reader)).status).toBe(403);
+  });
+});

@@ -91,6 +91,7 @@ export const GatewaySettingsSchema = z.strictObject({
       sseKeepAliveMs: z.number().int().positive().optional(),
       statusPollMs: z.number().int().positive().optional(),
       serverSyncMs: z.number().int().positive().optional(),
+      adminStreamMs: z.number().int().positive().optional(),
     })
     .optional()
     .describe("named timeouts in milliseconds (tool call 60000, shutdown drain 10000, …)"),
@@ -161,6 +162,13 @@ export const GatewaySettingsSchema = z.strictObject({
         .optional()
         .describe(
           "`auto` (default): the cookie is Secure when the request came over TLS or X-Forwarded-Proto: https",
+        ),
+      oauthClientId: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "with an external `oauth.issuer`: the console's client id there (a public client with the redirect URI `<publicUrl>/console/api/oauth/callback`); the built-in issuer needs none",
         ),
     })
     .optional()

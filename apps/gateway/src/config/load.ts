@@ -72,6 +72,7 @@ export interface GatewayConfig {
     sessionTtlMs?: number;
     sessionSecret?: string;
     secureCookie?: "auto" | "always" | "never";
+    oauthClientId?: string;
   };
   /** Absolute path of the config file read, if any. */
   configPath: string | undefined;

@@ -65,6 +65,19 @@ export async function signIn(key: string): Promise<Session> {
   return (await response.json()) as Session;
 }
 
+/** The gateway's OAuth sign-in for the console, when it has an issuer. */
+export interface OAuthSignIn {
+  issuer: string;
+  builtin: boolean;
+  start: string;
+}
+
+/** The OAuth sign-in on offer, or null when the gateway has no issuer (or no client id for the console there). */
+export async function oauthSignIn(): Promise<OAuthSignIn | null> {
+  const response = await fetch("/console/api/oauth", { credentials: "same-origin" });
+  return response.ok ? ((await response.json()) as OAuthSignIn) : null;
+}
+
 /** The current session, or null when there is none (or it was refused: the message says why). */
 export async function currentSession(): Promise<{ session: Session | null; message?: string }> {
   const response = await fetch("/console/api/session", { credentials: "same-origin" });

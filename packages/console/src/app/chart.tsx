@@ -12,6 +12,8 @@ export interface Series {
   label: string;
   values: (number | null)[];
   color: string;
+  /** Drawn dashed (e.g. p50 beside a solid p95 of the same colour). */
+  dash?: boolean;
 }
 
 /** A time-series line chart (uPlot) that fills its container's width and redraws when its data changes. */
@@ -33,6 +35,7 @@ export function TimeChart(props: { title: string; times: number[]; series: Serie
           label: s.label,
           stroke: s.color,
           width: 2,
+          ...(s.dash ? { dash: [6, 4] } : {}),
           spanGaps: false,
           // Points too, so a minute with calls between empty ones still shows.
           points: { show: true, size: 5 },

@@ -1,14 +1,14 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, currentSession, type Session, signIn, useSession } from "./api.js";
+import { api, currentSession, type Session, useSession } from "./api.js";
 import { messageOf } from "./format.js";
 import { AuditPage } from "./pages/audit.js";
 import { EventsPage } from "./pages/events.js";
 import { KeysPage } from "./pages/keys.js";
 import { OverviewPage } from "./pages/overview.js";
 import { ServersPage } from "./pages/servers.js";
+import { SignIn, takeSignInError } from "./sign-in.js";
 import "./styles.css";
-import { Notice } from "./ui.js";
 
 const PAGES = {
   overview: { title: "Overview", Page: OverviewPage },
@@ -27,6 +27,8 @@ function pageFromHash(): PageName {
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [message, setMessage] = useState("");
+  // An OAuth sign-in that was refused comes back with its reason in the URL.
+  const [refusal, setRefusal] = useState(takeSignInError);
   const [page, setPage] = useState<PageName>(pageFromHash());
 
   useSession(session ?? null, (why) => {
@@ -57,8 +59,10 @@ function App() {
     return (
       <SignIn
         message={message}
+        refusal={refusal}
         onSignedIn={(s) => {
           setMessage("");
+          setRefusal("");
           setSession(s);
         }}
       />
@@ -98,51 +102,6 @@ function App() {
         <Page key={page} />
       </main>
     </>
-  );
-}
-
-function SignIn(props: { message: string; onSignedIn: (session: Session) => void }) {
-  const [error, setError] = useState("");
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const data = new FormData(event.currentTarget as HTMLFormElement);
-    setBusy(true);
-    setError("");
-    try {
-      props.onSignedIn(await signIn(String(data.get("key") ?? "")));
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <main class="sign-in" id="main">
-      <h1>Waygate console</h1>
-      <form onSubmit={submit} aria-label="Sign in">
-        <label>
-          Admin API key
-          <input
-            name="key"
-            type="password"
-            required
-            autocomplete="off"
-            spellcheck={false}
-            placeholder="wg_…"
-          />
-        </label>
-        <button type="submit" disabled={busy}>
-          Sign in
-        </button>
-      </form>
-      <Notice kind="info">{props.message}</Notice>
-      <Notice kind="error">{error}</Notice>
-      <p class="muted">
-        Sign in with a key that has the admin scope. Sessions are short-lived (an hour unless the gateway sets
-        otherwise).
-      </p>
-    </main>
   );
 }
 

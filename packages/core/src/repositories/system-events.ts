@@ -1,3 +1,4 @@
+import type { Row } from "@libsql/client";
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import type { WaygateDatabase } from "../database/create-database.js";
@@ -42,6 +43,8 @@ export interface SystemEventsRepository {
   record(event: SystemEventInput): Promise<SystemEventRecord>;
   /** Newest first, filtered and paged. */
   list(query?: SystemEventQuery): Promise<Page<SystemEventRecord>>;
+  /** One event by id, or null. */
+  get(id: number): Promise<SystemEventRecord | null>;
   /** Deletes events older than `before`; returns how many. */
   prune(before: Date): Promise<number>;
 }
@@ -60,6 +63,17 @@ export function systemEventStatement(
   return {
     sql: "INSERT INTO system_events (level, type, message, details, at) VALUES (?, ?, ?, ?, ?) RETURNING id",
     args: [event.level, event.type, event.message, details ?? null, event.at?.getTime() ?? now],
+  };
+}
+
+function eventOfRow(row: Row): SystemEventRecord {
+  return {
+    id: Number(row.id),
+    level: row.level as SystemEventRecord["level"],
+    type: String(row.type),
+    message: String(row.message),
+    details: parseJsonColumn(row.details, null),
+    at: new Date(Number(row.at)),
   };
 }
 
@@ -95,14 +109,17 @@ export function createSystemEventsRepository(db: WaygateDatabase, clock: Clock):
       const result = await dbCall(db, "listing system events", () =>
         db.client.execute({ sql, args: [...args, query.limit + 1] }),
       );
-      return toPage(result.rows, query.limit, (row) => ({
-        id: Number(row.id),
-        level: row.level as SystemEventRecord["level"],
-        type: String(row.type),
-        message: String(row.message),
-        details: parseJsonColumn(row.details, null),
-        at: new Date(Number(row.at)),
-      }));
+      return toPage(result.rows, query.limit, eventOfRow);
+    },
+    async get(id) {
+      const result = await dbCall(db, "reading a system event", () =>
+        db.client.execute({
+          sql: "SELECT id, level, type, message, details, at FROM system_events WHERE id = ?",
+          args: [id],
+        }),
+      );
+      const row = result.rows[0];
+      return row ? eventOfRow(row) : null;
     },
     async prune(before) {
       const result = await dbCall(db, "pruning system events", () =>

@@ -5,6 +5,8 @@ export interface IssuerMetadata {
   issuer: string;
   jwks_uri?: string;
   introspection_endpoint?: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
 }
 
 /**

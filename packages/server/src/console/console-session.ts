@@ -13,9 +13,14 @@ import type { AuthFailureLimit } from "../auth/failure-limit.js";
 import { AuthError, BadRequestError, ForbiddenError, GatewayError } from "../errors/errors.js";
 import { sendError } from "../errors/send-error.js";
 import type { GatewayContext } from "../gateway-context.js";
-import { contextOf } from "../http/request-context.js";
+import { type Caller, contextOf } from "../http/request-context.js";
 import { hasScope } from "../policy/scopes.js";
-import { type ConsoleSessionClaims, createSessionTokens, csrfMatches } from "./session-token.js";
+import {
+  type ConsoleOAuthPrincipal,
+  type ConsoleSessionClaims,
+  createSessionTokens,
+  csrfMatches,
+} from "./session-token.js";
 
 /** Name of the console's session cookie. */
 export const SESSION_COOKIE = "waygate_console";
@@ -30,11 +35,46 @@ export interface ConsoleSessionSettings {
   sessionTtlMs: number;
   sessionSecret?: string | undefined;
   secureCookie: "auto" | "always" | "never";
+  /** The console's client id at an external OAuth issuer (the built-in one needs none). */
+  oauthClientId?: string | undefined;
 }
 
 type SessionCheck =
-  | { ok: true; claims: ConsoleSessionClaims; key: ApiKeyRecord }
+  | { ok: true; claims: ConsoleSessionClaims; caller: Caller }
   | { ok: false; message: string };
+
+/** The caller of an API key, as the console's requests act. */
+export function callerOfKey(key: ApiKeyRecord): Caller {
+  return {
+    keyId: key.id,
+    keyName: key.name,
+    scopes: key.scopes,
+    toolPatterns: key.toolPatterns,
+    rateLimitPerMinute: key.rateLimitPerMinute,
+  };
+}
+
+/** How events name who signed in or out: "key <name>", or an OAuth principal's name. */
+function whoIs(caller: Caller): string {
+  return caller.principal ? caller.keyName : `key ${caller.keyName}`;
+}
+
+/** The caller of an operator signed in through an external issuer: the policy their token gave them at sign-in. */
+function callerOfPrincipal(keyId: string, principal: ConsoleOAuthPrincipal): Caller {
+  return {
+    keyId,
+    keyName: principal.name,
+    scopes: principal.scopes,
+    toolPatterns: principal.toolPatterns,
+    rateLimitPerMinute: principal.rateLimitPerMinute,
+    principal: {
+      issuer: principal.issuer,
+      subject: principal.subject,
+      clientId: principal.clientId,
+      tokenScopes: [],
+    },
+  };
+}
 
 /** Signs operators in with an admin key and authenticates their requests by the session cookie. */
 export interface ConsoleSessions {
@@ -42,6 +82,11 @@ export interface ConsoleSessions {
   orKey(auth: RequestHandler): RequestHandler;
   /** `POST`/`GET`/`DELETE /console/api/session`: sign in, who is signed in (and the CSRF token), sign out. */
   routes: ExpressRouter;
+  /**
+   * Signs in a caller that proved itself another way (OAuth): sets the session cookie, ending no later than
+   * `notAfter`. The caller must hold `admin`; an API key's session re-reads the key on every request.
+   */
+  establish(req: Request, res: Response, caller: Caller, notAfter?: Date): Promise<void>;
 }
 
 function cookieOf(req: Request): string | undefined {
@@ -50,7 +95,7 @@ function cookieOf(req: Request): string | undefined {
 }
 
 /** Secure when the request came over TLS (directly or as a proxy says); a spoofed header only makes it stricter. */
-function secureFor(req: Request, mode: ConsoleSessionSettings["secureCookie"]): boolean {
+export function secureFor(req: Request, mode: ConsoleSessionSettings["secureCookie"]): boolean {
   if (mode !== "auto") return mode === "always";
   const forwarded = req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
   return req.secure || forwarded === "https";
@@ -95,6 +140,11 @@ export function createConsoleSessions(
     }
     const { claims } = verified;
     if (signedOut.has(claims.sessionId)) return { ok: false, message: "You have signed out: sign in again" };
+    if (claims.principal) {
+      if (!hasScope(claims.principal.scopes, "admin"))
+        return { ok: false, message: "This console session lacks the admin scope" };
+      return { ok: true, claims, caller: callerOfPrincipal(claims.keyId, claims.principal) };
+    }
     const key = await ctx.store.repos.apiKeys.get(claims.keyId);
     if (!key || key.revokedAt)
       return { ok: false, message: "The key of this session was revoked: sign in with another admin key" };
@@ -103,7 +153,7 @@ export function createConsoleSessions(
     }
     if (!hasScope(key.scopes, "admin"))
       return { ok: false, message: "The key of this session lost the admin scope" };
-    return { ok: true, claims, key };
+    return { ok: true, claims, caller: callerOfKey(key) };
   }
 
   const orKey =
@@ -123,13 +173,7 @@ export function createConsoleSessions(
             production,
           );
         }
-        contextOf(res).caller = {
-          keyId: result.key.id,
-          keyName: result.key.name,
-          scopes: result.key.scopes,
-          toolPatterns: result.key.toolPatterns,
-          rateLimitPerMinute: result.key.rateLimitPerMinute,
-        };
+        contextOf(res).caller = result.caller;
         next();
       }, next);
     };
@@ -181,7 +225,7 @@ export function createConsoleSessions(
       const result = await check(req);
       if (!result.ok) throw new AuthError(result.message, { reason: "console_session" });
       res.setHeader("Cache-Control", "no-store");
-      res.json(sessionBody(result.claims, result.key.name));
+      res.json(sessionBody(result.claims, result.caller.keyName));
     } catch (error) {
       sendError(res, error, production);
     }
@@ -202,7 +246,11 @@ export function createConsoleSessions(
         const now = Date.now();
         for (const [id, until] of signedOut) if (until <= now) signedOut.delete(id);
         signedOut.set(result.claims.sessionId, result.claims.expiresAt.getTime());
-        await recordEvent("console.signed_out", `console sign-out of key ${result.key.name}`, result.key.id);
+        await recordEvent(
+          "console.signed_out",
+          `console sign-out of ${whoIs(result.caller)}`,
+          result.claims.keyId,
+        );
       }
       setCookie(req, res, "", new Date(0));
       res.json({ signedOut: true });
@@ -211,7 +259,30 @@ export function createConsoleSessions(
     }
   });
 
-  return { orKey, routes };
+  async function establish(req: Request, res: Response, caller: Caller, notAfter?: Date) {
+    if (!caller.keyId || !hasScope(caller.scopes, "admin")) {
+      throw new ForbiddenError("The console needs the 'admin' scope", { scope: "admin" });
+    }
+    const principal: ConsoleOAuthPrincipal | undefined = caller.principal
+      ? {
+          name: caller.keyName,
+          scopes: [...caller.scopes],
+          toolPatterns: caller.toolPatterns ? [...caller.toolPatterns] : null,
+          rateLimitPerMinute: caller.rateLimitPerMinute,
+          issuer: caller.principal.issuer,
+          subject: caller.principal.subject,
+          clientId: caller.principal.clientId,
+        }
+      : undefined;
+    const { token, claims } = await tokens.issue(caller.keyId, {
+      ...(principal ? { principal } : {}),
+      ...(notAfter ? { notAfter } : {}),
+    });
+    setCookie(req, res, token, claims.expiresAt);
+    await recordEvent("console.signed_in", `console sign-in through OAuth of ${whoIs(caller)}`, caller.keyId);
+  }
+
+  return { orKey, routes, establish };
 }
 
 const SIGN_IN_REFUSALS = {

@@ -3,9 +3,26 @@ import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 
 const AUDIENCE = "waygate-console";
 
-/** What a console session cookie says: whose key signed in, its CSRF token, and until when. */
+/**
+ * An operator signed in through an external OAuth issuer: no key row, so the session carries the policy their token
+ * gave them at sign-in (the session never outlives that token).
+ */
+export interface ConsoleOAuthPrincipal {
+  name: string;
+  scopes: string[];
+  toolPatterns: string[] | null;
+  rateLimitPerMinute: number | null;
+  issuer: string;
+  subject: string;
+  clientId: string | null;
+}
+
+/** What a console session cookie says: whose key (or OAuth principal) signed in, its CSRF token, and until when. */
 export interface ConsoleSessionClaims {
+  /** The API key's id, or an OAuth principal's `oauth:<subject>@<client>`. */
   keyId: string;
+  /** Set for an operator signed in through an external issuer. */
+  principal?: ConsoleOAuthPrincipal;
   csrf: string;
   sessionId: string;
   expiresAt: Date;
@@ -16,7 +33,11 @@ export type SessionRefusal = "expired" | "invalid";
 
 /** Signs and checks console session tokens (HS256 JWTs) with this gateway's session secret. */
 export interface SessionTokens {
-  issue(keyId: string): Promise<{ token: string; claims: ConsoleSessionClaims }>;
+  /** Signs a session for a key id (or an OAuth principal) that ends at `ttlMs`, or at `notAfter` if sooner. */
+  issue(
+    keyId: string,
+    extra?: { principal?: ConsoleOAuthPrincipal; notAfter?: Date },
+  ): Promise<{ token: string; claims: ConsoleSessionClaims }>;
   verify(
     token: string,
   ): Promise<{ ok: true; claims: ConsoleSessionClaims } | { ok: false; reason: SessionRefusal }>;
@@ -26,11 +47,15 @@ export interface SessionTokens {
 export function createSessionTokens(options: { secret?: string | undefined; ttlMs: number }): SessionTokens {
   const key = options.secret ? new TextEncoder().encode(options.secret) : randomBytes(32);
   return {
-    async issue(keyId) {
+    async issue(keyId, extra = {}) {
       const csrf = randomBytes(24).toString("base64url");
       const sessionId = randomBytes(16).toString("base64url");
-      const expiresAt = new Date(Math.floor((Date.now() + options.ttlMs) / 1000) * 1000);
-      const token = await new SignJWT({ csrf })
+      const until = Math.min(
+        Date.now() + options.ttlMs,
+        extra.notAfter?.getTime() ?? Number.POSITIVE_INFINITY,
+      );
+      const expiresAt = new Date(Math.floor(until / 1000) * 1000);
+      const token = await new SignJWT({ csrf, ...(extra.principal ? { pol: extra.principal } : {}) })
         .setProtectedHeader({ alg: "HS256" })
         .setSubject(keyId)
         .setJti(sessionId)
@@ -38,7 +63,9 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
         .setIssuedAt()
         .setExpirationTime(expiresAt)
         .sign(key);
-      return { token, claims: { keyId, csrf, sessionId, expiresAt } };
+      const claims: ConsoleSessionClaims = { keyId, csrf, sessionId, expiresAt };
+      if (extra.principal) claims.principal = extra.principal;
+      return { token, claims };
     },
     async verify(token) {
       try {
@@ -50,15 +77,16 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
         ) {
           return { ok: false, reason: "invalid" };
         }
-        return {
-          ok: true,
-          claims: {
-            keyId: payload.sub,
-            csrf: payload.csrf,
-            sessionId: payload.jti,
-            expiresAt: new Date((payload.exp ?? 0) * 1000),
-          },
+        const claims: ConsoleSessionClaims = {
+          keyId: payload.sub,
+          csrf: payload.csrf,
+          sessionId: payload.jti,
+          expiresAt: new Date((payload.exp ?? 0) * 1000),
         };
+        // Only this gateway signs `pol`, so its shape is the one `issue` wrote.
+        if (payload.pol && typeof payload.pol === "object")
+          claims.principal = payload.pol as ConsoleOAuthPrincipal;
+        return { ok: true, claims };
       } catch (error) {
         return { ok: false, reason: error instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
       }

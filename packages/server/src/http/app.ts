@@ -8,6 +8,7 @@ import { createOAuthAuthenticator } from "../auth/oauth.js";
 import { resourceMetadataRoutes } from "../auth/resource-metadata.js";
 import { scopeStepUp } from "../auth/step-up.js";
 import { consoleAssetRoutes } from "../console/console-assets.js";
+import { consoleOAuthRoutes } from "../console/console-oauth.js";
 import { createConsoleSessions } from "../console/console-session.js";
 import { NotFoundError } from "../errors/errors.js";
 import { sendError } from "../errors/send-error.js";
@@ -160,6 +161,12 @@ export function buildApp(
   app.use("/diagnostics", restAuth, diagnostics.routes);
   app.use("/admin", body, restAuth, requireScope("admin", production), adminRoutes(ctx));
   if (options.console && consoleSessions) {
+    if (oauth) {
+      app.use(
+        "/console/api/oauth",
+        consoleOAuthRoutes({ ctx, settings: options.console, oauth, sessions: consoleSessions, failures }),
+      );
+    }
     app.use("/console/api", jsonPosts, body, consoleSessions.routes);
     app.use("/console", consoleAssetRoutes(options.console.assetsDir));
   }

@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, queryString } from "../api.js";
 import { messageOf, when } from "../format.js";
-import { Notice, Table } from "../ui.js";
+import { DetailPanel, Notice, Table } from "../ui.js";
 
 interface AuditRow {
   id: number;
@@ -63,11 +63,6 @@ export function AuditPage() {
   const [keys, setKeys] = useState<{ id: string; name: string }[]>([]);
   const [detail, setDetail] = useState<AuditRow | null>(null);
   const [error, setError] = useState("");
-  const detailRef = useRef<HTMLElement>(null);
-  // Opening a row moves focus to its detail, so the keyboard continues there.
-  useEffect(() => {
-    if (detail) detailRef.current?.focus();
-  }, [detail]);
 
   const load = async (applied: Filter, after: string | null) => {
     try {
@@ -222,32 +217,32 @@ export function AuditPage() {
         </button>
       )}
       {detail && (
-        <section class="panel detail" aria-label={`Audit row ${detail.id}`} ref={detailRef} tabIndex={-1}>
-          <h2>
-            Row {detail.id} <span class={`badge badge-${detail.outcome}`}>{detail.outcome}</span>
-          </h2>
-          <dl>
-            <dt>Time</dt>
-            <dd>{when(detail.at)}</dd>
-            <dt>Request id</dt>
-            <dd class="mono">{detail.requestId}</dd>
-            <dt>Key</dt>
-            <dd>{keyName(detail.keyId)}</dd>
-            <dt>Call</dt>
-            <dd>
-              {detail.method} {detail.server ?? ""} {detail.tool ?? ""} over {detail.transport}
-            </dd>
-            <dt>Error</dt>
-            <dd class="wrap">{detail.error ?? "–"}</dd>
-            <dt>Arguments (redacted)</dt>
-            <dd>
-              <pre>{JSON.stringify(detail.arguments, null, 2)}</pre>
-            </dd>
-          </dl>
-          <button type="button" onClick={() => setDetail(null)}>
-            Close
-          </button>
-        </section>
+        <DetailPanel
+          label={`Audit row ${detail.id}`}
+          title={
+            <>
+              Row {detail.id} <span class={`badge badge-${detail.outcome}`}>{detail.outcome}</span>
+            </>
+          }
+          onClose={() => setDetail(null)}
+        >
+          <dt>Time</dt>
+          <dd>{when(detail.at)}</dd>
+          <dt>Request id</dt>
+          <dd class="mono">{detail.requestId}</dd>
+          <dt>Key</dt>
+          <dd>{keyName(detail.keyId)}</dd>
+          <dt>Call</dt>
+          <dd>
+            {detail.method} {detail.server ?? ""} {detail.tool ?? ""} over {detail.transport}
+          </dd>
+          <dt>Error</dt>
+          <dd class="wrap">{detail.error ?? "–"}</dd>
+          <dt>Arguments (redacted)</dt>
+          <dd>
+            <pre>{JSON.stringify(detail.arguments, null, 2)}</pre>
+          </dd>
+        </DetailPanel>
       )}
     </section>
   );

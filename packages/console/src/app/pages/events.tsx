@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, queryString } from "../api.js";
 import { messageOf, when } from "../format.js";
-import { Notice, Table } from "../ui.js";
+import { DetailPanel, Notice, Table } from "../ui.js";
 
 interface Event {
   id: number;
@@ -12,12 +12,22 @@ interface Event {
   at: string;
 }
 
-/** System events (starts, reloads, crashes, revocations, sign-ins) filtered by level and type, paged. */
+/** System events (starts, reloads, crashes, revocations, sign-ins) filtered by level and type, paged; one opens as JSON. */
 export function EventsPage() {
   const [filter, setFilter] = useState({ level: "", type: "", since: "7d" });
   const [rows, setRows] = useState<Event[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState("");
+  const [detail, setDetail] = useState<Event | null>(null);
+
+  const open = async (id: number) => {
+    try {
+      setDetail((await api<{ item: Event }>(`/admin/events/${id}`)).item);
+      setError("");
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
 
   const load = async (applied: typeof filter, after: string | null) => {
     try {
@@ -91,7 +101,7 @@ export function EventsPage() {
       <Table caption={`Events (${rows.length}${cursor ? "+" : ""})`}>
         <thead>
           <tr>
-            <th scope="col">Time</th>
+            <th scope="col">Time (open the event)</th>
             <th scope="col">Level</th>
             <th scope="col">Type</th>
             <th scope="col">Message</th>
@@ -100,7 +110,16 @@ export function EventsPage() {
         <tbody>
           {rows.map((row) => (
             <tr key={row.id}>
-              <td>{when(row.at)}</td>
+              <td>
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => open(row.id)}
+                  aria-label={`Details of event ${row.id}`}
+                >
+                  {when(row.at)}
+                </button>
+              </td>
               <td>
                 <span class={`badge badge-${row.level}`}>{row.level}</span>
               </td>
@@ -117,6 +136,32 @@ export function EventsPage() {
         <button type="button" onClick={() => load(filter, cursor)}>
           Load more
         </button>
+      )}
+      {detail && (
+        <DetailPanel
+          label={`Event ${detail.id}`}
+          title={
+            <>
+              Event {detail.id} <span class={`badge badge-${detail.level}`}>{detail.level}</span>
+            </>
+          }
+          onClose={() => setDetail(null)}
+        >
+          <dt>Time</dt>
+          <dd>{when(detail.at)}</dd>
+          <dt>Type</dt>
+          <dd>
+            <code>{detail.type}</code>
+          </dd>
+          <dt>Message</dt>
+          <dd class="wrap">{detail.message}</dd>
+          <dt>JSON (secrets redacted)</dt>
+          <dd>
+            <section aria-label={`JSON of event ${detail.id}`}>
+              <pre>{JSON.stringify(detail, null, 2)}</pre>
+            </section>
+          </dd>
+        </DetailPanel>
       )}
     </section>
   );

@@ -28,16 +28,19 @@ interface Status {
   servers: { name: string; kind: string; state: string; restarts: number; lastError?: { message: string } }[];
 }
 
-const REFRESH_MS = 10_000;
+const REFRESH_MS = 60_000;
+const CALLS_REFRESH_MS = 5_000;
 const COLORS = ["#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0969da", "#57606a"];
 
-/** Health, each upstream's state, and the last hour's traffic as plots, refreshed every 10 s. */
+/** Health, each upstream's state, and the last hour's traffic as plots, updated when the gateway pushes a change. */
 export function OverviewPage() {
   const [status, setStatus] = useState<Status | null>(null);
   const [stats, setStats] = useState<Stats | null>(null);
   const [connection, setConnection] = useState<Connection | null>(null);
   const [error, setError] = useState("");
   const [updated, setUpdated] = useState<Date | null>(null);
+
+  const [pushed, setPushed] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -59,10 +62,30 @@ export function OverviewPage() {
       }
     };
     void load();
+    // The gateway pushes what changed (a server's state, audited calls); the page then reloads the figures from
+    // their documented routes. A slow refresh remains for the clock-driven figures (uptime, the hour's window).
+    const source = new EventSource("/admin/stream");
+    source.addEventListener("ready", () => setPushed(true));
+    source.addEventListener("servers", () => void load());
+    // Calls come often on a busy gateway and the hour's stats cost a query: at most one such refresh per 5 s.
+    let lastCalls = 0;
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    source.addEventListener("calls", () => {
+      if (pending) return;
+      const wait = Math.max(0, lastCalls + CALLS_REFRESH_MS - Date.now());
+      pending = setTimeout(() => {
+        pending = undefined;
+        lastCalls = Date.now();
+        void load();
+      }, wait);
+    });
+    source.onerror = () => setPushed(false);
     const timer = setInterval(load, REFRESH_MS);
     return () => {
       live = false;
+      source.close();
       clearInterval(timer);
+      clearTimeout(pending);
     };
   }, []);
 
@@ -117,6 +140,12 @@ export function OverviewPage() {
           <TimeChart title="Calls per second" times={charts.times} series={charts.rate} />
           <TimeChart title="Error rate (%)" times={charts.times} series={charts.errorRate} unit=" %" />
           <TimeChart title="Latency p50 / p95 (ms)" times={charts.times} series={charts.latency} unit=" ms" />
+          <TimeChart
+            title="Latency per server, p50 dashed / p95 solid (ms)"
+            times={charts.times}
+            series={charts.latencyPerServer}
+            unit=" ms"
+          />
           <TimeChart title="Errors per server" times={charts.times} series={charts.errorsPerServer} />
         </div>
       )}
@@ -148,7 +177,11 @@ export function OverviewPage() {
       )}
       <p class="muted" aria-live="polite">
         {updated
-          ? `Updated ${updated.toLocaleTimeString(undefined, { hour12: false })}; refreshes every 10 s.`
+          ? `Updated ${updated.toLocaleTimeString(undefined, { hour12: false })}; ${
+              pushed
+                ? "live: the gateway pushes changes."
+                : "reconnecting to the gateway's push stream; refreshes every minute."
+            }`
           : "Loading…"}
       </p>
     </section>
@@ -179,18 +212,39 @@ function chartData(stats: Stats) {
     { label: "p50", values: stats.buckets.map((b) => b.p50Ms), color: COLORS[0]! },
     { label: "p95", values: stats.buckets.map((b) => b.p95Ms), color: COLORS[3]! },
   ];
-  const errorsPerServer: Series[] = stats.servers
+  // A server's buckets hold only the steps with calls: spread them over the whole range (`empty` elsewhere).
+  const spread = (buckets: Bucket[], pick: (b: Bucket) => number | null, empty: number | null) => {
+    const values: (number | null)[] = times.map(() => empty);
+    for (const b of buckets) {
+      const i = index.get(Date.parse(b.at) / 1000);
+      if (i !== undefined) values[i] = pick(b);
+    }
+    return values;
+  };
+  const named = stats.servers.map((s, n) => ({
+    ...s,
+    label: s.server ?? "(no server)",
+    color: COLORS[(n + 1) % COLORS.length]!,
+  }));
+  const errorsPerServer: Series[] = named
     .filter((s) => s.buckets.some((b) => b.errors > 0))
-    .map((s, n) => {
-      const values: (number | null)[] = times.map(() => 0);
-      for (const b of s.buckets) {
-        const i = index.get(Date.parse(b.at) / 1000);
-        if (i !== undefined) values[i] = b.errors;
-      }
-      return { label: s.server ?? "(no server)", values, color: COLORS[(n + 1) % COLORS.length]! };
-    });
+    .map((s) => ({ label: s.label, values: spread(s.buckets, (b) => b.errors, 0), color: s.color }));
   if (errorsPerServer.length === 0) {
     errorsPerServer.push({ label: "no errors", values: times.map(() => 0), color: COLORS[2]! });
   }
-  return { times, rate, errorRate, latency, errorsPerServer };
+  const latencyPerServer: Series[] = named
+    .filter((s) => s.server !== null)
+    .flatMap((s) => [
+      {
+        label: `${s.label} p50`,
+        values: spread(s.buckets, (b) => b.p50Ms, null),
+        color: s.color,
+        dash: true,
+      },
+      { label: `${s.label} p95`, values: spread(s.buckets, (b) => b.p95Ms, null), color: s.color },
+    ]);
+  if (latencyPerServer.length === 0) {
+    latencyPerServer.push({ label: "no calls", values: times.map(() => null), color: COLORS[2]! });
+  }
+  return { times, rate, errorRate, latency, latencyPerServer, errorsPerServer };
 }

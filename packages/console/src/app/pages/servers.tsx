@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
-import { messageOf } from "../format.js";
+import { messageOf, when } from "../format.js";
 import { Notice, StateBadge, Table } from "../ui.js";
 
 interface Server {
@@ -106,7 +106,8 @@ export function ServersPage() {
             </header>
             {server.lastError && (
               <p class="notice notice-error">
-                Last error{server.lastError.at ? ` (${server.lastError.at})` : ""}: {server.lastError.message}
+                Last error{server.lastError.at ? ` (${when(server.lastError.at)})` : ""}:{" "}
+                {server.lastError.message}
               </p>
             )}
             <div class="actions">
@@ -157,7 +158,8 @@ export function ServersPage() {
                 })
               }
             />
-            {own ? (
+            {/* A failed server answers empty lists: say it is not running rather than that it lists nothing. */}
+            {own && server.state !== "failed" ? (
               <CapabilityTables server={server.name} capabilities={own} />
             ) : (
               <p class="muted">Not running: no lists.</p>

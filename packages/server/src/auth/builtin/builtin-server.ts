@@ -28,6 +28,8 @@ export interface BuiltinServerDeps {
   fetch?: (url: string, init?: RequestInit) => Promise<Response>;
   /** Told why a client metadata document was refused. */
   onClientRefused?: (clientId: string, reason: string) => void;
+  /** The web console as a static public client of the built-in server. */
+  consoleClient?: { clientId: string; redirectUri: string };
   /** How long a key's state or a grant's existence is reused, in milliseconds (core's key cache: 1000). */
   cacheMs?: number;
 }
@@ -44,6 +46,7 @@ export async function createBuiltinAuthorizationServer(
     secretKey: deps.secretKey,
     store: deps.store,
     keyUsable: async (id) => (await deps.keyOf(id))?.usable === true,
+    ...(deps.consoleClient ? { consoleClient: deps.consoleClient } : {}),
     ...(builtin.clientIdMetadataDocuments && deps.fetch
       ? { clientDocument: clientMetadataDocuments(deps.fetch, deps.onClientRefused) }
       : {}),

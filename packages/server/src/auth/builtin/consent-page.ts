@@ -8,6 +8,8 @@ export interface ConsentPage {
   clientName: string;
   scopes: readonly string[];
   resource: string;
+  /** The web console signing an operator in: it asks for an admin key, not for token scopes. */
+  operator?: boolean;
   /** A refusal to show above the form (a wrong key, too many attempts). */
   problem?: string;
   /** Where the browser is sent at the end (the client's redirect URI): the CSP's `form-action` must allow it. */
@@ -42,7 +44,9 @@ export function sendConsentPage(res: Response, page: ConsentPage, status = 200):
   res.set({
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    // Not `no-referrer`: under it browsers send `Origin: null` with the form, which the origin check must refuse.
+    // `same-origin` gives the form its real Origin and still sends nothing to the client's redirect URI.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": `default-src 'none'; style-src ${STYLE_HASH}; form-action 'self'${formActionSource(page.redirectUri)}; frame-ancestors 'none'; base-uri 'none'`,
   });
@@ -51,9 +55,14 @@ export function sendConsentPage(res: Response, page: ConsentPage, status = 200):
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in to Waygate</title><style>${STYLE}</style></head>
 <body><h1>Sign in to Waygate</h1>
-<p><strong>${escapeHtml(page.clientName)}</strong> asks to use this gateway (<code>${escapeHtml(page.resource)}</code>) with:</p>
+${
+  page.operator
+    ? `<p><strong>Waygate console</strong> asks you to sign in as an operator.</p>
+<p>Enter a Waygate API key with the admin scope. The console acts as that key until you sign out, the session ends or the key is revoked; the key itself is not kept.</p>`
+    : `<p><strong>${escapeHtml(page.clientName)}</strong> asks to use this gateway (<code>${escapeHtml(page.resource)}</code>) with:</p>
 <ul>${scopes}</ul>
-<p>Enter a Waygate API key. The client gets that key's permissions (at most), and loses them when the key is revoked. The key itself is not given to the client.</p>
+<p>Enter a Waygate API key. The client gets that key's permissions (at most), and loses them when the key is revoked. The key itself is not given to the client.</p>`
+}
 ${page.problem ? `<p class="problem" role="alert">${escapeHtml(page.problem)}</p>` : ""}
 <form method="post" action="/oauth/interaction/${encodeURIComponent(page.uid)}" autocomplete="off">
 <input type="hidden" name="csrf" value="${escapeHtml(page.csrf)}">

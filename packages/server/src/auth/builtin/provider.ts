@@ -7,6 +7,9 @@ import { resourceOf, supportedScopes } from "../resource-metadata.js";
 import { deriveCookieKeys, deriveSigningKey } from "./signing-keys.js";
 import { storeAdapter } from "./store-adapter.js";
 
+/** The client id of the web console at the built-in server (a static public client, never a registered one). */
+export const CONSOLE_CLIENT_ID = "waygate-console";
+
 /** The claim of a built-in token naming its grant, so a revoked grant stops its access tokens too. */
 export const GRANT_CLAIM = "gid";
 
@@ -19,6 +22,8 @@ export interface BuiltinProviderDeps {
   keyUsable(keyId: string): Promise<boolean>;
   /** Reads a Client ID Metadata Document (through the egress policy); unset turns them off. */
   clientDocument?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+  /** The web console as a static public client (code + PKCE only, its one redirect URI), when the console is on. */
+  consoleClient?: { clientId: string; redirectUri: string };
 }
 
 /**
@@ -67,6 +72,20 @@ export async function createBuiltinProvider(deps: BuiltinProviderDeps): Promise<
 
   const configuration: Configuration = {
     adapter: storeAdapter(deps.store, deps.clientDocument),
+    ...(deps.consoleClient
+      ? {
+          clients: [
+            {
+              client_id: deps.consoleClient.clientId,
+              client_name: "Waygate console",
+              redirect_uris: [deps.consoleClient.redirectUri],
+              grant_types: ["authorization_code"],
+              response_types: ["code"],
+              token_endpoint_auth_method: "none",
+            },
+          ],
+        }
+      : {}),
     // Advertised so that MCP clients with a metadata document URL use it as their client id instead of registering.
     discovery: { client_id_metadata_document_supported: deps.clientDocument !== undefined },
     jwks: { keys: [deriveSigningKey(deps.secretKey).privateJwk as never] },

@@ -9,6 +9,7 @@ import type { OAuthOptions } from "../oauth-options.js";
 import { supportedScopes } from "../resource-metadata.js";
 import { isMetadataDocumentUrl } from "./client-metadata.js";
 import { sendConsentPage, sendSignInProblem } from "./consent-page.js";
+import { CONSOLE_CLIENT_ID } from "./provider.js";
 
 /** What the sign-in routes need. */
 export interface SignInDeps {
@@ -83,6 +84,7 @@ export function signInRoutes(deps: SignInDeps): Router {
         ? `${client?.clientName ?? clientId} (${new URL(clientId).host})`
         : (client?.clientName ?? clientId),
       scopes: asked.length > 0 ? asked : supportedScopes(options),
+      operator: clientId === CONSOLE_CLIENT_ID,
       resource: listOf(details.params.resource).join(", ") || new URL(options.publicUrl).href,
       ...(typeof details.params.redirect_uri === "string"
         ? { redirectUri: details.params.redirect_uri }

@@ -1,4 +1,6 @@
+import type { SystemEventRecord } from "@waygate/core";
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
+import { BadRequestError, NotFoundError } from "../../errors/errors.js";
 import { sendError } from "../../errors/send-error.js";
 import type { GatewayContext } from "../../gateway-context.js";
 import { EventQuerySchema, parseQuery, windowOf } from "./history-query.js";
@@ -15,12 +17,31 @@ export function adminEventRoutes(ctx: GatewayContext): ExpressRouter {
         ...(query.type ? { type: query.type } : {}),
       });
       res.json({
-        items: page.items.map((event) => ({ ...event, at: event.at.toISOString() })),
+        items: page.items.map(eventJson),
         nextCursor: page.nextCursor,
       });
     } catch (error) {
       sendError(res, error, ctx.production);
     }
   });
+  routes.get("/:id", async (req, res) => {
+    try {
+      const id = String(req.params.id);
+      if (!/^[1-9]\d{0,15}$/.test(id)) {
+        throw new BadRequestError(
+          `Invalid event id '${id}': give the numeric id of an event from /admin/events`,
+        );
+      }
+      const event = await ctx.store.repos.systemEvents.get(Number(id));
+      if (!event) throw new NotFoundError("not_found", `No system event with id ${id}`);
+      res.json({ item: eventJson(event) });
+    } catch (error) {
+      sendError(res, error, ctx.production);
+    }
+  });
   return routes;
+}
+
+function eventJson(event: SystemEventRecord) {
+  return { ...event, at: event.at.toISOString() };
 }
