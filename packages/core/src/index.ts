@@ -153,5 +153,10 @@ export type {
   UpstreamErasRepository,
   UpstreamEraVerdict,
 } from "./repositories/upstream-eras.js";
+export type {
+  UpstreamUserTokenInfo,
+  UpstreamUserTokenSet,
+  UpstreamUserTokensRepository,
+} from "./repositories/upstream-user-tokens.js";
 export { type StdioAllowlistEntry, StdioAllowlistEntrySchema } from "./stdio-allowlist.js";
 export { ToolPatternSchema, toolPatternMatches } from "./tool-patterns.js";

@@ -60,6 +60,7 @@ const TABLES = [
   "plugins",
   "system_events",
   "upstream_eras",
+  "upstream_user_tokens",
 ];
 
 async function tableNames(db: Awaited<ReturnType<typeof createDatabase>>): Promise<string[]> {
@@ -86,6 +87,7 @@ describe("migrate", () => {
       [7, "upstream-eras"],
       [8, "live-registry"],
       [9, "oauth-store"],
+      [10, "upstream-user-tokens"],
     ]);
   });
 
@@ -139,7 +141,10 @@ describe("migrate", () => {
     await db.client.execute(
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
-    expect(await migrate(db)).toEqual({ applied: [2, 3, 4, 5, 6, 7, 8, 9], version: LATEST_SCHEMA_VERSION });
+    expect(await migrate(db)).toEqual({
+      applied: [2, 3, 4, 5, 6, 7, 8, 9, 10],
+      version: LATEST_SCHEMA_VERSION,
+    });
     await db.client.execute(
       "INSERT INTO command_history (request_id, method, transport, outcome, duration_ms, at) VALUES ('new', 'prompts/list', 'mcp', 'ok', 1, 1)",
     );

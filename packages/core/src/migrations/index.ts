@@ -7,6 +7,7 @@ import { migration0006UpstreamSecrets } from "./0006-upstream-secrets.js";
 import { migration0007UpstreamEras } from "./0007-upstream-eras.js";
 import { migration0008LiveRegistry } from "./0008-live-registry.js";
 import { migration0009OAuthStore } from "./0009-oauth-store.js";
+import { migration0010UpstreamUserTokens } from "./0010-upstream-user-tokens.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration this version of core knows, in order; append only. */
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   migration0007UpstreamEras,
   migration0008LiveRegistry,
   migration0009OAuthStore,
+  migration0010UpstreamUserTokens,
 ];
 
 /** The schema version this version of core writes. */
