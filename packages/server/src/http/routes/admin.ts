@@ -7,6 +7,7 @@ import { adminKeyRoutes } from "./admin-keys.js";
 import { adminPinRoutes } from "./admin-pins.js";
 import { adminServerCapabilityRoutes } from "./admin-server-capabilities.js";
 import { adminServerRoutes } from "./admin-servers.js";
+import { adminUpstreamTokenRoutes } from "./upstream-tokens.js";
 
 /** The admin API (mounted under `/admin`, behind the `admin` scope). */
 export function adminRoutes(ctx: GatewayContext): ExpressRouter {
@@ -18,5 +19,6 @@ export function adminRoutes(ctx: GatewayContext): ExpressRouter {
   routes.use("/config", adminConfigRoutes(ctx));
   routes.use("/audit", adminAuditRoutes(ctx));
   routes.use("/events", adminEventRoutes(ctx));
+  routes.use("/upstream-tokens", adminUpstreamTokenRoutes(ctx));
   return routes;
 }
