@@ -111,8 +111,12 @@ describe("per-user upstream tokens (authorization code + PKCE)", () => {
     const tools = await client.listTools();
     const guarded = tools.tools.map((tool) => tool.name).filter((name) => name.startsWith("guarded__"));
     expect(guarded).toEqual(["guarded__waygate_sign_in"]);
-    linkOf(await client.callTool({ name: "guarded__waygate_sign_in", arguments: {} }));
+    const link = linkOf(await client.callTool({ name: "guarded__waygate_sign_in", arguments: {} }));
     expect((await upstreamCalls()).length).toBe(before);
+    // The link is the caller's alone: its audit row says a sign-in was asked for, without the link.
+    const row = (await front.auditRows()).findLast((entry) => entry.tool === "waygate_sign_in");
+    expect(row?.error).toBe("the caller must sign in to the upstream first (sign-in link withheld)");
+    expect(JSON.stringify(await front.auditRows())).not.toContain(link.slice(link.lastIndexOf("/") + 1));
     await client.close();
   });
 

@@ -17,6 +17,7 @@ import {
   type PluginStatus,
   textResult,
 } from "@waygate/plugin-sdk";
+import { SIGN_IN_META_KEY } from "../../policy/call-policy.js";
 import type { HostCallContext, HostedPlugin } from "../hosted-plugin.js";
 import { principalOf } from "./principal.js";
 import type { SignIns } from "./sign-ins.js";
@@ -289,7 +290,7 @@ export class UserUpstream implements HostedPlugin {
         : errorResult(`Signed in to ${server}: call the tool again.`);
     }
     const result = errorResult(`${message}, then ${asked ? "use its tools" : "call the tool again"}.`);
-    return { ...result, _meta: { "waygate/signIn": { server, url: link } } };
+    return { ...result, _meta: { [SIGN_IN_META_KEY]: { server, url: link } } };
   }
 }
 
