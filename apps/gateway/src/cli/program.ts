@@ -14,6 +14,7 @@ import { registerSecretsCommands } from "./commands/secrets.js";
 import { registerServersCommands } from "./commands/servers.js";
 import { registerStartCommand } from "./commands/start.js";
 import { registerStdioCommand } from "./commands/stdio.js";
+import { registerUpstreamTokensCommands } from "./commands/upstream-tokens.js";
 import type { CliIo } from "./io.js";
 
 /** Builds the `waygate` command tree; errors are thrown (exitOverride), never `process.exit`ed. */
@@ -46,6 +47,7 @@ export function createProgram(io: CliIo): Command {
   registerConfigExportCommand(program, io);
   registerMetricsCommands(program, io);
   registerSecretsCommands(program, io);
+  registerUpstreamTokensCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.
   for (const command of program.commands) applyInherited(command, io, "waygate");

@@ -6,6 +6,7 @@ import type {
   ExportedAuditRow,
   MetricsRepository,
   PluginsRepository,
+  UpstreamUserTokensRepository,
 } from "@waygate/core";
 import type { UpstreamServer } from "../config/server-entry.js";
 
@@ -87,5 +88,7 @@ export interface GatewayStore {
   settings: Pick<ConfigRepository<DefaultConfigDefinitions>, "list" | "change">;
   /** Metric roll-ups (core's `metrics`). */
   metrics: Pick<MetricsRepository, "history">;
+  /** Per-user upstream OAuth tokens (core's `upstreamUserTokens`), listed without secrets. */
+  upstreamTokens: Pick<UpstreamUserTokensRepository, "list" | "revoke" | "revokePrincipal">;
   close(): Promise<void>;
 }
