@@ -52,7 +52,9 @@ describe("waygate upstream-tokens", () => {
 
     const missing = await waygate(["upstream-tokens", "revoke", "key-a", "--server", "crm"]);
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain('no stored token of "key-a" at "crm": see `waygate upstream-tokens list`');
+    expect(missing.stderr).toContain(
+      'no stored token of "key-a" at "crm": see `waygate upstream-tokens list`',
+    );
     const neither = await waygate(["upstream-tokens", "revoke", "key-a"]);
     expect(neither.code).not.toBe(0);
     expect(neither.stderr).toContain("give either --server <name> or --all");

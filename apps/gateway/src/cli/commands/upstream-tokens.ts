@@ -31,11 +31,15 @@ const rowOf = (info: UpstreamUserTokenInfo): TokenRow => ({
 export function registerUpstreamTokensCommands(program: Command, io: CliIo): void {
   const tokens = program
     .command("upstream-tokens")
-    .description("list and revoke per-user OAuth tokens of remote upstreams (upstreamOAuth.<name>.authorizationCode)");
+    .description(
+      "list and revoke per-user OAuth tokens of remote upstreams (upstreamOAuth.<name>.authorizationCode)",
+    );
 
   tokens
     .command("list")
-    .description("list stored tokens by server and principal (API key id or oauth:<subject>), never their values")
+    .description(
+      "list stored tokens by server and principal (API key id or oauth:<subject>), never their values",
+    )
     .option("--server <name>", "only this server's")
     .option("--principal <id>", "only this principal's")
     .action(async (options: { server?: string; principal?: string }, command: Command) => {
@@ -50,7 +54,9 @@ export function registerUpstreamTokensCommands(program: Command, io: CliIo): voi
 
   tokens
     .command("revoke")
-    .description("delete a principal's token at a server (or at every server with --all); its next call asks it to sign in")
+    .description(
+      "delete a principal's token at a server (or at every server with --all); its next call asks it to sign in",
+    )
     .argument("<principal>", "API key id or oauth:<subject> (see `waygate upstream-tokens list`)")
     .option("--server <name>", "the server whose token to revoke")
     .option("--all", "revoke the principal's tokens at every server")
