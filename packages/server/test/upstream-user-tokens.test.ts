@@ -265,40 +265,55 @@ describe("per-user upstream tokens (authorization code + PKCE)", () => {
   });
 });
 
-describe("per-user upstream tokens: refresh", () => {
-  it("refreshes a token about to expire before using it, and the call still acts as its user", async () => {
-    // Every token is within `refreshBeforeExpirySeconds` of its expiry, so each call refreshes first.
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const own = await startProvider({ codeClient: { redirectUri: `${url}/oauth/upstream/callback` } });
-    const upstreamPort = await freePort();
-    const guarded = await startGateway(
-      { oauth: { issuer: own.issuer, publicUrl: `http://127.0.0.1:${upstreamPort}` } },
-      { port: upstreamPort },
-    );
-    const gateway = await startGateway(
-      {
-        upstreams: { guarded: { url: `${guarded.url}/mcp` } },
-        egress: { allow: ["127.0.0.1/32"] },
-        upstreamOAuth: {
-          guarded: {
-            authorizationCode: {
-              clientId: own.codeClient?.id ?? "",
-              clientSecret: own.codeClient?.secret ?? "",
-              scope: SCOPE,
-              publicUrl: url,
-              refreshBeforeExpirySeconds: 3_600,
-            },
+/** A provider, the upstream it guards and a front gateway of its own, with these per-user settings. */
+async function trio(settings: Record<string, unknown>) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const own = await startProvider({ codeClient: { redirectUri: `${url}/oauth/upstream/callback` } });
+  const upstreamPort = await freePort();
+  const guarded = await startGateway(
+    { oauth: { issuer: own.issuer, publicUrl: `http://127.0.0.1:${upstreamPort}` } },
+    { port: upstreamPort },
+  );
+  const gateway = await startGateway(
+    {
+      upstreams: { guarded: { url: `${guarded.url}/mcp` } },
+      egress: { allow: ["127.0.0.1/32"] },
+      upstreamOAuth: {
+        guarded: {
+          authorizationCode: {
+            clientId: own.codeClient?.id ?? "",
+            clientSecret: own.codeClient?.secret ?? "",
+            scope: SCOPE,
+            publicUrl: url,
+            ...settings,
           },
         },
       },
-      { port },
-    );
+    },
+    { port },
+  );
+  const signIn = async (user: string) => {
+    const client = await connectClient(`${gateway.url}/mcp`, await gateway.key());
+    const link = linkOf(await client.callTool({ name: "guarded__waygate_sign_in", arguments: {} }), url);
+    own.user = user;
+    expect((await new Browser().open(link)).status).toBe(200);
+    return client;
+  };
+  const close = async () => {
+    await gateway.close();
+    await guarded.close();
+    await own.close();
+  };
+  return { own, guarded, gateway, signIn, close };
+}
+
+describe("per-user upstream tokens: refresh and connections", () => {
+  it("refreshes a token about to expire before using it, and the call still acts as its user", async () => {
+    // Every token is within `refreshBeforeExpirySeconds` of its expiry, so each call refreshes first.
+    const { guarded, gateway, signIn, close } = await trio({ refreshBeforeExpirySeconds: 3_600 });
     try {
-      const client = await connectClient(`${gateway.url}/mcp`, await gateway.key());
-      const link = linkOf(await client.callTool({ name: "guarded__waygate_sign_in", arguments: {} }), url);
-      own.user = "erin";
-      expect((await new Browser().open(link)).status).toBe(200);
+      const client = await signIn("erin");
       const [row] = await gateway.repos.upstreamUserTokens.list();
       const first = await gateway.repos.upstreamUserTokens.get("guarded", String(row?.principal));
       expect(first?.refresh_token).toEqual(expect.any(String));
@@ -310,11 +325,51 @@ describe("per-user upstream tokens: refresh", () => {
       expect(JSON.parse(String(calls.at(-1)?.principal))).toMatchObject({ subject: "erin" });
       await client.close();
     } finally {
-      await gateway.close();
-      await guarded.close();
-      await own.close();
+      await close();
     }
-  });
+  }, 60_000);
+
+  it("keeps at most maxConnections open (the least recently used closes) and closes idle ones", async () => {
+    const { guarded, gateway, signIn, close } = await trio({ maxConnections: 1, idleCloseMs: 1_000 });
+    const open = async () => {
+      const diagnostics = await get(`${gateway.url}/diagnostics/connection`, {
+        authorization: `Bearer ${await gateway.key(["admin"])}`,
+      });
+      const server = diagnostics.body.servers.find((entry: { name: string }) => entry.name === "guarded");
+      return server.health.details.connections as number;
+    };
+    try {
+      const ivan = await signIn("ivan");
+      const judy = await signIn("judy");
+      const subjects = async () =>
+        (await guarded.auditRows())
+          .filter((entry) => entry.method === "tools/call")
+          .map((entry) => JSON.parse(String(entry.principal)).subject);
+      for (const [client, text] of [
+        [ivan, "ivan 1"],
+        [judy, "judy 1"],
+        [ivan, "ivan 2"],
+      ] as const) {
+        expect(
+          (await client.callTool({ name: "guarded__local__echo", arguments: { text } })).content,
+        ).toEqual([{ type: "text", text }]);
+        expect(await open()).toBe(1);
+      }
+      expect((await subjects()).slice(-3)).toEqual(["ivan", "judy", "ivan"]);
+      // Idle for idleCloseMs: the sweep closes it.
+      for (let tries = 0; (await open()) > 0; tries++) {
+        expect(tries).toBeLessThan(200);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(
+        (await judy.callTool({ name: "guarded__local__echo", arguments: { text: "back" } })).content,
+      ).toEqual([{ type: "text", text: "back" }]);
+      await ivan.close();
+      await judy.close();
+    } finally {
+      await close();
+    }
+  }, 60_000);
 });
 
 describe("per-user upstream token settings", () => {
