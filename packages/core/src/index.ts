@@ -132,7 +132,7 @@ export {
   parseDuration,
   parseHistoryQuery,
 } from "./repositories/metrics.js";
-export type { OAuthStorePayload, OAuthStoreRepository } from "./repositories/oauth-store.js";
+export type { OAuthGrantInfo, OAuthStorePayload, OAuthStoreRepository } from "./repositories/oauth-store.js";
 export type { Page } from "./repositories/page.js";
 export type {
   PluginInput,

@@ -8,6 +8,7 @@ import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerMetricsCommands } from "./commands/metrics.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerOAuthCommands } from "./commands/oauth-grants.js";
 import { registerPinsCommands } from "./commands/pins.js";
 import { registerPluginsCommands } from "./commands/plugins.js";
 import { registerSecretsCommands } from "./commands/secrets.js";
@@ -48,6 +49,7 @@ export function createProgram(io: CliIo): Command {
   registerMetricsCommands(program, io);
   registerSecretsCommands(program, io);
   registerUpstreamTokensCommands(program, io);
+  registerOAuthCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.
   for (const command of program.commands) applyInherited(command, io, "waygate");

@@ -215,6 +215,7 @@ export async function openStore(
     exportAudit: (since) => exportAuditRows(db, since ? { since } : {}),
     pins: repos.definitionPins,
     upstreamTokens: repos.upstreamUserTokens,
+    oauthGrants: repos.oauthStore,
     plugins: repos.plugins,
     settings: repos.config,
     metrics: repos.metrics,

@@ -5,6 +5,7 @@ import type {
   DefinitionPinsRepository,
   ExportedAuditRow,
   MetricsRepository,
+  OAuthStoreRepository,
   PluginsRepository,
   UpstreamUserTokensRepository,
 } from "@waygate/core";
@@ -90,5 +91,7 @@ export interface GatewayStore {
   metrics: Pick<MetricsRepository, "history">;
   /** Per-user upstream OAuth tokens (core's `upstreamUserTokens`), listed without secrets. */
   upstreamTokens: Pick<UpstreamUserTokensRepository, "list" | "revoke" | "revokePrincipal">;
+  /** The built-in authorization server's grants (core's `oauthStore`), listed without tokens. */
+  oauthGrants: Pick<OAuthStoreRepository, "listGrants" | "revokeGrant" | "revokeGrantsOfAccount">;
   close(): Promise<void>;
 }
