@@ -24,7 +24,10 @@ async function keyIdOf(plaintext: string): Promise<string> {
 }
 async function del(url: string, headers: Record<string, string>) {
   const response = await fetch(url, { method: "DELETE", headers });
-  return { status: response.status, body: (await response.json()) as Record<string, never> };
+  return {
+    status: response.status,
+    body: (await response.json()) as { error: { message: string } } & Record<string, unknown>,
+  };
 }
 /** Waits until the token is refused: a replica's grant cache holds a revocation back for about a second. */
 async function refusedSoon(accessToken: string): Promise<void> {
