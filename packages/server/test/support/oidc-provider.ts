@@ -24,6 +24,8 @@ export interface TestProvider {
   extraClaims: Record<string, unknown>;
   /** Obtains an access token by client credentials for `resource` (RFC 8707) with the given scopes. */
   token(resource: string, scope?: string): Promise<string>;
+  /** Requests the provider answered, by path (e.g. `/token/introspection`). */
+  hits: Map<string, number>;
   /** Who the scripted sign-in signs in from now on (default `TEST_USER`). */
   user: string;
   /** The pre-registered authorization-code client, when `codeClient` was given. */
@@ -185,7 +187,12 @@ export async function startProvider(
 ): Promise<TestProvider> {
   const client = { id: "waygate-tests", secret: "waygate-tests-secret-0123456789" };
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-  const server: Server = createServer((req, res) => handler(req, res));
+  const hits = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    handler(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let key = await newSigningKey();
@@ -224,6 +231,7 @@ export async function startProvider(
     clientId: client.id,
     clientSecret: client.secret,
     extraClaims,
+    hits,
     get user() {
       return state.user;
     },
