@@ -3,7 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseGatewayOptions } from "../src/options.js";
 import { connectClient, get, startGateway, type TestGateway } from "./helpers.js";
-import { freePort } from "./support/builtin-sign-in.js";
+import { CookieJar, follow, freePort } from "./support/builtin-sign-in.js";
 import { startProvider, type TestProvider } from "./support/oidc-provider.js";
 
 // A real OpenID provider guards a real upstream (a second Waygate that accepts only that provider's tokens for its
@@ -51,26 +51,12 @@ afterAll(async () => {
   await provider?.close();
 });
 
-/** A browser: follows redirects by hand, keeping every cookie it is given, until a page answers. */
+/** A browser opening a link: follows the redirects (keeping cookies) until a page answers. */
 class Browser {
-  readonly cookies = new Map<string, string>();
-  async open(start: string): Promise<{ status: number; url: string; text: string }> {
-    let url = start;
-    for (let hop = 0; hop < 15; hop++) {
-      const response = await fetch(url, {
-        redirect: "manual",
-        headers: { cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ") },
-      });
-      for (const line of response.headers.getSetCookie()) {
-        const [pair = ""] = line.split(";");
-        const at = pair.indexOf("=");
-        this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
-      }
-      const location = response.headers.get("location");
-      if (!location) return { status: response.status, url, text: await response.text() };
-      url = new URL(location, url).href;
-    }
-    throw new Error("too many redirects");
+  readonly jar = new CookieJar();
+  async open(link: string): Promise<{ status: number; text: string }> {
+    const { response } = await follow(link, this.jar, () => false);
+    return { status: response.status, text: await response.text() };
   }
 }
 
@@ -202,12 +188,8 @@ describe("per-user upstream tokens (authorization code + PKCE)", () => {
     const client = await connectClient(`${front.url}/mcp`, await front.key());
     const link = linkOf(await client.callTool({ name: "guarded__waygate_sign_in", arguments: {} }));
     // The victim's browser opens the link; the authorization server's answer goes to an attacker's browser instead.
-    const victim = new Browser();
     const opened = await fetch(link, { redirect: "manual" });
-    for (const line of opened.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      victim.cookies.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
-    }
+    expect(opened.headers.getSetCookie().join()).toContain("waygate_upstream_sign_in=");
     const authorizationUrl = new URL(String(opened.headers.get("location")));
     const state = String(authorizationUrl.searchParams.get("state"));
     const attacker = await fetch(`${frontUrl}/oauth/upstream/callback?state=${state}&code=stolen`);

@@ -8,7 +8,7 @@ import { readRows } from "../src/database-reader.js";
 import { recordCase } from "../src/fault-table.js";
 import { type GatewayProcess, startGatewayProcess, waitFor } from "../src/gateway-process.js";
 import { callTool, connectClient, execute } from "../src/mcp-client.js";
-import { refresh, revoke, signInWithApiKey } from "../src/oauth-sign-in.js";
+import { browser, refresh, revoke, signInOnPage, signInWithApiKey } from "../src/oauth-sign-in.js";
 import { faultUpstreamServer } from "../src/paths.js";
 import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
 
@@ -462,45 +462,14 @@ async function signInThroughLink(
   upBase: string,
   frontBase: string,
 ): Promise<string> {
-  const cookies = new Map<string, string>();
-  const hop = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, {
-      ...init,
-      redirect: "manual",
-      headers: {
-        ...(init.headers as Record<string, string>),
-        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
-      },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      cookies.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
-    }
-    return response;
-  };
-  let url = link;
-  let response = await hop(url);
-  while (response.status >= 300 && response.status < 400) {
-    url = new URL(response.headers.get("location") ?? "", url).href;
-    response = await hop(url);
+  const hop = browser();
+  const callback = await signInOnPage(hop, link, apiKey, upBase, (url) =>
+    url.startsWith(`${frontBase}/oauth/upstream/callback`),
+  );
+  if (!callback) throw new Error("the sign-in did not come back to the front gateway");
+  const response = await hop(callback);
+  if (response.status !== 200) {
+    throw new Error(`the callback refused the sign-in: HTTP ${response.status} ${await response.text()}`);
   }
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await response.text())?.[1] ?? "";
-  response = await hop(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(upBase).origin },
-    body: new URLSearchParams({ csrf, key: apiKey, action: "allow" }),
-  });
-  let code = "";
-  while (response.status >= 300 && response.status < 400) {
-    url = new URL(response.headers.get("location") ?? "", url).href;
-    if (url.startsWith(`${frontBase}/oauth/upstream/callback`))
-      code = new URL(url).searchParams.get("code") ?? "";
-    response = await hop(url);
-  }
-  if (response.status !== 200 || !code) {
-    throw new Error(
-      `the sign-in did not come back (stopped at ${url}, HTTP ${response.status}: ${await response.text()})`,
-    );
-  }
-  return code;
+  return new URL(callback).searchParams.get("code") ?? "";
 }
