@@ -145,11 +145,12 @@ describe("per-user upstream tokens (authorization code + PKCE)", () => {
   });
 
   it.each([
-    ["2025-11-25", "grace"],
-    ["2026-07-28", "heidi"],
+    ["2025-11-25", "grace", "guarded__waygate_sign_in"],
+    ["2026-07-28", "heidi", "guarded__waygate_sign_in"],
+    ["2026-07-28", "kim", "guarded__local__echo"],
   ])(
-    "asks a %s client that supports URL elicitation to open the link, and waits for the sign-in",
-    async (revision, user) => {
+    "asks a %s client that supports URL elicitation to open the link, and waits for the sign-in (%s calls %s)",
+    async (revision, user, first) => {
       const client = new V2Client(
         { name: "elicitation-test", version: "1.0.0" },
         {
@@ -171,8 +172,10 @@ describe("per-user upstream tokens (authorization code + PKCE)", () => {
           requestInit: { headers: { authorization: `Bearer ${await front.key()}` } },
         }),
       );
-      const result = await client.callTool({ name: "guarded__waygate_sign_in", arguments: {} });
-      expect(result.content).toEqual([{ type: "text", text: "Signed in to guarded." }]);
+      const result = await client.callTool({ name: first, arguments: { text: "first call" } });
+      // The sign-in tool reports the sign-in; any other tool goes on with the new token and answers itself.
+      const expected = first === "guarded__local__echo" ? "first call" : "Signed in to guarded.";
+      expect(result.content).toEqual([{ type: "text", text: expected }]);
       expect(result.isError).toBeFalsy();
       expect(asked).toEqual([
         expect.objectContaining({ mode: "url", url: expect.stringContaining("/oauth/upstream/start/") }),
@@ -183,6 +186,25 @@ describe("per-user upstream tokens (authorization code + PKCE)", () => {
       await client.close();
     },
   );
+
+  it("answers a declined URL elicitation with an error result, and the call never reaches the upstream", async () => {
+    const client = new V2Client(
+      { name: "elicitation-test", version: "1.0.0" },
+      { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { elicitation: { url: {} } } },
+    );
+    client.setRequestHandler("elicitation/create", async () => ({ action: "decline" as const }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${front.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${await front.key()}` } },
+      }),
+    );
+    const before = (await upstreamCalls()).length;
+    const result = await client.callTool({ name: "guarded__local__echo", arguments: { text: "no" } });
+    expect(result.isError).toBe(true);
+    expect(result.content).toEqual([{ type: "text", text: "The sign-in to guarded was declined." }]);
+    expect((await upstreamCalls()).length).toBe(before);
+    await client.close();
+  });
 
   it("refuses a callback from another browser, an unknown state, and a link opened twice", async () => {
     const client = await connectClient(`${front.url}/mcp`, await front.key());

@@ -46,6 +46,9 @@ interface Connection {
   unsubscribe: () => void;
 }
 
+/** What `#signIn` answers when the sign-in finished during the call. */
+const SIGNED_IN = Symbol("signed in");
+
 /** Raised when a call needs the caller's sign-in: it becomes a link result, never a call upstream. */
 class SignInNeeded extends Error {}
 
@@ -104,13 +107,18 @@ export class UserUpstream implements HostedPlugin {
     if (!principal) {
       return errorResult(`${this.metadata.name} needs each caller's own sign-in, and authentication is off.`);
     }
-    if (name === SIGN_IN_TOOL) return this.#signInResult(principal, ctx, true);
+    if (name === SIGN_IN_TOOL) {
+      const outcome = await this.#signIn(principal, ctx, true);
+      return outcome === SIGNED_IN ? textResult(`Signed in to ${this.metadata.name}.`) : outcome;
+    }
     try {
       return await (await this.#connection(principal)).callTool(name, args, ctx);
     } catch (error) {
-      if (error instanceof SignInNeeded) return this.#signInResult(principal, ctx, false);
-      throw error;
+      if (!(error instanceof SignInNeeded)) throw error;
     }
+    // Signed in through the client (URL elicitation) while the call waited: the call goes on, now with the token.
+    const outcome = await this.#signIn(principal, ctx, false);
+    return outcome === SIGNED_IN ? (await this.#connection(principal)).callTool(name, args, ctx) : outcome;
   }
 
   async listResources(): Promise<Resource[]> {
@@ -254,10 +262,14 @@ export class UserUpstream implements HostedPlugin {
   }
 
   /**
-   * Starts the principal's sign-in and answers with its link. A client that can open URLs (URL-mode elicitation) is
-   * asked to open it, and the call waits for the sign-in to finish; other clients get the link in an error result.
+   * Starts the principal's sign-in. A client that can open URLs (URL-mode elicitation) is asked to open the link, and
+   * the call waits for the sign-in to finish (SIGNED_IN); other clients get the link in an error result.
    */
-  async #signInResult(principal: string, ctx: HostCallContext, asked: boolean): Promise<CallToolResult> {
+  async #signIn(
+    principal: string,
+    ctx: HostCallContext,
+    asked: boolean,
+  ): Promise<CallToolResult | typeof SIGNED_IN> {
     const { scope, signIns } = this.#deps;
     const server = this.metadata.name;
     let signIn = signIns.current(server, principal);
@@ -279,15 +291,17 @@ export class UserUpstream implements HostedPlugin {
         url: link,
         elicitationId: signIn.id,
       });
-      if (answer.action !== "accept") return errorResult(`The sign-in to ${server} was ${answer.action}ed.`);
+      if (answer.action !== "accept") {
+        return errorResult(
+          `The sign-in to ${server} was ${answer.action === "decline" ? "declined" : "cancelled"}.`,
+        );
+      }
       try {
         await abortable(signIn.done, ctx.signal);
       } catch (error) {
         return errorResult(`The sign-in to ${server} did not finish: ${(error as Error).message}`);
       }
-      return asked
-        ? textResult(`Signed in to ${server}.`)
-        : errorResult(`Signed in to ${server}: call the tool again.`);
+      return SIGNED_IN;
     }
     const result = errorResult(`${message}, then ${asked ? "use its tools" : "call the tool again"}.`);
     return { ...result, _meta: { [SIGN_IN_META_KEY]: { server, url: link } } };
