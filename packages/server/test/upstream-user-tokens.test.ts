@@ -1,7 +1,9 @@
 import { StreamableHTTPClientTransport, Client as V2Client } from "@modelcontextprotocol/client";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { oauthKeyId } from "../src/auth/oauth-caller.js";
 import { parseGatewayOptions } from "../src/options.js";
+import { principalOf } from "../src/upstreams/user-tokens/principal.js";
 import { connectClient, get, startGateway, type TestGateway } from "./helpers.js";
 import { CookieJar, follow, freePort } from "./support/builtin-sign-in.js";
 import { startProvider, type TestProvider } from "./support/oidc-provider.js";
@@ -374,6 +376,15 @@ describe("per-user upstream tokens: refresh and connections", () => {
       await close();
     }
   }, 60_000);
+});
+
+describe("principals", () => {
+  it("is the key id for an API key, the subject (not the client) for an OAuth caller, and nobody with auth off", () => {
+    expect(principalOf("key-123")).toBe("key-123");
+    expect(principalOf(oauthKeyId("alice@example.com", "claude"))).toBe("oauth:alice%40example.com");
+    expect(principalOf(oauthKeyId("alice@example.com", "cursor"))).toBe("oauth:alice%40example.com");
+    expect(principalOf(null)).toBeUndefined();
+  });
 });
 
 describe("per-user upstream token settings", () => {
