@@ -18,7 +18,7 @@ describe("waygate migrate", () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
       database: "file:./data/waygate.db",
-      applied: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"],
+      applied: ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"],
       sealedServers: 0,
     });
     const again = await waygate(["migrate"]);

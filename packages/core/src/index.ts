@@ -132,7 +132,7 @@ export {
   parseDuration,
   parseHistoryQuery,
 } from "./repositories/metrics.js";
-export type { OAuthStorePayload, OAuthStoreRepository } from "./repositories/oauth-store.js";
+export type { OAuthGrantInfo, OAuthStorePayload, OAuthStoreRepository } from "./repositories/oauth-store.js";
 export type { Page } from "./repositories/page.js";
 export type {
   PluginInput,
@@ -153,5 +153,10 @@ export type {
   UpstreamErasRepository,
   UpstreamEraVerdict,
 } from "./repositories/upstream-eras.js";
+export type {
+  UpstreamUserTokenInfo,
+  UpstreamUserTokenSet,
+  UpstreamUserTokensRepository,
+} from "./repositories/upstream-user-tokens.js";
 export { type StdioAllowlistEntry, StdioAllowlistEntrySchema } from "./stdio-allowlist.js";
 export { ToolPatternSchema, toolPatternMatches } from "./tool-patterns.js";

@@ -60,6 +60,7 @@ const TABLES = [
   "plugins",
   "system_events",
   "upstream_eras",
+  "upstream_user_tokens",
 ];
 
 async function tableNames(db: Awaited<ReturnType<typeof createDatabase>>): Promise<string[]> {
@@ -87,6 +88,7 @@ describe("migrate", () => {
       [8, "live-registry"],
       [9, "oauth-store"],
       [10, "audit-write-indexes"],
+      [11, "upstream-user-tokens"],
     ]);
   });
 
@@ -141,7 +143,7 @@ describe("migrate", () => {
       "INSERT INTO command_history (request_id, server, tool, transport, outcome, duration_ms, at) VALUES ('old', 'fs', 'read', 'mcp', 'ok', 1, 0)",
     );
     expect(await migrate(db)).toEqual({
-      applied: [2, 3, 4, 5, 6, 7, 8, 9, 10],
+      applied: [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
       version: LATEST_SCHEMA_VERSION,
     });
     await db.client.execute(

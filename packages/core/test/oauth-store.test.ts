@@ -93,4 +93,47 @@ describe("oauthStore", () => {
     );
     expect(await repo.find("RefreshToken", "rt-attacker")).toBeUndefined();
   });
+
+  it("lists live grants by account or client without tokens, and revokes one grant or every grant of an account", async () => {
+    const { repo, clock } = await store();
+    const grant = (jti: string, accountId: string, clientId: string, iat: number) =>
+      repo.upsert(
+        "Grant",
+        jti,
+        {
+          jti,
+          accountId,
+          clientId,
+          iat,
+          exp: iat + 3600,
+          kind: "Grant",
+          resources: { "https://gw/mcp": "tools" },
+        },
+        3600,
+      );
+    await grant("g1", "key-a", "client-1", 100);
+    await grant("g2", "key-a", "client-2", 200);
+    await grant("g3", "key-b", "client-1", 300);
+    await repo.upsert("RefreshToken", REFRESH_TOKEN, { grantId: "g1" }, 60);
+    await repo.upsert("RefreshToken", "rt-g3", { grantId: "g3" }, 60);
+    expect((await repo.listGrants()).map((g) => g.grantId)).toEqual(["g3", "g2", "g1"]);
+    expect(await repo.listGrants({ accountId: "key-a", clientId: "client-1" })).toEqual([
+      {
+        grantId: "g1",
+        accountId: "key-a",
+        clientId: "client-1",
+        scopes: { "https://gw/mcp": "tools" },
+        createdAt: new Date(100_000),
+        expiresAt: new Date(3_700_000),
+      },
+    ]);
+    expect(await repo.revokeGrant("g1")).toBe(true);
+    expect(await repo.revokeGrant("g1")).toBe(false);
+    expect(await repo.find("RefreshToken", REFRESH_TOKEN)).toBeUndefined();
+    expect(await repo.revokeGrantsOfAccount("key-a")).toBe(1);
+    expect((await repo.listGrants()).map((g) => g.grantId)).toEqual(["g3"]);
+    expect(await repo.find("RefreshToken", "rt-g3")).toBeDefined();
+    clock.advance(3_601_000);
+    expect(await repo.listGrants()).toEqual([]);
+  });
 });

@@ -62,7 +62,7 @@ describe("the packed tarball", () => {
       const { stdout, stderr } = await run(process.execPath, [script], { cwd: app });
       expect(stderr).toBe("");
       expect(JSON.parse(stdout)).toEqual({
-        again: { applied: [], version: 10 },
+        again: { applied: [], version: 11 },
         rows: 1,
         malformed: "malformed",
       });

@@ -112,8 +112,9 @@ describe("upstream secrets at rest", () => {
         request_timeout_ms, status, created_at, updated_at) VALUES ('old', 'stdio', 'npx', '[]', ?, '{}', 1, 10000, 60000, 'unknown', 0, 0)`,
       args: [JSON.stringify({ TOKEN: "clear-token-42" })],
     });
-    // 6 seals secrets; 7 (upstream eras), 8 (live registry), 9 (OAuth store) and 10 (audit indexes) follow it.
-    expect(await migrate(db)).toMatchObject({ applied: [6, 7, 8, 9, 10] });
+    // 6 seals secrets; 7 (upstream eras), 8 (live registry), 9 (OAuth store), 10 (audit indexes) and 11 (upstream
+    // user tokens) follow it.
+    expect(await migrate(db)).toMatchObject({ applied: [6, 7, 8, 9, 10, 11] });
     const { mcpServers } = createRepositories(db, { secretKey: SECRET });
     // Readable in clear until sealed (no key id), so nothing breaks between the upgrade and the first start.
     expect((await mcpServers.get("old"))?.config).toMatchObject({ env: { TOKEN: "clear-token-42" } });

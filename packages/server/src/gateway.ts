@@ -45,8 +45,9 @@ import { createServerManager, type EventRecorder } from "./upstreams/server-mana
 import { startServerSync } from "./upstreams/server-sync.js";
 import { recordStoredStatus, storedServerSpec } from "./upstreams/stored-server.js";
 import { parseUpstreamEntry } from "./upstreams/upstream-config.js";
-import { upstreamAuthProvider } from "./upstreams/upstream-oauth.js";
+import { upstreamAuthProvider, withGlobalResponses } from "./upstreams/upstream-oauth.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstreams/upstream-plugin.js";
+import { createUserUpstreams } from "./upstreams/user-tokens/user-upstreams.js";
 
 /** Where a listening gateway can be reached. */
 export interface ListeningAddress {
@@ -251,6 +252,16 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
 
   const egress = createUpstreamEgress(options.egress);
+  const userUpstreams = createUserUpstreams({
+    settings: Object.fromEntries(
+      Object.entries(options.upstreamOAuth).flatMap(([name, oauth]) =>
+        oauth.authorizationCode ? [[name, oauth.authorizationCode]] : [],
+      ),
+    ),
+    defaultPublicUrl: options.oauth?.publicUrl,
+    tokens: store.repos.upstreamUserTokens,
+    fetch: withGlobalResponses(egress.fetch),
+  });
   const upstreamHost: UpstreamHost = {
     get callTimeoutMs() {
       return settings.get("upstream.requestTimeoutMs");
@@ -262,6 +273,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       const oauth = options.upstreamOAuth[name];
       return oauth ? upstreamAuthProvider(oauth) : undefined;
     },
+    userUpstreams,
   };
   settings.onChange((key, value) => {
     if (key === "log.level") logger.level = String(value);

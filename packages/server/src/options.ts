@@ -295,6 +295,16 @@ export const GatewayOptionsSchema = z
         message: "must not exceed timeouts.requestMs (headers are part of the request)",
       });
     }
+    for (const [name, oauth] of Object.entries(options.upstreamOAuth)) {
+      if (oauth.authorizationCode && !oauth.authorizationCode.publicUrl && !options.oauth?.publicUrl) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["upstreamOAuth", name, "authorizationCode", "publicUrl"],
+          message:
+            "per-user upstream tokens need the gateway's public URL for their sign-in links: set `oauth.publicUrl` or this `publicUrl`",
+        });
+      }
+    }
     if (options.auth === "none" && options.env === "production") {
       ctx.addIssue({
         code: "custom",

@@ -20,6 +20,58 @@ async function form(url: string, fields: Record<string, string>) {
   };
 }
 
+/** A browser: each hop is one request (no redirect followed), with the cookies it was given so far. */
+export function browser(): (url: string, init?: RequestInit) => Promise<Response> {
+  const cookies = new Map<string, string>();
+  return async (url, init = {}) => {
+    const response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+      },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      cookies.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+    }
+    return response;
+  };
+}
+
+/**
+ * Opens `start` in the browser, follows redirects to the built-in authorization server's sign-in page, signs in there
+ * with `apiKey` (the form posted from the server at `base`), and follows redirects until `stop` matches a URL, which
+ * it returns without opening; undefined when a page answers first.
+ */
+export async function signInOnPage(
+  hop: ReturnType<typeof browser>,
+  start: string,
+  apiKey: string,
+  base: string,
+  stop: (url: string) => boolean,
+): Promise<string | undefined> {
+  let url = start;
+  let response = await hop(url);
+  while (response.status >= 300 && response.status < 400) {
+    url = new URL(response.headers.get("location") ?? "", url).href;
+    response = await hop(url);
+  }
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await response.text())?.[1] ?? "";
+  response = await hop(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(base).origin },
+    body: new URLSearchParams({ csrf, key: apiKey, action: "allow" }),
+  });
+  while (response.status >= 300 && response.status < 400) {
+    url = new URL(response.headers.get("location") ?? "", url).href;
+    if (stop(url)) return url;
+    response = await hop(url);
+  }
+  return undefined;
+}
+
 /** Everything secret a sign-in produced: the code, its verifier, and the tokens. */
 export interface SignedIn {
   clientId: string;
@@ -43,22 +95,6 @@ export async function signInWithApiKey(base: string, apiKey: string): Promise<Si
   });
   const clientId = String(((await registered.json()) as { client_id?: string }).client_id);
   const { verifier, challenge } = await pkce();
-  const cookies = new Map<string, string>();
-  const hop = async (url: string, init: RequestInit = {}) => {
-    const response = await fetch(url, {
-      ...init,
-      redirect: "manual",
-      headers: {
-        ...(init.headers as Record<string, string>),
-        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
-      },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ""] = line.split(";");
-      cookies.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
-    }
-    return response;
-  };
   const authorize = new URL(`${base}/oauth/auth`);
   authorize.search = new URLSearchParams({
     response_type: "code",
@@ -69,28 +105,9 @@ export async function signInWithApiKey(base: string, apiKey: string): Promise<Si
     scope: "waygate:tools:list waygate:tools:call",
     resource: `${base}/mcp`,
   }).toString();
-  let url = authorize.href;
-  let response = await hop(url);
-  while (response.status >= 300 && response.status < 400) {
-    url = new URL(response.headers.get("location") ?? "", url).href;
-    response = await hop(url);
-  }
-  const csrf = /name="csrf" value="([^"]+)"/.exec(await response.text())?.[1] ?? "";
-  response = await hop(url, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: new URL(base).origin },
-    body: new URLSearchParams({ csrf, key: apiKey, action: "allow" }),
-  });
-  let code = "";
-  while (response.status >= 300 && response.status < 400) {
-    url = new URL(response.headers.get("location") ?? "", url).href;
-    if (url.startsWith(REDIRECT)) {
-      code = new URL(url).searchParams.get("code") ?? "";
-      break;
-    }
-    response = await hop(url);
-  }
-  if (!code) throw new Error(`the sign-in returned no code (stopped at ${url}, HTTP ${response.status})`);
+  const back = await signInOnPage(browser(), authorize.href, apiKey, base, (url) => url.startsWith(REDIRECT));
+  const code = back ? (new URL(back).searchParams.get("code") ?? "") : "";
+  if (!code) throw new Error("the sign-in returned no code");
   const tokens = await form(`${base}/oauth/token`, {
     grant_type: "authorization_code",
     code,

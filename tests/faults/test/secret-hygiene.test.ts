@@ -2,13 +2,13 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { apiKeyPrefixOf } from "@waygate/core";
+import { apiKeyPrefixOf, createRepositories, openDatabase } from "@waygate/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { readRows } from "../src/database-reader.js";
 import { recordCase } from "../src/fault-table.js";
 import { type GatewayProcess, startGatewayProcess, waitFor } from "../src/gateway-process.js";
 import { callTool, connectClient, execute } from "../src/mcp-client.js";
-import { refresh, revoke, signInWithApiKey } from "../src/oauth-sign-in.js";
+import { browser, refresh, revoke, signInOnPage, signInWithApiKey } from "../src/oauth-sign-in.js";
 import { faultUpstreamServer } from "../src/paths.js";
 import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js";
 
@@ -292,4 +292,184 @@ describe("secret hygiene", () => {
       await oauthWs.cleanup();
     }
   });
+
+  it("after per-user upstream sign-ins, refreshes and revocations, no upstream code, token or sign-in link is in logs, metrics, status, audit or the database files", async () => {
+    // The upstream is a second gateway with the built-in authorization server; the front gateway signs its caller in
+    // there by authorization code + PKCE (a scripted browser enters the upstream's API key), and refreshes per call.
+    const upWs = await createWorkspace();
+    const frontWs = await createWorkspace();
+    const upPort = await freePort();
+    const frontPort = await freePort();
+    const upBase = `http://127.0.0.1:${upPort}`;
+    const frontBase = `http://127.0.0.1:${frontPort}`;
+    await upWs.writeConfig({
+      gateway: { oauth: { builtin: {}, publicUrl: upBase } },
+      mcpServers: { tokened: faultUpstreamServer({}) },
+    });
+    const up = await startGatewayProcess({
+      cwd: upWs.dir,
+      env: {
+        DATABASE_URL: upWs.databaseUrl,
+        WAYGATE_SECRET_KEY: SECRET_KEY,
+        WAYGATE_CONFIG: "waygate.json",
+        WAYGATE_PORT: String(upPort),
+      },
+    });
+    let front: GatewayProcess | undefined;
+    try {
+      // The front gateway's client at the upstream's authorization server, registered beforehand.
+      const registered = await fetch(`${upBase}/oauth/reg`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          redirect_uris: [`${frontBase}/oauth/upstream/callback`],
+          token_endpoint_auth_method: "none",
+          grant_types: ["authorization_code", "refresh_token"],
+          response_types: ["code"],
+        }),
+      });
+      const clientId = String(((await registered.json()) as { client_id?: string }).client_id);
+      await frontWs.writeConfig({
+        gateway: {
+          logLevel: "debug",
+          upstreamOAuth: {
+            up: {
+              authorizationCode: {
+                clientId,
+                publicUrl: frontBase,
+                scope: "waygate:tools:list waygate:tools:call",
+                refreshBeforeExpirySeconds: 3_600,
+              },
+            },
+          },
+        },
+        mcpServers: { up: { url: `${upBase}/mcp` } },
+        egress: { allow: ["127.0.0.1/32"] },
+      });
+      front = await startGatewayProcess({
+        cwd: frontWs.dir,
+        env: {
+          DATABASE_URL: frontWs.databaseUrl,
+          WAYGATE_SECRET_KEY: SECRET_KEY,
+          WAYGATE_CONFIG: "waygate.json",
+          WAYGATE_PORT: String(frontPort),
+        },
+      });
+      const client = await connectClient(frontBase, frontWs.keys.caller);
+      const refused = (await client.callTool({ name: "up__waygate_sign_in", arguments: {} })) as {
+        _meta?: { "waygate/signIn"?: { url: string } };
+      };
+      const link = String(refused._meta?.["waygate/signIn"]?.url);
+      expect(link).toContain("/oauth/upstream/start/");
+      const upstreamCode = await signInThroughLink(link, upWs.keys.caller, upBase, frontBase);
+      const repos = createRepositories(await openDatabase({ url: frontWs.databaseUrl }), {
+        secretKey: SECRET_KEY,
+      });
+      const principal = (await repos.upstreamUserTokens.list())[0]?.principal ?? "";
+      const first = await repos.upstreamUserTokens.get("up", principal);
+      // Positive control: the calls reach the upstream with the principal's token (refreshed before each).
+      expect((await callTool(client, "up__tokened__echo", { text: "as me" })).text).toBe("as me");
+      expect((await callTool(client, "up__tokened__echo", { text: "again" })).text).toBe("again");
+      const second = await repos.upstreamUserTokens.get("up", principal);
+      expect(second?.access_token).not.toBe(first?.access_token);
+      const status = await (
+        await fetch(`${frontBase}/mcp/status`, { headers: { authorization: `Bearer ${frontWs.keys.admin}` } })
+      ).text();
+      const listed = await (
+        await fetch(`${frontBase}/admin/upstream-tokens`, {
+          headers: { authorization: `Bearer ${frontWs.keys.admin}` },
+        })
+      ).text();
+      expect(listed).toContain(principal);
+      const metrics = await (
+        await fetch(`${frontBase}/metrics`, { headers: { authorization: `Bearer ${frontWs.keys.admin}` } })
+      ).text();
+      const whileRunning: Record<string, string> = {};
+      for (const file of await readdir(frontWs.dir)) {
+        if (file.startsWith("waygate.db"))
+          whileRunning[`file ${file} (running)`] = (await readFile(join(frontWs.dir, file))).toString(
+            "latin1",
+          );
+      }
+      // Positive control: the token rows were written (the principal is stored in clear beside the sealed tokens).
+      expect(Object.values(whileRunning).some((bytes) => bytes.includes(principal))).toBe(true);
+      const revoked = await fetch(`${frontBase}/oauth/upstream/tokens/up`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${frontWs.keys.caller}` },
+      });
+      expect(revoked.status).toBe(200);
+      expect((await callTool(client, "up__tokened__echo", { text: "revoked" })).isError).toBe(true);
+      await client.close();
+      expect((await front.stop("SIGTERM")).code).toBe(0);
+      const haystacks: Record<string, string> = {
+        ...whileRunning,
+        "gateway log": front.output(),
+        "/metrics": metrics,
+        "/mcp/status": status,
+        "/admin/upstream-tokens": listed,
+        "table command_history": JSON.stringify(
+          await readRows(frontWs.databaseUrl, "SELECT * FROM command_history"),
+        ),
+        "table system_events": JSON.stringify(
+          await readRows(frontWs.databaseUrl, "SELECT * FROM system_events"),
+        ),
+      };
+      for (const file of await readdir(frontWs.dir)) {
+        if (file.startsWith("waygate.db"))
+          haystacks[`file ${file}`] = (await readFile(join(frontWs.dir, file))).toString("latin1");
+      }
+      const secrets: Record<string, string> = {
+        "upstream authorization code": upstreamCode,
+        "sign-in link id": link.slice(link.lastIndexOf("/") + 1),
+        "access token": String(first?.access_token),
+        "refresh token": String(first?.refresh_token),
+        "refreshed access token": String(second?.access_token),
+        "rotated refresh token": String(second?.refresh_token),
+        WAYGATE_SECRET_KEY: SECRET_KEY,
+      };
+      for (const [what, value] of Object.entries(secrets)) expect(value.length, what).toBeGreaterThan(20);
+      const hits = findSecrets(haystacks, secrets);
+      recordCase({
+        case: "secret hygiene of per-user upstream tokens",
+        expected: "0 hits for upstream codes, tokens and sign-in links",
+        observed: `${Object.keys(secrets).length} secrets x ${Object.keys(haystacks).length} places: ${hits.length} hits${hits.length ? `: ${hits.join("; ")}` : ""}`,
+      });
+      expect(hits).toEqual([]);
+    } finally {
+      await front?.stop("SIGKILL");
+      await up.stop("SIGKILL");
+      await frontWs.cleanup();
+      await upWs.cleanup();
+    }
+  });
 });
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/**
+ * A person's browser: opens the sign-in link, signs in at the upstream's built-in authorization server with that
+ * server's API key, and follows the redirect back to the front gateway's callback. Returns the upstream's code.
+ */
+async function signInThroughLink(
+  link: string,
+  apiKey: string,
+  upBase: string,
+  frontBase: string,
+): Promise<string> {
+  const hop = browser();
+  const callback = await signInOnPage(hop, link, apiKey, upBase, (url) =>
+    url.startsWith(`${frontBase}/oauth/upstream/callback`),
+  );
+  if (!callback) throw new Error("the sign-in did not come back to the front gateway");
+  const response = await hop(callback);
+  if (response.status !== 200) {
+    throw new Error(`the callback refused the sign-in: HTTP ${response.status} ${await response.text()}`);
+  }
+  return new URL(callback).searchParams.get("code") ?? "";
+}

@@ -8,12 +8,14 @@ import { registerDoctorCommand } from "./commands/doctor.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerMetricsCommands } from "./commands/metrics.js";
 import { registerMigrateCommand } from "./commands/migrate.js";
+import { registerOAuthCommands } from "./commands/oauth-grants.js";
 import { registerPinsCommands } from "./commands/pins.js";
 import { registerPluginsCommands } from "./commands/plugins.js";
 import { registerSecretsCommands } from "./commands/secrets.js";
 import { registerServersCommands } from "./commands/servers.js";
 import { registerStartCommand } from "./commands/start.js";
 import { registerStdioCommand } from "./commands/stdio.js";
+import { registerUpstreamTokensCommands } from "./commands/upstream-tokens.js";
 import type { CliIo } from "./io.js";
 
 /** Builds the `waygate` command tree; errors are thrown (exitOverride), never `process.exit`ed. */
@@ -46,6 +48,8 @@ export function createProgram(io: CliIo): Command {
   registerConfigExportCommand(program, io);
   registerMetricsCommands(program, io);
   registerSecretsCommands(program, io);
+  registerUpstreamTokensCommands(program, io);
+  registerOAuthCommands(program, io);
   registerDoctorCommand(program, io);
   // Subcommands inherit output and exit handling from the root.
   for (const command of program.commands) applyInherited(command, io, "waygate");

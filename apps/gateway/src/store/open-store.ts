@@ -214,6 +214,8 @@ export async function openStore(
     verifyAudit: () => verifyAuditChain(db, { secretKey }),
     exportAudit: (since) => exportAuditRows(db, since ? { since } : {}),
     pins: repos.definitionPins,
+    upstreamTokens: repos.upstreamUserTokens,
+    oauthGrants: repos.oauthStore,
     plugins: repos.plugins,
     settings: repos.config,
     metrics: repos.metrics,

@@ -5,7 +5,9 @@ import type {
   DefinitionPinsRepository,
   ExportedAuditRow,
   MetricsRepository,
+  OAuthStoreRepository,
   PluginsRepository,
+  UpstreamUserTokensRepository,
 } from "@waygate/core";
 import type { UpstreamServer } from "../config/server-entry.js";
 
@@ -87,5 +89,9 @@ export interface GatewayStore {
   settings: Pick<ConfigRepository<DefaultConfigDefinitions>, "list" | "change">;
   /** Metric roll-ups (core's `metrics`). */
   metrics: Pick<MetricsRepository, "history">;
+  /** Per-user upstream OAuth tokens (core's `upstreamUserTokens`), listed without secrets. */
+  upstreamTokens: Pick<UpstreamUserTokensRepository, "list" | "revoke" | "revokePrincipal">;
+  /** The built-in authorization server's grants (core's `oauthStore`), listed without tokens. */
+  oauthGrants: Pick<OAuthStoreRepository, "listGrants" | "revokeGrant" | "revokeGrantsOfAccount">;
   close(): Promise<void>;
 }

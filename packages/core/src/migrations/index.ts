@@ -8,6 +8,7 @@ import { migration0007UpstreamEras } from "./0007-upstream-eras.js";
 import { migration0008LiveRegistry } from "./0008-live-registry.js";
 import { migration0009OAuthStore } from "./0009-oauth-store.js";
 import { migration0010AuditWriteIndexes } from "./0010-audit-write-indexes.js";
+import { migration0011UpstreamUserTokens } from "./0011-upstream-user-tokens.js";
 import type { Migration } from "./migration.js";
 
 /** Every migration this version of core knows, in order; append only. */
@@ -22,6 +23,7 @@ export const migrations: readonly Migration[] = [
   migration0008LiveRegistry,
   migration0009OAuthStore,
   migration0010AuditWriteIndexes,
+  migration0011UpstreamUserTokens,
 ];
 
 /** The schema version this version of core writes. */

@@ -16,6 +16,10 @@ import { createOAuthStoreRepository, type OAuthStoreRepository } from "./oauth-s
 import { createPluginsRepository, type PluginsRepository } from "./plugins.js";
 import { createSystemEventsRepository, type SystemEventsRepository } from "./system-events.js";
 import { createUpstreamErasRepository, type UpstreamErasRepository } from "./upstream-eras.js";
+import {
+  createUpstreamUserTokensRepository,
+  type UpstreamUserTokensRepository,
+} from "./upstream-user-tokens.js";
 
 /** Options for `createRepositories`. */
 export interface RepositoriesOptions<D extends ConfigDefinitions = DefaultConfigDefinitions> {
@@ -53,6 +57,8 @@ export interface Repositories<D extends ConfigDefinitions = DefaultConfigDefinit
   upstreamEras: UpstreamErasRepository;
   /** The built-in OAuth authorization server's clients, codes, tokens and sessions (ids hashed, payloads sealed). */
   oauthStore: OAuthStoreRepository;
+  /** Per-user OAuth tokens for remote upstreams (sealed), by server and principal. */
+  upstreamUserTokens: UpstreamUserTokensRepository;
 }
 
 /** Creates every repository over one migrated database. */
@@ -77,5 +83,6 @@ export function createRepositories<D extends ConfigDefinitions = DefaultConfigDe
     definitionPins: createDefinitionPinsRepository(db, clock),
     upstreamEras: createUpstreamErasRepository(db, clock),
     oauthStore: createOAuthStoreRepository(db, clock, box),
+    upstreamUserTokens: createUpstreamUserTokensRepository(db, clock, box),
   };
 }

@@ -29,6 +29,46 @@ export interface OAuthStoreRepository {
   revokeByGrantId(grantId: string): Promise<void>;
   /** Deletes expired objects; returns how many. */
   pruneExpired(): Promise<number>;
+  /** Live grants (what a person allowed a client), newest first; filtered by account (key id) or client id. */
+  listGrants(filter?: { accountId?: string; clientId?: string }): Promise<OAuthGrantInfo[]>;
+  /** Deletes a grant and every code and token issued under it; false when there is no such live grant. */
+  revokeGrant(grantId: string): Promise<boolean>;
+  /** Revokes every grant of an account (a key id); returns how many. */
+  revokeGrantsOfAccount(accountId: string): Promise<number>;
+}
+
+/** A grant of the built-in authorization server as an admin sees it: who allowed which client what, never a token. */
+export interface OAuthGrantInfo {
+  grantId: string;
+  /** The account that signed in: the API key's id. */
+  accountId: string;
+  clientId: string;
+  /** Scopes granted for each resource (and `openid` for OpenID scopes). */
+  scopes: Record<string, string>;
+  createdAt: Date | null;
+  expiresAt: Date | null;
+}
+
+function grantInfoOf(payload: OAuthStorePayload): OAuthGrantInfo | undefined {
+  const { jti, accountId, clientId, iat, exp } = payload;
+  if (typeof jti !== "string" || typeof accountId !== "string" || typeof clientId !== "string")
+    return undefined;
+  const scopes: Record<string, string> = {};
+  const openid = payload.openid as { scope?: unknown } | undefined;
+  if (typeof openid?.scope === "string") scopes.openid = openid.scope;
+  for (const [resource, scope] of Object.entries(
+    (payload.resources as Record<string, unknown> | undefined) ?? {},
+  )) {
+    if (typeof scope === "string") scopes[resource] = scope;
+  }
+  return {
+    grantId: jti,
+    accountId,
+    clientId,
+    scopes,
+    createdAt: typeof iat === "number" ? new Date(iat * 1000) : null,
+    expiresAt: typeof exp === "number" ? new Date(exp * 1000) : null,
+  };
 }
 
 const hashOf = (id: string) => createHash("sha256").update(id, "utf8").digest("hex");
@@ -62,7 +102,7 @@ export function createOAuthStoreRepository(
   const live = "(expires_at IS NULL OR expires_at > ?)";
   const columns = "model, id_hash, payload, consumed_at";
 
-  return {
+  const repo: OAuthStoreRepository = {
     async upsert(model, id, payload, expiresInSeconds) {
       const idHash = hashOf(id);
       const now = clock();
@@ -153,5 +193,53 @@ export function createOAuthStoreRepository(
       );
       return result.rowsAffected;
     },
+
+    async listGrants(filter = {}) {
+      // Grants are few (one per person and client) and their payloads sealed: read them all, filter after opening.
+      const result = await dbCall(db, "listing OAuth grants", () =>
+        db.client.execute({
+          sql: `SELECT ${columns} FROM oauth_store WHERE model = 'Grant' AND ${live}`,
+          args: [clock()],
+        }),
+      );
+      const grants: OAuthGrantInfo[] = [];
+      for (const row of result.rows) {
+        let payload: OAuthStorePayload;
+        try {
+          payload = JSON.parse(box.open(String(row.payload), contextOf("Grant", String(row.id_hash))));
+        } catch (error) {
+          if (error instanceof SecretUnreadableError || error instanceof SyntaxError) continue;
+          throw error;
+        }
+        const info = grantInfoOf(payload);
+        if (!info) continue;
+        if (filter.accountId !== undefined && info.accountId !== filter.accountId) continue;
+        if (filter.clientId !== undefined && info.clientId !== filter.clientId) continue;
+        grants.push(info);
+      }
+      return grants.sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
+    },
+
+    async revokeGrant(grantId) {
+      const results = await dbCall(db, "revoking an OAuth grant", () =>
+        db.client.batch(
+          [
+            { sql: "DELETE FROM oauth_store WHERE model = 'Grant' AND id_hash = ?", args: [hashOf(grantId)] },
+            { sql: "DELETE FROM oauth_store WHERE grant_id = ?", args: [grantId] },
+          ],
+          "write",
+        ),
+      );
+      return (results[0]?.rowsAffected ?? 0) > 0;
+    },
+
+    async revokeGrantsOfAccount(accountId) {
+      let count = 0;
+      for (const grant of await repo.listGrants({ accountId })) {
+        if (await repo.revokeGrant(grant.grantId)) count++;
+      }
+      return count;
+    },
   };
+  return repo;
 }

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import { AuthError, GatewayError } from "../errors/errors.js";
+import { createIntrospectionCache } from "./introspection-cache.js";
 import { discoverIssuer, type IssuerMetadata, issuerUnavailable } from "./issuer-metadata.js";
 import type { OAuthOptions } from "./oauth-options.js";
 
@@ -146,8 +147,14 @@ export function introspectionVerifier(options: OAuthOptions): AccessTokenVerifie
   const basic = Buffer.from(
     `${encodeURIComponent(settings.clientId)}:${encodeURIComponent(settings.clientSecret)}`,
   ).toString("base64");
+  const cache =
+    settings.cache.maxEntries > 0 && (settings.cache.ttlSeconds > 0 || settings.cache.negativeTtlSeconds > 0)
+      ? createIntrospectionCache(settings.cache)
+      : undefined;
   return {
     async verify(token, audiences) {
+      const kept = cache?.get(token);
+      if (kept) return checkIntrospected(kept.active ? kept.claims : { active: false }, audiences, options);
       const endpoint = settings.endpoint ?? (await metadata()).introspection_endpoint;
       if (!endpoint) {
         throw issuerUnavailable(
@@ -175,6 +182,7 @@ export function introspectionVerifier(options: OAuthOptions): AccessTokenVerifie
           error,
         );
       }
+      cache?.set(token, claims);
       return checkIntrospected(claims, audiences, options);
     },
   };

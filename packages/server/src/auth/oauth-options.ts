@@ -148,6 +148,36 @@ export const OAuthOptionsSchema = z
         clientId: z.string().min(1).describe("the gateway's client id at the issuer"),
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the config file's reference syntax, shown to users.
         clientSecret: z.string().min(1).describe("its secret; use `${env:NAME}`"),
+        /** Reuses answers so that not every request costs a round trip to the issuer. */
+        cache: z
+          .object({
+            maxEntries: z
+              .number()
+              .int()
+              .min(0)
+              .max(1_000_000)
+              .default(10_000)
+              .describe("answers kept at most (0: no cache)"),
+            ttlSeconds: z
+              .number()
+              .int()
+              .min(0)
+              .max(3_600)
+              .default(60)
+              .describe("an active token's answer is reused this long at most, never past its `exp`"),
+            negativeTtlSeconds: z
+              .number()
+              .int()
+              .min(0)
+              .max(60)
+              .default(5)
+              .describe(
+                "an inactive token's answer is reused this long (a revocation at the issuer shows after at most ttlSeconds)",
+              ),
+          })
+          .strict()
+          .default({ maxEntries: 10_000, ttlSeconds: 60, negativeTtlSeconds: 5 })
+          .describe("reuse of introspection answers: bounded, never past the token's expiry"),
       })
       .optional()
       .describe("check tokens by introspection (opaque tokens) instead of as JWTs"),

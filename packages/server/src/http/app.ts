@@ -15,6 +15,7 @@ import { sendError } from "../errors/send-error.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { requestsOf } from "../policy/request-messages.js";
 import type { View } from "../routing/router.js";
+import { userTokenRoutes } from "../upstreams/user-tokens/user-token-routes.js";
 import { accessLog } from "./access-log.js";
 import { bodyErrorHandler, jsonBody, requireJsonContentType } from "./body.js";
 import { httpMetrics } from "./http-metrics.js";
@@ -30,6 +31,7 @@ import { pluginRoutes } from "./routes/plugins.js";
 import { probeRoutes } from "./routes/probes.js";
 import { restMcpRoutes } from "./routes/rest-mcp.js";
 import { serviceRoutes } from "./routes/service.js";
+import { ownUpstreamTokenRoutes } from "./routes/upstream-tokens.js";
 import { corsAllowlist, dnsRebindingGuard, securityHeaders } from "./security.js";
 
 /** The Express app and what must be stopped with it. */
@@ -142,6 +144,9 @@ export function buildApp(
   // MCP endpoints answer refusals (the Host/Origin check's included) as JSON-RPC errors.
   app.all(["/mcp", "/servers/:name/mcp", "/sse", "/messages"], useJsonRpcErrors);
   app.use(rebinding.middleware);
+  // The browser's side of per-user upstream sign-ins: no credentials, bound by state and a cookie instead.
+  const userUpstreams = ctx.upstreamHost.userUpstreams;
+  if (userUpstreams) app.use(userTokenRoutes(userUpstreams, ctx.logger));
   app.all("/mcp", jsonPosts, body, auth, stepUp, limit, ctx.sessions.streamable(aggregateView));
   app.all("/servers/:name/mcp", jsonPosts, body, auth, stepUp, limit, ctx.sessions.streamable(singleView));
   app.get("/sse", auth, limit, ctx.sessions.legacyStream(aggregateView));
@@ -157,6 +162,7 @@ export function buildApp(
   app.use("/plugins", body, restAuth, limit, pluginRoutes(ctx));
   // Every REST route counts against the key's budget, the lists and status included, not only execute.
   app.use("/mcp", body, restAuth, limit, restMcpRoutes(ctx));
+  app.use("/oauth/upstream/tokens", auth, limit, ownUpstreamTokenRoutes(ctx));
   const diagnostics = diagnosticsRoutes(ctx);
   app.use("/diagnostics", restAuth, diagnostics.routes);
   app.use("/admin", body, restAuth, requireScope("admin", production), adminRoutes(ctx));

@@ -422,7 +422,16 @@ function outcomeOf(result: CallToolResult): CallOutcome {
   return meta?.[DENIED_META_KEY] ? "denied" : "error";
 }
 
+/**
+ * `_meta` key of a result that asks the caller to sign in to an upstream: its text carries a one-time sign-in link
+ * meant for that caller only, so the audit row and log record that a sign-in was asked for, never the link.
+ */
+export const SIGN_IN_META_KEY = "waygate/signIn";
+
 function firstText(result: CallToolResult): string {
+  const meta = result._meta as Record<string, unknown> | undefined;
+  if (meta?.[SIGN_IN_META_KEY])
+    return "the caller must sign in to the upstream first (sign-in link withheld)";
   const text = result.content?.find((part) => part.type === "text");
   return text && "text" in text ? String(text.text).slice(0, 500) : "tool returned an error";
 }

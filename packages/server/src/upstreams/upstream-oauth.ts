@@ -2,7 +2,8 @@ import { ClientCredentialsProvider, type OAuthClientProvider } from "@modelconte
 import type { UpstreamOAuth } from "./upstream-oauth-options.js";
 
 /** The SDK's token provider for an upstream's OAuth settings. */
-export function upstreamAuthProvider(settings: UpstreamOAuth): OAuthClientProvider {
+export function upstreamAuthProvider(settings: UpstreamOAuth): OAuthClientProvider | undefined {
+  if (!settings.clientCredentials) return undefined;
   const { clientId, clientSecret, scope, issuer } = settings.clientCredentials;
   return new ClientCredentialsProvider({
     clientId,

@@ -6,6 +6,7 @@ import type { GatewayIdentity } from "./gateway-identity.js";
 import type { HostedPlugin } from "./hosted-plugin.js";
 import type { UpstreamTransport } from "./upstream-config.js";
 import { withGlobalResponses } from "./upstream-oauth.js";
+import type { UserUpstreams } from "./user-tokens/user-upstreams.js";
 
 /** One server's own deadlines (stored or configured); unset ones fall back to the gateway's. */
 export interface UpstreamTimeouts {
@@ -25,6 +26,8 @@ export interface UpstreamHost {
   eras?: EraMemory;
   /** Gets the OAuth tokens of an upstream that requires them (`upstreamOAuth`); undefined for the others. */
   authProviderFor?: (name: string) => OAuthClientProvider | undefined;
+  /** The upstreams reached with each principal's own token (`upstreamOAuth.<name>.authorizationCode`). */
+  userUpstreams?: UserUpstreams;
 }
 
 /**
@@ -37,8 +40,25 @@ export function createUpstreamPlugin(
   host: UpstreamHost,
   timeouts: UpstreamTimeouts = {},
 ): HostedPlugin {
-  const prior = host.eras?.prior(name, transport);
+  const users = host.userUpstreams;
+  if (transport.type !== "stdio" && users?.has(name)) {
+    // One bridge per principal, each with that principal's token provider.
+    return users.create(name, transport.url, (provider) =>
+      bridgeOf(name, transport, host, timeouts, provider),
+    );
+  }
   const authProvider = transport.type === "stdio" ? undefined : host.authProviderFor?.(name);
+  return bridgeOf(name, transport, host, timeouts, authProvider);
+}
+
+function bridgeOf(
+  name: string,
+  transport: UpstreamTransport,
+  host: UpstreamHost,
+  timeouts: UpstreamTimeouts,
+  authProvider: OAuthClientProvider | undefined,
+): HostedPlugin {
+  const prior = host.eras?.prior(name, transport);
   const plugin = new McpBridgePlugin(
     {
       name,

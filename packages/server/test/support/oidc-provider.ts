@@ -24,6 +24,12 @@ export interface TestProvider {
   extraClaims: Record<string, unknown>;
   /** Obtains an access token by client credentials for `resource` (RFC 8707) with the given scopes. */
   token(resource: string, scope?: string): Promise<string>;
+  /** Requests the provider answered, by path (e.g. `/token/introspection`). */
+  hits: Map<string, number>;
+  /** Who the scripted sign-in signs in from now on (default `TEST_USER`). */
+  user: string;
+  /** The pre-registered authorization-code client, when `codeClient` was given. */
+  codeClient?: { id: string; secret: string };
   /** Replaces the signing key (the provider restarts on the same issuer, publishing only the new key). */
   rotateKey(): Promise<SigningKey>;
   close(): Promise<void>;
@@ -37,13 +43,21 @@ export async function newSigningKey(): Promise<SigningKey> {
   return { kid, privateJwk, privateKey, publicKey };
 }
 
+/** A confidential client pre-registered for authorization code + refresh, redirecting to `redirectUri`. */
+interface CodeClient {
+  id: string;
+  secret: string;
+  redirectUri: string;
+}
+
 function providerFor(
   issuer: string,
   key: SigningKey,
   client: { id: string; secret: string },
-  opaque: boolean,
+  options: { opaque: boolean; codeClient?: CodeClient; accessTokenTTL: number },
   extraClaims: Record<string, unknown>,
 ) {
+  const { opaque, codeClient, accessTokenTTL } = options;
   return new Provider(issuer, {
     extraTokenClaims: () => ({ ...extraClaims }),
     clients: [
@@ -55,6 +69,18 @@ function providerFor(
         response_types: [],
         scope: TEST_SCOPES.join(" "),
       },
+      ...(codeClient
+        ? [
+            {
+              client_id: codeClient.id,
+              client_secret: codeClient.secret,
+              grant_types: ["authorization_code", "refresh_token"],
+              redirect_uris: [codeClient.redirectUri],
+              response_types: ["code" as const],
+              scope: [...TEST_SCOPES, "offline_access"].join(" "),
+            },
+          ]
+        : []),
     ],
     jwks: { keys: [key.privateJwk as never] },
     cookies: { keys: ["test-cookie-key-0123456789"] },
@@ -76,7 +102,7 @@ function providerFor(
         getResourceServerInfo: (_ctx, resource) => ({
           scope: TEST_SCOPES.join(" "),
           audience: resource,
-          accessTokenTTL: 300,
+          accessTokenTTL,
           accessTokenFormat: opaque ? "opaque" : "jwt",
           ...(opaque ? {} : { jwt: { sign: { alg: "RS256" } } }),
         }),
@@ -92,18 +118,23 @@ export const TEST_USER = "alice";
  * The provider's interaction page, scripted: the login prompt signs in `TEST_USER`, the consent prompt grants every
  * scope asked for each resource asked for.
  */
-async function signIn(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function signIn(
+  provider: Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: string,
+): Promise<void> {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name === "login") {
     await provider.interactionFinished(
       req,
       res,
-      { login: { accountId: TEST_USER } },
+      { login: { accountId: user } },
       { mergeWithLastSubmission: false },
     );
     return;
   }
-  const grant = new provider.Grant({ accountId: TEST_USER, clientId: String(details.params.client_id) });
+  const grant = new provider.Grant({ accountId: user, clientId: String(details.params.client_id) });
   const missing = details.prompt.details as {
     missingOIDCScope?: string[];
     missingResourceScopes?: Record<string, string[]>;
@@ -147,21 +178,45 @@ export async function authorize(authorizationUrl: URL, redirectUrl: string): Pro
   throw new Error("the sign-in did not come back to the client within 10 redirects");
 }
 
-/** Starts the provider on 127.0.0.1 on a free port. `opaque` issues opaque tokens (for introspection). */
-export async function startProvider(options: { opaque?: boolean } = {}): Promise<TestProvider> {
+/**
+ * Starts the provider on 127.0.0.1 on a free port. `opaque` issues opaque tokens (for introspection); `codeClient`
+ * pre-registers an authorization-code client redirecting to that URI; `accessTokenTTL` is in seconds (default 300).
+ */
+export async function startProvider(
+  options: { opaque?: boolean; codeClient?: { redirectUri: string }; accessTokenTTL?: number } = {},
+): Promise<TestProvider> {
   const client = { id: "waygate-tests", secret: "waygate-tests-secret-0123456789" };
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-  const server: Server = createServer((req, res) => handler(req, res));
+  const hits = new Map<string, number>();
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    handler(req, res);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let key = await newSigningKey();
   const extraClaims: Record<string, unknown> = {};
+  const codeClient = options.codeClient
+    ? { id: "waygate-upstream", secret: "waygate-upstream-secret-0123456789", ...options.codeClient }
+    : undefined;
+  const state = { user: TEST_USER };
   const mount = () => {
-    const provider = providerFor(issuer, key, client, options.opaque === true, extraClaims);
+    const provider = providerFor(
+      issuer,
+      key,
+      client,
+      {
+        opaque: options.opaque === true,
+        accessTokenTTL: options.accessTokenTTL ?? 300,
+        ...(codeClient ? { codeClient } : {}),
+      },
+      extraClaims,
+    );
     const callback = provider.callback();
     handler = (req, res) => {
       if (req.url?.startsWith("/interaction/")) {
-        signIn(provider, req, res).catch((error: unknown) => {
+        signIn(provider, req, res, state.user).catch((error: unknown) => {
           res.statusCode = 500;
           res.end(String(error));
         });
@@ -176,6 +231,14 @@ export async function startProvider(options: { opaque?: boolean } = {}): Promise
     clientId: client.id,
     clientSecret: client.secret,
     extraClaims,
+    hits,
+    get user() {
+      return state.user;
+    },
+    set user(user: string) {
+      state.user = user;
+    },
+    ...(codeClient ? { codeClient: { id: codeClient.id, secret: codeClient.secret } } : {}),
     get key() {
       return key;
     },
