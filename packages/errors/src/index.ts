@@ -1,0 +1,2 @@
+// Every export of this file is public API of @waygate/errors.
+export { isWaygateError, WaygateError, type WaygateErrorOptions } from "./waygate-error.js";
