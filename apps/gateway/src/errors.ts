@@ -1,4 +1,4 @@
-import { isWaygateError, WaygateError } from "@waygate/errors";
+import { isWaygateError, WaygateError, type WaygateErrorClass } from "@waygate/errors";
 
 /** Set by releases from before `@waygate/errors` too, so `CliError.isInstance` still knows their errors. */
 const cliMarker = Symbol.for("waygate.cli-error");
@@ -17,28 +17,13 @@ export interface ConfigIssue {
 /** Base class of the CLI's errors: a `WaygateError` with a stable `code`, a message a person can act on, and a `cause`. */
 export class CliError extends WaygateError {
   static override readonly kind: string = "CliError";
+  /** `CliError.isInstance` also knows errors of releases from before `@waygate/errors` by this marker. */
+  static override readonly legacyMarker: symbol = cliMarker;
   readonly [cliMarker] = true;
   declare readonly code: CliErrorCode;
 
   constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
-  }
-
-  /** True for any Waygate CLI error (of the subclass it is called on), even one created by another copy of the package. */
-  static override isInstance<T>(
-    this: { readonly kind: string; prototype: T },
-    value: unknown,
-    code?: CliErrorCode,
-  ): value is T {
-    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose, as in WaygateError
-    if (this.kind !== CliError.kind) return WaygateError.isInstance.call(this, value, code);
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[cliMarker] === true &&
-      typeof (value as { code?: unknown }).code === "string" &&
-      (code === undefined || (value as { code?: unknown }).code === code)
-    );
   }
 }
 
@@ -55,11 +40,7 @@ export class ConfigError extends CliError {
   }
 
   /** True for a ConfigError from any copy of the package. */
-  static override isInstance<T>(
-    this: { readonly kind: string; prototype: T },
-    value: unknown,
-    code?: CliErrorCode,
-  ): value is T {
+  static override isInstance<T>(this: WaygateErrorClass<T>, value: unknown, code?: CliErrorCode): value is T {
     return (
       CliError.isInstance(value, code) &&
       (value as { code: unknown }).code === "config_invalid" &&

@@ -3,6 +3,13 @@ const ERROR_MARKER = Symbol.for("waygate.error");
 /** The `kind` of the error's class and of each class above it, so `isInstance` needs no shared prototype. */
 const ERROR_KINDS = Symbol.for("waygate.error.kinds");
 
+/** What `isInstance` reads of the class it is called on. */
+export interface WaygateErrorClass<T> {
+  readonly kind: string;
+  readonly legacyMarker?: symbol | undefined;
+  prototype: T;
+}
+
 /** Options every Waygate error accepts. */
 export interface WaygateErrorOptions {
   /** The error (or value) that caused this one. */
@@ -20,6 +27,11 @@ export class WaygateError extends Error {
    * that does not is recognised as its parent.
    */
   static readonly kind: string = "WaygateError";
+  /**
+   * The symbol a package marked its errors with before `@waygate/errors` (e.g. the server's), if it did. Set on the
+   * class that used it: its `isInstance` then also knows errors of those older copies, which carry no kinds.
+   */
+  static readonly legacyMarker: symbol | undefined = undefined;
   readonly [ERROR_MARKER] = true;
   readonly [ERROR_KINDS]: readonly string[];
   /** Stable machine-readable code; messages may change, codes do not. */
@@ -37,18 +49,19 @@ export class WaygateError extends Error {
    * it; with `code`, only when its code is that one. `WaygateError.isInstance` is true for an error of any Waygate
    * package. Call it on the class (`DatabaseError.isInstance(err)`), not detached.
    */
-  static isInstance<T>(
-    this: { readonly kind: string; prototype: T },
-    value: unknown,
-    code?: string,
-  ): value is T {
+  static isInstance<T>(this: WaygateErrorClass<T>, value: unknown, code?: string): value is T {
     // `this` is the class isInstance was called on, so each subclass checks for its own kind.
     // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose
     const kind = this.kind;
-    if (!isWaygateError(value)) return false;
-    if (code !== undefined && value.code !== code) return false;
+    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose
+    const legacy = Object.hasOwn(this, "legacyMarker") ? this.legacyMarker : undefined;
+    if (typeof value !== "object" || value === null) return false;
+    const record = value as Record<symbol, unknown> & { code?: unknown };
+    if (typeof record.code !== "string" || (code !== undefined && record.code !== code)) return false;
+    if (legacy !== undefined && record[legacy] === true) return true;
+    if (record[ERROR_MARKER] !== true) return false;
     if (kind === "WaygateError") return true;
-    const kinds = (value as unknown as Record<symbol, unknown>)[ERROR_KINDS];
+    const kinds = record[ERROR_KINDS];
     return Array.isArray(kinds) && kinds.includes(kind);
   }
 }

@@ -77,3 +77,28 @@ describe("WaygateError", () => {
     expect(cjs.WaygateError.isInstance(new StoreLockedError("STORE_LOCKED", "x"))).toBe(true);
   });
 });
+
+describe("legacyMarker", () => {
+  const legacy = Symbol.for("waygate.test.legacy-error");
+  class LegacyRoot extends WaygateError {
+    static override readonly kind: string = "LegacyRoot";
+    static override readonly legacyMarker = legacy;
+  }
+  class LegacyChild extends LegacyRoot {
+    static override readonly kind: string = "LegacyChild";
+  }
+  const older = Object.assign(new Error("x"), { [legacy]: true, code: "conflict" });
+
+  it("lets the class that set it know an older copy's errors by that marker, with the code filter", () => {
+    expect(LegacyRoot.isInstance(older)).toBe(true);
+    expect(LegacyRoot.isInstance(older, "conflict")).toBe(true);
+    expect(LegacyRoot.isInstance(older, "usage")).toBe(false);
+    expect(LegacyRoot.isInstance(Object.assign(new Error("x"), { [legacy]: true }))).toBe(false);
+  });
+
+  it("is not inherited: a subclass still needs its own kind", () => {
+    expect(LegacyChild.isInstance(older)).toBe(false);
+    expect(LegacyChild.isInstance(new LegacyChild("conflict", "x"))).toBe(true);
+    expect(WaygateError.isInstance(older)).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { WaygateError, type WaygateErrorOptions } from "@waygate/errors";
+import { WaygateError, type WaygateErrorClass, type WaygateErrorOptions } from "@waygate/errors";
 
 /** Stable machine-readable codes carried by every error this SDK throws. */
 export type PluginErrorCode =
@@ -44,7 +44,7 @@ export class PluginError extends WaygateError {
    * package raised it. On a subclass (`UpstreamTimeoutError.isInstance`) it is true for that class only.
    */
   static override isInstance<T>(
-    this: { readonly kind: string; prototype: T },
+    this: WaygateErrorClass<T>,
     value: unknown,
     code?: PluginErrorCode,
   ): value is T {

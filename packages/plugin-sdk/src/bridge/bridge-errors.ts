@@ -1,4 +1,4 @@
-import { WaygateError } from "@waygate/errors";
+import { WaygateError, type WaygateErrorClass } from "@waygate/errors";
 import { type BridgeErrorCode, PluginError } from "../errors.js";
 
 /** A bridge setting is missing or wrong; `variables` names the environment variables (or options) to fix. */
@@ -24,7 +24,7 @@ export class BridgeConfigError extends PluginError {
    * `@waygate/errors`), optionally with the given code. On `BridgeCredentialsError` it is true for that class only.
    */
   static override isInstance<T>(
-    this: { readonly kind: string; prototype: T },
+    this: WaygateErrorClass<T>,
     value: unknown,
     code?: BridgeErrorCode,
   ): value is T {

@@ -33,10 +33,13 @@ export type GatewayErrorCode =
 
 /**
  * Base class of every error the gateway raises; a `WaygateError` (from `@waygate/errors`) with a stable `code` and a
- * message a person can act on.
+ * message a person can act on. `GatewayError.isInstance(value, code?)` knows them across copies of this package;
+ * on a subclass (`ForbiddenError.isInstance`) it is true for that class only.
  */
 export class GatewayError extends WaygateError {
   static override readonly kind: string = "GatewayError";
+  /** `GatewayError.isInstance` also knows errors of releases from before `@waygate/errors` by this marker. */
+  static override readonly legacyMarker: symbol = serverMarker;
   readonly [serverMarker] = true;
   declare readonly code: GatewayErrorCode;
   readonly details: Record<string, unknown> | undefined;
@@ -48,25 +51,6 @@ export class GatewayError extends WaygateError {
   ) {
     super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.details = options?.details;
-  }
-
-  /**
-   * True for an error raised by the gateway (of this class, or of the subclass it is called on), even one created
-   * by another copy of this package.
-   */
-  static override isInstance<T>(
-    this: { readonly kind: string; prototype: T },
-    value: unknown,
-    code?: GatewayErrorCode,
-  ): value is T {
-    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose, as in WaygateError
-    if (this.kind !== GatewayError.kind) return WaygateError.isInstance.call(this, value, code);
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[serverMarker] === true &&
-      (code === undefined || (value as { code?: unknown }).code === code)
-    );
   }
 }
 
