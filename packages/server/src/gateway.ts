@@ -17,7 +17,6 @@ import { createLogger } from "./logger.js";
 import { createFrontEnd } from "./mcp/front-end.js";
 import { createExclusive } from "./mutex.js";
 import { type GatewayOptions, type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
-import { pluginEntry } from "./plugin-entries.js";
 import { runtimeBase, startRuntimeSettings } from "./runtime-settings.js";
 import { abandonStart, closeGateway } from "./shutdown.js";
 import { openStore } from "./store.js";
@@ -27,6 +26,7 @@ import {
   createConfiguredUpstreams,
   type UpstreamsDiff,
 } from "./upstreams/configured-upstreams.js";
+import { pluginEntry } from "./upstreams/plugin-entry.js";
 import { createPluginRegistry } from "./upstreams/plugin-registry.js";
 import { createServerManager } from "./upstreams/server-manager.js";
 import { parseConfiguredEntries, startServers, storedServers } from "./upstreams/start-servers.js";

@@ -1,7 +1,7 @@
-import { GatewayOptionsError } from "./errors/errors.js";
-import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js";
+import { GatewayOptionsError } from "../errors/errors.js";
+import { type HostedPlugin, isHostedPlugin } from "./hosted-plugin.js";
 
-/** A plugin of the `plugins` option, with where it came from (shown in `/plugins`) and how to re-import it. */
+/** One entry of the `plugins` option, normalised: the plugin and what the registry and reloads need. */
 export interface PluginEntry {
   plugin: HostedPlugin;
   config?: unknown;
@@ -10,7 +10,7 @@ export interface PluginEntry {
   reimport?: () => Promise<HostedPlugin>;
 }
 
-/** Reads one entry of the `plugins` option: a plugin, or `{ plugin, config, source, version, reimport }`. */
+/** Normalises a `plugins` option entry (a plugin, or `{ plugin, config, source, version, reimport }`). */
 export function pluginEntry(entry: object): PluginEntry {
   if (isHostedPlugin(entry))
     return { plugin: entry, source: "embedded", version: entry.metadata.version ?? null };
