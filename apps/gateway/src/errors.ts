@@ -1,4 +1,6 @@
-const marker = Symbol.for("waygate.error");
+import { isWaygateError, WaygateError, type WaygateErrorClass } from "@waygate/errors";
+
+/** Set by releases from before `@waygate/errors` too, so `CliError.isInstance` still knows their errors. */
 const cliMarker = Symbol.for("waygate.cli-error");
 
 /** Stable codes of the errors the CLI raises; each maps to one exit code (see `exitCodeFor`). */
@@ -12,44 +14,38 @@ export interface ConfigIssue {
   fix: string;
 }
 
-/** Base class of the CLI's errors: a stable `code`, a message a person can act on, and a `cause`. */
-export class CliError extends Error {
-  readonly [marker] = true;
+/** Base class of the CLI's errors: a `WaygateError` with a stable `code`, a message a person can act on, and a `cause`. */
+export class CliError extends WaygateError {
+  static override readonly kind: string = "CliError";
+  /** `CliError.isInstance` also knows errors of releases from before `@waygate/errors` by this marker. */
+  static override readonly legacyMarker: symbol = cliMarker;
   readonly [cliMarker] = true;
-  readonly code: CliErrorCode;
+  declare readonly code: CliErrorCode;
 
   constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "CliError";
-    this.code = code;
-  }
-
-  /** True for any Waygate CLI error, even one created by another copy of the package. */
-  static isInstance(value: unknown): value is CliError {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[cliMarker] === true &&
-      typeof (value as { code?: unknown }).code === "string"
-    );
+    super(code, message, options);
   }
 }
 
 /** The environment or the config file is invalid; `issues` lists every problem with its path and a fix. */
 export class ConfigError extends CliError {
+  static override readonly kind: string = "ConfigError";
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[], options?: { cause?: unknown; source?: string }) {
     const head = options?.source ? `Invalid configuration in ${options.source}:` : "Invalid configuration:";
     const lines = issues.map((issue) => `  - ${issue.path}: ${issue.message}\n    fix: ${issue.fix}`);
     super("config_invalid", [head, ...lines].join("\n"), options);
-    this.name = "ConfigError";
     this.issues = issues;
   }
 
   /** True for a ConfigError from any copy of the package. */
-  static override isInstance(value: unknown): value is ConfigError {
-    return CliError.isInstance(value) && value.code === "config_invalid" && "issues" in value;
+  static override isInstance<T>(this: WaygateErrorClass<T>, value: unknown, code?: CliErrorCode): value is T {
+    return (
+      CliError.isInstance(value, code) &&
+      (value as { code: unknown }).code === "config_invalid" &&
+      "issues" in (value as object)
+    );
   }
 }
 
@@ -77,10 +73,8 @@ const CORE_EXIT_CODES: Readonly<Record<string, number>> = {
   invalid_options: ExitCode.config_invalid,
 };
 
-/** True for an error of any Waygate package (they share a marker symbol). */
-export function isWaygateError(value: unknown): value is Error & { code: string } {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[marker] === true;
-}
+/** True for an error of any Waygate package (they share one root, `WaygateError` from `@waygate/errors`). */
+export { isWaygateError };
 
 /** The process exit code for an error thrown by a command. */
 export function exitCodeFor(error: unknown): number {

@@ -245,19 +245,21 @@ describe("waygate servers import", () => {
     expect(await listJson()).toContainEqual(expect.objectContaining({ name: "github", command: "gh-mcp" }));
   });
 
-  it("writes nothing when one entry fails the stored schema, and the error names that entry (also with --replace)", async () => {
+  it("writes nothing when one entry fails the schema, and the error names that entry (also with --replace)", async () => {
     await writeJson(dir.path, "claude.json", {
       mcpServers: {
         ...claude.mcpServers,
-        // Valid for a client's file, but an env name the gateway cannot pass to a process.
+        // An env name the gateway cannot pass to a process: refused while reading the file (one schema for the
+        // config file, import, `servers add` and the admin API), before anything is written.
         zbroken: { command: "x", env: { "not-a-name": "1" } },
       },
     });
     const refused = async (args: string[]) => {
       const run = await waygate(["servers", "import", "claude.json", ...args]);
       expect(run.code, args.join(" ")).toBe(3);
-      expect(run.stderr).toContain('MCP server "zbroken"');
-      expect(run.stderr).toContain("not-a-name");
+      expect(run.stderr).toContain(
+        "mcpServers.zbroken.env.not-a-name: must be a valid environment variable name",
+      );
     };
     await refused([]);
     expect(await listJson()).toEqual([]);

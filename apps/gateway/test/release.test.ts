@@ -63,6 +63,7 @@ describe("the first release through changesets", () => {
       "@waygate/bridge-github",
       "@waygate/console",
       "@waygate/core",
+      "@waygate/errors",
       "@waygate/gateway",
       "@waygate/plugin-sdk",
       "@waygate/server",

@@ -1,5 +1,7 @@
-const ERROR_MARKER = Symbol.for("waygate.error");
-const ERROR_KINDS = Symbol.for("waygate.error.kinds");
+import { WaygateError, type WaygateErrorOptions } from "@waygate/errors";
+
+// The root every Waygate package shares lives in @waygate/errors; core re-exports it as before.
+export { WaygateError };
 
 /** Stable machine-readable codes carried by every error `@waygate/core` throws. */
 export type CoreErrorCode =
@@ -24,46 +26,7 @@ export type CoreErrorCode =
   | "EGRESS_REFUSED"
   | "SECRET_UNREADABLE";
 
-type ErrorOptions = { cause?: unknown };
-
-/** Base class of every Waygate error; recognised across package copies by a marker, not `instanceof`. */
-export class WaygateError extends Error {
-  /** Name used by `isInstance` to recognise this class and its subclasses across package copies. */
-  static readonly kind: string = "WaygateError";
-  readonly [ERROR_MARKER] = true;
-  readonly [ERROR_KINDS]: readonly string[];
-  readonly code: string;
-
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = (new.target as { kind?: string }).kind ?? "WaygateError";
-    this.code = code;
-    this[ERROR_KINDS] = kindsOf(new.target);
-  }
-
-  /** True when `value` is an error of this class (or a subclass), even from another copy of the package. */
-  static isInstance<T>(this: { readonly kind: string; prototype: T }, value: unknown): value is T {
-    // `this` is the class isInstance was called on, so each subclass checks for its own kind.
-    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose
-    const kind = this.kind;
-    if (typeof value !== "object" || value === null) return false;
-    const record = value as Record<symbol, unknown>;
-    if (record[ERROR_MARKER] !== true) return false;
-    if (kind === "WaygateError") return true;
-    const kinds = record[ERROR_KINDS];
-    return Array.isArray(kinds) && kinds.includes(kind);
-  }
-}
-
-function kindsOf(target: unknown): string[] {
-  const kinds: string[] = [];
-  let current = target as { kind?: unknown } | null;
-  while (current && typeof current.kind === "string") {
-    if (!kinds.includes(current.kind)) kinds.push(current.kind);
-    current = Object.getPrototypeOf(current) as { kind?: unknown } | null;
-  }
-  return kinds;
-}
+type ErrorOptions = WaygateErrorOptions;
 
 /** A database could not be opened, read or written. */
 export class DatabaseError extends WaygateError {

@@ -82,6 +82,15 @@ export {
   SseMcpServerConfigSchema,
   StdioMcpServerConfigSchema,
 } from "./mcp-server-config.js";
+export {
+  declarationOfEntry,
+  entryOfDeclaration,
+  type McpServerDeclaration,
+  type McpServerEntry,
+  type McpServerEntryInput,
+  McpServerEntrySchema,
+  timeoutsOf,
+} from "./mcp-server-entry.js";
 export type { MigrationResult } from "./migrate.js";
 export { migrate } from "./migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./migrations/index.js";

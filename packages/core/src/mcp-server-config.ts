@@ -5,39 +5,80 @@ import { McpServerNameSchema } from "./server-name.js";
 
 export { McpServerNameSchema };
 
+// Each field is defined once, here; the stored shape below and the `mcpServers` entry shape
+// (mcp-server-entry.ts: config file, `waygate servers add`, import, admin API) are both built from these, so every
+// way in accepts and refuses the same values with the same messages.
+
+/** How long connecting (spawn or connect, then initialize) may take, in milliseconds. */
+export const ConnectTimeoutMsSchema = z
+  .number({ error: "connectTimeoutMs must be a number of milliseconds" })
+  // Not .int(): its issue would end an mcpServers entry's union as "invalid input" instead of naming the field.
+  .multipleOf(1, { error: "connectTimeoutMs must be a whole number of milliseconds" })
+  .min(100, { error: "connectTimeoutMs must be at least 100 (ms)" })
+  .max(600_000, { error: "connectTimeoutMs must be at most 600000 (10 minutes)" })
+  .describe("how long starting the server (spawn or connect, then initialize) may take");
+
+/** How long one request to the server may take, in milliseconds. */
+export const RequestTimeoutMsSchema = z
+  .number({ error: "requestTimeoutMs must be a number of milliseconds" })
+  // Not .int(): its issue would end an mcpServers entry's union as "invalid input" instead of naming the field.
+  .multipleOf(1, { error: "requestTimeoutMs must be a whole number of milliseconds" })
+  .min(100, { error: "requestTimeoutMs must be at least 100 (ms)" })
+  .max(3_600_000, { error: "requestTimeoutMs must be at most 3600000 (1 hour)" })
+  .describe("deadline of each request forwarded to the server (a tool call, a resource read, …)");
+
+/** The command a stdio server runs. */
+export const CommandSchema = z
+  .string({ error: "a stdio server needs a command" })
+  .trim()
+  .min(1, "a stdio server needs a command");
+/** The command's arguments. */
+export const ArgsSchema = z.array(z.string()).default([]);
+/**
+ * A record whose keys must match `pattern`. Checked after parsing, not as a key schema, so that a bad key is an
+ * ordinary issue (`env.1BAD: must be …`) and an `mcpServers` entry's union still reports it, not "invalid input".
+ */
+function keyedRecord(pattern: RegExp, message: string) {
+  return z.record(z.string(), z.string()).superRefine((record, ctx) => {
+    for (const key of Object.keys(record)) {
+      if (!pattern.test(key)) ctx.addIssue({ code: "custom", path: [key], message, input: key });
+    }
+  });
+}
+
+/** Environment variables of a stdio server (values may be `${env:NAME}` references). */
+export const EnvSchema = keyedRecord(
+  /^[A-Za-z_][A-Za-z0-9_]*$/,
+  "must be a valid environment variable name",
+).default({});
+/** The folder a stdio server runs in. */
+export const CwdSchema = z.string().min(1, "cwd must not be empty");
+/** Headers sent to a remote server (values may be `${env:NAME}` references). */
+export const HeadersSchema = keyedRecord(
+  /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/,
+  "must be a valid HTTP header name",
+).default({});
+/** A remote server's address. */
+export const RemoteUrlSchema = z.url({
+  protocol: /^https?$/,
+  error: "url must be an http:// or https:// URL",
+});
+
 const common = {
   name: McpServerNameSchema,
   enabled: z.boolean().default(true),
-  /** How long connecting (spawn + initialize) may take. */
-  connectTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
-  /** How long one request to the server may take. */
-  requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+  connectTimeoutMs: ConnectTimeoutMsSchema.default(10_000),
+  requestTimeoutMs: RequestTimeoutMsSchema.default(60_000),
 };
-
-const HeadersSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid HTTP header name"), z.string())
-  .default({});
-const RemoteUrlSchema = z.url({
-  protocol: /^https?$/,
-  error: "must be an http:// or https:// URL",
-});
 
 /** An MCP server run as a subprocess speaking stdio. */
 export const StdioMcpServerConfigSchema = z.object({
   ...common,
   transport: z.literal("stdio"),
-  command: z
-    .string({ error: "a stdio server needs a command" })
-    .trim()
-    .min(1, "a stdio server needs a command"),
-  args: z.array(z.string()).default([]),
-  env: z
-    .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name"),
-      z.string(),
-    )
-    .default({}),
-  cwd: z.string().min(1).optional(),
+  command: CommandSchema,
+  args: ArgsSchema,
+  env: EnvSchema,
+  cwd: CwdSchema.optional(),
 });
 
 /** A remote MCP server reached over Streamable HTTP. */

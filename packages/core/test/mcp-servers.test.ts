@@ -128,7 +128,11 @@ describe("mcpServers repository", () => {
       "headers.bad header",
       "valid HTTP header",
     ],
-    [{ name: "a", transport: "stdio", command: "x", requestTimeoutMs: 5 }, "requestTimeoutMs", ">=100"],
+    [
+      { name: "a", transport: "stdio", command: "x", requestTimeoutMs: 5 },
+      "requestTimeoutMs",
+      "requestTimeoutMs must be at least 100 (ms)",
+    ],
   ])("rejects %j at %s", async (config, path, message) => {
     const { mcpServers } = createRepositories(await temp.db(), { secretKey: SECRET });
     const error = await mcpServers.create(config as never).catch((e) => e);

@@ -15,6 +15,27 @@ const tsc = require.resolve("typescript/bin/tsc");
 const typesNodeVersion = (
   JSON.parse(readFileSync(require.resolve("@types/node/package.json"), "utf8")) as { version: string }
 ).version;
+const errorsDir = fileURLToPath(new URL("../../errors", import.meta.url));
+
+/**
+ * A consumer folder whose package.json takes @waygate/errors (core's one workspace dependency, not on npm before the
+ * first release) from its own packed tarball, as `pnpm release:dry-run` does for every package.
+ */
+async function consumerApp(work: string, manifest: Record<string, unknown>): Promise<string> {
+  await run("pnpm", ["pack", "--pack-destination", work], { cwd: errorsDir });
+  const errorsTarball = readdirSync(work).find((name) => name.startsWith("waygate-errors-"));
+  const app = join(work, "app");
+  mkdirSync(app);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({
+      ...manifest,
+      pnpm: { overrides: { "@waygate/errors": `file:${join(work, errorsTarball!)}` } },
+    }),
+  );
+  return app;
+}
+
 const readmeSnippet = () =>
   /```ts\n([\s\S]*?)```/.exec(readFileSync(join(packageDir, "README.md"), "utf8"))?.[1] ?? "";
 
@@ -41,12 +62,7 @@ describe("the packed tarball", () => {
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
     expect(tarball).toMatch(/^waygate-core-.*\.tgz$/);
 
-    const app = join(work, "app");
-    mkdirSync(app);
-    writeFileSync(
-      join(app, "package.json"),
-      JSON.stringify({ name: "consumer", private: true, version: "1.0.0" }),
-    );
+    const app = await consumerApp(work, { name: "consumer", private: true, version: "1.0.0" });
     // --prefer-offline reuses the local pnpm store; only missing packages come from the registry.
     await run("pnpm", ["add", join(work, tarball!), "--prefer-offline", "--ignore-workspace"], {
       cwd: app,
@@ -99,12 +115,7 @@ describe("the packed tarball", () => {
     const work = temp.dir();
     await run("pnpm", ["pack", "--pack-destination", work], { cwd: packageDir });
     const tarball = readdirSync(work).find((name) => name.endsWith(".tgz"));
-    const app = join(work, "app");
-    mkdirSync(app);
-    writeFileSync(
-      join(app, "package.json"),
-      JSON.stringify({ name: "service", private: true, version: "1.0.0" }),
-    );
+    const app = await consumerApp(work, { name: "service", private: true, version: "1.0.0" });
     await run("pnpm", ["add", join(work, tarball!), "--prefer-offline", "--ignore-workspace"], {
       cwd: app,
       timeout: 180_000,

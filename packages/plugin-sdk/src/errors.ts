@@ -1,4 +1,4 @@
-const ERROR_MARKER = Symbol.for("waygate.error");
+import { WaygateError, type WaygateErrorClass, type WaygateErrorOptions } from "@waygate/errors";
 
 /** Stable machine-readable codes carried by every error this SDK throws. */
 export type PluginErrorCode =
@@ -26,27 +26,38 @@ export type PluginErrorCode =
 /** Codes of the settings errors a bridge throws before it starts its upstream. */
 export type BridgeErrorCode = "BRIDGE_CONFIG_INVALID" | "BRIDGE_CREDENTIALS_MISSING";
 
-/** Base class of every error thrown by the plugin SDK; recognised across package copies by a marker. */
-export class PluginError extends Error {
-  readonly [ERROR_MARKER] = true;
-  readonly code: PluginErrorCode;
+/**
+ * Base class of every error thrown by the plugin SDK; a `WaygateError` (from `@waygate/errors`), recognised across
+ * package copies by a marker.
+ */
+export class PluginError extends WaygateError {
+  static override readonly kind: string = "PluginError";
+  declare readonly code: PluginErrorCode;
 
-  constructor(code: PluginErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+  constructor(code: PluginErrorCode, message: string, options?: WaygateErrorOptions) {
+    super(code, message, options);
   }
 
-  /** True for any Waygate error (from this or another copy of the SDK), optionally with the given code. */
-  static isInstance(value: unknown, code?: PluginErrorCode): value is PluginError {
-    if (typeof value !== "object" || value === null) return false;
-    const marked = (value as Record<symbol, unknown>)[ERROR_MARKER] === true;
-    return marked && (code === undefined || (value as { code?: unknown }).code === code);
+  /**
+   * `PluginError.isInstance` is true for any Waygate error (from this or another copy of the SDK, or from another
+   * Waygate package), optionally with the given code: the SDK passes every Waygate error through as it is, whichever
+   * package raised it. On a subclass (`UpstreamTimeoutError.isInstance`) it is true for that class only.
+   */
+  static override isInstance<T>(
+    this: WaygateErrorClass<T>,
+    value: unknown,
+    code?: PluginErrorCode,
+  ): value is T {
+    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose, as in WaygateError
+    if (this.kind === PluginError.kind) return WaygateError.isInstance(value, code);
+    // biome-ignore lint/complexity/noThisInStatic: polymorphic on purpose, as in WaygateError
+    return WaygateError.isInstance.call(this, value, code);
   }
 }
 
 /** A plugin's shape or metadata is wrong (missing name, bad version, not a plugin at all). */
 export class PluginInvalidError extends PluginError {
+  static override readonly kind: string = "PluginInvalidError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("PLUGIN_INVALID", message, options);
   }
@@ -54,6 +65,7 @@ export class PluginInvalidError extends PluginError {
 
 /** The config given to a plugin does not match the plugin's zod schema. */
 export class PluginConfigError extends PluginError {
+  static override readonly kind: string = "PluginConfigError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("PLUGIN_CONFIG_INVALID", message, options);
   }
@@ -61,6 +73,7 @@ export class PluginConfigError extends PluginError {
 
 /** The host's version is outside the range a plugin declares it supports. */
 export class HostVersionError extends PluginError {
+  static override readonly kind: string = "HostVersionError";
   constructor(message: string) {
     super("PLUGIN_HOST_VERSION_UNSUPPORTED", message);
   }
@@ -68,6 +81,7 @@ export class HostVersionError extends PluginError {
 
 /** A plugin module could not be found, imported or constructed. */
 export class PluginLoadError extends PluginError {
+  static override readonly kind: string = "PluginLoadError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("PLUGIN_LOAD_FAILED", message, options);
   }
@@ -75,6 +89,7 @@ export class PluginLoadError extends PluginError {
 
 /** A tool name does not match `^[a-zA-Z0-9_-]{1,64}$` or is declared twice. */
 export class ToolNameError extends PluginError {
+  static override readonly kind: string = "ToolNameError";
   constructor(message: string) {
     super("TOOL_NAME_INVALID", message);
   }
@@ -82,13 +97,17 @@ export class ToolNameError extends PluginError {
 
 /** A tool, resource or prompt that the plugin does not have was asked for. */
 export class NotFoundError extends PluginError {
+  static override readonly kind: string = "PluginNotFoundError";
   constructor(code: "TOOL_NOT_FOUND" | "RESOURCE_NOT_FOUND" | "PROMPT_NOT_FOUND", message: string) {
     super(code, message);
+    // Its kind is unique across Waygate packages (core and the server have a NotFoundError too); its name is not.
+    this.name = "NotFoundError";
   }
 }
 
 /** An upstream MCP server did not answer in time. */
 export class UpstreamTimeoutError extends PluginError {
+  static override readonly kind: string = "UpstreamTimeoutError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("UPSTREAM_TIMEOUT", message, options);
   }
@@ -96,6 +115,7 @@ export class UpstreamTimeoutError extends PluginError {
 
 /** The connection to an upstream MCP server closed (process exited, socket dropped). */
 export class UpstreamClosedError extends PluginError {
+  static override readonly kind: string = "UpstreamClosedError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("UPSTREAM_CLOSED", message, options);
   }
@@ -103,6 +123,7 @@ export class UpstreamClosedError extends PluginError {
 
 /** An upstream MCP server broke the protocol (non-JSON output, malformed messages). */
 export class UpstreamProtocolError extends PluginError {
+  static override readonly kind: string = "UpstreamProtocolError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("UPSTREAM_PROTOCOL", message, options);
   }
@@ -110,6 +131,7 @@ export class UpstreamProtocolError extends PluginError {
 
 /** An upstream MCP server sent a message bigger than the configured cap. */
 export class UpstreamMessageTooLargeError extends PluginError {
+  static override readonly kind: string = "UpstreamMessageTooLargeError";
   constructor(message: string) {
     super("UPSTREAM_MESSAGE_TOO_LARGE", message);
   }
@@ -117,6 +139,7 @@ export class UpstreamMessageTooLargeError extends PluginError {
 
 /** An upstream MCP server is not connected (restarting or given up on). */
 export class UpstreamUnavailableError extends PluginError {
+  static override readonly kind: string = "UpstreamUnavailableError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("UPSTREAM_UNAVAILABLE", message, options);
   }
@@ -124,6 +147,7 @@ export class UpstreamUnavailableError extends PluginError {
 
 /** The host refused the server found at an upstream's address (e.g. the gateway itself); not retried at once. */
 export class UpstreamRefusedError extends PluginError {
+  static override readonly kind: string = "UpstreamRefusedError";
   constructor(message: string) {
     super("UPSTREAM_REFUSED", message);
   }
@@ -134,6 +158,7 @@ export class UpstreamRefusedError extends PluginError {
  * server answers -32021); a host passes the refusal on to its client as the same error.
  */
 export class ClientCapabilityRequiredError extends PluginError {
+  static override readonly kind: string = "ClientCapabilityRequiredError";
   readonly requiredCapabilities: Record<string, unknown>;
 
   constructor(message: string, requiredCapabilities: Record<string, unknown>, options?: { cause?: unknown }) {
@@ -144,6 +169,7 @@ export class ClientCapabilityRequiredError extends PluginError {
 
 /** A call was cancelled by its caller before it finished. */
 export class CallCancelledError extends PluginError {
+  static override readonly kind: string = "CallCancelledError";
   constructor(message: string) {
     super("CALL_CANCELLED", message);
   }

@@ -36,7 +36,12 @@ describe("entry points", () => {
     const root = [...externalImports("index.js")];
     expect(root.filter((s) => s.startsWith("node:"))).toEqual([]);
     expect(root.filter((s) => s.startsWith("@modelcontextprotocol/"))).toEqual([]);
-    expect(root).toEqual(["zod"]);
+    // @waygate/errors is the error root every Waygate package shares; it has no dependencies of its own.
+    expect(root).toEqual(["@waygate/errors", "zod"]);
+    const errorsManifest = JSON.parse(
+      readFileSync(join(DIST, "..", "..", "errors", "package.json"), "utf8"),
+    ) as { dependencies?: Record<string, string> };
+    expect(errorsManifest.dependencies ?? {}).toEqual({});
   });
 
   it("puts the bridge's process and client code behind @waygate/plugin-sdk/bridge", () => {

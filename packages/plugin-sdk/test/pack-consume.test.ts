@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const PACKAGE_DIR = fileURLToPath(new URL("..", import.meta.url));
+const ERRORS_DIR = fileURLToPath(new URL("../../errors", import.meta.url));
 const EXAMPLE_DIR = fileURLToPath(new URL("../../../examples/custom-plugin", import.meta.url));
 const require = createRequire(import.meta.url);
 const installedVersion = (name: string) =>
@@ -35,8 +36,12 @@ describe("the packed SDK, consumed outside the workspace", () => {
     timeout: 300_000,
   }, () => {
     run(PACKAGE_DIR, "pnpm", ["pack", "--pack-destination", project]);
-    const tarball = readdirSync(project).find((file) => file.endsWith(".tgz"));
+    const tarball = readdirSync(project).find((file) => file.startsWith("waygate-plugin-sdk-"));
     expect(tarball).toMatch(/^waygate-plugin-sdk-.*\.tgz$/);
+    // The SDK's one workspace dependency, not on npm before the first release: taken from its own tarball, as
+    // `pnpm release:dry-run` does for every package.
+    run(ERRORS_DIR, "pnpm", ["pack", "--pack-destination", project]);
+    const errorsTarball = readdirSync(project).find((file) => file.startsWith("waygate-errors-"));
 
     for (const part of ["src", "test", "tsconfig.json"])
       cpSync(join(EXAMPLE_DIR, part), join(project, part), { recursive: true });
@@ -52,6 +57,7 @@ describe("the packed SDK, consumed outside the workspace", () => {
           vitest: installedVersion("vitest"),
           "@types/node": installedVersion("@types/node"),
         },
+        pnpm: { overrides: { "@waygate/errors": `file:./${errorsTarball}` } },
       }),
     );
     // --prefer-offline takes what the workspace install put in the pnpm store and asks the registry only for

@@ -1,60 +1,41 @@
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server as HttpServer } from "node:http";
 import { hostname } from "node:os";
-import type { McpServerRecord, WaygateDatabase } from "@waygate/core";
+import type { WaygateDatabase } from "@waygate/core";
 import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type winston from "winston";
-import { startAuditRetention } from "./audit-retention.js";
 import { createBuiltinAuthorizationServer } from "./auth/builtin/builtin-server.js";
 import { CONSOLE_CLIENT_ID } from "./auth/builtin/provider.js";
+import { startBackgroundWork } from "./background.js";
+import { createCallPath } from "./call-path.js";
 import { consoleRedirectUri } from "./console/console-oauth.js";
-import { GatewayOptionsError } from "./errors/errors.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { checkHealth, type HealthReport } from "./health.js";
 import { buildApp } from "./http/app.js";
-import { answerClientError } from "./http/client-errors.js";
+import { type ListeningAddress, listenHttp } from "./http/listen.js";
 import { createMemoryRateLimitStore } from "./http/rate-limit.js";
 import { hostCheckEnabled } from "./http/security.js";
-import { createLiveUpdates } from "./live-updates.js";
 import { createLogger } from "./logger.js";
-import { createMcpSessions } from "./mcp/sessions.js";
-import { createMetrics } from "./metrics.js";
-import { startMetricsRollup } from "./metrics-history.js";
+import { createFrontEnd } from "./mcp/front-end.js";
 import { createExclusive } from "./mutex.js";
-import { type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
-import { createAuditGuard } from "./policy/audit-guard.js";
-import { createCallPolicy } from "./policy/call-policy.js";
-import { backendUsable } from "./routing/backend.js";
-import { createPinGuard } from "./routing/pin-guard.js";
-import { startPinSync } from "./routing/pin-sync.js";
-import { createRouter, type Router } from "./routing/router.js";
+import { type GatewayOptions, type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { runtimeBase, startRuntimeSettings } from "./runtime-settings.js";
+import { abandonStart, closeGateway } from "./shutdown.js";
 import { openStore } from "./store.js";
+import { createEventRecorder } from "./system-events.js";
 import {
   type ConfigChangeSource,
   createConfiguredUpstreams,
   type UpstreamsDiff,
 } from "./upstreams/configured-upstreams.js";
-import { createUpstreamEgress } from "./upstreams/egress.js";
-import { createEraMemory } from "./upstreams/eras.js";
-import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
-import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js";
+import { pluginEntry } from "./upstreams/plugin-entry.js";
 import { createPluginRegistry } from "./upstreams/plugin-registry.js";
-import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
-import { startServerSync } from "./upstreams/server-sync.js";
-import { recordStoredStatus, storedServerSpec } from "./upstreams/stored-server.js";
-import { parseUpstreamEntry } from "./upstreams/upstream-config.js";
-import { upstreamAuthProvider, withGlobalResponses } from "./upstreams/upstream-oauth.js";
-import { createUpstreamPlugin, type UpstreamHost } from "./upstreams/upstream-plugin.js";
-import { createUserUpstreams } from "./upstreams/user-tokens/user-upstreams.js";
+import { createServerManager } from "./upstreams/server-manager.js";
+import { parseConfiguredEntries, startServers, storedServers } from "./upstreams/start-servers.js";
+import { recordStoredStatus } from "./upstreams/stored-server.js";
+import { createUpstreamHost } from "./upstreams/upstream-host.js";
 
-/** Where a listening gateway can be reached. */
-export interface ListeningAddress {
-  host: string;
-  port: number;
-  url: string;
-}
+export type { ListeningAddress };
 
 /** A running gateway: the Express app, and the lifecycle around it. */
 export interface Gateway {
@@ -78,41 +59,19 @@ export interface Gateway {
   close(options?: { deadlineMs?: number }): Promise<{ drained: boolean }>;
 }
 
-/** Creates a gateway: opens the database, starts plugins and upstreams, and builds the app. No global state. */
+/**
+ * Creates a gateway: validates the options, opens the database, builds the call path and the MCP front end, starts
+ * plugins and upstreams, and builds the app. No global state. Each step is a factory of its own file; this one only
+ * composes them, in the order a request meets them.
+ */
 export async function createGateway(input: GatewayOptionsInput): Promise<Gateway> {
   const options = parseGatewayOptions(input);
   const production = options.env === "production";
   const logger = options.logger ?? createLogger({ level: options.logLevel });
-  if (options.auth === "none") {
-    logger.warn(
-      "authentication is OFF (auth 'none'): every local client has full access; never use this outside development",
-      {
-        host: options.host,
-      },
-    );
-  }
-  if (!hostCheckEnabled({ bindHost: options.host, allowedHosts: options.allowedHosts })) {
-    logger.warn(
-      "the Host-header check is off: list the names clients use in allowedHosts to guard against DNS rebinding",
-      {
-        host: options.host,
-      },
-    );
-  }
+  warnAboutOpenDoors(options, logger);
   // Validate everything that can be wrong before anything is opened or started.
   const pluginEntries = options.plugins.map(pluginEntry);
-  const upstreamEntries = Object.entries(options.upstreams).map(([name, raw]) => {
-    try {
-      return { name, ...parseUpstreamEntry(name, raw) };
-    } catch (error) {
-      throw new GatewayOptionsError(
-        `Invalid gateway options:\n- upstreams.${name}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  });
+  const configuredEntries = parseConfiguredEntries(options.upstreams);
   const store = await openStore({
     ...(options.database ? { database: options.database as WaygateDatabase } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
@@ -120,16 +79,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     ...(options.databaseSynchronous ? { databaseSynchronous: options.databaseSynchronous } : {}),
     secretKey: options.secretKey,
   });
-  const recordEvent: EventRecorder = async (event) => {
-    try {
-      await store.repos.systemEvents.record(event);
-    } catch (error) {
-      logger.error("could not record system event", {
-        type: event.type,
-        error: String((error as Error).message),
-      });
-    }
-  };
+  const recordEvent = createEventRecorder(store, logger);
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}`;
   // Values stored with `waygate config set` or PUT /admin/config override the options from the start.
   const settings = startRuntimeSettings({
@@ -141,79 +91,16 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   await settings.syncNow();
   if (settings.get("log.level") !== options.logLevel) logger.level = settings.get("log.level");
   const plugins = createPluginRegistry({ plugins: store.repos.plugins, instanceId, logger });
-  const metrics = createMetrics({
-    collectDefault: options.collectDefaultMetrics,
-    auditDepth: () => store.auditDepth(),
-    upstreamStates: () => router.backends().map((b) => ({ server: b.name, up: backendUsable(b) })),
-  });
-  const pins = createPinGuard({
-    pins: store.repos.definitionPins,
-    modeOf: (server) => options.pinning.servers[server] ?? settings.get("pinning.mode"),
-    metrics,
+  const { metrics, router, policy, auditGuard, rollup, live } = createCallPath({
+    options,
+    store,
+    settings,
     logger,
     recordEvent,
-  });
-  const router = createRouter({
-    onListError: (server, error) =>
-      logger.warn("listing failed", { server, error: String((error as Error).message) }),
-    pins,
-  });
-  const auditGuard = createAuditGuard({
-    // A committed row proves the audit can be written again, and records when it recovered.
-    probe: async () => {
-      await store.repos.systemEvents.record({
-        level: "warn",
-        type: "audit.recovered",
-        message: "Audit rows can be committed again; tool calls are accepted",
-      });
-    },
-    onChange: (health) =>
-      health.ok
-        ? logger.info("audit writable again; accepting tool calls")
-        : logger.error("audit cannot be written; refusing tool calls until it can", { error: health.error }),
-  });
-  const rollup = startMetricsRollup({
-    metrics: store.repos.metrics,
     instanceId,
-    logger,
-    intervalMs: options.metricsHistory.intervalMs,
-    compactEveryMs: options.metricsHistory.compactEveryMs,
-    knownServers: () => new Set(router.backends().map((b) => b.name)),
-    upstreamStates: () => router.backends().map((b) => ({ server: b.name, up: backendUsable(b) })),
-    auditDepth: () => store.auditDepth(),
-    retainDays: () => settings.get("metrics.retainDays"),
-    downsampleAfterHours: () => settings.get("metrics.downsampleAfterHours"),
   });
-  const live = createLiveUpdates({ coalesceMs: 1000 });
-  const policy = createCallPolicy({
-    router,
-    // Roll-ups count what the audit committed, so their totals equal command_history's.
-    audit: {
-      async record(entry) {
-        await store.record(entry);
-        rollup.observe(entry);
-        live.callAudited();
-      },
-    },
-    auditGuard,
-    metrics,
-    logger,
-    get toolCallTimeoutMs() {
-      return settings.get("upstream.requestTimeoutMs");
-    },
-    production,
-  });
-  // Upstreams start from the era they were last found to speak; an unreadable store only costs a probe each.
-  const eras = createEraMemory(
-    await store.repos.upstreamEras.list().catch((error: unknown) => {
-      logger.warn("could not read the stored upstream protocol eras; every upstream is probed", {
-        error: (error as Error).message,
-      });
-      return [];
-    }),
-    store.repos.upstreamEras,
-    { horizonMs: options.upstreamEraHorizonMs, logger },
-  );
+  const upstreams = await createUpstreamHost({ options, store, settings, logger });
+  const { host: upstreamHost, egress } = upstreams;
   const servers = createServerManager({
     router,
     logger,
@@ -226,199 +113,67 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     },
     onStateChange: recordStoredStatus(store, logger),
   });
-  const identity = createGatewayIdentity({
-    ...options.serverInfo,
-    maxAggregationDepth: options.maxAggregationDepth,
-  });
-  const sessions = createMcpSessions({
-    deps: { router, policy, serverInfo: identity.serverInfo, production },
+  const sessions = createFrontEnd({
+    options,
+    settings,
+    store,
+    router,
+    policy,
+    identity: upstreams.identity,
     metrics,
     logger,
-    responseMode: options.mcpResponseMode,
-    sessionMode: options.mcpSessionMode,
-    get maxSessions() {
-      return settings.get("mcp.maxSessions");
-    },
-    get maxSessionsPerKey() {
-      return settings.get("mcp.maxSessionsPerKey");
-    },
-    keyUsable: async (keyId) => {
-      const key = await store.repos.apiKeys.get(keyId);
-      return key !== null && key.revokedAt === null && (key.expiresAt === null || key.expiresAt > new Date());
-    },
-    idleMs: options.timeouts.sessionIdleMs,
-    keepAliveMs: options.timeouts.sseKeepAliveMs,
-    legacyMessagesPath: "/messages",
   });
-
-  const egress = createUpstreamEgress(options.egress);
-  const userUpstreams = createUserUpstreams({
-    settings: Object.fromEntries(
-      Object.entries(options.upstreamOAuth).flatMap(([name, oauth]) =>
-        oauth.authorizationCode ? [[name, oauth.authorizationCode]] : [],
-      ),
-    ),
-    defaultPublicUrl: options.oauth?.publicUrl,
-    tokens: store.repos.upstreamUserTokens,
-    fetch: withGlobalResponses(egress.fetch),
-  });
-  const upstreamHost: UpstreamHost = {
-    get callTimeoutMs() {
-      return settings.get("upstream.requestTimeoutMs");
-    },
-    egress,
-    identity,
-    eras,
-    authProviderFor: (name) => {
-      const oauth = options.upstreamOAuth[name];
-      return oauth ? upstreamAuthProvider(oauth) : undefined;
-    },
-    userUpstreams,
-  };
-  settings.onChange((key, value) => {
-    if (key === "log.level") logger.level = String(value);
-    if (key === "pinning.mode") {
-      // Lists are filtered by the pinning mode: rebuild them, and tell clients.
-      for (const backend of router.backends()) {
-        router.invalidate(backend.name);
-        router.notifyListChanged("tools", backend.name);
-      }
-    }
-  });
-  const referenceEnv = options.referenceEnv ?? process.env;
-  const addStored = (record: McpServerRecord) => {
-    servers.add(storedServerSpec(record.config, upstreamHost, referenceEnv), {
-      enabled: record.config.enabled,
-    });
-  };
-  const configuredNames = new Set([
-    ...pluginEntries.map((entry) => entry.plugin.metadata.name),
-    ...upstreamEntries.filter((entry) => !entry.disabled).map((entry) => entry.name),
-  ]);
-  // Stored servers this replica leaves alone: those a configured server shadows, and with a selection
-  // (MCP_SERVERS_ENABLED) those it does not name. The sync applies the same rule to rows added later.
-  const selection = options.storedServersSelected ? new Set(options.storedServersSelected) : undefined;
-  const ignoresStored = (name: string) =>
-    configuredNames.has(name) || (selection !== undefined && !selection.has(name));
-  let storedAtStart: McpServerRecord[] = [];
-
+  const stored = storedServers({ options, servers, host: upstreamHost, pluginEntries, configuredEntries });
+  let storedAtStart: Awaited<ReturnType<typeof startServers>>;
   try {
-    for (const failure of options.pluginFailures) {
-      plugins.importFailed(failure);
-      logger.error("plugin failed to import; the gateway starts without it", {
-        plugin: failure.name,
-        source: failure.source,
-        error: failure.error,
-      });
-      await recordEvent({
-        level: "error",
-        type: "plugin.import_failed",
-        message: `Plugin '${failure.name}' (${failure.source}) failed to import: ${failure.error}`,
-        details: { plugin: failure.name, source: failure.source },
-      });
-    }
-    for (const { plugin, config, source, version, reimport } of pluginEntries) {
-      plugins.describe(plugin.metadata.name, { source, version });
-      servers.add({
-        name: plugin.metadata.name,
-        kind: "plugin",
-        origin: "options",
-        build: () => plugin,
-        config,
-        ...(reimport ? { reimport } : {}),
-      });
-    }
-    for (const { name, transport, disabled, timeouts } of upstreamEntries) {
-      if (disabled) continue;
-      servers.add({
-        name,
-        kind: "upstream",
-        origin: "options",
-        transport: transport.type,
-        build: () => createUpstreamPlugin(name, transport, upstreamHost, timeouts),
-      });
-    }
-    if (options.loadStoredServers) {
-      storedAtStart = await store.repos.mcpServers.listWithSecrets();
-      for (const record of storedAtStart) {
-        const name = record.config.name;
-        if (configuredNames.has(name)) {
-          logger.warn("stored server ignored: a server with this name is configured in options", {
-            server: name,
-          });
-          continue;
-        }
-        if (ignoresStored(name)) continue;
-        addStored(record);
-      }
-    }
+    storedAtStart = await startServers({
+      options,
+      servers,
+      plugins,
+      store,
+      host: upstreamHost,
+      logger,
+      recordEvent,
+      pluginEntries,
+      configuredEntries,
+      stored,
+    });
   } catch (error) {
     // A failed start must not leave processes, timers or the database behind.
-    settings.stop();
-    await rollup.stop();
-    await servers.shutdownAll();
-    await sessions.closeAll();
-    await egress.close();
-    await store.close();
+    await abandonStart({ settings, rollup, servers, sessions, egress, store });
     throw error;
   }
 
   const serverChanges = createExclusive();
-  const serverSync = options.loadStoredServers
-    ? startServerSync({
-        store,
-        servers,
-        logger,
-        intervalMs: options.timeouts.serverSyncMs,
-        initial: storedAtStart,
-        ignores: ignoresStored,
-        addStored,
-        exclusive: serverChanges,
-      })
-    : undefined;
-
+  const background = startBackgroundWork({
+    options,
+    store,
+    settings,
+    router,
+    servers,
+    logger,
+    recordEvent,
+    serverChanges,
+    stored,
+    storedAtStart,
+  });
   const configured = createConfiguredUpstreams({
     servers,
     host: upstreamHost,
     logger,
     recordEvent,
     exclusive: serverChanges,
-    configuredNames,
+    configuredNames: stored.configuredNames,
     restoreStored: async (name) => {
       if (!options.loadStoredServers) return false;
       const record = await store.repos.mcpServers.get(name);
       if (!record) return false;
-      addStored(record);
+      stored.add(record);
       return true;
     },
     initial: Object.fromEntries(
-      upstreamEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
+      configuredEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
     ),
-  });
-
-  const { retainDays, pruneEveryMs } = options.audit;
-  const stopRetention =
-    retainDays === undefined
-      ? undefined
-      : startAuditRetention({
-          history: store.repos.commandHistory,
-          logger,
-          retainDays,
-          everyMs: pruneEveryMs,
-        });
-
-  // Approvals made through the CLI or another replica reach this replica's lists within serverSyncMs.
-  const stopPinSync = startPinSync({
-    pins: store.repos.definitionPins,
-    router,
-    logger,
-    intervalMs: options.timeouts.serverSyncMs,
-  });
-
-  const reportCollisions = reportCollisionsOnce(router, logger, recordEvent);
-  void servers.settled().then(reportCollisions);
-  router.onListChanged((kind) => {
-    if (kind === "tools") void reportCollisions();
   });
 
   const builtinAuth = options.oauth?.builtin
@@ -445,7 +200,6 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
         },
       })
     : undefined;
-  const startedAt = new Date();
   const rateLimitStore = options.rateLimitStore ?? createMemoryRateLimitStore();
   const ctx: GatewayContext = {
     options,
@@ -460,7 +214,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     servers,
     egress,
     upstreamHost,
-    startedAt,
+    startedAt: new Date(),
     rateLimitStore,
     serverChanges,
     live,
@@ -479,139 +233,55 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
   let httpServer: HttpServer | undefined;
   let closing: Promise<{ drained: boolean }> | undefined;
+  const open = {
+    settings,
+    rollup,
+    servers,
+    sessions,
+    egress,
+    store,
+    policy,
+    built,
+    background,
+    plugins,
+    live,
+  };
 
   return {
     app: built.app,
     metricsRegistry: metrics.registry,
     ready: () => servers.settled(),
-    applyUpstreams: (upstreams, source = "options") => configured.apply(upstreams, source),
+    applyUpstreams: (entries, source = "options") => configured.apply(entries, source),
     health: () => checkHealth(ctx),
     listen(listenOptions = {}) {
-      const host = listenOptions.host ?? options.host;
-      const port = listenOptions.port ?? options.port;
-      // Node checks the request and header deadlines on this interval (30 s by default), so keep it in step with them.
-      const server = createServer(
-        { connectionsCheckingInterval: Math.max(100, Math.min(options.timeouts.headersMs / 2, 30_000)) },
-        built.app,
-      );
-      server.requestTimeout = options.timeouts.requestMs;
-      server.headersTimeout = options.timeouts.headersMs;
-      server.keepAliveTimeout = options.timeouts.keepAliveMs;
-      server.on("clientError", answerClientError);
+      const at = { host: listenOptions.host ?? options.host, port: listenOptions.port ?? options.port };
+      const { server, listening } = listenHttp(built.app, options, logger, at);
       httpServer = server;
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          const address = server.address() as AddressInfo;
-          const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
-          logger.info("gateway listening", { host: address.address, port: address.port, auth: options.auth });
-          resolve({ host: address.address, port: address.port, url: `http://${shown}:${address.port}` });
-        });
-      });
+      return listening;
     },
     close(closeOptions = {}) {
-      closing ??= (async () => {
-        const deadlineMs = closeOptions.deadlineMs ?? options.timeouts.shutdownMs;
-        const stopped = httpServer
-          ? new Promise<void>((resolve) => httpServer?.close(() => resolve()))
-          : undefined;
-        const deadline = Date.now() + deadlineMs;
-        serverSync?.stop();
-        settings.stop();
-        stopRetention?.();
-        stopPinSync();
-        sessions.cancelParked();
-        // Push streams never end by themselves: end them, so in-flight requests can drain.
-        live.close();
-        const callsDone = await policy.drain(deadlineMs);
-        // Calls are done once audited; their responses may still be on the wire.
-        const responsesDone = await built.inFlight.idle(Math.max(0, deadline - Date.now()));
-        const drained = callsDone && responsesDone;
-        await sessions.closeAll();
-        httpServer?.closeIdleConnections();
-        httpServer?.closeAllConnections();
-        await stopped;
-        await servers.shutdownAll();
-        await egress.close();
-        built.stop();
-        await rollup.stop();
-        await plugins.flush();
-        await (rateLimitStore as { shutdown?: () => unknown }).shutdown?.();
-        await recordEvent({
-          level: "info",
-          type: "gateway.stopped",
-          message: "Gateway stopped",
-          details: { drained },
-        });
-        await store.close();
-        logger.info("gateway stopped", { drained });
-        return { drained };
-      })();
+      closing ??= closeGateway(
+        { ...open, rateLimitStore, recordEvent, logger },
+        httpServer,
+        closeOptions.deadlineMs ?? options.timeouts.shutdownMs,
+      );
       return closing;
     },
   };
 }
 
-/** Logs and records each tool-name collision once, so an operator learns about it at load, not from a user. */
-function reportCollisionsOnce(router: Router, logger: winston.Logger, recordEvent: EventRecorder) {
-  const reported = new Set<string>();
-  return async () => {
-    const { collisions } = await router.listTools({ kind: "aggregate" });
-    for (const collision of collisions) {
-      const id = JSON.stringify(collision);
-      if (reported.has(id)) continue;
-      reported.add(id);
-      logger.warn("tool name collision", { ...collision });
-      await recordEvent({
-        level: "warn",
-        type: "naming.collision",
-        message: `Tool name '${collision.exposed}' is claimed by ${collision.kept.server}/${collision.kept.original} and ${collision.dropped.server}/${collision.dropped.original}; the second is not reachable under that name`,
-        details: { ...collision },
-      });
-    }
-  };
-}
-
-interface PluginEntry {
-  plugin: HostedPlugin;
-  config?: unknown;
-  source: string;
-  version: string | null;
-  reimport?: () => Promise<HostedPlugin>;
-}
-
-function pluginEntry(entry: object): PluginEntry {
-  if (isHostedPlugin(entry))
-    return { plugin: entry, source: "embedded", version: entry.metadata.version ?? null };
-  const wrapped = entry as {
-    plugin?: unknown;
-    config?: unknown;
-    source?: unknown;
-    version?: unknown;
-    reimport?: unknown;
-  };
-  if (isHostedPlugin(wrapped.plugin)) {
-    const reimport = wrapped.reimport;
-    return {
-      plugin: wrapped.plugin,
-      config: wrapped.config,
-      source: typeof wrapped.source === "string" ? wrapped.source : "embedded",
-      version:
-        typeof wrapped.version === "string" ? wrapped.version : (wrapped.plugin.metadata.version ?? null),
-      ...(typeof reimport === "function"
-        ? {
-            reimport: async () => {
-              const fresh: unknown = await (reimport as () => Promise<unknown>)();
-              if (!isHostedPlugin(fresh))
-                throw new Error("the re-imported module no longer exports a Waygate plugin");
-              return fresh;
-            },
-          }
-        : {}),
-    };
+/** Says at start when a door is open that should not be in production: no authentication, no Host check. */
+function warnAboutOpenDoors(options: GatewayOptions, logger: winston.Logger): void {
+  if (options.auth === "none") {
+    logger.warn(
+      "authentication is OFF (auth 'none'): every local client has full access; never use this outside development",
+      { host: options.host },
+    );
   }
-  throw new GatewayOptionsError(
-    "plugins: each entry must be a Waygate plugin (definePlugin, BasePlugin, McpBridgePlugin) or { plugin, config }",
-  );
+  if (!hostCheckEnabled({ bindHost: options.host, allowedHosts: options.allowedHosts })) {
+    logger.warn(
+      "the Host-header check is off: list the names clients use in allowedHosts to guard against DNS rebinding",
+      { host: options.host },
+    );
+  }
 }

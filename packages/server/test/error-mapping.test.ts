@@ -1,6 +1,36 @@
+import { ClientCapabilityRequiredError, UpstreamTimeoutError } from "@waygate/plugin-sdk";
 import { describe, expect, it } from "vitest";
-import { toPublicError } from "../src/errors/error-mapping.js";
-import { AuthError, ForbiddenError, UpstreamError } from "../src/errors/errors.js";
+import { jsonRpcCodeFor, toProtocolError, toPublicError } from "../src/errors/error-mapping.js";
+import { AuthError, ForbiddenError, type GatewayErrorCode, UpstreamError } from "../src/errors/errors.js";
+
+/** Every gateway code: the Record type makes the compiler fail this test when a code is added and not listed. */
+const everyCode: Record<GatewayErrorCode, true> = {
+  invalid_options: true,
+  unauthenticated: true,
+  forbidden: true,
+  rate_limited: true,
+  rate_limit_unavailable: true,
+  bad_request: true,
+  parse_error: true,
+  unsupported_media_type: true,
+  payload_too_large: true,
+  headers_too_large: true,
+  request_timeout: true,
+  not_found: true,
+  unknown_tool: true,
+  unknown_server: true,
+  conflict: true,
+  pending_approval: true,
+  upstream_unavailable: true,
+  upstream_timeout: true,
+  upstream_error: true,
+  audit_unavailable: true,
+  database_unavailable: true,
+  issuer_unavailable: true,
+  shutting_down: true,
+  overloaded: true,
+  internal: true,
+};
 
 describe("toPublicError", () => {
   it("maps gateway errors to their HTTP status and JSON-RPC code", () => {
@@ -44,5 +74,43 @@ describe("toPublicError", () => {
     });
     expect(toPublicError(boom, false).message).toContain("hunter2");
     expect(JSON.stringify(toPublicError(boom, false))).not.toContain("at ");
+  });
+});
+
+describe("JSON-RPC codes", () => {
+  it("keep every gateway code out of -32020..-32099, which the MCP specification reserves", () => {
+    for (const code of Object.keys(everyCode) as GatewayErrorCode[]) {
+      const jsonRpc = jsonRpcCodeFor(code);
+      expect(Number.isInteger(jsonRpc), code).toBe(true);
+      expect(jsonRpc <= -32020 && jsonRpc >= -32099, `${code} -> ${jsonRpc}`).toBe(false);
+    }
+    expect(jsonRpcCodeFor("rate_limited")).toBe(-32012);
+  });
+});
+
+describe("toProtocolError", () => {
+  it("carries the mapped JSON-RPC code and message, with code, request id and details in data", () => {
+    const failure = toProtocolError(new UpstreamTimeoutError("upstream slow"), "req-1", true, {
+      uri: "file:///a",
+    });
+    expect(failure).toMatchObject({
+      code: -32008,
+      message: "upstream slow",
+      data: { code: "upstream_timeout", requestId: "req-1", uri: "file:///a" },
+    });
+    expect(toProtocolError(new Error("secret detail"), undefined, true)).toMatchObject({
+      code: -32603,
+      message: "Internal server error",
+      data: { code: "internal" },
+    });
+  });
+
+  it("passes an upstream's missing-capability refusal on as -32021 naming the capability", () => {
+    const refusal = new ClientCapabilityRequiredError("needs sampling", { sampling: {} });
+    expect(toProtocolError(refusal, "req-2", true)).toMatchObject({
+      code: -32021,
+      message: "needs sampling",
+      data: { requiredCapabilities: { sampling: {} } },
+    });
   });
 });

@@ -1,17 +1,16 @@
 import { consoleAssetsDir } from "@waygate/console";
-import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
+import { createRepositories, entryOfDeclaration, openDatabase, type WaygateDatabase } from "@waygate/core";
 import type { GatewayOptionsInput } from "@waygate/server";
 import type { CommandContext } from "../cli/context.js";
 import type { GatewayConfig } from "../config/load.js";
 import { ConfigError } from "../errors.js";
-import { fromCoreServerConfig } from "../store/open-store.js";
 import { VERSION } from "../version.js";
 import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
 import { resolveSecretKey } from "./dev-secret.js";
 import { exampleConfiguration, wantsExamples } from "./example-config.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
 import { loadPlugins } from "./load-plugins.js";
-import { type ClientShapedEntry, runtimeUpstreams, toClientShape } from "./select-upstreams.js";
+import { type ClientShapedEntry, runtimeUpstreams } from "./select-upstreams.js";
 
 /** Everything needed to create the gateway, and the database to close after it. */
 export interface PreparedGateway {
@@ -49,7 +48,7 @@ export async function prepareGateway(
 
     // Only names matter here: the server resolves each stored server's ${env:NAME} references itself, on every
     // replica from its own environment, and keeps them in step with the table (serverSyncMs).
-    const stored = (await repos.mcpServers.list()).map((record) => fromCoreServerConfig(record.config));
+    const stored = (await repos.mcpServers.list()).map((record) => record.config);
     const examples = wantsExamples(config, stored.length) ? exampleConfiguration() : undefined;
     if (examples) {
       context.output.progress(
@@ -94,7 +93,7 @@ export async function prepareGateway(
     const upstreams = selected.filter((server) => effective.upstreams.includes(server));
     const selectUpstreams = (next: GatewayConfig) => {
       const chosen = runtimeUpstreams(next, []).selected;
-      return Object.fromEntries(chosen.map((server) => [server.name, toClientShape(server)]));
+      return Object.fromEntries(chosen.map((server) => [server.name, entryOfDeclaration(server)]));
     };
     return {
       db,
@@ -116,7 +115,7 @@ export async function prepareGateway(
         logLevel: config.logLevel,
         plugins,
         pluginFailures: failures,
-        upstreams: Object.fromEntries(upstreams.map((server) => [server.name, toClientShape(server)])),
+        upstreams: Object.fromEntries(upstreams.map((server) => [server.name, entryOfDeclaration(server)])),
         loadStoredServers: true,
         ...(config.serversEnabled === undefined ? {} : { storedServersSelected: config.serversEnabled }),
         referenceEnv: context.io.env,

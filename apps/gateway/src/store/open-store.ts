@@ -4,15 +4,12 @@ import {
   createDatabase,
   createRepositories,
   exportAuditRows,
-  type McpServerConfig,
-  type McpServerConfigInput,
   type McpServerRecord,
   migrate,
   NotFoundError,
   verifyAuditChain,
 } from "@waygate/core";
 import type { GatewayConfig } from "../config/load.js";
-import { timeoutsOf, type UpstreamServer } from "../config/server-entry.js";
 import { CliError } from "../errors.js";
 import { resolveSecretKey } from "../runtime/dev-secret.js";
 import type { GatewayStore, KeySummary, StoredServer } from "./types.js";
@@ -34,54 +31,8 @@ function toKeySummary(key: ApiKeyRecord): KeySummary {
   };
 }
 
-/** The gateway's upstream shape in core's stored-config shape. */
-export function toCoreServerConfig(server: UpstreamServer): McpServerConfigInput {
-  return server.transport === "stdio"
-    ? {
-        name: server.name,
-        transport: "stdio",
-        command: server.command,
-        args: server.args,
-        env: server.env,
-        ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
-        enabled: server.enabled,
-        ...timeoutsOf(server),
-      }
-    : {
-        name: server.name,
-        transport: server.transport,
-        url: server.url,
-        headers: server.headers,
-        enabled: server.enabled,
-        ...timeoutsOf(server),
-      };
-}
-
-/** Core's stored config in the gateway's upstream shape. */
-export function fromCoreServerConfig(config: McpServerConfig): UpstreamServer {
-  return config.transport === "stdio"
-    ? {
-        name: config.name,
-        transport: "stdio",
-        command: config.command,
-        args: config.args,
-        env: config.env,
-        ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
-        enabled: config.enabled,
-        ...timeoutsOf(config),
-      }
-    : {
-        name: config.name,
-        transport: config.transport,
-        url: config.url,
-        headers: config.headers,
-        enabled: config.enabled,
-        ...timeoutsOf(config),
-      };
-}
-
 const toStored = (record: McpServerRecord): StoredServer => ({
-  ...fromCoreServerConfig(record.config),
+  ...record.config,
   status: record.status,
   lastError: record.lastError,
   statusAt: record.updatedAt.toISOString(),
@@ -150,7 +101,7 @@ export async function openStore(
     async addServer(server) {
       await cliChanged([server.name], "add");
       try {
-        await repos.mcpServers.create(toCoreServerConfig(server));
+        await repos.mcpServers.create(server);
       } catch (error) {
         if (AlreadyExistsError.isInstance(error)) {
           throw new CliError(
@@ -169,7 +120,7 @@ export async function openStore(
       );
       try {
         // One batch: an invalid entry or a taken name writes nothing, and the error names the entry.
-        await repos.mcpServers.saveAll(servers.map(toCoreServerConfig), { replace });
+        await repos.mcpServers.saveAll(servers, { replace });
       } catch (error) {
         if (AlreadyExistsError.isInstance(error)) {
           throw new CliError("conflict", `${error.message} Rerun with --replace to overwrite them`, {

@@ -1,3 +1,5 @@
+import { MissingRequiredClientCapabilityError, ProtocolError } from "@modelcontextprotocol/server";
+import { type ClientCapabilityRequiredError, PluginError } from "@waygate/plugin-sdk";
 import { GatewayError, type GatewayErrorCode } from "./errors.js";
 import { normalizeError } from "./foreign-errors.js";
 
@@ -108,4 +110,28 @@ export function jsonRpcErrorBody(error: PublicError, requestId: string | undefin
     error: { code: error.jsonRpcCode, message: error.message, data: { code: error.code, requestId } },
     id: id ?? null,
   };
+}
+
+/**
+ * The error an MCP handler throws for the SDK to send as a JSON-RPC error: the gateway's code, message and `data`
+ * (`code`, `requestId`, then `details`). An SDK protocol error passes through; an upstream's -32021 reaches the
+ * client as the same error, naming what the client lacks.
+ */
+export function toProtocolError(
+  thrown: unknown,
+  requestId: string | undefined,
+  production: boolean,
+  details?: Record<string, unknown>,
+): ProtocolError {
+  if (thrown instanceof ProtocolError) return thrown;
+  if (PluginError.isInstance(thrown, "CLIENT_CAPABILITY_REQUIRED")) {
+    const { requiredCapabilities } = thrown as ClientCapabilityRequiredError;
+    return new MissingRequiredClientCapabilityError({ requiredCapabilities }, thrown.message);
+  }
+  const mapped = toPublicError(thrown, production);
+  return new ProtocolError(mapped.jsonRpcCode, mapped.message, {
+    code: mapped.code,
+    ...(requestId ? { requestId } : {}),
+    ...details,
+  });
 }

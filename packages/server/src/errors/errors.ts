@@ -1,4 +1,6 @@
-const marker = Symbol.for("waygate.error");
+import { WaygateError } from "@waygate/errors";
+
+/** Set by releases from before `@waygate/errors` too, so `GatewayError.isInstance` still knows their errors. */
 const serverMarker = Symbol.for("waygate.server.error");
 
 /** Stable codes of the errors the gateway raises; each maps to one HTTP status and JSON-RPC code. */
@@ -29,11 +31,17 @@ export type GatewayErrorCode =
   | "overloaded"
   | "internal";
 
-/** Base class of every error the gateway raises; carries a stable `code` and a message a person can act on. */
-export class GatewayError extends Error {
-  readonly [marker] = true;
+/**
+ * Base class of every error the gateway raises; a `WaygateError` (from `@waygate/errors`) with a stable `code` and a
+ * message a person can act on. `GatewayError.isInstance(value, code?)` knows them across copies of this package;
+ * on a subclass (`ForbiddenError.isInstance`) it is true for that class only.
+ */
+export class GatewayError extends WaygateError {
+  static override readonly kind: string = "GatewayError";
+  /** `GatewayError.isInstance` also knows errors of releases from before `@waygate/errors` by this marker. */
+  static override readonly legacyMarker: symbol = serverMarker;
   readonly [serverMarker] = true;
-  readonly code: GatewayErrorCode;
+  declare readonly code: GatewayErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(
@@ -41,76 +49,69 @@ export class GatewayError extends Error {
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "GatewayError";
-    this.code = code;
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.details = options?.details;
-  }
-
-  /** True for an error raised by the gateway, even one created by another copy of this package. */
-  static isInstance(value: unknown): value is GatewayError {
-    return (
-      typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[serverMarker] === true
-    );
   }
 }
 
 /** createGateway was given options that do not validate; the message lists every problem by path. */
 export class GatewayOptionsError extends GatewayError {
+  static override readonly kind: string = "GatewayOptionsError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("invalid_options", message, options);
-    this.name = "GatewayOptionsError";
   }
 }
 
 /** The caller sent no API key, or one that is malformed, unknown, revoked or expired. */
 export class AuthError extends GatewayError {
+  static override readonly kind: string = "AuthError";
   constructor(message: string, details?: Record<string, unknown>) {
     super("unauthenticated", message, details === undefined ? undefined : { details });
-    this.name = "AuthError";
   }
 }
 
 /** The caller is authenticated but lacks the scope or tool pattern the request needs. */
 export class ForbiddenError extends GatewayError {
+  static override readonly kind: string = "ForbiddenError";
   constructor(message: string, details?: Record<string, unknown>) {
     super("forbidden", message, details === undefined ? undefined : { details });
-    this.name = "ForbiddenError";
   }
 }
 
 /** A tool or server name the router does not know. */
 export class NotFoundError extends GatewayError {
+  static override readonly kind: string = "GatewayNotFoundError";
   constructor(code: "not_found" | "unknown_tool" | "unknown_server", message: string) {
     super(code, message);
+    // Its kind is unique across Waygate packages (core and the plugin SDK have a NotFoundError too); its name is not.
     this.name = "NotFoundError";
   }
 }
 
 /** The request body or parameters are invalid. */
 export class BadRequestError extends GatewayError {
+  static override readonly kind: string = "BadRequestError";
   constructor(message: string, details?: Record<string, unknown>) {
     super("bad_request", message, details === undefined ? undefined : { details });
-    this.name = "BadRequestError";
   }
 }
 
 /** An upstream or plugin could not serve the call (down, slow or failing). */
 export class UpstreamError extends GatewayError {
+  static override readonly kind: string = "UpstreamError";
   constructor(
     code: "upstream_unavailable" | "upstream_timeout" | "upstream_error",
     message: string,
     options?: { cause?: unknown },
   ) {
     super(code, message, options);
-    this.name = "UpstreamError";
   }
 }
 
 /** A tool call's audit row could not be committed, so its result is withheld (or the call refused before it ran). */
 export class AuditUnavailableError extends GatewayError {
+  static override readonly kind: string = "AuditUnavailableError";
   constructor(message: string, options?: { cause?: unknown }) {
     super("audit_unavailable", message, options);
-    this.name = "AuditUnavailableError";
   }
 }

@@ -1,6 +1,5 @@
+import { isWaygateError } from "@waygate/errors";
 import { GatewayError, type GatewayErrorCode } from "./errors.js";
-
-const WAYGATE_MARKER = Symbol.for("waygate.error");
 
 /** Codes of @waygate/plugin-sdk and @waygate/core errors, mapped onto the gateway's codes. */
 const foreignCodes: Record<string, GatewayErrorCode> = {
@@ -36,9 +35,8 @@ const foreignCodes: Record<string, GatewayErrorCode> = {
 /** Turns errors from core and the plugin SDK into gateway errors with the matching code; others pass through. */
 export function normalizeError(error: unknown): unknown {
   if (GatewayError.isInstance(error)) return error;
-  if (typeof error !== "object" || error === null) return error;
-  if ((error as Record<symbol, unknown>)[WAYGATE_MARKER] !== true) return error;
-  const code = foreignCodes[String((error as { code?: unknown }).code)];
+  if (!isWaygateError(error)) return error;
+  const code = foreignCodes[error.code];
   if (!code) return error;
-  return new GatewayError(code, (error as Error).message, { cause: error });
+  return new GatewayError(code, error.message, { cause: error });
 }

@@ -6,14 +6,12 @@ import {
   type ElicitResult,
   type ListRootsResult,
   type LoggingLevel,
-  MissingRequiredClientCapabilityError,
-  ProtocolError,
   Server,
   type ServerContext,
 } from "@modelcontextprotocol/server";
-import { type ClientCapabilityRequiredError, type ClientRequests, PluginError } from "@waygate/plugin-sdk";
+import type { ClientRequests } from "@waygate/plugin-sdk";
+import { toProtocolError } from "../errors/error-mapping.js";
 import { ForbiddenError, GatewayError, NotFoundError } from "../errors/errors.js";
-import { toJsonRpcFailure } from "../errors/jsonrpc-failure.js";
 import type { Caller } from "../http/request-context.js";
 import { capabilityAllowed, resourceCapability } from "../policy/authorize.js";
 import type { CallPolicy, PolicyTarget } from "../policy/call-policy.js";
@@ -165,15 +163,7 @@ export function createMcpServer(
         info = infoOf(ctx);
         return await fn(request, ctx, info);
       } catch (error) {
-        if (error instanceof ProtocolError) throw error;
-        // An upstream's -32021 reaches the client as the same error, naming what the client lacks.
-        if (PluginError.isInstance(error, "CLIENT_CAPABILITY_REQUIRED")) {
-          const { requiredCapabilities } = error as ClientCapabilityRequiredError;
-          throw new MissingRequiredClientCapabilityError({ requiredCapabilities }, error.message);
-        }
-        const failure = toJsonRpcFailure(error, info?.requestId, deps.production);
-        if (details) Object.assign(failure.data, details(request));
-        throw failure;
+        throw toProtocolError(error, info?.requestId, deps.production, details?.(request));
       }
     };
 

@@ -6,7 +6,7 @@ import type { Store } from "../store.js";
 import { resolveEnvReferences } from "./env-references.js";
 import type { HostedPlugin, HostPluginStatus } from "./hosted-plugin.js";
 import type { BackendSpec } from "./server-manager.js";
-import { transportOfStored } from "./upstream-config.js";
+import { transportOf } from "./upstream-config.js";
 import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
 
 /**
@@ -20,7 +20,7 @@ export function storedServerSpec(
   env: Readonly<Record<string, string | undefined>>,
 ): BackendSpec {
   const { value: resolved, missing } = resolveEnvReferences(config, env);
-  const transport = transportOfStored(resolved);
+  const transport = transportOf(resolved);
   const timeouts = { connectMs: config.connectTimeoutMs, callMs: config.requestTimeoutMs };
   return {
     name: config.name,

@@ -1,3 +1,4 @@
+import { type McpServerDeclaration, timeoutsOf } from "@waygate/core/server-config";
 import { type Router as ExpressRouter, Router as expressRouter } from "express";
 import { z } from "zod";
 import { BadRequestError, GatewayError } from "../../errors/errors.js";
@@ -7,11 +8,7 @@ import { ServerNameSchema } from "../../options.js";
 import { backendStatus } from "../../routing/backend.js";
 import { admitStdioServer } from "../../upstreams/stdio-allowlist.js";
 import { storedServerSpec } from "../../upstreams/stored-server.js";
-import {
-  parseUpstreamEntry,
-  storedConfigOf,
-  type UpstreamTransport,
-} from "../../upstreams/upstream-config.js";
+import { declareUpstream } from "../../upstreams/upstream-config.js";
 import { callerOf } from "../request-context.js";
 
 const AddServerBodySchema = z.looseObject({
@@ -59,21 +56,24 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
           throw new BadRequestError(`Invalid server: ${problems}`);
         }
         const { name, enabled: enabledFlag, ...entry } = parsed.data;
-        const { transport: parsedEntry, disabled, timeouts } = parseUpstreamEntry(name, entry);
-        const enabled = enabledFlag ?? !disabled;
+        const declared = declareUpstream(name, entry);
+        const enabled = enabledFlag ?? declared.enabled;
         // What runs is the allowlist entry's, never the request's: cwd and env decide what code a command runs.
-        const transport: UpstreamTransport =
-          parsedEntry.type === "stdio"
+        const config: McpServerDeclaration =
+          declared.transport === "stdio"
             ? {
-                type: "stdio",
+                name,
+                transport: "stdio",
+                enabled,
+                ...timeoutsOf(declared),
                 ...admitStdioServer(ctx.options.stdioAllowlist, {
-                  command: parsedEntry.command,
-                  args: parsedEntry.args,
-                  cwd: parsedEntry.cwd,
-                  env: "env" in entry ? parsedEntry.env : undefined,
+                  command: declared.command,
+                  args: declared.args,
+                  cwd: declared.cwd,
+                  env: "env" in entry ? declared.env : undefined,
                 }),
               }
-            : parsedEntry;
+            : { ...declared, enabled };
         if (ctx.servers.specs().some((s) => s.spec.name === name)) {
           throw new GatewayError(
             "conflict",
@@ -81,11 +81,8 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
           );
         }
         // Refused before anything is stored or contacted; the connect-time check catches later DNS changes.
-        if (transport.type !== "stdio") await ctx.egress.checkRemote(transport.url);
-        const record = await ctx.store.repos.mcpServers.create({
-          ...storedConfigOf(name, transport, timeouts),
-          enabled,
-        });
+        if (config.transport !== "stdio") await ctx.egress.checkRemote(config.url);
+        const record = await ctx.store.repos.mcpServers.create(config);
         // Built from the row, as every replica builds it: references resolved here, stored timeouts applied.
         const backend = ctx.servers.add(
           storedServerSpec(record.config, ctx.upstreamHost, ctx.options.referenceEnv ?? process.env),
@@ -94,7 +91,7 @@ export function adminServerRoutes(ctx: GatewayContext): ExpressRouter {
         await backend?.started;
         ctx.logger.info("server added through the admin API", {
           server: name,
-          transport: transport.type,
+          transport: config.transport,
           by: callerOf(res).keyId,
           source: "admin API",
         });
