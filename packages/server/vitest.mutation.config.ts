@@ -7,6 +7,7 @@ export default defineConfig({
     include: [
       "test/tool-patterns.test.ts",
       "test/call-policy.test.ts",
+      "test/call-policy-admission.test.ts",
       "test/policy.test.ts",
       "test/oauth.test.ts",
       "test/oauth-flow.test.ts",
