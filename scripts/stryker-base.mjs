@@ -1,5 +1,6 @@
-// The StrykerJS settings every package shares. `STRYKER_BREAK` (a percentage) makes a run below it fail; CI sets 90
-// for the modules a change touches (scripts/mutation-changed.mjs), `pnpm test:mutation` reports without breaking.
+// The StrykerJS settings every package shares. `STRYKER_BREAK` (a percentage) makes a run below it fail. The gate
+// (scripts/mutation-gate.mjs: `pnpm test:mutation`, CI's `pnpm test:mutation:gate`) checks each module's own score
+// against its floor instead, running Stryker incrementally from each package's committed stryker/incremental.json.
 /** Stryker options for a package: `mutate` lists its security-critical modules. */
 export function strykerConfig(mutate, extra = {}) {
   const breakAt = process.env.STRYKER_BREAK;

@@ -9,6 +9,7 @@ import {
   EgressRefusedError,
   type EgressResolver,
   EgressSettingsSchema,
+  parseCidr,
 } from "../src/egress/index.js";
 
 /** Every TCP connection attempt any client socket in this process starts, as `address:port`. */
@@ -147,14 +148,110 @@ describe("egress policy", () => {
     expect(EgressSettingsSchema.parse({}).allow).toEqual([]);
   });
 
-  it.each(["10.0.0.0/33", "not-a-network", "10.0.0.0/8/1", "10.0.0.0/", "fd00::/129", "localhost"])(
-    "rejects %s as a network with a message naming the notation",
-    (value) => {
-      const parsed = CidrSchema.safeParse(value);
-      expect(parsed.success).toBe(false);
-      expect(parsed.error?.issues[0]?.message).toContain("CIDR notation");
-    },
-  );
+  it.each([
+    "10.0.0.0/33",
+    "not-a-network",
+    "10.0.0.0/8/1",
+    "10.0.0.0/",
+    "fd00::/129",
+    "localhost",
+    "10.0.0.0/8x",
+    "10.0.0.0/x8",
+    "10.0.0.0/-8",
+  ])("rejects %s as a network with a message naming the notation", (value) => {
+    const parsed = CidrSchema.safeParse(value);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toContain("CIDR notation");
+  });
+
+  it("reads a bare address as one host and ignores surrounding blanks", () => {
+    expect(parseCidr("127.0.0.1")).toEqual({ address: "127.0.0.1", prefix: 32, family: "ipv4" });
+    expect(parseCidr("fd00::1")).toEqual({ address: "fd00::1", prefix: 128, family: "ipv6" });
+    expect(parseCidr(" 10.0.0.0/8 ")).toEqual({ address: "10.0.0.0", prefix: 8, family: "ipv4" });
+    expect(parseCidr("fd00::/8")).toEqual({ address: "fd00::", prefix: 8, family: "ipv6" });
+  });
+
+  it("allows one host for a bare address, not its neighbours", () => {
+    const policy = createEgressPolicy({ allow: ["127.0.0.1"] });
+    expect(policy.refusalOf("127.0.0.1")).toBeUndefined();
+    expect(policy.refusalOf("127.0.0.2")).toBe("loopback");
+  });
+
+  it("refuses a policy whose allow list holds something that is not a network, naming it", () => {
+    expect(() => createEgressPolicy({ allow: ["10.0.0.0/8", "intranet"] })).toThrow(
+      new TypeError("not a network in CIDR notation: intranet"),
+    );
+  });
+
+  it("describes the allow setting in the schema the README's configuration reference is built from", () => {
+    expect(EgressSettingsSchema.shape.allow.description).toBe(
+      "networks (CIDR) that http/sse upstreams may reach although they are loopback, private, link-local, CGNAT, multicast or unspecified",
+    );
+  });
+
+  it("places a name in no class", () => {
+    expect(createEgressPolicy().refusalOf("example.com")).toBeUndefined();
+  });
+
+  it("tells the operator exactly what was refused and which network to allow (IPv4 and IPv6 literals)", async () => {
+    const policy = createEgressPolicy();
+    expect((await refusal(policy.checkUrl("http://10.1.2.3:8080/mcp"))).message).toBe(
+      'Refused to reach 10.1.2.3: it is a private address (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7). Upstreams may not reach private addresses unless the operator allows the network in the config file, e.g. "egress": { "allow": ["10.1.2.3/32"] } (the HTTP admin API cannot allow networks).',
+    );
+    expect((await refusal(policy.checkUrl(new URL("http://[fe80::1]/mcp")))).message).toBe(
+      'Refused to reach fe80::1: it is a link-local address (169.254.0.0/16, fe80::/10; cloud metadata lives here). Upstreams may not reach link-local addresses unless the operator allows the network in the config file, e.g. "egress": { "allow": ["fe80::1/128"] } (the HTTP admin API cannot allow networks).',
+    );
+  });
+
+  it.each([
+    ["0.0.0.0", "an unspecified address (0.0.0.0/8, ::)"],
+    ["127.0.0.1", "a loopback address (127.0.0.0/8, ::1)"],
+    ["192.168.1.1", "a private address (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7)"],
+    ["169.254.169.254", "a link-local address (169.254.0.0/16, fe80::/10; cloud metadata lives here)"],
+    ["100.64.0.1", "a carrier-grade NAT address (100.64.0.0/10)"],
+    ["224.0.0.1", "a multicast address (224.0.0.0/4, ff00::/8)"],
+    ["255.255.255.255", "a reserved address (240.0.0.0/4, broadcast)"],
+    ["::ffff:8.8.8.8", "an IPv4-mapped IPv6 address (::ffff:0:0/96)"],
+  ])("says what %s is: %s", async (address, description) => {
+    const error = await refusal(createEgressPolicy().resolve(address));
+    expect(error.message).toContain(`: it is ${description}. Upstreams may not reach`);
+  });
+
+  it("names the host a refused address was resolved from", async () => {
+    const policy = createEgressPolicy({ resolve: fakeResolver({ "db.internal.test": ["10.9.8.7"] }) });
+    expect((await refusal(policy.checkUrl("http://db.internal.test/"))).message).toMatch(
+      /^Refused to reach 10\.9\.8\.7 \(resolved from db\.internal\.test\): it is a private address/,
+    );
+  });
+
+  it("takes an IP literal as its own address without asking the resolver, with its family", async () => {
+    const asked: string[] = [];
+    const policy = createEgressPolicy({
+      allow: ["10.0.0.0/8", "fd00::/8"],
+      resolve: async (hostname) => {
+        asked.push(hostname);
+        return [];
+      },
+    });
+    await expect(policy.resolve("10.0.0.1")).resolves.toEqual([{ address: "10.0.0.1", family: 4 }]);
+    await expect(policy.resolve("fd00::1")).resolves.toEqual([{ address: "fd00::1", family: 6 }]);
+    await expect(policy.checkUrl("http://[fd00::2]:9000/mcp")).resolves.toBeUndefined();
+    expect(asked).toEqual([]);
+  });
+
+  it("refuses a name that resolves to no address", async () => {
+    const policy = createEgressPolicy({ resolve: fakeResolver({ "empty.test": [] }) });
+    await expect(policy.checkUrl("http://empty.test/")).rejects.toThrow(
+      new Error("empty.test resolved to no address"),
+    );
+  });
+
+  it("resolves a name through the system resolver into every address with its family", async () => {
+    const policy = createEgressPolicy({ allow: ["127.0.0.0/8", "::1/128"] });
+    const addresses = await policy.resolve("localhost");
+    expect(addresses.length).toBeGreaterThan(0);
+    for (const { address, family } of addresses) expect(family).toBe(address.includes(":") ? 6 : 4);
+  });
 
   it("rejects unknown egress settings (the admin API has no way in either)", () => {
     expect(EgressSettingsSchema.safeParse({ allow: [], deny: [] }).success).toBe(false);

@@ -188,7 +188,9 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     work: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
-    const onAbort = () => controller.abort(request.signal?.reason);
+    function onAbort(this: AbortSignal) {
+      controller.abort(this.reason);
+    }
     request.signal?.addEventListener("abort", onAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
