@@ -9,8 +9,10 @@
 // - What Stryker cannot see: a change in the code a module imports, or in the tests' helpers, can turn a killed
 //   mutant into a survivor without touching the module or a test. So the ratchet file records, per module, a hash of
 //   what it depends on (its value imports inside its package, transitively, the workspace packages those name, and
-//   the package's non-test files under test/); when that hash differs, the module's results are dropped and all its
-//   mutants run again.
+//   the package's non-test files under test/); when that hash differs, `--record` drops the module's results and runs
+//   all its mutants again. The gate (CI) does not: one change to core would re-run every module for hours on every
+//   landing. It reuses the results of mutants in unchanged code and names each such module in its output, so the
+//   gap is visible and closed by the next `pnpm test:mutation`.
 // - Floors (the ratchet, `mutation-scores.json`): a module must score at least 90 %, or, while it is recorded below
 //   90 %, at least the best score ever committed for it (the file's git history), so no module can get worse and a
 //   module at 90 % stays there. A module not recorded yet needs 90 %.
@@ -182,6 +184,8 @@ const workspace = workspacePackages();
 const measured = {};
 const failures = [];
 const timings = [];
+/** Modules the gate judged on reused results although what they import changed (see `changedDependencies`). */
+const staleModules = [];
 
 for (const pkg of PACKAGES.filter((p) => only.length === 0 || only.includes(p))) {
   const pkgDir = join(root, pkg);
@@ -190,8 +194,15 @@ for (const pkg of PACKAGES.filter((p) => only.length === 0 || only.includes(p)))
   const { default: config } = await import(pathToFileURL(configPath).href);
   const modules = config.mutate;
   const hashes = Object.fromEntries(modules.map((m) => [m, dependencyHash(pkgDir, m, workspace)]));
-  // Results of a module whose dependencies changed since they were recorded are dropped, so it runs in full.
-  const stale = modules.filter((m) => current.modules[join(pkg, m)]?.dependencies !== hashes[m]);
+  // A module whose dependencies changed since its results were recorded. Recording drops its results, so it runs in
+  // full; the gate reuses them (a full run of every such module would take hours on every landing that touches
+  // core) and names the module, so that the next `pnpm test:mutation` re-checks it.
+  const changedDependencies = modules.filter(
+    (m) => current.modules[join(pkg, m)]?.dependencies !== hashes[m],
+  );
+  const stale = record ? changedDependencies : [];
+  if (!record && changedDependencies.length > 0 && existsSync(join(pkgDir, INCREMENTAL_FILE)))
+    staleModules.push(...changedDependencies.map((m) => join(pkg, m)));
   const committed = join(pkgDir, INCREMENTAL_FILE);
   const work = mkdtempSync(join(tmpdir(), "waygate-mutation-"));
   const incremental = join(work, "incremental.json");
@@ -282,6 +293,12 @@ if (record) {
       );
   }
 }
+if (staleModules.length > 0)
+  console.log(
+    `mutation: what these import changed since their results were recorded; the gate reused the results of mutants ` +
+      `in unchanged code, which may now survive: ${staleModules.join(", ")}. pnpm test:mutation re-runs them in full ` +
+      "and records the outcome.",
+  );
 if (failures.length > 0) {
   for (const failure of failures) console.error(`mutation: FAILED ${failure}`);
   process.exit(1);
