@@ -27,7 +27,19 @@ import { createPinGuard } from "./routing/pin-guard.js";
 import { startPinSync } from "./routing/pin-sync.js";
 import { createRouter, type Router } from "./routing/router.js";
 import { runtimeBase, startRuntimeSettings } from "./runtime-settings.js";
+import {
+  changedOptionPaths,
+  LIVE_OPTIONS,
+  liveOptionOf,
+  restartReason,
+  type SettingsDiff,
+} from "./settings-changes.js";
 import { openStore } from "./store.js";
+import {
+  createConfiguredPlugins,
+  type DisabledPlugin,
+  type PluginsDiff,
+} from "./upstreams/configured-plugins.js";
 import {
   type ConfigChangeSource,
   createConfiguredUpstreams,
@@ -36,7 +48,7 @@ import {
 import { createUpstreamEgress } from "./upstreams/egress.js";
 import { createEraMemory } from "./upstreams/eras.js";
 import { createGatewayIdentity } from "./upstreams/gateway-identity.js";
-import { type HostedPlugin, isHostedPlugin } from "./upstreams/hosted-plugin.js";
+import { pluginEntry } from "./upstreams/plugin-entry.js";
 import { createPluginRegistry } from "./upstreams/plugin-registry.js";
 import { createServerManager, type EventRecorder } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
@@ -68,6 +80,23 @@ export interface Gateway {
    * the whole change with a GatewayOptionsError and nothing is touched. `source` names the change in the log.
    */
   applyUpstreams(upstreams: Record<string, unknown>, source?: ConfigChangeSource): Promise<UpstreamsDiff>;
+  /**
+   * Replaces the configured plugins (the `plugins` option's shape, plus those disabled) while running, as a diff:
+   * added plugins start, removed and disabled ones stop, one whose object, source or config changed restarts. An
+   * invalid set refuses the whole change with a GatewayOptionsError and nothing is touched.
+   */
+  applyPlugins(
+    plugins: readonly object[],
+    disabled?: readonly DisabledPlugin[],
+    source?: ConfigChangeSource,
+  ): Promise<PluginsDiff>;
+  /**
+   * Applies changed gateway options while running. The ones a runtime setting carries (rate limit, tool-call deadline,
+   * log level, pinning, session caps, metrics retention) apply at once unless `waygate config set` stored a value that
+   * wins; every other changed option is returned in `needRestart` with the reason. Invalid options refuse the whole
+   * change with a GatewayOptionsError and nothing is touched.
+   */
+  applySettings(changes: Partial<GatewayOptionsInput>, source?: ConfigChangeSource): Promise<SettingsDiff>;
   /** Every detail of `/health` (server names, error text), for the process that embeds the gateway. */
   health(): Promise<HealthReport>;
   /** Stops accepting, drains in-flight calls up to the deadline, flushes the audit and closes upstreams. */
@@ -144,6 +173,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   });
   const pins = createPinGuard({
     pins: store.repos.definitionPins,
+    // options.pinning.servers is replaced by applySettings.
     modeOf: (server) => options.pinning.servers[server] ?? settings.get("pinning.mode"),
     metrics,
     logger,
@@ -255,15 +285,16 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       return oauth ? upstreamAuthProvider(oauth) : undefined;
     },
   };
+  // Lists are filtered by the pinning mode: rebuild them, and tell clients.
+  const relistAll = () => {
+    for (const backend of router.backends()) {
+      router.invalidate(backend.name);
+      router.notifyListChanged("tools", backend.name);
+    }
+  };
   settings.onChange((key, value) => {
     if (key === "log.level") logger.level = String(value);
-    if (key === "pinning.mode") {
-      // Lists are filtered by the pinning mode: rebuild them, and tell clients.
-      for (const backend of router.backends()) {
-        router.invalidate(backend.name);
-        router.notifyListChanged("tools", backend.name);
-      }
-    }
+    if (key === "pinning.mode") relistAll();
   });
   const referenceEnv = options.referenceEnv ?? process.env;
   const addStored = (record: McpServerRecord) => {
@@ -283,6 +314,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
   let storedAtStart: McpServerRecord[] = [];
 
   try {
+    for (const plugin of options.pluginsDisabled) await plugins.disabledInConfig(plugin);
     for (const failure of options.pluginFailures) {
       plugins.importFailed(failure);
       logger.error("plugin failed to import; the gateway starts without it", {
@@ -372,9 +404,78 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       return true;
     },
     initial: Object.fromEntries(
-      upstreamEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
+      upstreamEntries
+        .filter((entry) => !entry.disabled)
+        .map((entry) => [entry.name, { transport: entry.transport, timeouts: entry.timeouts }]),
     ),
   });
+
+  const configuredPlugins = createConfiguredPlugins({
+    servers,
+    registry: plugins,
+    logger,
+    recordEvent,
+    exclusive: serverChanges,
+    configuredNames,
+    initial: pluginEntries,
+    initialDisabled: options.pluginsDisabled,
+  });
+
+  const applySettings = async (
+    changes: Partial<GatewayOptionsInput>,
+    source: ConfigChangeSource,
+  ): Promise<SettingsDiff> => {
+    const next = parseGatewayOptions({ ...input, ...changes });
+    const diff: SettingsDiff = { applied: [], needRestart: [] };
+    const paths = changedOptionPaths(options, next, Object.keys(changes));
+    const live = new Set<string>();
+    for (const path of paths) {
+      const option = liveOptionOf(path);
+      if (option) live.add(option);
+      else diff.needRestart.push({ option: path, reason: restartReason(path) });
+    }
+    // What reads options directly sees the new values; the rest goes through the runtime settings.
+    options.rateLimit.limit = next.rateLimit.limit;
+    options.pinning.servers = next.pinning.servers;
+    const overridden = new Map(
+      settings.setBase(runtimeBase(next)).map((change) => [change.key, change.overridden]),
+    );
+    if (live.has("pinning.servers")) relistAll();
+    for (const option of live) {
+      const runtimeKey = LIVE_OPTIONS[option] ?? undefined;
+      const value = option
+        .split(".")
+        .reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], next);
+      const applied = {
+        option,
+        value,
+        overridden: runtimeKey ? (overridden.get(runtimeKey) ?? false) : false,
+      };
+      diff.applied.push(runtimeKey ? { ...applied, runtimeKey } : applied);
+      logger.info(
+        applied.overridden
+          ? `setting changed in the ${source}; a value stored in the database wins`
+          : `setting applied from the ${source}`,
+        { option, ...(runtimeKey ? { runtimeKey } : {}), value, source },
+      );
+    }
+    for (const { option, reason } of diff.needRestart) {
+      logger.warn(`setting changed in the ${source}; restart to apply it`, { option, reason, source });
+    }
+    if (paths.length > 0) {
+      await recordEvent({
+        level: "info",
+        type: "config.applied",
+        message: `Applied a change of the ${source}: ${diff.applied.map((s) => s.option).join(", ") || "no setting"} applied${
+          diff.needRestart.length > 0
+            ? `; ${diff.needRestart.map((s) => s.option).join(", ")} need a restart`
+            : ""
+        }`,
+        details: { source, applied: diff.applied.map((s) => s.option), needRestart: diff.needRestart },
+      });
+    }
+    return diff;
+  };
 
   const { retainDays, pruneEveryMs } = options.audit;
   const stopRetention =
@@ -456,6 +557,9 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     metricsRegistry: metrics.registry,
     ready: () => servers.settled(),
     applyUpstreams: (upstreams, source = "options") => configured.apply(upstreams, source),
+    applyPlugins: (entries, disabled = [], source = "options") =>
+      configuredPlugins.apply(entries, disabled, source),
+    applySettings: (changes, source = "options") => applySettings(changes, source),
     health: () => checkHealth(ctx),
     listen(listenOptions = {}) {
       const host = listenOptions.host ?? options.host;
@@ -540,47 +644,4 @@ function reportCollisionsOnce(router: Router, logger: winston.Logger, recordEven
       });
     }
   };
-}
-
-interface PluginEntry {
-  plugin: HostedPlugin;
-  config?: unknown;
-  source: string;
-  version: string | null;
-  reimport?: () => Promise<HostedPlugin>;
-}
-
-function pluginEntry(entry: object): PluginEntry {
-  if (isHostedPlugin(entry))
-    return { plugin: entry, source: "embedded", version: entry.metadata.version ?? null };
-  const wrapped = entry as {
-    plugin?: unknown;
-    config?: unknown;
-    source?: unknown;
-    version?: unknown;
-    reimport?: unknown;
-  };
-  if (isHostedPlugin(wrapped.plugin)) {
-    const reimport = wrapped.reimport;
-    return {
-      plugin: wrapped.plugin,
-      config: wrapped.config,
-      source: typeof wrapped.source === "string" ? wrapped.source : "embedded",
-      version:
-        typeof wrapped.version === "string" ? wrapped.version : (wrapped.plugin.metadata.version ?? null),
-      ...(typeof reimport === "function"
-        ? {
-            reimport: async () => {
-              const fresh: unknown = await (reimport as () => Promise<unknown>)();
-              if (!isHostedPlugin(fresh))
-                throw new Error("the re-imported module no longer exports a Waygate plugin");
-              return fresh;
-            },
-          }
-        : {}),
-    };
-  }
-  throw new GatewayOptionsError(
-    "plugins: each entry must be a Waygate plugin (definePlugin, BasePlugin, McpBridgePlugin) or { plugin, config }",
-  );
 }
