@@ -28,7 +28,13 @@ afterEach(async () => {
 async function startLogged(): Promise<{ url: string; modules: () => string[] }> {
   const started = spawn(
     process.execPath,
-    ["--import", import.meta.resolve("tsx"), "--import", support("module-log.mjs"), support("idle-gateway.ts")],
+    [
+      "--import",
+      import.meta.resolve("tsx"),
+      "--import",
+      support("module-log.mjs"),
+      support("idle-gateway.ts"),
+    ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
   child = started;
@@ -38,7 +44,10 @@ async function startLogged(): Promise<{ url: string; modules: () => string[] }> 
     stderr += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not start:\n${stderr.slice(-2000)}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the gateway did not start:\n${stderr.slice(-2000)}`)),
+      90_000,
+    );
     started.stdout?.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening (\S+)/.exec(stdout);
@@ -47,7 +56,9 @@ async function startLogged(): Promise<{ url: string; modules: () => string[] }> 
         resolve(match[1]);
       }
     });
-    started.on("exit", (code) => reject(new Error(`the gateway exited with ${code}:\n${stderr.slice(-2000)}`)));
+    started.on("exit", (code) =>
+      reject(new Error(`the gateway exited with ${code}:\n${stderr.slice(-2000)}`)),
+    );
   });
   const modules = () =>
     stderr
