@@ -9,10 +9,11 @@ import {
   localPlugin,
   memoryLogger,
   post,
+  put,
   serverEverythingPath,
   startGateway,
   type TestGateway,
-  type TestResponse,
+  until,
 } from "./helpers.js";
 
 const MISBEHAVING = fileURLToPath(new URL("../../../fixtures/misbehaving-server.ts", import.meta.url));
@@ -41,25 +42,6 @@ async function connected(url: string, key: string): Promise<Client> {
 }
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
-
-async function put(url: string, body: unknown, headers: Record<string, string>): Promise<TestResponse> {
-  const response = await fetch(url, {
-    method: "PUT",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: await response.json() };
-}
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const echoOf = async (client: Client) =>
   (await client.listTools()).tools.find((listed) => listed.name === "mb__echo");
