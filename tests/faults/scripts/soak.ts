@@ -7,6 +7,8 @@
  * grew by 10% or more. Not part of CI.
  *
  *   SOAK_SECONDS=300 (default)  CONCURRENCY=100 (default)  SOAK_INTERVAL_SECONDS=60 (10 when shorter than 2 min)
+ *   SOAK_WARMUP_SECONDS=60 (default): full load before measuring starts; on a busy machine RSS takes most of a minute
+ *   to reach its working size (in-flight calls pile up while the CPU is short)
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { type GatewayProcess, rssBytes, startGatewayProcess, waitFor } from "../src/gateway-process.js";
@@ -16,6 +18,7 @@ import { createWorkspace, SECRET_KEY, type Workspace } from "../src/workspace.js
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 300);
 const concurrency = Number(process.env.CONCURRENCY ?? 100);
+const warmupSeconds = Number(process.env.SOAK_WARMUP_SECONDS ?? 60);
 const intervalSeconds = Number(process.env.SOAK_INTERVAL_SECONDS ?? (seconds < 120 ? 10 : 60));
 const MB = 1024 * 1024;
 
@@ -98,7 +101,7 @@ async function main(): Promise<void> {
     const key = ws.keys.caller;
     for (let i = 0; i < 10; i++) clients.push(await connectClient(url, key));
 
-    // Warm-up: 10 s at full concurrency, so the starting RSS is the working size, not the idle size.
+    // Warm-up at full concurrency, so the starting RSS is the working size, not the idle size.
     const runFor = async (ms: number, record: (ms: number, error?: string) => void) => {
       const end = Date.now() + ms;
       let n = 0;
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
       );
     };
     console.log(`soak: ${seconds} s at ${concurrency} concurrent mixed calls through 2 upstreams (${url})`);
-    await runFor(10_000, () => {});
+    await runFor(warmupSeconds * 1000, () => {});
     const rssStart = await rssBytes(gateway.pid);
     const started = Date.now();
     const intervals: Interval[] = [];
