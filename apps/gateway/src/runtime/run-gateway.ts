@@ -3,6 +3,7 @@ import {
   createLogger,
   type Gateway,
   LOG_LEVELS,
+  parseGatewayOptions,
   type SharedRateLimitStore,
 } from "@waygate/server";
 import winston from "winston";
@@ -85,7 +86,8 @@ function reportUpstreams(gateway: Gateway, names: string[], context: CommandCont
 
 /**
  * Applies a changed, valid configuration to the running gateway: its servers, plugins and settings, each as a diff.
- * New plugins are imported first; one that fails to import refuses the change before anything is applied.
+ * New plugins are imported and the settings validated first, so a plugin that fails to import or a setting the server
+ * refuses stops the change before anything is applied.
  */
 async function applyConfig(
   gateway: Gateway,
@@ -101,9 +103,11 @@ async function applyConfig(
         .join("\n"),
     );
   }
+  const settingsChange = settingsOptions(next);
+  parseGatewayOptions({ ...prepared.options, ...settingsChange });
   const servers = await gateway.applyUpstreams(prepared.selectUpstreams(next), "config file");
   const plugins = await gateway.applyPlugins(loaded.plugins, loaded.disabled, "config file");
-  const settings = await gateway.applySettings(settingsOptions(next), "config file");
+  const settings = await gateway.applySettings(settingsChange, "config file");
   return { servers, plugins, settings };
 }
 
