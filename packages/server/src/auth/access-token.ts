@@ -1,4 +1,4 @@
-import type { createRemoteJWKSet, JWTPayload } from "jose";
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import { AuthError, GatewayError } from "../errors/errors.js";
 import { discoverIssuer, type IssuerMetadata, issuerUnavailable } from "./issuer-metadata.js";
 import type { OAuthOptions } from "./oauth-options.js";
@@ -61,36 +61,27 @@ export function verified(claims: JWTPayload | Record<string, unknown>, issuer: s
   return { issuer, subject, clientId, scopes: scopesOf(claims), claims };
 }
 
-/** jose, loaded on the first token to verify: a gateway without OAuth never pays for it (about 3 MB resident). */
-export function loadJose(): Promise<typeof import("jose")> {
-  return import("jose");
-}
-
-/**
- * Maps jose's errors to a refusal; anything else (the JWKS could not be fetched) means the issuer is unavailable.
- * jose's errors are told apart by their stable `code`, so this needs no jose loaded.
- */
+/** Maps jose's errors to a refusal; anything else (the JWKS could not be fetched) means the issuer is unavailable. */
 export function refusalOf(error: unknown): Error {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === "ERR_JWT_EXPIRED") return tokenRejected("expired", "it has expired");
-  if (code === "ERR_JWT_CLAIM_VALIDATION_FAILED") {
-    const claim = (error as { claim?: string }).claim;
-    if (claim === "nbf" || claim === "iat") return tokenRejected("not_yet_valid", "it is not valid yet");
-    if (claim === "aud")
+  if (error instanceof errors.JWTExpired) return tokenRejected("expired", "it has expired");
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf" || error.claim === "iat")
+      return tokenRejected("not_yet_valid", "it is not valid yet");
+    if (error.claim === "aud")
       return tokenRejected("wrong_audience", "its audience is not this endpoint of the gateway");
-    if (claim === "iss") return tokenRejected("wrong_issuer", "it was issued by another issuer");
-    return tokenRejected("malformed", `its '${claim}' claim is invalid`);
+    if (error.claim === "iss") return tokenRejected("wrong_issuer", "it was issued by another issuer");
+    return tokenRejected("malformed", `its '${error.claim}' claim is invalid`);
   }
-  if (code === "ERR_JOSE_ALG_NOT_ALLOWED" || code === "ERR_JOSE_NOT_SUPPORTED") {
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
     return tokenRejected("alg_not_allowed", "its signature algorithm is not accepted");
   }
-  if (code === "ERR_JWKS_NO_MATCHING_KEY" || code === "ERR_JWKS_MULTIPLE_MATCHING_KEYS") {
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
     return tokenRejected("unknown_key", "no key of the issuer matches its signature key (kid)");
   }
-  if (code === "ERR_JWS_SIGNATURE_VERIFICATION_FAILED") {
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
     return tokenRejected("bad_signature", "its signature does not verify");
   }
-  if (code === "ERR_JWS_INVALID" || code === "ERR_JWT_INVALID") {
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) {
     return tokenRejected("malformed", "it is not a well-formed JWT");
   }
   if (error instanceof AuthError || GatewayError.isInstance(error)) return error;
@@ -121,7 +112,6 @@ export function jwtVerifier(options: OAuthOptions): AccessTokenVerifier {
     const uri = options.jwksUri ?? (await metadata()).jwks_uri;
     if (!uri)
       throw issuerUnavailable(`The OAuth issuer ${options.issuer} publishes no jwks_uri; set oauth.jwksUri`);
-    const { createRemoteJWKSet } = await loadJose();
     keys = createRemoteJWKSet(new URL(uri), {
       cooldownDuration: options.jwksCooldownMs,
       timeoutDuration: options.issuerTimeoutMs,
@@ -131,7 +121,6 @@ export function jwtVerifier(options: OAuthOptions): AccessTokenVerifier {
   return {
     async verify(token, audiences) {
       const jwks = await keySet();
-      const { jwtVerify } = await loadJose();
       try {
         const { payload } = await jwtVerify(token, jwks, {
           issuer: options.issuer,

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 
 const AUDIENCE = "waygate-console";
 
@@ -29,8 +30,6 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
       const csrf = randomBytes(24).toString("base64url");
       const sessionId = randomBytes(16).toString("base64url");
       const expiresAt = new Date(Math.floor((Date.now() + options.ttlMs) / 1000) * 1000);
-      // jose is loaded on the first sign-in, not at start: an idle gateway does not need it.
-      const { SignJWT } = await import("jose");
       const token = await new SignJWT({ csrf })
         .setProtectedHeader({ alg: "HS256" })
         .setSubject(keyId)
@@ -42,7 +41,6 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
       return { token, claims: { keyId, csrf, sessionId, expiresAt } };
     },
     async verify(token) {
-      const { jwtVerify } = await import("jose");
       try {
         const { payload } = await jwtVerify(token, key, { audience: AUDIENCE, algorithms: ["HS256"] });
         if (
@@ -62,10 +60,7 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
           },
         };
       } catch (error) {
-        return {
-          ok: false,
-          reason: (error as { code?: unknown }).code === "ERR_JWT_EXPIRED" ? "expired" : "invalid",
-        };
+        return { ok: false, reason: error instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
       }
     },
   };
