@@ -1,3 +1,5 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type GatewayProcess, startGateway, waitForOutput } from "./gateway-process.js";
 import { tempDir, writeJson } from "./helpers.js";
@@ -13,6 +15,8 @@ afterEach(async () => {
   gateway = undefined;
   await dir.cleanup();
 });
+
+const GREETER = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "greeter-plugin.mjs");
 
 // Loopback development without keys, so the test reads /mcp/tools directly.
 const ENV = { WAYGATE_CONFIG: "waygate.json", WAYGATE_AUTH: "none" };
@@ -95,14 +99,119 @@ describe("the config file is watched while the gateway runs", () => {
     await waitForOutput(gateway, "config file change applied (removed keep)");
   });
 
-  it("says which changed settings need a restart, and applies the servers anyway", async () => {
+  it("applies live gateway settings at once and names each start-only one with the reason", async () => {
     await writeJson(dir.path, "waygate.json", { mcpServers: {} });
     gateway = await startGateway(dir.path, ENV);
     // An edit made before the watch begins is not a change the watcher sees.
     await waitForOutput(gateway, "a valid change is applied while running");
-    await writeJson(dir.path, "waygate.json", { gateway: { logLevel: "debug" }, mcpServers: {} });
-    await waitForOutput(gateway, "config file: logLevel changed; restart the gateway to apply it");
-    expect(gateway.stderr()).toContain("config file change applied (no server changed)");
+    await writeJson(dir.path, "waygate.json", {
+      gateway: { logLevel: "debug", rateLimit: { limit: 2 }, allowedHosts: ["gateway.example"] },
+      mcpServers: {},
+    });
+    await waitForOutput(
+      gateway,
+      "config file: allowedHosts changed; restart the gateway to apply it (the Host-header check is built at start)",
+    );
+    expect(gateway.stderr()).toContain(
+      'config file change applied (logLevel = "debug"; rateLimit.limit = 2)',
+    );
+    // Each applied setting is logged with its source.
+    expect(gateway.stdout()).toMatch(/"message":"setting applied from the config file".*"option":"logLevel"/);
+    // The new limit holds for the next calls (auth none: one shared caller).
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await fetch(`${gateway.url}/mcp/tools`)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
+  it("refuses a change whose settings do not validate, keeping the running ones", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: {} });
+    gateway = await startGateway(dir.path, ENV);
+    await waitForOutput(gateway, "a valid change is applied while running");
+    await writeJson(dir.path, "waygate.json", { gateway: { rateLimit: { limit: 0 } }, mcpServers: {} });
+    await waitForCount(gateway, "config file change refused; the running configuration is kept", 1);
+    expect(gateway.stderr()).toContain("rateLimit.limit");
+    expect(gateway.stderr()).not.toContain("config file change applied");
+  });
+});
+
+describe("plugins in the watched config file", () => {
+  const greet = async (url: string) => {
+    const res = await fetch(`${url}/mcp/execute`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tool: "greeter__greet", arguments: { name: "Ann" } }),
+    });
+    const body = (await res.json()) as { result?: { content: { text: string }[] } };
+    return body.result?.content[0]?.text;
+  };
+  const greetsWith = async (url: string, text: string) => {
+    for (let attempt = 0; attempt < 300 && (await greet(url)) !== text; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await greet(url)).toBe(text);
+  };
+
+  it("loads an added plugin, restarts it with changed options, refuses one that is not installed, and records a disabled one", async () => {
+    await writeJson(dir.path, "waygate.json", { mcpServers: {} });
+    gateway = await startGateway(dir.path, ENV);
+    await waitForOutput(gateway, "a valid change is applied while running");
+
+    await writeJson(dir.path, "waygate.json", {
+      plugins: [{ package: GREETER, options: { greeting: "Hi" } }],
+      mcpServers: {},
+    });
+    await waitForOutput(gateway, "config file change applied (plugin added greeter)");
+    await greetsWith(gateway.url, "Hi, Ann!");
+
+    await writeJson(dir.path, "waygate.json", {
+      plugins: [{ package: GREETER, options: { greeting: "Howdy" } }],
+      mcpServers: {},
+    });
+    await waitForOutput(gateway, "config file change applied (plugin changed greeter)");
+    await greetsWith(gateway.url, "Howdy, Ann!");
+    expect(gateway.stdout()).toMatch(/"message":"plugin changed from the config file".*"plugin":"greeter"/);
+
+    await writeJson(dir.path, "waygate.json", {
+      plugins: [{ package: GREETER, options: { greeting: "Howdy" } }, "waygate-plugin-not-installed"],
+      mcpServers: {},
+    });
+    await waitForCount(gateway, "config file change refused; the running configuration is kept", 1);
+    expect(gateway.stderr()).toContain("waygate-plugin-not-installed");
+    expect(await greet(gateway.url)).toBe("Howdy, Ann!");
+
+    await writeJson(dir.path, "waygate.json", {
+      plugins: [{ package: GREETER, options: { greeting: "Howdy" }, enabled: false }],
+      mcpServers: {},
+    });
+    await waitForOutput(gateway, "config file change applied (plugin disabled greeter)");
+    const tools = (await (await fetch(`${gateway.url}/mcp/tools`)).json()) as { tools: { name: string }[] };
+    expect(tools.tools.map((tool) => tool.name)).not.toContain("greeter__greet");
+    const registry = (await (await fetch(`${gateway.url}/plugins`)).json()) as {
+      plugins: { name: string; enabled: boolean; status: string }[];
+    };
+    expect(registry.plugins.find((plugin) => plugin.name === "greeter")).toMatchObject({
+      enabled: false,
+      status: "disabled",
+    });
+  });
+
+  it("records a plugin the file disables at start in the registry, without loading it", async () => {
+    await writeJson(dir.path, "waygate.json", {
+      plugins: [{ package: "./plugins/weather.mjs", enabled: false }],
+      mcpServers: {},
+    });
+    gateway = await startGateway(dir.path, ENV);
+    const registry = (await (await fetch(`${gateway.url}/plugins`)).json()) as {
+      plugins: { name: string; enabled: boolean; status: string; source: string }[];
+    };
+    expect(registry.plugins).toEqual([
+      expect.objectContaining({
+        name: "weather",
+        enabled: false,
+        status: "disabled",
+        source: "./plugins/weather.mjs",
+      }),
+    ]);
   });
 });
 

@@ -91,6 +91,23 @@ describe("McpBridgePlugin against the misbehaving fixture", () => {
     expect(harness.status().state).toBe("ready");
   });
 
+  it("reads the callTimeoutMs hook per request, so a changed host deadline reaches a running bridge", async () => {
+    let deadline = 300;
+    const plugin = new McpBridgePlugin(
+      {
+        name: "flaky",
+        transport: misbehavingStdio(),
+        timeouts: { callMs: 60_000, connectMs: 15_000, killGraceMs: 500 },
+      },
+      { callTimeoutMs: () => deadline },
+    );
+    const harness = await createTestHarness(plugin);
+    open.push(harness);
+    expect(textOf(await harness.callTool("hang", {}))).toContain("within 300 ms");
+    deadline = 450;
+    expect(textOf(await harness.callTool("hang", {}))).toContain("within 450 ms");
+  });
+
   it("cancels an upstream call when the caller aborts", async () => {
     const { harness } = await bridge();
     const controller = new AbortController();

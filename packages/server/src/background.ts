@@ -32,13 +32,7 @@ export function startBackgroundWork(deps: {
   const { options, store, router, logger } = deps;
   deps.settings.onChange((key, value) => {
     if (key === "log.level") logger.level = String(value);
-    if (key === "pinning.mode") {
-      // Lists are filtered by the pinning mode: rebuild them, and tell clients.
-      for (const backend of router.backends()) {
-        router.invalidate(backend.name);
-        router.notifyListChanged("tools", backend.name);
-      }
-    }
+    if (key === "pinning.mode") relistAll(router);
   });
   const serverSync = options.loadStoredServers
     ? startServerSync({
@@ -77,4 +71,12 @@ export function startBackgroundWork(deps: {
       stopPinSync();
     },
   };
+}
+
+/** Lists are filtered by the pinning mode: rebuilds every server's lists and tells clients they changed. */
+export function relistAll(router: Router): void {
+  for (const backend of router.backends()) {
+    router.invalidate(backend.name);
+    router.notifyListChanged("tools", backend.name);
+  }
 }

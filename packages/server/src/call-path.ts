@@ -41,6 +41,7 @@ export function createCallPath(deps: {
   });
   const pins = createPinGuard({
     pins: store.repos.definitionPins,
+    // options.pinning.servers is replaced by applySettings.
     modeOf: (server) => options.pinning.servers[server] ?? settings.get("pinning.mode"),
     metrics,
     logger,

@@ -20,9 +20,16 @@ import { createFrontEnd } from "./mcp/front-end.js";
 import { createExclusive } from "./mutex.js";
 import { type GatewayOptions, type GatewayOptionsInput, parseGatewayOptions } from "./options.js";
 import { runtimeBase, startRuntimeSettings } from "./runtime-settings.js";
+import { createSettingsApplier } from "./settings-apply.js";
+import type { SettingsDiff } from "./settings-changes.js";
 import { abandonStart, closeGateway } from "./shutdown.js";
 import { openStore } from "./store.js";
 import { createEventRecorder } from "./system-events.js";
+import {
+  createConfiguredPlugins,
+  type DisabledPlugin,
+  type PluginsDiff,
+} from "./upstreams/configured-plugins.js";
 import {
   type ConfigChangeSource,
   createConfiguredUpstreams,
@@ -53,6 +60,23 @@ export interface Gateway {
    * the whole change with a GatewayOptionsError and nothing is touched. `source` names the change in the log.
    */
   applyUpstreams(upstreams: Record<string, unknown>, source?: ConfigChangeSource): Promise<UpstreamsDiff>;
+  /**
+   * Replaces the configured plugins (the `plugins` option's shape, plus those disabled) while running, as a diff:
+   * added plugins start, removed and disabled ones stop, one whose object, source or config changed restarts. An
+   * invalid set refuses the whole change with a GatewayOptionsError and nothing is touched.
+   */
+  applyPlugins(
+    plugins: readonly object[],
+    disabled?: readonly DisabledPlugin[],
+    source?: ConfigChangeSource,
+  ): Promise<PluginsDiff>;
+  /**
+   * Applies changed gateway options while running. The ones a runtime setting carries (rate limit, tool-call deadline,
+   * log level, pinning, session caps, metrics retention) apply at once unless `waygate config set` stored a value that
+   * wins; every other changed option is returned in `needRestart` with the reason. Invalid options refuse the whole
+   * change with a GatewayOptionsError and nothing is touched.
+   */
+  applySettings(changes: Partial<GatewayOptionsInput>, source?: ConfigChangeSource): Promise<SettingsDiff>;
   /** Every detail of `/health` (server names, error text), for the process that embeds the gateway. */
   health(): Promise<HealthReport>;
   /** Stops accepting, drains in-flight calls up to the deadline, flushes the audit and closes upstreams. */
@@ -172,9 +196,22 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
       return true;
     },
     initial: Object.fromEntries(
-      configuredEntries.filter((entry) => !entry.disabled).map((entry) => [entry.name, entry.transport]),
+      configuredEntries
+        .filter((entry) => !entry.disabled)
+        .map((entry) => [entry.name, { transport: entry.transport, timeouts: entry.timeouts }]),
     ),
   });
+  const configuredPlugins = createConfiguredPlugins({
+    servers,
+    registry: plugins,
+    logger,
+    recordEvent,
+    exclusive: serverChanges,
+    configuredNames: stored.configuredNames,
+    initial: pluginEntries,
+    initialDisabled: options.pluginsDisabled,
+  });
+  const applySettings = createSettingsApplier({ input, options, settings, router, logger, recordEvent });
 
   const builtinAuth = options.oauth?.builtin
     ? await createBuiltinAuthorizationServer({
@@ -252,6 +289,9 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     metricsRegistry: metrics.registry,
     ready: () => servers.settled(),
     applyUpstreams: (entries, source = "options") => configured.apply(entries, source),
+    applyPlugins: (entries, disabled = [], source = "options") =>
+      configuredPlugins.apply(entries, disabled, source),
+    applySettings: (changes, source = "options") => applySettings(changes, source),
     health: () => checkHealth(ctx),
     listen(listenOptions = {}) {
       const at = { host: listenOptions.host ?? options.host, port: listenOptions.port ?? options.port };

@@ -50,11 +50,13 @@ export {
   type NameTable,
   namespacedName,
 } from "./routing/naming.js";
+export type { AppliedSetting, RestartSetting, SettingsDiff } from "./settings-changes.js";
 export {
   isSharedRateLimitStore,
   type RateLimitStoreHealth,
   type SharedRateLimitStore,
 } from "./shared-store.js";
+export type { DisabledPlugin, PluginsDiff } from "./upstreams/configured-plugins.js";
 export type { ConfigChangeSource, UpstreamsDiff } from "./upstreams/configured-upstreams.js";
 export {
   parseUpstreamEntry,

@@ -128,6 +128,16 @@ export const GatewayOptionsSchema = z
         }),
       )
       .default([]),
+    /** Plugins the configuration lists as disabled: recorded `disabled` in the plugin registry, never imported. */
+    pluginsDisabled: z
+      .array(
+        z.object({
+          name: ServerNameSchema,
+          source: z.string().min(1),
+          version: z.string().nullable().default(null),
+        }),
+      )
+      .default([]),
     /**
      * This gateway's name in the plugin registry and on metric roll-ups (default: host name and process id); each
      * replica of a deployment needs its own.

@@ -19,6 +19,14 @@ export type RuntimeKey = keyof RuntimeValues;
 /** Where an effective value comes from: the database (a runtime change), or the gateway's options (file, env, default). */
 export type RuntimeOrigin = "database" | "options";
 
+/** A runtime setting whose file (options) value changed. */
+export interface BaseChange {
+  key: RuntimeKey;
+  value: unknown;
+  /** True when a value stored in the database (`waygate config set`) wins over the new one, so nothing changed. */
+  overridden: boolean;
+}
+
 /** This replica's effective runtime settings, kept in step with the `config` table. */
 export interface RuntimeSettings {
   get<K extends RuntimeKey>(key: K): RuntimeValues[K];
@@ -30,6 +38,11 @@ export interface RuntimeSettings {
   onChange(listener: (key: RuntimeKey, value: unknown) => void): void;
   /** Reads the table when its marker moved and applies what changed; never throws. */
   syncNow(): Promise<void>;
+  /**
+   * Replaces the options' values (a changed config file) and tells the listeners of every effective value that
+   * changed. Returns each setting whose options value changed, and whether the database overrides it.
+   */
+  setBase(base: RuntimeValues): BaseChange[];
   stop(): void;
 }
 
@@ -67,11 +80,13 @@ export function startRuntimeSettings(options: {
 }): RuntimeSettings {
   const stored = new Map<RuntimeKey, unknown>();
   const listeners: ((key: RuntimeKey, value: unknown) => void)[] = [];
-  const keys = Object.keys(options.base) as RuntimeKey[];
+  let base = options.base;
+  const keys = Object.keys(base) as RuntimeKey[];
   let marker: string | undefined;
   let stopped = false;
 
-  const effective = (key: RuntimeKey) => (stored.has(key) ? stored.get(key) : options.base[key]);
+  const effective = (key: RuntimeKey) => (stored.has(key) ? stored.get(key) : base[key]);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
   async function apply(): Promise<void> {
     const result = await options.execute(MARKER_SQL);
@@ -105,7 +120,7 @@ export function startRuntimeSettings(options: {
     marker = current;
     for (const key of keys) {
       const value = effective(key);
-      if (JSON.stringify(value) === JSON.stringify(before.get(key))) continue;
+      if (same(value, before.get(key))) continue;
       options.logger.info("runtime setting applied", {
         key,
         value,
@@ -130,12 +145,26 @@ export function startRuntimeSettings(options: {
         key,
         value: effective(key),
         origin: stored.has(key) ? "database" : "options",
-        base: options.base[key],
+        base: base[key],
       })),
     onChange: (listener) => {
       listeners.push(listener);
     },
     syncNow: polling.now,
+    setBase(next) {
+      const changes: BaseChange[] = [];
+      const previous = base;
+      base = next;
+      for (const key of keys) {
+        if (same(previous[key], next[key])) continue;
+        const overridden = stored.has(key);
+        changes.push({ key, value: next[key], overridden });
+        if (overridden) continue;
+        options.logger.info("runtime setting applied", { key, value: next[key], origin: "options" });
+        for (const listener of listeners) listener(key, next[key]);
+      }
+      return changes;
+    },
     stop() {
       stopped = true;
       polling.stop();

@@ -251,3 +251,33 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   } catch {}
   return { status: response.status, headers: response.headers, body: parsed };
 }
+
+/** PUTs JSON and returns status, headers and parsed body. */
+export async function put(
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<TestResponse> {
+  const response = await fetch(url, {
+    method: "PUT",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+/** Reads until `ok` holds (polling every 50 ms), or fails after `timeoutMs` naming `what`. */
+export async function until<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -12,10 +12,10 @@ import {
   localPlugin,
   memoryLogger,
   post,
+  put,
   SECRET_KEY,
   startGateway,
   type TestGateway,
-  type TestResponse,
 } from "./helpers.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -36,15 +36,6 @@ export default definePlugin({ name: "filed", version: "2.0.0", tools: {
 } });
 `,
   );
-}
-
-async function put(url: string, body: unknown, headers: Record<string, string>): Promise<TestResponse> {
-  const response = await fetch(url, {
-    method: "PUT",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
 async function callTool(url: string, key: string, tool: string, args: Record<string, unknown> = {}) {

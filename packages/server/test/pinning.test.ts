@@ -3,7 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { openDatabase, type WaygateDatabase } from "@waygate/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, createLogger, type Gateway } from "../src/index.js";
-import { connectClient, get, post, SECRET_KEY, startGateway, type TestGateway } from "./helpers.js";
+import { connectClient, get, post, SECRET_KEY, startGateway, type TestGateway, until } from "./helpers.js";
 
 const MISBEHAVING = fileURLToPath(new URL("../../../fixtures/misbehaving-server.ts", import.meta.url));
 /** The project's misbehaving fixture over stdio; its `rug_pull` tool rewrites `echo` and sends list_changed. */
@@ -18,16 +18,6 @@ const connect = async (url: string, key: string) => {
   clients.push(client);
   return client;
 };
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const echoOf = async (client: Client) =>
   (await client.listTools()).tools.find((tool) => tool.name.endsWith("echo"));

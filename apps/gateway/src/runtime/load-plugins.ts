@@ -86,25 +86,64 @@ function reloadable(source: string, path: string): boolean {
   return (source.startsWith(".") || source.startsWith("/")) && !path.split(sep).includes("node_modules");
 }
 
+/** A plugin the config file lists with `enabled: false`: recorded in the registry, never imported. */
+export interface DisabledPluginEntry {
+  name: string;
+  source: string;
+  version: string | null;
+}
+
+/** Plugins loaded before (by package and module path), and the names they run under, for loading a changed file. */
+export interface PluginMemory {
+  loaded: Map<string, LoadedPlugin>;
+  names: Map<string, string>;
+  /** Fresh imports so far: each gets its own module URL. */
+  imports: number;
+}
+
+/** An empty memory: `loadPlugins` fills it in. */
+export function pluginMemory(): PluginMemory {
+  return { loaded: new Map(), names: new Map(), imports: 0 };
+}
+
 /**
  * Imports every enabled plugin. A plugin that is not installed or exports no plugin is a configuration error (thrown
  * together as one ConfigError, before the gateway starts); a module that throws while importing is isolated like a
  * plugin that fails to start: it is returned in `failures`, the gateway starts without it and records it failed.
- * `env` is what bridges read their settings from.
+ * `env` is what bridges read their settings from. With `memory`, a plugin loaded before from the same package and
+ * module path is reused (its options may have changed) rather than imported again, and a disabled plugin is named as
+ * it ran (else after its package or file).
  */
 export async function loadPlugins(
   entries: readonly PluginEntry[],
   cwd: string,
   env: Env,
-): Promise<{ plugins: LoadedPlugin[]; failures: PluginImportFailure[] }> {
+  memory: PluginMemory = pluginMemory(),
+): Promise<{ plugins: LoadedPlugin[]; failures: PluginImportFailure[]; disabled: DisabledPluginEntry[] }> {
   const issues: ConfigIssue[] = [];
   const loaded: LoadedPlugin[] = [];
   const failures: PluginImportFailure[] = [];
-  let imports = 0;
+  const disabled: DisabledPluginEntry[] = [];
+  const seen = new Map<string, LoadedPlugin>();
   for (const [index, entry] of entries.entries()) {
     const resolved = resolvePlugin(entry, cwd);
-    if (!resolved.enabled) continue;
+    const memoryKey = `${resolved.package}\n${resolved.path ?? ""}`;
+    if (!resolved.enabled) {
+      disabled.push({
+        name: memory.names.get(resolved.package) ?? failedPluginName(resolved.package),
+        source: resolved.package,
+        version: resolved.version,
+      });
+      continue;
+    }
     const path = `plugins[${index}]`;
+    const before = memory.loaded.get(memoryKey);
+    if (before) {
+      const again = { ...before, config: resolved.options };
+      loaded.push(again);
+      seen.set(memoryKey, again);
+      continue;
+    }
     if (resolved.path === null) {
       issues.push({
         path,
@@ -118,11 +157,13 @@ export async function loadPlugins(
     const importAgain = async () => {
       const again = resolvePlugin(entry, cwd);
       if (again.path === null) throw new Error(`plugin ${again.package} is ${again.error}`);
-      imports += 1;
-      return importPlugin(again.path, again.package, env, imports);
+      memory.imports += 1;
+      return importPlugin(again.path, again.package, env, memory.imports);
     };
+    // A module imported before under this URL comes from Node's cache: import the file afresh.
+    const firstImport = memory.names.has(resolved.package) ? ++memory.imports : undefined;
     try {
-      const plugin = await importPlugin(modulePath, resolved.package, env);
+      const plugin = await importPlugin(modulePath, resolved.package, env, firstImport);
       if (plugin === undefined) {
         issues.push({
           path,
@@ -131,13 +172,15 @@ export async function loadPlugins(
         });
         continue;
       }
-      loaded.push({
+      const one: LoadedPlugin = {
         plugin,
         config: resolved.options,
         source: resolved.package,
         version: resolved.version,
         ...(reloadable(resolved.package, modulePath) ? { reimport: importAgain } : {}),
-      });
+      };
+      loaded.push(one);
+      seen.set(memoryKey, one);
     } catch (error) {
       failures.push({
         name: failedPluginName(resolved.package),
@@ -150,5 +193,10 @@ export async function loadPlugins(
     }
   }
   if (issues.length > 0) throw new ConfigError(issues, { source: "the plugins of the config file" });
-  return { plugins: loaded, failures };
+  memory.loaded = seen;
+  for (const one of loaded) {
+    const name = (one.plugin as { metadata?: { name?: unknown } }).metadata?.name;
+    if (typeof name === "string") memory.names.set(one.source, name);
+  }
+  return { plugins: loaded, failures, disabled };
 }

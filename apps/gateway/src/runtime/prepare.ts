@@ -9,7 +9,13 @@ import { isKnownBridge, KNOWN_BRIDGES, pluginEntriesFor } from "./bridges.js";
 import { resolveSecretKey } from "./dev-secret.js";
 import { exampleConfiguration, wantsExamples } from "./example-config.js";
 import { ensureFirstKey, firstKeyBanner } from "./first-run.js";
-import { loadPlugins } from "./load-plugins.js";
+import {
+  type DisabledPluginEntry,
+  type LoadedPlugin,
+  loadPlugins,
+  type PluginImportFailure,
+  pluginMemory,
+} from "./load-plugins.js";
 import { type ClientShapedEntry, runtimeUpstreams } from "./select-upstreams.js";
 
 /** Everything needed to create the gateway, and the database to close after it. */
@@ -20,6 +26,32 @@ export interface PreparedGateway {
   upstreamNames: string[];
   /** The `upstreams` option a (re-read) configuration gives, selected as at start: for applying a changed file. */
   selectUpstreams(config: GatewayConfig): Record<string, ClientShapedEntry>;
+  /**
+   * The plugins a (re-read) configuration gives: those loaded before are reused with their new options, new ones are
+   * imported. Throws a ConfigError for a plugin that is not installed or exports none.
+   */
+  selectPlugins(
+    config: GatewayConfig,
+  ): Promise<{ plugins: LoadedPlugin[]; failures: PluginImportFailure[]; disabled: DisabledPluginEntry[] }>;
+}
+
+/** The gateway options the config file's settings give (everything but the database, plugins and upstreams). */
+export function settingsOptions(config: GatewayConfig) {
+  return {
+    env: config.env,
+    auth: config.auth,
+    host: config.host,
+    port: config.port,
+    corsOrigins: config.corsOrigins,
+    logLevel: config.logLevel,
+    stdioAllowlist: config.stdioAllowlist,
+    egress: { allow: config.egressAllow },
+    keyPolicy: config.keyPolicy,
+    mcpSessionMode: config.mcpSessionMode,
+    mcpResponseMode: config.mcpResponseMode,
+    ...config.server,
+    ...consoleOption(config),
+  } satisfies Partial<GatewayOptionsInput>;
 }
 
 /** Opens and migrates the database, applies first-run rules, loads plugins and selects upstreams. */
@@ -74,10 +106,12 @@ export async function prepareGateway(
         })),
       );
     }
-    const { plugins, failures } = await loadPlugins(
+    const memory = pluginMemory();
+    const { plugins, failures, disabled } = await loadPlugins(
       pluginEntriesFor(effective.plugins, bridges),
       cwd,
       context.io.env,
+      memory,
     );
     for (const failure of failures) {
       context.output.progress(
@@ -98,6 +132,8 @@ export async function prepareGateway(
     return {
       db,
       selectUpstreams,
+      selectPlugins: (next) =>
+        loadPlugins(pluginEntriesFor(next.plugins, bridges), cwd, context.io.env, memory),
       upstreamNames: [
         ...plugins.map(
           (loaded) => (loaded.plugin as { metadata?: { name?: string } }).metadata?.name ?? "plugin",
@@ -107,25 +143,14 @@ export async function prepareGateway(
       options: {
         database: db,
         secretKey: secret.secretKey,
-        env: config.env,
-        auth: config.auth,
-        host: config.host,
-        port: config.port,
-        corsOrigins: config.corsOrigins,
-        logLevel: config.logLevel,
+        ...settingsOptions(config),
         plugins,
         pluginFailures: failures,
+        pluginsDisabled: disabled,
         upstreams: Object.fromEntries(upstreams.map((server) => [server.name, entryOfDeclaration(server)])),
         loadStoredServers: true,
         ...(config.serversEnabled === undefined ? {} : { storedServersSelected: config.serversEnabled }),
         referenceEnv: context.io.env,
-        stdioAllowlist: config.stdioAllowlist,
-        egress: { allow: config.egressAllow },
-        keyPolicy: config.keyPolicy,
-        mcpSessionMode: config.mcpSessionMode,
-        mcpResponseMode: config.mcpResponseMode,
-        ...config.server,
-        ...consoleOption(config),
         serverInfo: { name: "waygate", version: VERSION },
         // Each replica's name in the plugin registry and on metric roll-ups (default: host name and process id).
         ...(config.instanceId ? { instanceId: config.instanceId } : {}),

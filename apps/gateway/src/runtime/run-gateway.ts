@@ -3,6 +3,7 @@ import {
   createLogger,
   type Gateway,
   LOG_LEVELS,
+  parseGatewayOptions,
   type SharedRateLimitStore,
 } from "@waygate/server";
 import winston from "winston";
@@ -11,11 +12,11 @@ import type { GatewayConfig } from "../config/load.js";
 import { CliError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { connectHints } from "./connect-hints.js";
-import { type PreparedGateway, prepareGateway } from "./prepare.js";
+import { type PreparedGateway, prepareGateway, settingsOptions } from "./prepare.js";
 import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
 import { relayStdio } from "./stdio-relay.js";
 import { DEFAULT_STDIO_READY_TIMEOUT_MS, upstreamsSettled } from "./upstreams-ready.js";
-import { type ConfigWatcher, watchConfigFile } from "./watch-config.js";
+import { type ConfigApplied, type ConfigWatcher, watchConfigFile } from "./watch-config.js";
 
 /** Resolves when `signal` aborts. */
 function stopped(signal: AbortSignal): Promise<void> {
@@ -83,6 +84,33 @@ function reportUpstreams(gateway: Gateway, names: string[], context: CommandCont
     );
 }
 
+/**
+ * Applies a changed, valid configuration to the running gateway: its servers, plugins and settings, each as a diff.
+ * New plugins are imported and the settings validated first, so a plugin that fails to import or a setting the server
+ * refuses stops the change before anything is applied.
+ */
+async function applyConfig(
+  gateway: Gateway,
+  prepared: PreparedGateway,
+  next: GatewayConfig,
+): Promise<ConfigApplied> {
+  const loaded = await prepared.selectPlugins(next);
+  if (loaded.failures.length > 0) {
+    throw new CliError(
+      "config_invalid",
+      loaded.failures
+        .map((failure) => `plugin ${failure.source} failed to import: ${failure.error}`)
+        .join("\n"),
+    );
+  }
+  const settingsChange = settingsOptions(next);
+  parseGatewayOptions({ ...prepared.options, ...settingsChange });
+  const servers = await gateway.applyUpstreams(prepared.selectUpstreams(next), "config file");
+  const plugins = await gateway.applyPlugins(loaded.plugins, loaded.disabled, "config file");
+  const settings = await gateway.applySettings(settingsChange, "config file");
+  return { servers, plugins, settings };
+}
+
 async function shutDown(gateway: Gateway, prepared: PreparedGateway, context: CommandContext): Promise<void> {
   context.output.progress("stopping: draining in-flight calls and flushing the audit…");
   const { drained } = await gateway.close();
@@ -110,7 +138,7 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
         path: config.configPath,
         current: config,
         reload: () => context.loadConfig(),
-        apply: (next) => gateway.applyUpstreams(prepared.selectUpstreams(next), "config file"),
+        apply: (next) => applyConfig(gateway, prepared, next),
         report: (line) => context.output.progress(line),
       });
       context.output.progress(`watching ${config.configPath}: a valid change is applied while running`);

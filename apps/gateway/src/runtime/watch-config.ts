@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { UpstreamsDiff } from "@waygate/server";
+import type { PluginsDiff, SettingsDiff, UpstreamsDiff } from "@waygate/server";
 import type { GatewayConfig } from "../config/load.js";
 
 /** How long the file must stay quiet before a change is read: editors write a file in several steps. */
@@ -14,11 +14,18 @@ export interface ConfigWatchOptions {
   current: GatewayConfig;
   /** Reads and validates the environment and the file again; throws (a ConfigError) when invalid. */
   reload(): Promise<GatewayConfig>;
-  /** Applies the servers of a valid configuration as a diff. */
-  apply(config: GatewayConfig): Promise<UpstreamsDiff>;
+  /** Applies the servers, plugins and gateway settings of a valid configuration as a diff. */
+  apply(config: GatewayConfig): Promise<ConfigApplied>;
   /** One human line per outcome (stderr). */
   report(line: string): void;
   debounceMs?: number;
+}
+
+/** What applying a changed configuration did. */
+export interface ConfigApplied {
+  servers: UpstreamsDiff;
+  plugins: PluginsDiff;
+  settings: SettingsDiff;
 }
 
 /** A running config watcher. */
@@ -28,39 +35,65 @@ export interface ConfigWatcher {
   close(): void;
 }
 
-// Settings a running gateway cannot change in place (listeners, database, auth, plugins): a change is reported.
-const RESTART_KEYS = [
-  "env",
-  "database",
-  "host",
-  "port",
-  "auth",
-  "corsOrigins",
-  "logLevel",
-  "mcpSessionMode",
-  "mcpResponseMode",
-  "plugins",
-  "keyPolicy",
-  "stdioAllowlist",
-  "egressAllow",
-  "server",
-] as const satisfies readonly (keyof GatewayConfig)[];
+// Settings the CLI reads before the gateway exists; the others reach the gateway, which says which of them apply live.
+const CLI_START_ONLY: Partial<Record<keyof GatewayConfig, string>> = {
+  database: "the database is opened at start",
+  secretKey: "secrets at rest are decrypted with the key read at start",
+  redisUrl: "the shared rate-limit store is connected at start",
+  rateLimitFailMode: "the shared rate-limit store is connected at start",
+  instanceId: "the replica's name in the registry is set at start",
+  autoInitialize: "servers are started (or not) at start",
+  serversEnabled: "MCP_SERVERS_ENABLED narrows the stored servers at start",
+};
 
-/** Names of the settings that differ between two configurations and need a restart to take effect. */
-export function settingsNeedingRestart(before: GatewayConfig, after: GatewayConfig): string[] {
-  return RESTART_KEYS.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+/** The settings read by the CLI that differ between two configurations, each with why it needs a restart. */
+export function settingsNeedingRestart(
+  before: GatewayConfig,
+  after: GatewayConfig,
+): { option: string; reason: string }[] {
+  return Object.entries(CLI_START_ONLY)
+    .filter(([key]) => {
+      const name = key as keyof GatewayConfig;
+      return JSON.stringify(before[name]) !== JSON.stringify(after[name]);
+    })
+    .map(([option, reason]) => ({ option, reason: reason as string }));
 }
 
-function describeDiff(diff: UpstreamsDiff): string {
-  const parts = (["added", "removed", "changed"] as const)
-    .filter((verb) => diff[verb].length > 0)
-    .map((verb) => `${verb} ${diff[verb].join(", ")}`);
-  return parts.length > 0 ? parts.join("; ") : "no server changed";
+function describeApplied({ servers, plugins, settings }: ConfigApplied): string {
+  const parts = [
+    ...(["added", "removed", "changed"] as const)
+      .filter((verb) => servers[verb].length > 0)
+      .map((verb) => `${verb} ${servers[verb].join(", ")}`),
+    ...(Object.keys(plugins) as (keyof PluginsDiff)[])
+      .filter((verb) => plugins[verb].length > 0)
+      .map((verb) => `plugin ${verb} ${plugins[verb].join(", ")}`),
+    ...settings.applied
+      .filter((setting) => !setting.overridden)
+      .map((setting) => `${setting.option} = ${JSON.stringify(setting.value)}`),
+  ];
+  return parts.length > 0 ? parts.join("; ") : "nothing to apply";
+}
+
+/** One line per setting the change could not apply: needs a restart, or a database value wins. */
+function settingLines(applied: ConfigApplied, restart: { option: string; reason: string }[]): string[] {
+  return [
+    ...applied.settings.applied
+      .filter((setting) => setting.overridden)
+      .map(
+        (setting) =>
+          `config file: ${setting.option} changed, but the value stored in the database wins; ` +
+          `\`waygate config unset ${setting.runtimeKey}\` applies the file's`,
+      ),
+    ...[...restart, ...applied.settings.needRestart].map(
+      ({ option, reason }) => `config file: ${option} changed; restart the gateway to apply it (${reason})`,
+    ),
+  ];
 }
 
 /**
- * Watches the config file while the gateway runs. A valid change is applied as a diff of its servers (the
- * others keep running); an invalid one is refused with its errors and the running configuration is kept. The
+ * Watches the config file while the gateway runs. A valid change is applied as a diff of its servers, plugins and
+ * gateway settings (what did not change keeps running; a setting read only at start is named with the reason); an
+ * invalid one is refused with its errors and the running configuration is kept. The
  * folder is watched, not the file, because editors and `kubectl` replace a file rather than write into it.
  */
 export function watchConfigFile(options: ConfigWatchOptions): ConfigWatcher {
@@ -79,21 +112,17 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatcher {
       );
       return;
     }
+    let applied: ConfigApplied;
     try {
-      const diff = await options.apply(next);
-      options.report(`config file change applied (${describeDiff(diff)})`);
+      applied = await options.apply(next);
+      options.report(`config file change applied (${describeApplied(applied)})`);
     } catch (error) {
       options.report(
         `config file change refused; the running configuration is kept:\n${(error as Error).message}`,
       );
       return;
     }
-    const restart = settingsNeedingRestart(current, next);
-    if (restart.length > 0) {
-      options.report(
-        `config file: ${restart.join(", ")} changed; restart the gateway to apply ${restart.length > 1 ? "them" : "it"}`,
-      );
-    }
+    for (const line of settingLines(applied, settingsNeedingRestart(current, next))) options.report(line);
     current = next;
   };
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { type Client, createClient } from "@libsql/client";
+import type { Client } from "@libsql/client";
 import { DatabaseError, DatabaseReadOnlyError, DatabaseUnreachableError } from "../errors.js";
 import { type DatabaseErrorContext, toDatabaseError } from "./map-error.js";
 import { parseSynchronousLevel, type SynchronousLevel, withSynchronous } from "./synchronous.js";
@@ -71,6 +71,10 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   };
   if (target.kind === "file") ensureParentFolder(target.path, target.displayUrl);
 
+  // A local database needs only libSQL's SQLite client; the remote one (HTTP and WebSocket, about 6 MB resident) is
+  // loaded only for a libsql:// or https:// URL.
+  const { createClient } =
+    target.kind === "remote" ? await import("@libsql/client") : await import("@libsql/client/sqlite3");
   let client: Client;
   try {
     client = createClient({

@@ -1,13 +1,14 @@
-import {
-  type Client,
-  type InArgs,
-  type InStatement,
-  LibsqlBatchError,
-  type Replicated,
-  type ResultSet,
-  type Transaction,
-  type TransactionMode,
+import type {
+  Client,
+  InArgs,
+  InStatement,
+  Replicated,
+  ResultSet,
+  Transaction,
+  TransactionMode,
 } from "@libsql/client";
+// The SQLite client's entry: the package root would also load the remote (HTTP/WebSocket) client. Same class.
+import { LibsqlBatchError } from "@libsql/client/sqlite3";
 import { DatabaseError } from "../errors.js";
 
 /**

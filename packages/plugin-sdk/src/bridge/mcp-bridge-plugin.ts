@@ -78,6 +78,11 @@ export interface McpBridgeHooks {
    * `ClientCredentialsProvider`): on a 401 the transport discovers the upstream's authorization server and asks it.
    */
   authProvider?: OAuthClientProvider;
+  /**
+   * The deadline of each forwarded request, read per request, in place of `timeouts.callMs`: a host whose deadline
+   * can change while the bridge runs (a runtime setting) passes it here, so a running upstream follows the change.
+   */
+  callTimeoutMs?: () => number;
 }
 
 /** What an upstream says about itself in `serverInfo`. */
@@ -142,6 +147,10 @@ export class McpBridgePlugin extends BasePlugin {
   readonly metadata: PluginMetadata;
   readonly options: McpBridgeOptions;
   readonly #hooks: McpBridgeHooks;
+  /** The deadline of one forwarded request now: the host's, else the bridge's own `timeouts.callMs`. */
+  #callTimeoutMs(): number {
+    return this.#hooks.callTimeoutMs?.() ?? this.options.timeouts.callMs;
+  }
   #client: Client | undefined;
   #transport: OrderedTransport | undefined;
   #lists: UpstreamLists = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
@@ -345,7 +354,7 @@ export class McpBridgePlugin extends BasePlugin {
     }
     try {
       // 2026-07-28 has no ping; `server/discover` is the cheapest request both sides must answer.
-      const options = { timeout: this.options.timeouts.callMs };
+      const options = { timeout: this.#callTimeoutMs() };
       if (this.#client.getProtocolEra() === "modern") await this.#client.discover(options);
       else await this.#client.ping(options);
       return { healthy: true, details };
@@ -395,7 +404,7 @@ export class McpBridgePlugin extends BasePlugin {
       throw describeUpstreamFailure(error, {
         upstream: this.metadata.name,
         operation: subject === undefined ? method : `${method} '${subject}'`,
-        timeoutMs: this.options.timeouts.callMs,
+        timeoutMs: this.#callTimeoutMs(),
         signal: ctx.signal,
         closeReason: this.#closeReason,
       });
@@ -407,10 +416,10 @@ export class McpBridgePlugin extends BasePlugin {
       sent = send(
         client,
         ctx.wantsProgress === false
-          ? { signal: ctx.signal, timeout: this.options.timeouts.callMs }
+          ? { signal: ctx.signal, timeout: this.#callTimeoutMs() }
           : {
               signal: ctx.signal,
-              timeout: this.options.timeouts.callMs,
+              timeout: this.#callTimeoutMs(),
               onprogress: (progress) =>
                 void ctx.reportProgress(progress.progress, progress.total, progress.message),
             },
@@ -437,7 +446,7 @@ export class McpBridgePlugin extends BasePlugin {
         `Cannot subscribe to '${uri}': upstream '${this.metadata.name}' does not offer resource subscriptions (no resources.subscribe capability)`,
       );
     }
-    const options = { timeout: this.options.timeouts.callMs };
+    const options = { timeout: this.#callTimeoutMs() };
     try {
       if (client.getProtocolEra() !== "modern") {
         await client.subscribeResource({ uri }, options);
@@ -466,7 +475,7 @@ export class McpBridgePlugin extends BasePlugin {
       const stream = this.#resourceStreams.get(uri);
       this.#resourceStreams.delete(uri);
       if (stream) await stream.close();
-      else await client.unsubscribeResource({ uri }, { timeout: this.options.timeouts.callMs });
+      else await client.unsubscribeResource({ uri }, { timeout: this.#callTimeoutMs() });
     } catch (error) {
       this.logger.warn("upstream unsubscribe failed", { uri, error: errorMessage(error) });
     }
@@ -484,7 +493,7 @@ export class McpBridgePlugin extends BasePlugin {
     return describeUpstreamFailure(error, {
       upstream: this.metadata.name,
       operation,
-      timeoutMs: this.options.timeouts.callMs,
+      timeoutMs: this.#callTimeoutMs(),
       signal: new AbortController().signal,
       closeReason: this.#closeReason,
     });

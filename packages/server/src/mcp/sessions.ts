@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
+import type { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
 import {
   type AuthInfo,
   classifyInboundRequest,
@@ -246,8 +246,9 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
 
   async function openStreamable(req: Request, res: Response, view: View, caller: Caller) {
     ensureRoom(caller);
+    const { NodeStreamableHTTPServerTransport: Transport } = await loadNodeSdk();
     const { server, close } = createMcpServer(options.deps, view, { serving: "legacy-session" }, rounds);
-    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+    const transport: NodeStreamableHTTPServerTransport = new Transport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.responseMode === "json",
       keepAliveMs: options.keepAliveMs,
@@ -277,7 +278,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
    * listen through the handler's event bus. In stateless mode it serves 2025 requests too, one server per request.
    */
   const handlers = new Map<string, { handler: McpHttpHandler; node: ReturnType<typeof toNodeHandler> }>();
-  const handlerFor = (view: View) => {
+  const handlerFor = (view: View, sdk: NodeSdk) => {
     const key = viewKeyOf(view);
     let entry = handlers.get(key);
     if (!entry) {
@@ -296,7 +297,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           onerror: (error) => options.logger.debug("MCP request refused", { error: error.message }),
         },
       );
-      entry = { handler, node: toNodeHandler(handler) };
+      entry = { handler, node: sdk.toNodeHandler(handler) };
       handlers.set(key, entry);
     }
     return entry;
@@ -368,7 +369,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
           attachAuth(req, res, caller);
           if (options.sessionMode === "stateless") {
             if (req.method !== "POST" && isLegacy(req)) return refuseStatelessStream(req, res);
-            return handlerFor(view).node(req, res, req.body);
+            return handlerFor(view, nodeSdk ?? (await loadNodeSdk())).node(req, res, req.body);
           }
           const sessionId = req.header("mcp-session-id");
           if (sessionId) {
@@ -378,7 +379,8 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
             await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, req.body);
             return;
           }
-          if (!isLegacy(req)) return handlerFor(view).node(req, res, req.body);
+          if (!isLegacy(req))
+            return handlerFor(view, nodeSdk ?? (await loadNodeSdk())).node(req, res, req.body);
           if (req.method === "POST" && isInitializeRequest(req.body))
             return openStreamable(req, res, view, caller);
           if (
@@ -496,6 +498,15 @@ function sendHeadersWithFirstEvent(res: Response): void {
  * The legacy SSE transport (`/sse` + `/messages`), loaded on the first `/sse` client: most gateways never see one,
  * and the module costs about 5 MB of resident memory.
  */
+type NodeSdk = typeof import("@modelcontextprotocol/node");
+// The SDK's Node transports load with the first MCP request, not at start: an idle gateway does not need them (about
+// 2.5 MB resident). Once loaded, requests use the module without waiting for a promise.
+let nodeSdk: NodeSdk | undefined;
+async function loadNodeSdk(): Promise<NodeSdk> {
+  nodeSdk ??= await import("@modelcontextprotocol/node");
+  return nodeSdk;
+}
+
 let legacySse: Promise<typeof import("@modelcontextprotocol/server-legacy/sse")> | undefined;
 function loadLegacySse() {
   legacySse ??= import("@modelcontextprotocol/server-legacy/sse");

@@ -4,7 +4,13 @@ import { GatewayOptionsError } from "../errors/errors.js";
 import type { Exclusive } from "../mutex.js";
 import type { EventRecorder, ServerManager } from "./server-manager.js";
 import { parseUpstreamEntry, type UpstreamTransport } from "./upstream-config.js";
-import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
+import { createUpstreamPlugin, type UpstreamHost, type UpstreamTimeouts } from "./upstream-plugin.js";
+
+/** A configured upstream: how it is reached and its own deadlines. */
+export interface ConfiguredUpstream {
+  transport: UpstreamTransport;
+  timeouts: UpstreamTimeouts;
+}
 
 /** Where a change to the configured upstreams came from, as it is logged and recorded. */
 export type ConfigChangeSource = "config file" | "options";
@@ -39,31 +45,32 @@ export interface ConfiguredUpstreamsOptions {
   /** Starts the server stored in the database under `name`, if any: it was shadowed by a configured one. */
   restoreStored(name: string): Promise<boolean>;
   /** The enabled entries the gateway started with, by name. */
-  initial: Record<string, UpstreamTransport>;
+  initial: Record<string, ConfiguredUpstream>;
 }
 
 /** Tracks the configured upstreams and applies a new set of them as a diff. */
 export function createConfiguredUpstreams(options: ConfiguredUpstreamsOptions): ConfiguredUpstreams {
-  const current = new Map(Object.entries(options.initial).map(([name, t]) => [name, canonicalize(t) ?? ""]));
+  // A changed deadline restarts the server like a changed transport: the bridge takes its own deadlines at creation.
+  const current = new Map(Object.entries(options.initial).map(([name, c]) => [name, canonicalize(c) ?? ""]));
 
-  const startConfigured = (name: string, transport: UpstreamTransport) => {
+  const startConfigured = (name: string, { transport, timeouts }: ConfiguredUpstream) => {
     options.servers.add({
       name,
       kind: "upstream",
       origin: "options",
       transport: transport.type,
-      build: () => createUpstreamPlugin(name, transport, options.host),
+      build: () => createUpstreamPlugin(name, transport, options.host, timeouts),
     });
   };
 
   return {
     async apply(entries, source) {
       const problems: string[] = [];
-      const next = new Map<string, UpstreamTransport>();
+      const next = new Map<string, ConfiguredUpstream>();
       for (const [name, raw] of Object.entries(entries)) {
         try {
           const parsed = parseUpstreamEntry(name, raw);
-          if (!parsed.disabled) next.set(name, parsed.transport);
+          if (!parsed.disabled) next.set(name, { transport: parsed.transport, timeouts: parsed.timeouts });
         } catch (error) {
           problems.push(`upstreams.${name}: ${(error as Error).message}`);
         }
@@ -86,8 +93,8 @@ export function createConfiguredUpstreams(options: ConfiguredUpstreamsOptions): 
             });
           }
         }
-        for (const [name, transport] of next) {
-          const print = canonicalize(transport) ?? "";
+        for (const [name, configured] of next) {
+          const print = canonicalize(configured) ?? "";
           const before = current.get(name);
           if (before === print) continue;
           const spec = running.get(name);
@@ -97,7 +104,7 @@ export function createConfiguredUpstreams(options: ConfiguredUpstreamsOptions): 
           }
           // A configured server wins over a stored one of the same name, as at start.
           if (spec) await options.servers.remove(name);
-          startConfigured(name, transport);
+          startConfigured(name, configured);
           current.set(name, print);
           options.configuredNames.add(name);
           (before === undefined ? diff.added : diff.changed).push(name);

@@ -1,5 +1,5 @@
 import { createEgressPolicy, EgressRefusedError, type EgressResolver } from "@waygate/core/egress";
-import { createEgressFetch } from "@waygate/core/egress-fetch";
+import type { EgressFetch } from "@waygate/core/egress-fetch";
 import { BadRequestError } from "../errors/errors.js";
 
 /** What http/sse upstreams may reach, for the bridges and for the admin API's checks. */
@@ -21,9 +21,17 @@ export function createUpstreamEgress(settings: {
   resolve?: EgressResolver;
 }): UpstreamEgress {
   const policy = createEgressPolicy(settings);
-  const guarded = createEgressFetch(policy);
+  // The guarded fetch (undici, about 10 MB resident) is loaded by the first http/sse upstream or OAuth fetch, not at
+  // start: a gateway with stdio upstreams only never needs it.
+  let guarded: Promise<EgressFetch> | undefined;
+  const load = () => {
+    guarded ??= import("@waygate/core/egress-fetch").then(({ createEgressFetch }) =>
+      createEgressFetch(policy),
+    );
+    return guarded;
+  };
   return {
-    fetch: guarded.fetch,
+    fetch: async (url, init) => (await load()).fetch(url, init),
     async checkRemote(url) {
       const host = new URL(url).hostname;
       try {
@@ -35,6 +43,8 @@ export function createUpstreamEgress(settings: {
         );
       }
     },
-    close: () => guarded.close(),
+    close: async () => {
+      await (await guarded)?.close();
+    },
   };
 }

@@ -23,6 +23,8 @@ export interface PluginRegistry {
   describe(name: string, origin: PluginOrigin): void;
   /** Records a plugin the host could not import (status `failed`, counted as an error). */
   importFailed(failure: FailedImport): void;
+  /** Records a plugin the configuration lists as disabled (enabled 0, status `disabled`); failures are logged. */
+  disabledInConfig(plugin: PluginOrigin & { name: string }): Promise<void>;
   /** Plugins that failed to import and have not loaded since. */
   failedImports(): Map<string, FailedImport>;
   /** Forgets a failed import once its retry loaded. */
@@ -86,6 +88,22 @@ export function createPluginRegistry(options: {
         error: failure.error,
         countError: true,
       });
+    },
+    disabledInConfig(plugin) {
+      origins.set(plugin.name, { source: plugin.source, version: plugin.version });
+      const write = chain.then(() =>
+        options.plugins
+          .upsert({ name: plugin.name, source: plugin.source, version: plugin.version, enabled: false })
+          .then(() => undefined)
+          .catch((error: unknown) => {
+            options.logger.warn("could not record a disabled plugin", {
+              plugin: plugin.name,
+              error: String((error as Error).message ?? error),
+            });
+          }),
+      );
+      chain = write;
+      return write;
     },
     failedImports: () => failures,
     imported(name) {

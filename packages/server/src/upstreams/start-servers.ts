@@ -88,6 +88,7 @@ export async function startServers(deps: {
   stored: StoredServers;
 }): Promise<McpServerRecord[]> {
   const { options, servers, logger } = deps;
+  for (const plugin of options.pluginsDisabled) await deps.plugins.disabledInConfig(plugin);
   for (const failure of options.pluginFailures) {
     deps.plugins.importFailed(failure);
     logger.error("plugin failed to import; the gateway starts without it", {

@@ -18,6 +18,7 @@ export interface UpstreamTimeouts {
 
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {
+  /** The gateway-wide deadline of a forwarded request; read per request, so a changed setting applies at once. */
   callTimeoutMs: number;
   egress: UpstreamEgress;
   /** Refuses an upstream that is this gateway, or a Waygate nested too deep. */
@@ -73,6 +74,8 @@ function bridgeOf(
       fetch: authProvider ? withGlobalResponses(host.egress.fetch) : host.egress.fetch,
       acceptServer: (info) => host.identity.acceptServer(name, info),
       ...(authProvider ? { authProvider } : {}),
+      // Without a deadline of its own, the server follows the gateway's (`upstream.requestTimeoutMs`) as it changes.
+      ...(timeouts.callMs === undefined ? { callTimeoutMs: () => host.callTimeoutMs } : {}),
     },
   );
   const eras = host.eras;
