@@ -357,8 +357,12 @@ describe("JWT access tokens", () => {
 });
 
 describe("introspection (RFC 7662)", () => {
+  // Without the answer cache: these tests change the issuer's answer for one token between calls
+  // (introspection-cache.test.ts covers the cache).
   const introspecting = (extra: Record<string, unknown> = {}) =>
-    options({ introspection: { clientId: "gateway:1", clientSecret: "s3cret/é", ...extra } });
+    options({
+      introspection: { clientId: "gateway:1", clientSecret: "s3cret/é", cache: { maxEntries: 0 }, ...extra },
+    });
 
   it("asks the discovered endpoint with form-encoded Basic credentials and the token as a form", async () => {
     const verifier = createAccessTokenVerifier(introspecting());
