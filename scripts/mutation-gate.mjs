@@ -18,7 +18,7 @@
 //   module at 90 % stays there. A module not recorded yet needs 90 %.
 //
 // `--record` (what `pnpm test:mutation` passes) also writes the scores, hashes and incremental results back, to be
-// committed. `--list` prints the plan and runs nothing; `--only <package dir>` runs one package. Arguments after `--`
+// committed; `--reuse-stale` records without re-running modules whose imports changed (they stay named). `--list` prints the plan and runs nothing; `--only <package dir>` runs one package. Arguments after `--`
 // go to Stryker (e.g. `-- --force` re-tests every mutant).
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -40,6 +40,9 @@ const own = dashes === -1 ? args : args.slice(0, dashes);
 const strykerArgs = dashes === -1 ? [] : args.slice(dashes + 1);
 const record = own.includes("--record");
 const listOnly = own.includes("--list");
+// `--reuse-stale` (with --record): keep the results of a module whose imports changed instead of re-running it in
+// full, and keep its old dependency hash, so the next run still names it until a full recording re-checks it.
+const reuseStale = own.includes("--reuse-stale");
 // `--only <package dir>` (repeatable) limits the run to those packages.
 const only = own.flatMap((arg, i) => (own[i - 1] === "--only" ? [arg.replace(/\/$/, "")] : []));
 
@@ -200,8 +203,8 @@ for (const pkg of PACKAGES.filter((p) => only.length === 0 || only.includes(p)))
   const changedDependencies = modules.filter(
     (m) => current.modules[join(pkg, m)]?.dependencies !== hashes[m],
   );
-  const stale = record ? changedDependencies : [];
-  if (!record && changedDependencies.length > 0 && existsSync(join(pkgDir, INCREMENTAL_FILE)))
+  const stale = record && !reuseStale ? changedDependencies : [];
+  if (stale.length === 0 && changedDependencies.length > 0 && existsSync(join(pkgDir, INCREMENTAL_FILE)))
     staleModules.push(...changedDependencies.map((m) => join(pkg, m)));
   const committed = join(pkgDir, INCREMENTAL_FILE);
   const work = mkdtempSync(join(tmpdir(), "waygate-mutation-"));
@@ -249,7 +252,11 @@ for (const pkg of PACKAGES.filter((p) => only.length === 0 || only.includes(p)))
       failures.push(`${key}: no result in Stryker's report`);
       continue;
     }
-    measured[key] = { ...score, dependencies: hashes[module] };
+    const keptHash = stale.length === 0 && changedDependencies.includes(module);
+    measured[key] = {
+      ...score,
+      dependencies: keptHash ? (current.modules[key]?.dependencies ?? null) : hashes[module],
+    };
     const floor = floorOf(best, key);
     const counts = `${score.killed} killed, ${score.timeout} timed out, ${score.survived} survived, ${score.noCoverage} not covered`;
     const verdict = score.score >= floor ? "ok" : "BELOW";
