@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { EncryptJWT, jwtDecrypt } from "jose";
 
 /** One console sign-in in progress: what the callback must see again (`state`) and prove (`verifier`). */
 export interface PendingSignIn {
@@ -30,6 +29,8 @@ export function createSignInFlows(options: { secret?: string | undefined; ttlMs:
       const state = random();
       const verifier = random();
       const challenge = createHash("sha256").update(verifier).digest("base64url");
+      // jose is loaded on the first sign-in, not at start: an idle gateway does not need it.
+      const { EncryptJWT } = await import("jose");
       const sealed = await new EncryptJWT({ state, verifier })
         .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
         .setIssuedAt()
@@ -39,6 +40,7 @@ export function createSignInFlows(options: { secret?: string | undefined; ttlMs:
     },
     async open(sealed) {
       if (!sealed) return null;
+      const { jwtDecrypt } = await import("jose");
       try {
         const { payload } = await jwtDecrypt(sealed, key, { keyManagementAlgorithms: ["dir"] });
         if (typeof payload.state !== "string" || typeof payload.verifier !== "string") return null;

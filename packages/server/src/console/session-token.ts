@@ -1,5 +1,4 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 
 const AUDIENCE = "waygate-console";
 
@@ -55,6 +54,8 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
         extra.notAfter?.getTime() ?? Number.POSITIVE_INFINITY,
       );
       const expiresAt = new Date(Math.floor(until / 1000) * 1000);
+      // jose is loaded on the first sign-in, not at start: an idle gateway does not need it.
+      const { SignJWT } = await import("jose");
       const token = await new SignJWT({ csrf, ...(extra.principal ? { pol: extra.principal } : {}) })
         .setProtectedHeader({ alg: "HS256" })
         .setSubject(keyId)
@@ -68,6 +69,7 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
       return { token, claims };
     },
     async verify(token) {
+      const { jwtVerify } = await import("jose");
       try {
         const { payload } = await jwtVerify(token, key, { audience: AUDIENCE, algorithms: ["HS256"] });
         if (
@@ -88,7 +90,10 @@ export function createSessionTokens(options: { secret?: string | undefined; ttlM
           claims.principal = payload.pol as ConsoleOAuthPrincipal;
         return { ok: true, claims };
       } catch (error) {
-        return { ok: false, reason: error instanceof joseErrors.JWTExpired ? "expired" : "invalid" };
+        return {
+          ok: false,
+          reason: (error as { code?: unknown }).code === "ERR_JWT_EXPIRED" ? "expired" : "invalid",
+        };
       }
     },
   };

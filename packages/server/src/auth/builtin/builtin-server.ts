@@ -1,8 +1,13 @@
 import type { OAuthStoreRepository } from "@waygate/core";
-import { createLocalJWKSet, jwtVerify } from "jose";
 import type Provider from "oidc-provider";
 import type { Caller } from "../../http/request-context.js";
-import { type AccessTokenVerifier, refusalOf, type VerifiedToken, verified } from "../access-token.js";
+import {
+  type AccessTokenVerifier,
+  loadJose,
+  refusalOf,
+  type VerifiedToken,
+  verified,
+} from "../access-token.js";
 import type { OAuthOptions } from "../oauth-options.js";
 import { builtinCaller, type KeyState } from "./builtin-caller.js";
 import { clientMetadataDocuments } from "./client-metadata.js";
@@ -51,6 +56,7 @@ export async function createBuiltinAuthorizationServer(
       ? { clientDocument: clientMetadataDocuments(deps.fetch, deps.onClientRefused) }
       : {}),
   });
+  const { createLocalJWKSet, jwtVerify } = await loadJose();
   const keys = createLocalJWKSet({ keys: [deriveSigningKey(deps.secretKey).publicJwk] });
   const verifier: AccessTokenVerifier = {
     async verify(token, audiences) {
