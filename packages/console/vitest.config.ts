@@ -7,5 +7,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // A poll that reloads a page or restarts a server takes seconds on a loaded machine, past the 1 s default.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
   },
 });
