@@ -433,3 +433,92 @@ describe("input_required rounds across replicas without Redis", () => {
     expect(here.body.result).toMatchObject({ resultType: "input_required" });
   });
 });
+
+describe("the Redis round relay on its own", () => {
+  const round = { call: "c1", owner: "k1" };
+  const sink = { notify: () => {}, log: () => {} };
+
+  it("gives a round up when the replica running it goes silent (crashed after it took the round)", async () => {
+    // A subscriber that takes rounds and never answers, as a replica that died mid-round leaves its sender.
+    const ghost = await redisClient();
+    await ghost.subscribe("waygate:rounds:ghost", () => {});
+    const relay = createRedisRoundRelay({ url: redis.url, aliveMs: 100 });
+    try {
+      await relay.listen("sender", async () => ({ ok: true, value: null }));
+      const sent = relay.send("ghost", round, sink, new AbortController().signal);
+      await expect(sent).rejects.toMatchObject({ code: -32603 });
+      await expect(sent).rejects.toThrow("stopped answering for 500 ms");
+    } finally {
+      await relay.close();
+      await ghost.close();
+    }
+  });
+
+  it("answers a round still running on a replica that shuts down, and aborts it there", async () => {
+    const owner = createRedisRoundRelay({ url: redis.url });
+    const sender = createRedisRoundRelay({ url: redis.url });
+    const aborted: unknown[] = [];
+    let running = 0;
+    try {
+      await owner.listen("owner", (_round, _sink, signal) => {
+        running++;
+        return new Promise((resolve) =>
+          signal.addEventListener("abort", () => {
+            aborted.push(signal.reason);
+            resolve({ ok: true, value: "too late" });
+          }),
+        );
+      });
+      await sender.listen("sender", async () => ({ ok: true, value: null }));
+      const sent = sender.send("owner", round, sink, new AbortController().signal);
+      await until(() => running === 1);
+      await owner.close();
+      expect(await sent).toMatchObject({
+        ok: false,
+        error: {
+          code: -32603,
+          message: expect.stringContaining("replica running this call is shutting down"),
+        },
+      });
+      expect(aborted).toHaveLength(1);
+      // Once it is gone, a round for it is refused at once.
+      await expect(sender.send("owner", round, sink, new AbortController().signal)).rejects.toThrow(
+        "replica that holds this call is gone",
+      );
+    } finally {
+      await owner.close();
+      await sender.close();
+    }
+  });
+
+  it("passes notifications and the outcome of a round back to its sender", async () => {
+    const owner = createRedisRoundRelay({ url: redis.url });
+    const sender = createRedisRoundRelay({ url: redis.url });
+    try {
+      await owner.listen("owner", async (got, relaySink) => {
+        relaySink.notify({ method: "notifications/progress", params: { progress: 1 } });
+        relaySink.log("info", { seen: got });
+        return { ok: false, error: { code: -32602, message: "refused", data: { why: "test" } } };
+      });
+      await sender.listen("sender", async () => ({ ok: true, value: null }));
+      const heard: unknown[] = [];
+      const outcome = await sender.send(
+        "owner",
+        { ...round, inputResponses: { q1: { answer: 1 } } },
+        { notify: (n) => heard.push(n), log: (level, data) => heard.push({ level, data }) },
+        new AbortController().signal,
+      );
+      expect(outcome).toEqual({
+        ok: false,
+        error: { code: -32602, message: "refused", data: { why: "test" } },
+      });
+      expect(heard).toEqual([
+        { method: "notifications/progress", params: { progress: 1 } },
+        { level: "info", data: { seen: { ...round, inputResponses: { q1: { answer: 1 } } } } },
+      ]);
+    } finally {
+      await owner.close();
+      await sender.close();
+    }
+  });
+});

@@ -176,7 +176,8 @@ const expiredRound = () =>
 const elsewhere = () =>
   new ProtocolError(
     ProtocolErrorCode.InvalidParams,
-    "This input_required round belongs to a call parked on another gateway replica, and the replicas share no relay: " +
+    "This input_required round belongs to a call this gateway process does not hold: it is parked on another " +
+      "replica (or was lost when this gateway restarted), and the replicas share no relay. With several replicas, " +
       "set REDIS_URL to the same Redis on every replica (rounds are then relayed), or route each client's requests " +
       "to one replica; call the method again without requestState",
   );
