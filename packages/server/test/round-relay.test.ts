@@ -393,6 +393,24 @@ describe("input_required rounds across replicas sharing Redis", () => {
     expect(resumed!.body.result).toMatchObject({ resultType: "input_required" });
   });
 
+  it("fails a relayed round in flight when Redis goes down, and cancels the call where it runs", async () => {
+    const [a, b] = await twoReplicas();
+    const { client } = await modernClient(a, b);
+    try {
+      const call = client.callTool({ name: "rounds__hold", arguments: {} }).then(
+        () => "answered",
+        (error: Error) => error.message,
+      );
+      await until(() => holding === 1);
+      await redis.stop();
+      expect(await call).toContain("Redis (REDIS_URL)");
+      await until(() => holds.length === 1);
+      expect(holds[0]).toContain("Redis is unreachable");
+    } finally {
+      await client.close();
+    }
+  });
+
   it("cancels the call on the owning replica when the client gives up a relayed round", async () => {
     const [a, b] = await twoReplicas();
     const { client } = await modernClient(a, b);

@@ -151,9 +151,22 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
   const serve = (handler: RelayedRoundHandler, message: Extract<Message, { t: "round" }>) => {
     const { id, from } = message;
     const tell = (reply: Message) => void publish(from, reply).catch(() => {});
-    const alive = setInterval(() => tell({ t: "alive", id }), aliveMs);
-    serving.set(id, { from, abort: new AbortController(), alive });
-    const { signal } = serving.get(id)!.abort;
+    const abort = new AbortController();
+    // A heartbeat no one hears means the outcome can reach no client: the call is cancelled, as when a client leaves.
+    const alive = setInterval(() => {
+      publish(from, { t: "alive", id }).then(
+        (receivers) => {
+          if (receivers === 0)
+            abort.abort(new Error("The replica that relayed this input_required round is gone"));
+        },
+        (error: unknown) =>
+          abort.abort(
+            new Error(`Redis is unreachable, so this round's outcome cannot be relayed: ${describe(error)}`),
+          ),
+      );
+    }, aliveMs);
+    serving.set(id, { from, abort, alive });
+    const { signal } = abort;
     const sink: RelaySink = {
       notify: (notification) => tell({ t: "notify", id, notification }),
       log: (level, data) => tell({ t: "log", id, level, data }),
