@@ -89,8 +89,17 @@ const roundsPlugin = () =>
     },
   });
 
+interface ReplicaOptions {
+  /** Without it, a round that reaches the other replica cannot be relayed. */
+  relay?: boolean;
+  /** How long a parked call waits for its next round. */
+  parkMs?: number;
+  /** Serves the legacy (2025) fixture over stdio, whose `sample` tool asks through a server-to-client request. */
+  legacyUpstream?: boolean;
+}
+
 /** A replica: its own gateway and database connection on the shared libSQL file, with or without the relay. */
-async function startReplica(options: { relay?: boolean; parkMs?: number } = {}): Promise<Replica> {
+async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
   const db = await openDatabase({ url: dbUrl });
   const gateway = await createGateway({
     database: db,
@@ -99,7 +108,13 @@ async function startReplica(options: { relay?: boolean; parkMs?: number } = {}):
     logger: createLogger({ silent: true }),
     collectDefaultMetrics: false,
     plugins: [roundsPlugin()],
-    upstreams: { legacystdio: { command: process.execPath, args: ["--import", TSX, FIXTURE, "--legacy"] } },
+    ...(options.legacyUpstream
+      ? {
+          upstreams: {
+            legacystdio: { command: process.execPath, args: ["--import", TSX, FIXTURE, "--legacy"] },
+          },
+        }
+      : {}),
     ...(options.parkMs ? { timeouts: { sessionIdleMs: options.parkMs } } : {}),
     ...(options.relay === false ? {} : { roundRelay: createRedisRoundRelay({ url: redis.url }) }),
   });
@@ -165,7 +180,7 @@ afterEach(async () => {
 });
 
 /** Two replicas on the shared file and Redis, and a key both accept. */
-async function twoReplicas(options: { relay?: boolean; parkMs?: number } = {}): Promise<[Replica, Replica]> {
+async function twoReplicas(options: ReplicaOptions = {}): Promise<[Replica, Replica]> {
   const a = await startReplica(options);
   const b = await startReplica(options);
   key = await newKey(a);
@@ -306,7 +321,7 @@ describe("input_required rounds across replicas sharing Redis", () => {
   });
 
   it("a legacy stdio upstream's sampling request, asked on one replica, is answered through the other", async () => {
-    const [a, b] = await twoReplicas();
+    const [a, b] = await twoReplicas({ legacyUpstream: true });
     const { client, served } = await modernClient(a, b);
     try {
       const result = await client.callTool({ name: "legacystdio__sample", arguments: { prompt: "2+2?" } });
