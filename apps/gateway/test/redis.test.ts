@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type GatewayProcess, startGateway } from "./gateway-process.js";
-import { tempDir } from "./helpers.js";
+import { type GatewayProcess, startGateway, waitForOutput } from "./gateway-process.js";
+import { tempDir, writeJson } from "./helpers.js";
 import { type RedisServer, startRedis } from "./redis-server.js";
-import { runCli } from "./run-cli.js";
+import { EVERYTHING, runCli } from "./run-cli.js";
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let redis: RedisServer | undefined;
@@ -139,6 +139,100 @@ describe("waygate start with REDIS_URL", () => {
     expect(run.stderr).toContain("WAYGATE_RATE_LIMIT_FAIL_MODE");
     expect(run.stderr).toContain("set WAYGATE_RATE_LIMIT_FAIL_MODE to open or closed");
     expect(run.stderr).not.toContain("listening");
+  });
+});
+
+/** A 2026-07-28 `tools/call` sent by hand, as the SDK v2 client sends it; `round` adds the next round's fields. */
+async function modernCall(
+  replica: GatewayProcess,
+  key: string,
+  round?: { requestState: string; inputResponses: Record<string, unknown> },
+): Promise<{ result?: Record<string, unknown>; error?: { code: number; message: string } }> {
+  const name = "everything__trigger-sampling-request";
+  const response = await fetch(`${replica.url}/mcp`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${key}`,
+      accept: "application/json, text/event-stream",
+      "content-type": "application/json",
+      "mcp-method": "tools/call",
+      "mcp-name": name,
+      "mcp-protocol-version": "2026-07-28",
+    },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: {
+        name,
+        arguments: { prompt: "2+2?" },
+        _meta: {
+          "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+          "io.modelcontextprotocol/clientInfo": { name: "by-hand", version: "1.0.0" },
+          "io.modelcontextprotocol/clientCapabilities": { sampling: {} },
+        },
+        ...round,
+      },
+    }),
+  });
+  const text = await response.text();
+  // An answer streamed as events carries the JSON-RPC response on a data line.
+  const data = text.startsWith("{") ? text : (/^data: (\{.*\})$/m.exec(text)?.[1] ?? text);
+  return JSON.parse(data) as { result?: Record<string, unknown>; error?: { code: number; message: string } };
+}
+
+describe("input_required rounds between waygate start replicas", () => {
+  async function replicas(env: Record<string, string>): Promise<[GatewayProcess, GatewayProcess, string]> {
+    await writeJson(dir.path, "waygate.json", { mcpServers: { everything: EVERYTHING } });
+    const created = await runCli(["keys", "create", "--name", "rounds", "--json"], {
+      cwd: dir.path,
+      env: { WAYGATE_SECRET_KEY: SECRET },
+    });
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const [first, second] = await Promise.all([
+      start({ WAYGATE_CONFIG: "waygate.json", ...env }),
+      start({ WAYGATE_CONFIG: "waygate.json", ...env }),
+    ]);
+    if (!first || !second) throw new Error("two replicas expected");
+    for (const replica of [first, second]) await waitForOutput(replica, "everything: ready");
+    return [first, second, key];
+  }
+
+  const answerOf = (round: Record<string, unknown> | undefined) => {
+    const [question] = Object.keys((round?.inputRequests ?? {}) as object);
+    return {
+      requestState: String(round?.requestState),
+      inputResponses: {
+        [question ?? "none"]: { role: "assistant", model: "m", content: { type: "text", text: "four" } },
+      },
+    };
+  };
+
+  it("with REDIS_URL: a stdio upstream's sampling round begun on one replica is answered through the other", async () => {
+    redis = await startRedis();
+    const [first, second, key] = await replicas({ REDIS_URL: redis.url });
+    expect(first.stderr()).toContain(`input_required rounds: relayed between replicas through ${redis.url}`);
+    const asked = await modernCall(first, key);
+    expect(asked.result).toMatchObject({ resultType: "input_required" });
+    let done = await modernCall(second, key, answerOf(asked.result));
+    expect(done.error).toBeUndefined();
+    expect(JSON.stringify(done.result?.content)).toContain("four");
+    // The round was used up on the replica that ran it: sending it again through either is refused.
+    done = await modernCall(second, key, answerOf(asked.result));
+    expect(done.error?.code).toBe(-32602);
+  });
+
+  it("without REDIS_URL: the other replica refuses the round naming REDIS_URL and one-replica routing", async () => {
+    const [first, second, key] = await replicas({});
+    expect(first.stderr()).toContain(
+      "input_required rounds: resumed on the replica that parked the call (set REDIS_URL to relay them)",
+    );
+    const asked = await modernCall(first, key);
+    expect(asked.result).toMatchObject({ resultType: "input_required" });
+    const refused = await modernCall(second, key, answerOf(asked.result));
+    expect(refused.error?.code).toBe(-32602);
+    expect(refused.error?.message).toContain("set REDIS_URL to the same Redis on every replica");
+    expect(refused.error?.message).toContain("route each client's requests to one replica");
   });
 });
 

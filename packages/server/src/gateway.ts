@@ -301,7 +301,7 @@ export async function createGateway(input: GatewayOptionsInput): Promise<Gateway
     },
     close(closeOptions = {}) {
       closing ??= closeGateway(
-        { ...open, rateLimitStore, recordEvent, logger },
+        { ...open, rateLimitStore, roundRelay: options.roundRelay, recordEvent, logger },
         httpServer,
         closeOptions.deadlineMs ?? options.timeouts.shutdownMs,
       );

@@ -27,6 +27,13 @@ export type { HealthReport, HealthStatusView } from "./health.js";
 export { createMemoryRateLimitStore } from "./http/rate-limit.js";
 export type { Caller } from "./http/request-context.js";
 export { createLogger, LOG_LEVELS, type LogLevel, redactSecrets } from "./logger.js";
+export type {
+  RelayedRound,
+  RelayedRoundHandler,
+  RelayOutcome,
+  RelaySink,
+  RoundRelay,
+} from "./mcp/round-relay.js";
 export { createMetrics, type GatewayMetrics, UNKNOWN_LABEL } from "./metrics.js";
 export {
   type GatewayOptions,

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { OAuthOptionsSchema } from "./auth/oauth-options.js";
 import { GatewayOptionsError } from "./errors/errors.js";
 import { LOG_LEVELS } from "./logger.js";
+import type { RoundRelay } from "./mcp/round-relay.js";
 import { UpstreamOAuthSchema } from "./upstreams/upstream-oauth-options.js";
 
 /** Server names: what appears before `__` in aggregated names and in `/servers/<name>/mcp`; core's one rule. */
@@ -101,6 +102,12 @@ export const GatewayOptionsSchema = z
       .prefault({}),
     /** An express-rate-limit store (e.g. rate-limit-redis) shared by several replicas. */
     rateLimitStore: z.custom<Store>((v) => typeof v === "object" && v !== null).optional(),
+    /**
+     * Carries 2026-07-28 `input_required` rounds between replicas, so a client's next round may reach any replica
+     * (`createRedisRoundRelay` from `@waygate/server/redis`). Without one, a round that reaches another replica than
+     * the one that parked its call is refused with an error naming the fix. The gateway closes it.
+     */
+    roundRelay: z.custom<RoundRelay>((v) => typeof v === "object" && v !== null).optional(),
     /** `open` serves /metrics without a key; `protected` requires the `metrics:read` scope. */
     metrics: z.enum(["protected", "open"]).default("protected"),
     collectDefaultMetrics: z.boolean().default(true),

@@ -3,6 +3,7 @@ import type { Store as RateLimitStore } from "express-rate-limit";
 import type winston from "winston";
 import type { BuiltApp } from "./http/app.js";
 import type { LiveUpdates } from "./live-updates.js";
+import type { RoundRelay } from "./mcp/round-relay.js";
 import type { McpSessions } from "./mcp/sessions.js";
 import type { MetricsRollup } from "./metrics-history.js";
 import type { CallPolicy } from "./policy/call-policy.js";
@@ -45,6 +46,7 @@ export async function closeGateway(
     plugins: PluginRegistry;
     live: LiveUpdates;
     rateLimitStore: RateLimitStore;
+    roundRelay: RoundRelay | undefined;
     recordEvent: EventRecorder;
     logger: winston.Logger;
   },
@@ -63,6 +65,8 @@ export async function closeGateway(
   const responsesDone = await parts.built.inFlight.idle(Math.max(0, deadline - Date.now()));
   const drained = callsDone && responsesDone;
   await parts.sessions.closeAll();
+  // After the drain: a round relayed here and still running is answered "shutting down" before the relay closes.
+  await parts.roundRelay?.close();
   httpServer?.closeIdleConnections();
   httpServer?.closeAllConnections();
   await stopped;

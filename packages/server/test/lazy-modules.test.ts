@@ -13,6 +13,8 @@ const LAZY = {
   "@modelcontextprotocol/node": /\/@modelcontextprotocol\/node\//,
   "@libsql/hrana-client": /\/@libsql\/hrana-client\//,
   "oidc-provider": /\/oidc-provider\//,
+  // Only a gateway given a Redis store or round relay (`@waygate/server/redis`, REDIS_URL) loads a Redis client.
+  "@redis/client": /\/@redis\/client\//,
 };
 
 let child: ChildProcess | undefined;
@@ -74,7 +76,7 @@ const loaded = (modules: string[]) =>
     .map(([name]) => name);
 
 describe("an idle gateway loads only what it uses", () => {
-  it("starts a plugin and a stdio upstream without undici, jose, the SDK's Node transports, libSQL's remote client or oidc-provider, and loads the transports with the first MCP session", async () => {
+  it("starts a plugin and a stdio upstream without undici, jose, the SDK's Node transports, libSQL's remote client, oidc-provider or a Redis client, and loads the transports with the first MCP session", async () => {
     const gateway = await startLogged();
     // The log does see packages: the SDK's server and libSQL's SQLite client are there.
     expect(gateway.modules().some((url) => url.includes("/@modelcontextprotocol/server/"))).toBe(true);

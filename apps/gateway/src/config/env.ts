@@ -111,8 +111,10 @@ export const EnvSchema = z.object({
     })
     .optional()
     .describe(
-      "Redis that keeps rate-limit counters, so every replica pointed at it enforces one limit per key " +
-        "(default: counters in each process's memory)",
+      "Redis shared by the replicas: it keeps rate-limit counters, so every replica pointed at it enforces one " +
+        "limit per key, and relays a 2026-07-28 client's input_required rounds to the replica running the call, " +
+        "so any replica may receive them (default: counters in each process's memory, and each round must reach " +
+        "the replica that parked its call)",
     ),
   WAYGATE_RATE_LIMIT_FAIL_MODE: z
     .enum(["open", "closed"])

@@ -15,7 +15,7 @@ export function redactRedisUrl(url: string): string {
 }
 
 /**
- * Connects to `REDIS_URL` once, sends PING and disconnects: the check that shared rate limits can work.
+ * Connects to `REDIS_URL` once, sends PING and disconnects: the check that shared rate limits and the round relay can work.
  * Nothing is retried, so an unreachable Redis fails within `timeoutMs`.
  */
 export async function checkRedisReachable(url: string, timeoutMs: number): Promise<Finding> {
@@ -51,7 +51,7 @@ export async function checkRedisReachable(url: string, timeoutMs: number): Promi
       "redis",
       "fail",
       `cannot reach ${shown}: ${reason}`,
-      "start Redis or fix REDIS_URL (host, port, password; rediss:// for TLS); until then replicas do not share rate limits",
+      "start Redis or fix REDIS_URL (host, port, password; rediss:// for TLS); until then replicas do not share rate limits or relay input_required rounds",
     );
   } finally {
     clearTimeout(timer);

@@ -4,6 +4,7 @@ import {
   type Gateway,
   LOG_LEVELS,
   parseGatewayOptions,
+  type RoundRelay,
   type SharedRateLimitStore,
 } from "@waygate/server";
 import winston from "winston";
@@ -14,6 +15,7 @@ import { VERSION } from "../version.js";
 import { connectHints } from "./connect-hints.js";
 import { type PreparedGateway, prepareGateway, settingsOptions } from "./prepare.js";
 import { createRateLimitStore, rateLimitStoreLine } from "./rate-limit-store.js";
+import { createRoundRelay, roundRelayLine } from "./round-relay.js";
 import { relayStdio } from "./stdio-relay.js";
 import { DEFAULT_STDIO_READY_TIMEOUT_MS, upstreamsSettled } from "./upstreams-ready.js";
 import { type ConfigApplied, type ConfigWatcher, watchConfigFile } from "./watch-config.js";
@@ -33,23 +35,27 @@ function stderrLogger(level: GatewayConfig["logLevel"]): winston.Logger {
   return logger;
 }
 
-/** Creates the gateway with the app's logger and, with REDIS_URL, the shared rate-limit store. */
+/** Creates the gateway with the app's logger and, with REDIS_URL, the shared rate-limit store and round relay. */
 async function createPrepared(
   prepared: PreparedGateway,
   config: GatewayConfig,
   logger: winston.Logger = createLogger({ level: config.logLevel }),
 ): Promise<Gateway> {
   let rateLimitStore: SharedRateLimitStore | undefined;
+  let roundRelay: RoundRelay | undefined;
   try {
     rateLimitStore = await createRateLimitStore(config, logger);
+    roundRelay = await createRoundRelay(config, logger);
     return await createGateway({
       ...prepared.options,
       logger,
       ...(rateLimitStore ? { rateLimitStore } : {}),
+      ...(roundRelay ? { roundRelay } : {}),
     });
   } catch (error) {
-    // The gateway closes the store once it exists; before that, it is ours to close.
+    // The gateway closes the store and relay once it exists; before that, they are ours to close.
     await rateLimitStore?.shutdown();
+    await roundRelay?.close();
     prepared.db.close();
     throw error;
   }
@@ -124,6 +130,7 @@ export async function runHttpGateway(config: GatewayConfig, context: CommandCont
   const prepared = await prepareGateway(config, context);
   const gateway = await createPrepared(prepared, config);
   context.output.progress(rateLimitStoreLine(config));
+  context.output.progress(roundRelayLine(config));
   let watcher: ConfigWatcher | undefined;
   try {
     const address = await gateway.listen();

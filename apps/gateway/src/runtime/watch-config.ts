@@ -39,7 +39,7 @@ export interface ConfigWatcher {
 const CLI_START_ONLY: Partial<Record<keyof GatewayConfig, string>> = {
   database: "the database is opened at start",
   secretKey: "secrets at rest are decrypted with the key read at start",
-  redisUrl: "the shared rate-limit store is connected at start",
+  redisUrl: "the shared rate-limit store and round relay connect at start",
   rateLimitFailMode: "the shared rate-limit store is connected at start",
   instanceId: "the replica's name in the registry is set at start",
   autoInitialize: "servers are started (or not) at start",

@@ -6,6 +6,7 @@ import type { Router } from "../routing/router.js";
 import type { RuntimeSettings } from "../runtime-settings.js";
 import type { Store } from "../store.js";
 import type { GatewayIdentity } from "../upstreams/gateway-identity.js";
+import { roundStateKey } from "./input-rounds.js";
 import { createMcpSessions, type McpSessions } from "./sessions.js";
 
 /** The gateway's one MCP front end (both eras), with its session caps read live from the runtime settings. */
@@ -45,5 +46,7 @@ export function createFrontEnd(deps: {
     idleMs: options.timeouts.sessionIdleMs,
     keepAliveMs: options.timeouts.sseKeepAliveMs,
     legacyMessagesPath: "/messages",
+    roundStateKey: roundStateKey(options.secretKey),
+    ...(options.roundRelay ? { roundRelay: options.roundRelay } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { hkdfSync, randomUUID } from "node:crypto";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   type ClientCapabilities,
@@ -12,11 +12,15 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ClientRequests } from "@waygate/plugin-sdk";
+import { toProtocolError } from "../errors/error-mapping.js";
+import type { RelayedRound, RelayOutcome, RelaySink, RoundRelay } from "./round-relay.js";
 
-/** What the gateway signs into `requestState`: which parked call a round resumes, and whose it is. */
+/** What the gateway signs into `requestState`: which parked call a round resumes, whose it is, and where it runs. */
 interface RoundState {
   call: string;
   owner: string | null;
+  /** The replica that parks the call. */
+  replica: string;
 }
 
 /** The body of a call served in `input_required` rounds. */
@@ -35,6 +39,12 @@ export interface InputRoundsOptions {
   key: Uint8Array;
   /** How long a parked call waits for its client's next round before it is cancelled. */
   parkMs: number;
+  /** This replica's name in the state it mints; random by default (a restarted process is another replica). */
+  replica?: string;
+  /** Carries a round that reaches this replica to the replica that parks its call, and back. */
+  relay?: RoundRelay;
+  /** Whether a relayed call's unexpected errors are answered without their details, as in production. */
+  production?: boolean;
 }
 
 /** Serves calls of 2026-07-28 clients that ask the client something mid-call, in `input_required` rounds. */
@@ -162,13 +172,47 @@ const expiredRound = () =>
     "This input_required round is no longer waiting (it expired, was answered already, or belongs to another caller); call the method again without requestState",
   );
 
+/** A round for a call parked on another replica, which this gateway cannot reach. */
+const elsewhere = () =>
+  new ProtocolError(
+    ProtocolErrorCode.InvalidParams,
+    "This input_required round belongs to a call this gateway process does not hold: it is parked on another " +
+      "replica (or was lost when this gateway restarted), and the replicas share no relay. With several replicas, " +
+      "set REDIS_URL to the same Redis on every replica (rounds are then relayed), or route each client's requests " +
+      "to one replica; call the method again without requestState",
+  );
+
+/** A call context for a round relayed here: answers and envelope from the round, notifications back to its replica. */
+const relayedContext = (round: RelayedRound, sink: RelaySink, signal: AbortSignal): ServerContext =>
+  ({
+    mcpReq: {
+      inputResponses: round.inputResponses,
+      envelope: round.envelope,
+      signal,
+      requestState: () => undefined,
+      notify: async (notification: { method: string; params?: Record<string, unknown> }) =>
+        sink.notify(notification),
+      log: async (level: string, data: unknown) => sink.log(level, data),
+    },
+  }) as unknown as ServerContext;
+
+/**
+ * The HMAC key of round state, derived from WAYGATE_SECRET_KEY: every replica of a deployment already shares that
+ * secret (API-key hashes need it), so each can verify a round another one minted, and no new secret is needed.
+ */
+export const roundStateKey = (secretKey: string): Uint8Array =>
+  new Uint8Array(hkdfSync("sha256", secretKey, "waygate", "input_required request state v1", 32));
+
 /** Creates the keeper of parked calls. */
 export function createInputRounds(options: InputRoundsOptions): InputRounds {
   const codec = createRequestStateCodec<RoundState>({
     key: options.key,
     ttlSeconds: Math.ceil(options.parkMs / 1000),
   });
+  const replica = options.replica ?? randomUUID();
   const parked = new Map<string, RoundCall>();
+  // Until it listens, rounds relayed here find no one (their replicas answer so); the relay logs why it cannot.
+  options.relay?.listen(replica, (round, sink, signal) => serveRelayed(round, sink, signal)).catch(() => {});
 
   const park = async (call: RoundCall): Promise<InputRequiredResult> => {
     const id = randomUUID();
@@ -179,7 +223,78 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
     }, options.parkMs);
     call.timer.unref();
     const inputRequests = Object.fromEntries([...call.questions].map(([key, q]) => [key, q.request]));
-    return inputRequired({ inputRequests, requestState: await codec.mint({ call: id, owner: call.owner }) });
+    return inputRequired({
+      inputRequests,
+      requestState: await codec.mint({ call: id, owner: call.owner, replica }),
+    });
+  };
+
+  /** Takes the parked call a round names off the shelf, if it is there and the sender's. */
+  const take = (id: string, owner: string | null): RoundCall => {
+    const found = parked.get(id);
+    if (!found || found.owner !== owner) throw expiredRound();
+    parked.delete(id);
+    clearTimeout(found.timer);
+    return found;
+  };
+
+  /** Serves one round of `call`: until it ends, or parks again with questions for the client. */
+  const run = async (call: RoundCall, signal: AbortSignal): Promise<unknown> => {
+    // A client that gives up the round in flight cancels the call; a parked call waits for the next round.
+    const giveUp = () => call.abort.abort(signal.reason);
+    signal.addEventListener("abort", giveUp, { once: true });
+    try {
+      await call.next();
+    } finally {
+      signal.removeEventListener("abort", giveUp);
+    }
+    const { outcome } = call;
+    if (!outcome) return park(call);
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  };
+
+  /** Sends a round to the replica that parks its call, passing its notifications on to this round's client. */
+  const relayTo = async (state: RoundState, owner: string | null, ctx: ServerContext): Promise<unknown> => {
+    if (!options.relay) throw elsewhere();
+    const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
+    const round: RelayedRound = {
+      call: state.call,
+      owner,
+      ...(ctx.mcpReq.inputResponses ? { inputResponses: ctx.mcpReq.inputResponses } : {}),
+      ...(envelope ? { envelope } : {}),
+    };
+    const sink: RelaySink = {
+      notify: (notification) => void ctx.mcpReq.notify(notification as never).catch(() => {}),
+      log: (level, data) => void ctx.mcpReq.log(level as never, data).catch(() => {}),
+    };
+    const outcome = await options.relay.send(state.replica, round, sink, ctx.mcpReq.signal);
+    if (outcome.ok) return outcome.value;
+    throw new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.data);
+  };
+
+  /** Resumes a call parked here for a round another replica received. */
+  const serveRelayed = async (
+    round: RelayedRound,
+    sink: RelaySink,
+    signal: AbortSignal,
+  ): Promise<RelayOutcome> => {
+    try {
+      const call = take(round.call, round.owner);
+      call.ctx = relayedContext(round, sink, signal);
+      call.answer(round.inputResponses);
+      return { ok: true, value: await run(call, signal) };
+    } catch (error) {
+      const mapped = toProtocolError(error, undefined, options.production ?? false);
+      return {
+        ok: false,
+        error: {
+          code: mapped.code,
+          message: mapped.message,
+          ...(mapped.data === undefined ? {} : { data: mapped.data }),
+        },
+      };
+    }
   };
 
   return {
@@ -187,39 +302,24 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
 
     async serve(ctx, owner, body) {
       const state = ctx.mcpReq.requestState<RoundState>();
-      let call: RoundCall;
       if (state === undefined) {
-        call = new RoundCall(owner, ctx);
-        const started = call;
+        const call = new RoundCall(owner, ctx);
         body({
           clientRequests: call.clientRequests,
           signal: call.abort.signal,
-          current: () => started.ctx,
+          current: () => call.ctx,
         }).then(
-          (value) => started.settle({ ok: true, value }),
-          (error: unknown) => started.settle({ ok: false, error }),
+          (value) => call.settle({ ok: true, value }),
+          (error: unknown) => call.settle({ ok: false, error }),
         );
-      } else {
-        const found = typeof state === "object" ? parked.get(state.call) : undefined;
-        if (!found || found.owner !== owner || state.owner !== owner) throw expiredRound();
-        parked.delete(state.call);
-        clearTimeout(found.timer);
-        call = found;
-        call.ctx = ctx;
-        call.answer(ctx.mcpReq.inputResponses);
+        return run(call, ctx.mcpReq.signal) as never;
       }
-      // A client that gives up the round in flight cancels the call; a parked call waits for the next round.
-      const giveUp = () => call.abort.abort(ctx.mcpReq.signal.reason);
-      ctx.mcpReq.signal.addEventListener("abort", giveUp, { once: true });
-      try {
-        await call.next();
-      } finally {
-        ctx.mcpReq.signal.removeEventListener("abort", giveUp);
-      }
-      const { outcome } = call;
-      if (!outcome) return park(call);
-      if (outcome.ok) return outcome.value as never;
-      throw outcome.error;
+      if (typeof state !== "object" || state === null || state.owner !== owner) throw expiredRound();
+      if (state.replica !== replica) return relayTo(state, owner, ctx) as never;
+      const call = take(state.call, owner);
+      call.ctx = ctx;
+      call.answer(ctx.mcpReq.inputResponses);
+      return run(call, ctx.mcpReq.signal) as never;
     },
 
     parked: () => parked.size,

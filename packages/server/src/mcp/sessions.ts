@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { NodeStreamableHTTPServerTransport, toNodeHandler } from "@modelcontextprotocol/node";
 import {
@@ -19,6 +19,7 @@ import type { GatewayMetrics } from "../metrics.js";
 import type { View } from "../routing/router.js";
 import { createEventStore } from "./event-store.js";
 import { createInputRounds } from "./input-rounds.js";
+import type { RoundRelay } from "./round-relay.js";
 import { createMcpServer, type McpRequestInfo, type McpServerDeps } from "./server.js";
 
 interface Session {
@@ -66,6 +67,10 @@ export interface McpSessionsOptions {
    * 2025 sessions. 2026-07-28 requests are stateless in both.
    */
   sessionMode?: "stateful" | "stateless";
+  /** HMAC key of `input_required` round state, the same on every replica (see `roundStateKey`). */
+  roundStateKey: Uint8Array;
+  /** Relays a round that reaches this replica to the replica that parks its call (`@waygate/server/redis`). */
+  roundRelay?: RoundRelay;
 }
 
 /** Streamable HTTP and legacy SSE sessions of one gateway, each with its own MCP server over the shared router. */
@@ -103,9 +108,13 @@ function attachAuth(req: Request, res: Response, caller: Caller): void {
 export function createMcpSessions(options: McpSessionsOptions): McpSessions {
   const sessions = new Map<string, Session>();
   const production = options.deps.production;
-  // The HMAC key of input_required round state: a round resumes a call parked in this process, so the key need not
-  // outlive it or be shared with other replicas.
-  const rounds = createInputRounds({ key: randomBytes(32), parkMs: options.idleMs });
+  // Every replica verifies every round's state, so a round that reaches the wrong one is relayed or refused by name.
+  const rounds = createInputRounds({
+    key: options.roundStateKey,
+    parkMs: options.idleMs,
+    production,
+    ...(options.roundRelay ? { relay: options.roundRelay } : {}),
+  });
   const gauge = () => {
     let streamable = 0;
     for (const s of sessions.values()) if (s.kind === "streamable") streamable++;

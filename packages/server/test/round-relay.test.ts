@@ -1,0 +1,557 @@
+// 2026-07-28 input_required rounds across replicas: two gateways on one libSQL file and one real redis-server, and an
+// SDK v2 client whose rounds after the first reach the other replica. The round is relayed through Redis to the
+// replica that parks the call, which resumes it and sends the outcome back. Bad input next to the good: tampered
+// state, another caller's round (refused by the owning replica too), the owning replica gone, Redis down mid-call,
+// and replicas without Redis.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { createClient } from "@redis/client";
+import { createRepositories, openDatabase, type WaygateDatabase } from "@waygate/core";
+import { definePlugin, tool } from "@waygate/plugin-sdk";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createGateway, createLogger, type Gateway } from "../src/index.js";
+import { createRedisRoundRelay } from "../src/redis/index.js";
+import { post, SECRET_KEY } from "./helpers.js";
+import { type RedisProcess, startRedis } from "./support/redis-server.js";
+
+const FIXTURE = fileURLToPath(new URL("../../../fixtures/modern-server.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+
+interface Replica {
+  gateway: Gateway;
+  url: string;
+  db: WaygateDatabase;
+  closed: boolean;
+  close(): Promise<void>;
+}
+
+let redis: RedisProcess;
+let dir: string;
+let dbUrl: string;
+let key: string;
+const replicas: Replica[] = [];
+/** Calls of the `hold` tool, as they end: why each was aborted. */
+let holds: string[] = [];
+/** Calls of the `hold` tool whose question was answered and that now run. */
+let holding = 0;
+
+/** The tools that ask the client something mid-call. */
+const roundsPlugin = () =>
+  definePlugin({
+    name: "rounds",
+    version: "1.0.0",
+    tools: {
+      twice: tool({
+        description: "Asks the client's model twice, reporting progress in between",
+        input: { topic: z.string() },
+        handler: async ({ topic }, ctx) => {
+          const ask = async (text: string) => {
+            const reply = await ctx.clientRequests!.createMessage({
+              messages: [{ role: "user", content: { type: "text", text } }],
+              maxTokens: 20,
+            });
+            return reply.content.type === "text" ? reply.content.text : "?";
+          };
+          const first = await ask(`${topic} 1`);
+          await ctx.reportProgress(1, 2, "asked once");
+          const second = await ask(`${topic} 2`);
+          await ctx.reportProgress(2, 2, "asked twice");
+          return `${first} / ${second}`;
+        },
+      }),
+      hold: tool({
+        description: "Asks the client's model once, then runs until the call is aborted",
+        input: {},
+        handler: async (_args, ctx) => {
+          const aborted = new Promise<void>((resolve) =>
+            ctx.signal.aborted
+              ? resolve()
+              : ctx.signal.addEventListener("abort", () => resolve(), { once: true }),
+          );
+          // A question the call is cancelled on is never answered: the abort ends the wait.
+          await Promise.race([
+            ctx.clientRequests!.createMessage({
+              messages: [{ role: "user", content: { type: "text", text: "hold" } }],
+              maxTokens: 20,
+            }),
+            aborted,
+          ]);
+          if (!ctx.signal.aborted) holding++;
+          await aborted;
+          holds.push(String((ctx.signal.reason as Error)?.message ?? ctx.signal.reason));
+          return "released";
+        },
+      }),
+    },
+  });
+
+interface ReplicaOptions {
+  /** Without it, a round that reaches the other replica cannot be relayed. */
+  relay?: boolean;
+  /** How long a parked call waits for its next round. */
+  parkMs?: number;
+  /** Serves the legacy (2025) fixture over stdio, whose `sample` tool asks through a server-to-client request. */
+  legacyUpstream?: boolean;
+}
+
+/** A replica: its own gateway and database connection on the shared libSQL file, with or without the relay. */
+async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
+  const db = await openDatabase({ url: dbUrl });
+  const gateway = await createGateway({
+    database: db,
+    secretKey: SECRET_KEY,
+    env: "test",
+    logger: createLogger({ silent: true }),
+    collectDefaultMetrics: false,
+    plugins: [roundsPlugin()],
+    ...(options.legacyUpstream
+      ? {
+          upstreams: {
+            legacystdio: { command: process.execPath, args: ["--import", TSX, FIXTURE, "--legacy"] },
+          },
+        }
+      : {}),
+    ...(options.parkMs ? { timeouts: { sessionIdleMs: options.parkMs } } : {}),
+    ...(options.relay === false ? {} : { roundRelay: createRedisRoundRelay({ url: redis.url }) }),
+  });
+  const { url } = await gateway.listen({ host: "127.0.0.1", port: 0 });
+  await gateway.ready();
+  const replica: Replica = {
+    gateway,
+    url,
+    db,
+    closed: false,
+    async close() {
+      if (replica.closed) return;
+      replica.closed = true;
+      await gateway.close({ deadlineMs: 2000 });
+      db.close();
+    },
+  };
+  replicas.push(replica);
+  return replica;
+}
+
+/** A raw Redis client of the test's own, to watch and speak on the relay's channels. */
+async function redisClient() {
+  const client = createClient({ url: redis.url });
+  client.on("error", () => {});
+  await client.connect();
+  return client;
+}
+
+/** Waits until `count` replicas listen for relayed rounds. */
+async function relayListening(count: number): Promise<void> {
+  const client = await redisClient();
+  try {
+    await until(
+      async () =>
+        ((await client.sendCommand(["PUBSUB", "CHANNELS", "waygate:rounds:*"])) as string[]).length >= count,
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeEach(async () => {
+  redis = await startRedis();
+  dir = mkdtempSync(join(tmpdir(), "waygate-rounds-"));
+  dbUrl = `file:${join(dir, "waygate.db")}`;
+  holds = [];
+  holding = 0;
+});
+
+afterEach(async () => {
+  for (const replica of replicas.splice(0).reverse()) await replica.close();
+  await redis.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Two replicas on the shared file and Redis, and a key both accept. */
+async function twoReplicas(options: ReplicaOptions = {}): Promise<[Replica, Replica]> {
+  const a = await startReplica(options);
+  const b = await startReplica(options);
+  key = await newKey(a);
+  if (options.relay !== false) await relayListening(2);
+  return [a, b];
+}
+
+async function newKey(replica: Replica): Promise<string> {
+  const repos = createRepositories(replica.db, { secretKey: SECRET_KEY });
+  const { plaintext } = await repos.apiKeys.create({ name: "rounds", scopes: ["tools:list", "tools:call"] });
+  return plaintext;
+}
+
+/**
+ * A 2026-07-28 SDK client that starts each call on `first` and sends every later round (a request carrying
+ * `requestState`) to `rounds`, as a load balancer might. `served` lists the replica each request went to.
+ */
+async function modernClient(first: Replica, rounds: Replica, withKey = key) {
+  const served: string[] = [];
+  const client = new Client(
+    { name: "rounds-test", version: "1.0.0" },
+    { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { sampling: {} } },
+  );
+  client.setRequestHandler("sampling/createMessage", async (request) => ({
+    role: "assistant" as const,
+    model: "test-model",
+    content: {
+      type: "text" as const,
+      text: `re ${(request.params.messages[0]!.content as { text: string }).text}`,
+    },
+  }));
+  const transport = new StreamableHTTPClientTransport(new URL(`${first.url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${withKey}` } },
+    fetch: async (input, init) => {
+      const body = typeof init?.body === "string" ? JSON.parse(init.body) : undefined;
+      const round = body?.params?.requestState !== undefined;
+      if (body?.method === "tools/call") served.push(round ? "other" : "first");
+      return fetch(round ? String(input).replace(first.url, rounds.url) : input, init);
+    },
+  });
+  await client.connect(transport);
+  return { client, served };
+}
+
+const text = (result: unknown) =>
+  ((result as { content: { text: string }[] }).content[0] ?? { text: "" }).text;
+
+interface Captured {
+  body: { jsonrpc: string; id: number; method: string; params: Record<string, unknown> };
+  headers: Record<string, string>;
+}
+
+/** A first `tools/call` as the SDK client sends it (envelope and headers), to send again by hand with changes. */
+async function captureCall(replica: Replica): Promise<Captured> {
+  let captured: Captured | undefined;
+  const client = new Client(
+    { name: "rounds-capture", version: "1.0.0" },
+    { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { sampling: {} } },
+  );
+  // The client never answers: the call it began stays parked until the park timeout.
+  client.setRequestHandler("sampling/createMessage", () => new Promise(() => {}));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${replica.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${key}` } },
+      fetch: async (input, init) => {
+        const body = typeof init?.body === "string" ? JSON.parse(init.body) : undefined;
+        if (body?.method === "tools/call" && !captured)
+          captured = { body, headers: Object.fromEntries(new Headers(init?.headers).entries()) };
+        return fetch(input, init);
+      },
+    }),
+  );
+  void client.callTool({ name: "rounds__twice", arguments: { topic: "capture" } }).catch(() => {});
+  await until(() => captured !== undefined);
+  await client.close();
+  return captured!;
+}
+
+/** The first round of a `tools/call` sent by hand: the request as sent, and the `input_required` result. */
+async function firstRound(replica: Replica, name: string, args: Record<string, unknown>, withKey = key) {
+  const template = await captureCall(replica);
+  const body = structuredClone(template.body);
+  body.params.name = name;
+  body.params.arguments = args;
+  const headers = { ...template.headers, "mcp-name": name };
+  const res = await send(replica, { body, headers }, withKey);
+  const round = res.body.result as { resultType: string; requestState: string; inputRequests: object };
+  expect(round).toMatchObject({ resultType: "input_required", requestState: expect.any(String) });
+  const [question] = Object.keys(round.inputRequests);
+  const answer = {
+    [question!]: { role: "assistant", model: "m", content: { type: "text", text: "by hand" } },
+  };
+  return { body, headers, state: round.requestState, answer };
+}
+
+function send(replica: Replica, request: Captured, withKey = key) {
+  return post(`${replica.url}/mcp`, request.body, { ...request.headers, authorization: `Bearer ${withKey}` });
+}
+
+/** Sends the next round of a call begun with `firstRound` to `replica`. */
+function resume(
+  replica: Replica,
+  round: Awaited<ReturnType<typeof firstRound>>,
+  change: { state?: string; withKey?: string } = {},
+) {
+  const body = structuredClone(round.body);
+  body.id = 2;
+  body.params.requestState = change.state ?? round.state;
+  body.params.inputResponses = round.answer;
+  return send(replica, { body, headers: round.headers }, change.withKey);
+}
+
+/** The payload of a `requestState` (signed, not encrypted: `v1.<payload>.<mac>`). */
+const payloadOf = (state: string) =>
+  (
+    JSON.parse(Buffer.from(state.split(".")[1]!, "base64url").toString()) as {
+      p: { call: string; owner: string; replica: string };
+    }
+  ).p;
+
+describe("input_required rounds across replicas sharing Redis", () => {
+  it("a plugin's call that samples twice resumes on the replica that parks it while its rounds reach the other, with progress relayed", async () => {
+    const [a, b] = await twoReplicas();
+    const { client, served } = await modernClient(a, b);
+    try {
+      const progress: number[] = [];
+      const result = await client.callTool(
+        { name: "rounds__twice", arguments: { topic: "relay" } },
+        { onprogress: (p) => progress.push(p.progress) },
+      );
+      expect(text(result)).toBe("re relay 1 / re relay 2");
+      expect(served).toEqual(["first", "other", "other"]);
+      // Progress reported while a relayed round ran reached the client through the replica it called.
+      expect(progress).toContain(2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("a legacy stdio upstream's sampling request, asked on one replica, is answered through the other", async () => {
+    const [a, b] = await twoReplicas({ legacyUpstream: true });
+    const { client, served } = await modernClient(a, b);
+    try {
+      const result = await client.callTool({ name: "legacystdio__sample", arguments: { prompt: "2+2?" } });
+      expect(text(result)).toBe("model said: re 2+2?");
+      expect(served).toEqual(["first", "other"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("refuses a tampered state on the receiving replica, and a round of another caller there and on the owning replica", async () => {
+    const [a, b] = await twoReplicas();
+    const round = await firstRound(a, "rounds__twice", { topic: "x" });
+    const tampered = round.state.slice(0, -2) + (round.state.endsWith("AA") ? "BB" : "AA");
+    const refused = await resume(b, round, { state: tampered });
+    expect(refused.body.error).toMatchObject({ code: -32602, message: "Invalid or expired requestState" });
+
+    const other = await newKey(a);
+    const stolen = await resume(b, round, { withKey: other });
+    expect(stolen.body.error.code).toBe(-32602);
+    expect(stolen.body.error.message).toContain("no longer waiting");
+
+    // Speak on the relay directly, as a replica that skipped its own check would: the owner checks again.
+    const payload = payloadOf(round.state);
+    const probe = await redisClient();
+    const listener = probe.duplicate();
+    listener.on("error", () => {});
+    await listener.connect();
+    try {
+      const answers: string[] = [];
+      await listener.subscribe("waygate:rounds:probe", (message) => {
+        answers.push(message);
+      });
+      await probe.publish(`waygate:rounds:${payload.replica}`, "not json at all");
+      await probe.publish(
+        `waygate:rounds:${payload.replica}`,
+        JSON.stringify({
+          t: "round",
+          id: "r1",
+          from: "probe",
+          round: { call: payload.call, owner: "someone-else" },
+        }),
+      );
+      await until(() => answers.some((m) => JSON.parse(m).t === "done"));
+      const done = answers.map((m) => JSON.parse(m)).find((m) => m.t === "done");
+      expect(done).toMatchObject({ id: "r1", outcome: { ok: false, error: { code: -32602 } } });
+      expect(done.outcome.error.message).toContain("no longer waiting");
+    } finally {
+      await listener.close();
+      await probe.close();
+    }
+
+    // The refusals left the call parked: its caller still resumes it, through the other replica.
+    const first = await resume(b, round);
+    expect(first.body.result).toMatchObject({ resultType: "input_required" });
+  });
+
+  it("answers a round whose replica is gone with an error naming it, without waiting", async () => {
+    const [a, b] = await twoReplicas();
+    const round = await firstRound(a, "rounds__twice", { topic: "x" });
+    await a.close();
+    const res = await resume(b, round);
+    expect(res.body.error.code).toBe(-32602);
+    expect(res.body.error.message).toContain("replica that holds this call is gone");
+    expect(res.body.error.message).toContain("without requestState");
+  });
+
+  it("says Redis is unreachable when it goes down between rounds, and resumes the call once it is back", async () => {
+    const [a, b] = await twoReplicas();
+    const round = await firstRound(a, "rounds__twice", { topic: "x" });
+    await redis.stop();
+    const res = await resume(b, round);
+    expect(res.body.error.code).toBe(-32603);
+    expect(res.body.error.message).toContain("Redis (REDIS_URL)");
+    expect(res.body.error.message).toContain("unreachable");
+
+    await redis.start();
+    let resumed: Awaited<ReturnType<typeof resume>> | undefined;
+    await until(async () => {
+      resumed = await resume(b, round);
+      return resumed.body.result !== undefined;
+    });
+    // The call asks its second question: the round reached the parked call and it went on.
+    expect(resumed!.body.result).toMatchObject({ resultType: "input_required" });
+  });
+
+  it("fails a relayed round in flight when Redis goes down, and cancels the call where it runs", async () => {
+    const [a, b] = await twoReplicas();
+    const { client } = await modernClient(a, b);
+    try {
+      const call = client.callTool({ name: "rounds__hold", arguments: {} }).then(
+        () => "answered",
+        (error: Error) => error.message,
+      );
+      await until(() => holding === 1);
+      await redis.stop();
+      expect(await call).toContain("Redis (REDIS_URL)");
+      await until(() => holds.length === 1);
+      expect(holds[0]).toContain("Redis is unreachable");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("cancels the call on the owning replica when the client gives up a relayed round", async () => {
+    const [a, b] = await twoReplicas();
+    const { client } = await modernClient(a, b);
+    try {
+      const giveUp = new AbortController();
+      const call = client.callTool({ name: "rounds__hold", arguments: {} }, { signal: giveUp.signal });
+      // The relayed round runs once the answer reached the call: it now holds until aborted.
+      await until(() => holding === 1);
+      giveUp.abort(new Error("the user gave up"));
+      await expect(call).rejects.toThrow();
+      await until(() => holds.length === 1);
+      expect(holds[0]).toContain("gave up");
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("cancels a call parked on one replica after the park timeout, and its late round through the other is refused", async () => {
+    const [a, b] = await twoReplicas({ parkMs: 1000 });
+    const round = await firstRound(a, "rounds__hold", {});
+    await until(() => holds.length === 1);
+    expect(holds[0]).toContain("in time");
+    const late = await resume(b, round);
+    expect(late.body.error.code).toBe(-32602);
+  });
+});
+
+describe("input_required rounds across replicas without Redis", () => {
+  it("refuses a round that reaches another replica with an error naming both fixes", async () => {
+    const [a, b] = await twoReplicas({ relay: false });
+    const round = await firstRound(a, "rounds__twice", { topic: "x" });
+    const res = await resume(b, round);
+    expect(res.body.error.code).toBe(-32602);
+    expect(res.body.error.message).toContain("set REDIS_URL to the same Redis on every replica");
+    expect(res.body.error.message).toContain("route each client's requests to one replica");
+    // The replica that parks the call still resumes it.
+    const here = await resume(a, round);
+    expect(here.body.result).toMatchObject({ resultType: "input_required" });
+  });
+});
+
+describe("the Redis round relay on its own", () => {
+  const round = { call: "c1", owner: "k1" };
+  const sink = { notify: () => {}, log: () => {} };
+
+  it("gives a round up when the replica running it goes silent (crashed after it took the round)", async () => {
+    // A subscriber that takes rounds and never answers, as a replica that died mid-round leaves its sender.
+    const ghost = await redisClient();
+    await ghost.subscribe("waygate:rounds:ghost", () => {});
+    const relay = createRedisRoundRelay({ url: redis.url, aliveMs: 100 });
+    try {
+      await relay.listen("sender", async () => ({ ok: true, value: null }));
+      const sent = relay.send("ghost", round, sink, new AbortController().signal);
+      await expect(sent).rejects.toMatchObject({ code: -32603 });
+      await expect(sent).rejects.toThrow("stopped answering for 500 ms");
+    } finally {
+      await relay.close();
+      await ghost.close();
+    }
+  });
+
+  it("answers a round still running on a replica that shuts down, and aborts it there", async () => {
+    const owner = createRedisRoundRelay({ url: redis.url });
+    const sender = createRedisRoundRelay({ url: redis.url });
+    const aborted: unknown[] = [];
+    let running = 0;
+    try {
+      await owner.listen("owner", (_round, _sink, signal) => {
+        running++;
+        return new Promise((resolve) =>
+          signal.addEventListener("abort", () => {
+            aborted.push(signal.reason);
+            resolve({ ok: true, value: "too late" });
+          }),
+        );
+      });
+      await sender.listen("sender", async () => ({ ok: true, value: null }));
+      const sent = sender.send("owner", round, sink, new AbortController().signal);
+      await until(() => running === 1);
+      await owner.close();
+      expect(await sent).toMatchObject({
+        ok: false,
+        error: {
+          code: -32603,
+          message: expect.stringContaining("replica running this call is shutting down"),
+        },
+      });
+      expect(aborted).toHaveLength(1);
+      // Once it is gone, a round for it is refused at once.
+      await expect(sender.send("owner", round, sink, new AbortController().signal)).rejects.toThrow(
+        "replica that holds this call is gone",
+      );
+    } finally {
+      await owner.close();
+      await sender.close();
+    }
+  });
+
+  it("passes notifications and the outcome of a round back to its sender", async () => {
+    const owner = createRedisRoundRelay({ url: redis.url });
+    const sender = createRedisRoundRelay({ url: redis.url });
+    try {
+      await owner.listen("owner", async (got, relaySink) => {
+        relaySink.notify({ method: "notifications/progress", params: { progress: 1 } });
+        relaySink.log("info", { seen: got });
+        return { ok: false, error: { code: -32602, message: "refused", data: { why: "test" } } };
+      });
+      await sender.listen("sender", async () => ({ ok: true, value: null }));
+      const heard: unknown[] = [];
+      const outcome = await sender.send(
+        "owner",
+        { ...round, inputResponses: { q1: { answer: 1 } } },
+        { notify: (n) => heard.push(n), log: (level, data) => heard.push({ level, data }) },
+        new AbortController().signal,
+      );
+      expect(outcome).toEqual({
+        ok: false,
+        error: { code: -32602, message: "refused", data: { why: "test" } },
+      });
+      expect(heard).toEqual([
+        { method: "notifications/progress", params: { progress: 1 } },
+        { level: "info", data: { seen: { ...round, inputResponses: { q1: { answer: 1 } } } } },
+      ]);
+    } finally {
+      await owner.close();
+      await sender.close();
+    }
+  });
+});
