@@ -297,7 +297,7 @@ function resume(
 const payloadOf = (state: string) =>
   (
     JSON.parse(Buffer.from(state.split(".")[1]!, "base64url").toString()) as {
-      p: { call: string; owner: string; replica: string };
+      p: { call: string; owner: string; subject: string; replica: string };
     }
   ).p;
 
@@ -332,7 +332,7 @@ describe("input_required rounds across replicas sharing Redis", () => {
     }
   });
 
-  it("refuses a tampered state on the receiving replica, and a round of another caller there and on the owning replica", async () => {
+  it("refuses a tampered state on the receiving replica, and a round of another caller or another request there and on the owning replica", async () => {
     const [a, b] = await twoReplicas();
     const round = await firstRound(a, "rounds__twice", { topic: "x" });
     const tampered = round.state.slice(0, -2) + (round.state.endsWith("AA") ? "BB" : "AA");
@@ -343,6 +343,18 @@ describe("input_required rounds across replicas sharing Redis", () => {
     const stolen = await resume(b, round, { withKey: other });
     expect(stolen.body.error.code).toBe(-32602);
     expect(stolen.body.error.message).toContain("no longer waiting");
+
+    // The caller's own state answers only the request it was minted for: not another tool, here or relayed.
+    const renamed = {
+      ...round,
+      body: { ...round.body, params: { ...round.body.params, name: "rounds__other" } },
+      headers: { ...round.headers, "mcp-name": "rounds__other" },
+    };
+    for (const replica of [a, b]) {
+      const moved = await resume(replica, renamed);
+      expect(moved.body.error).toMatchObject({ code: -32602 });
+      expect(moved.body.error.message).toContain("another request");
+    }
 
     // Speak on the relay directly, as a replica that skipped its own check would: the owner checks again.
     const payload = payloadOf(round.state);
@@ -362,13 +374,26 @@ describe("input_required rounds across replicas sharing Redis", () => {
           t: "round",
           id: "r1",
           from: "probe",
-          round: { call: payload.call, owner: "someone-else" },
+          round: { call: payload.call, owner: "someone-else", subject: payload.subject },
         }),
       );
-      await until(() => answers.some((m) => JSON.parse(m).t === "done"));
-      const done = answers.map((m) => JSON.parse(m)).find((m) => m.t === "done");
-      expect(done).toMatchObject({ id: "r1", outcome: { ok: false, error: { code: -32602 } } });
-      expect(done.outcome.error.message).toContain("no longer waiting");
+      await probe.publish(
+        `waygate:rounds:${payload.replica}`,
+        JSON.stringify({
+          t: "round",
+          id: "r2",
+          from: "probe",
+          round: { call: payload.call, owner: payload.owner, subject: "another-request" },
+        }),
+      );
+      const doneOf = (id: string) =>
+        answers.map((m) => JSON.parse(m)).find((m) => m.t === "done" && m.id === id);
+      await until(() => doneOf("r1") !== undefined && doneOf("r2") !== undefined);
+      for (const id of ["r1", "r2"]) {
+        const done = doneOf(id);
+        expect(done).toMatchObject({ id, outcome: { ok: false, error: { code: -32602 } } });
+        expect(done.outcome.error.message).toContain("no longer waiting");
+      }
     } finally {
       await listener.close();
       await probe.close();
@@ -468,7 +493,7 @@ describe("input_required rounds across replicas without Redis", () => {
 });
 
 describe("the Redis round relay on its own", () => {
-  const round = { call: "c1", owner: "k1" };
+  const round = { call: "c1", owner: "k1", subject: "s1" };
   const sink = { notify: () => {}, log: () => {} };
 
   it("gives a round up when the replica running it goes silent (crashed after it took the round)", async () => {

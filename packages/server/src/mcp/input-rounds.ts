@@ -1,4 +1,4 @@
-import { hkdfSync, randomUUID } from "node:crypto";
+import { createHash, hkdfSync, randomUUID } from "node:crypto";
 import {
   CLIENT_CAPABILITIES_META_KEY,
   type ClientCapabilities,
@@ -15,10 +15,15 @@ import type { ClientRequests } from "@waygate/plugin-sdk";
 import { toProtocolError } from "../errors/error-mapping.js";
 import type { RelayedRound, RelayOutcome, RelaySink, RoundRelay } from "./round-relay.js";
 
-/** What the gateway signs into `requestState`: which parked call a round resumes, whose it is, and where it runs. */
+/**
+ * What the gateway signs into `requestState`: which parked call a round resumes, whose it is, which request it
+ * answers, and where it runs.
+ */
 interface RoundState {
   call: string;
   owner: string | null;
+  /** The request the call answers (see `roundSubject`): a round sent with another method or name is refused. */
+  subject: string;
   /** The replica that parks the call. */
   replica: string;
 }
@@ -55,7 +60,11 @@ export interface InputRounds {
    * Runs `body` on a round without state, or resumes the parked call a verified `requestState` names. Answers with
    * the body's result, or with an `input_required` round carrying every question the call is waiting on.
    */
-  serve<R>(ctx: ServerContext, owner: string | null, body: RoundBody<R>): Promise<R | InputRequiredResult>;
+  serve<R>(
+    ctx: ServerContext,
+    caller: { owner: string | null; subject: string },
+    body: RoundBody<R>,
+  ): Promise<R | InputRequiredResult>;
   /** Calls parked now. */
   parked(): number;
   /** Cancels every parked call. */
@@ -78,6 +87,7 @@ class RoundCall {
 
   constructor(
     readonly owner: string | null,
+    readonly subject: string,
     public ctx: ServerContext,
   ) {
     this.preanswered = new Map(Object.entries(ctx.mcpReq.inputResponses ?? {}));
@@ -169,7 +179,7 @@ class RoundCall {
 const expiredRound = () =>
   new ProtocolError(
     ProtocolErrorCode.InvalidParams,
-    "This input_required round is no longer waiting (it expired, was answered already, or belongs to another caller); call the method again without requestState",
+    "This input_required round is no longer waiting (it expired, was answered already, or belongs to another caller or another request); call the method again without requestState",
   );
 
 /** A round for a call parked on another replica, which this gateway cannot reach. */
@@ -203,6 +213,13 @@ const relayedContext = (round: RelayedRound, sink: RelaySink, signal: AbortSigna
 export const roundStateKey = (secretKey: string): Uint8Array =>
   new Uint8Array(hkdfSync("sha256", secretKey, "waygate", "input_required request state v1", 32));
 
+/**
+ * Names the request a call answers, for its round state: the method, the gateway path's view and the tool, prompt or
+ * resource, hashed so that the state a client holds does not spell out a resource URI.
+ */
+export const roundSubject = (method: string, view: string, name: string): string =>
+  createHash("sha256").update(`${method}\0${view}\0${name}`).digest("base64url");
+
 /** Creates the keeper of parked calls. */
 export function createInputRounds(options: InputRoundsOptions): InputRounds {
   const codec = createRequestStateCodec<RoundState>({
@@ -225,14 +242,14 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
     const inputRequests = Object.fromEntries([...call.questions].map(([key, q]) => [key, q.request]));
     return inputRequired({
       inputRequests,
-      requestState: await codec.mint({ call: id, owner: call.owner, replica }),
+      requestState: await codec.mint({ call: id, owner: call.owner, subject: call.subject, replica }),
     });
   };
 
   /** Takes the parked call a round names off the shelf, if it is there and the sender's. */
-  const take = (id: string, owner: string | null): RoundCall => {
+  const take = (id: string, owner: string | null, subject: string): RoundCall => {
     const found = parked.get(id);
-    if (!found || found.owner !== owner) throw expiredRound();
+    if (!found || found.owner !== owner || found.subject !== subject) throw expiredRound();
     parked.delete(id);
     clearTimeout(found.timer);
     return found;
@@ -255,12 +272,13 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
   };
 
   /** Sends a round to the replica that parks its call, passing its notifications on to this round's client. */
-  const relayTo = async (state: RoundState, owner: string | null, ctx: ServerContext): Promise<unknown> => {
+  const relayTo = async (state: RoundState, ctx: ServerContext): Promise<unknown> => {
     if (!options.relay) throw elsewhere();
     const envelope = ctx.mcpReq.envelope as Record<string, unknown> | undefined;
     const round: RelayedRound = {
       call: state.call,
-      owner,
+      owner: state.owner,
+      subject: state.subject,
       ...(ctx.mcpReq.inputResponses ? { inputResponses: ctx.mcpReq.inputResponses } : {}),
       ...(envelope ? { envelope } : {}),
     };
@@ -280,7 +298,7 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
     signal: AbortSignal,
   ): Promise<RelayOutcome> => {
     try {
-      const call = take(round.call, round.owner);
+      const call = take(round.call, round.owner, round.subject);
       call.ctx = relayedContext(round, sink, signal);
       call.answer(round.inputResponses);
       return { ok: true, value: await run(call, signal) };
@@ -300,10 +318,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
   return {
     verify: (state, ctx) => codec.verify(state, ctx),
 
-    async serve(ctx, owner, body) {
+    async serve(ctx, { owner, subject }, body) {
       const state = ctx.mcpReq.requestState<RoundState>();
       if (state === undefined) {
-        const call = new RoundCall(owner, ctx);
+        const call = new RoundCall(owner, subject, ctx);
         body({
           clientRequests: call.clientRequests,
           signal: call.abort.signal,
@@ -314,9 +332,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
         );
         return run(call, ctx.mcpReq.signal) as never;
       }
-      if (typeof state !== "object" || state === null || state.owner !== owner) throw expiredRound();
-      if (state.replica !== replica) return relayTo(state, owner, ctx) as never;
-      const call = take(state.call, owner);
+      if (typeof state !== "object" || state === null || state.owner !== owner || state.subject !== subject)
+        throw expiredRound();
+      if (state.replica !== replica) return relayTo(state, ctx) as never;
+      const call = take(state.call, owner, subject);
       call.ctx = ctx;
       call.answer(ctx.mcpReq.inputResponses);
       return run(call, ctx.mcpReq.signal) as never;

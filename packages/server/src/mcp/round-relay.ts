@@ -7,6 +7,8 @@ export interface RelayedRound {
   call: string;
   /** The key that sent this round; the owning replica refuses it unless the call is that key's. */
   owner: string | null;
+  /** The request the call answers (`roundSubject`); the owning replica refuses a round for another one. */
+  subject: string;
   /** The client's answers to the call's questions. */
   inputResponses?: Record<string, unknown>;
   /** The round's `_meta` envelope: the client capabilities it declares. */

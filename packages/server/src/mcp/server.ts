@@ -17,7 +17,7 @@ import { capabilityAllowed, resourceCapability } from "../policy/authorize.js";
 import type { CallPolicy, PolicyTarget } from "../policy/call-policy.js";
 import type { Router, View } from "../routing/router.js";
 import type { HostCallContext } from "../upstreams/hosted-plugin.js";
-import type { InputRounds } from "./input-rounds.js";
+import { type InputRounds, roundSubject } from "./input-rounds.js";
 
 /** Optional plugin hook for resource subscriptions; returns the function that ends the subscription. */
 export interface ResourceSubscriber {
@@ -213,6 +213,10 @@ export function createMcpServer(
     };
   };
 
+  /** What a call's round state is bound to: its method, this path's view and the tool, prompt or resource named. */
+  const viewName = view.kind === "single" ? view.server : "";
+  const subjectOf = (method: string, name: string) => roundSubject(method, viewName, name);
+
   /**
    * Runs a call that may ask the client something: a 2025 session asks on the call's own stream, a 2026-07-28
    * client through `input_required` rounds, and a stateless 2025 request cannot be asked at all.
@@ -220,11 +224,14 @@ export function createMcpServer(
   const asking = <R>(
     ctx: ServerContext,
     info: McpRequestInfo,
+    name: string,
     body: (current: () => ServerContext, signal: AbortSignal, clientRequests: ClientRequests) => Promise<R>,
   ) => {
     if (modern)
-      return rounds.serve(ctx, info.caller.keyId, (round) =>
-        body(round.current, round.signal, round.clientRequests),
+      return rounds.serve(
+        ctx,
+        { owner: info.caller.keyId, subject: subjectOf(ctx.mcpReq.method, name) },
+        (round) => body(round.current, round.signal, round.clientRequests),
       );
     const requests =
       mode.serving === "legacy-session" ? sessionClientRequests(ctx, server) : STATELESS_CLIENT_REQUESTS;
@@ -285,7 +292,7 @@ export function createMcpServer(
   server.setRequestHandler(
     "tools/call",
     handle((request, ctx, info) =>
-      asking(ctx, info, (current, signal, clientRequests) => {
+      asking(ctx, info, request.params.name, (current, signal, clientRequests) => {
         const context = contextFor(current, info, signal, clientRequests);
         return deps.policy.callTool({
           ...requestOf(info, signal),
@@ -346,7 +353,7 @@ export function createMcpServer(
     "resources/read",
     handle(
       (request, ctx, info) =>
-        asking(ctx, info, (current, signal, clientRequests) =>
+        asking(ctx, info, request.params.uri, (current, signal, clientRequests) =>
           deps.policy.run({
             ...requestOf(info, signal),
             method: "resources/read",
@@ -434,7 +441,7 @@ export function createMcpServer(
   server.setRequestHandler(
     "prompts/get",
     handle((request, ctx, info) =>
-      asking(ctx, info, (current, signal, clientRequests) =>
+      asking(ctx, info, request.params.name, (current, signal, clientRequests) =>
         deps.policy.run({
           ...requestOf(info, signal),
           method: "prompts/get",

@@ -27,6 +27,7 @@ export interface RedisRoundRelayOptions {
 const RoundSchema = z.object({
   call: z.string().min(1).max(200),
   owner: z.string().max(200).nullable(),
+  subject: z.string().min(1).max(100),
   inputResponses: z.record(z.string(), z.unknown()).optional(),
   envelope: z.record(z.string(), z.unknown()).optional(),
 });
