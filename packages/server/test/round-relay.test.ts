@@ -72,18 +72,33 @@ const roundsPlugin = () =>
               ? resolve()
               : ctx.signal.addEventListener("abort", () => resolve(), { once: true }),
           );
-          // A question the call is cancelled on is never answered: the abort ends the wait.
-          await Promise.race([
-            ctx.clientRequests!.createMessage({
+          // A question the call is cancelled on fails with the cancel's reason; the abort below is what it waits on.
+          await ctx
+            .clientRequests!.createMessage({
               messages: [{ role: "user", content: { type: "text", text: "hold" } }],
               maxTokens: 20,
-            }),
-            aborted,
-          ]);
+            })
+            .catch(() => undefined);
           if (!ctx.signal.aborted) holding++;
           await aborted;
           holds.push(String((ctx.signal.reason as Error)?.message ?? ctx.signal.reason));
           return "released";
+        },
+      }),
+      naive: tool({
+        description: "Asks the client's model once and awaits the answer, without watching for a cancel",
+        input: {},
+        handler: async (_args, ctx) => {
+          try {
+            await ctx.clientRequests!.createMessage({
+              messages: [{ role: "user", content: { type: "text", text: "naive" } }],
+              maxTokens: 20,
+            });
+            holds.push("answered");
+          } catch (error) {
+            holds.push(`question failed: ${(error as Error).message}`);
+          }
+          return "done";
         },
       }),
     },
@@ -475,6 +490,13 @@ describe("input_required rounds across replicas sharing Redis", () => {
     expect(holds[0]).toContain("in time");
     const late = await resume(b, round);
     expect(late.body.error.code).toBe(-32602);
+  });
+
+  it("fails the question a cancelled call was waiting on, so a tool that awaits it without watching the signal ends", async () => {
+    const [a] = await twoReplicas({ parkMs: 1000 });
+    await firstRound(a, "rounds__naive", {});
+    await until(() => holds.length === 1);
+    expect(holds[0]).toBe("question failed: The client did not answer the input_required round in time");
   });
 });
 

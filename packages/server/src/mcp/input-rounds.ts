@@ -74,6 +74,7 @@ export interface InputRounds {
 interface Question {
   request: InputRequest;
   resolve: (answer: unknown) => void;
+  reject: (reason: unknown) => void;
 }
 
 /** One call between its rounds: the questions it waits on, and its outcome once it has one. */
@@ -91,6 +92,16 @@ class RoundCall {
     public ctx: ServerContext,
   ) {
     this.preanswered = new Map(Object.entries(ctx.mcpReq.inputResponses ?? {}));
+    // A cancelled call's questions will never be answered: a body awaiting one gets the reason instead of waiting
+    // until the process ends.
+    this.abort.signal.addEventListener(
+      "abort",
+      () => {
+        for (const question of this.questions.values()) question.reject(this.abort.signal.reason);
+        this.questions.clear();
+      },
+      { once: true },
+    );
   }
 
   readonly clientRequests: ClientRequests = {
@@ -140,8 +151,8 @@ class RoundCall {
     }
     const key =
       upstreamKey !== undefined && !this.questions.has(upstreamKey) ? upstreamKey : `q${++this.asked}`;
-    return new Promise<T>((resolve) => {
-      this.questions.set(key, { request, resolve: resolve as (answer: unknown) => void });
+    return new Promise<T>((resolve, reject) => {
+      this.questions.set(key, { request, resolve: resolve as (answer: unknown) => void, reject });
       // Questions asked in the same turn go out in one round.
       setImmediate(() => this.wake?.());
     });
