@@ -45,20 +45,25 @@ const WRITING_KINDS = new Set([
 ]);
 
 // `SELECT * REPLACE (expr AS column)` parses as a column of type "replace": it rewrites the star, it writes nothing.
-const isStarReplace = (node: object) =>
-  (node as { type?: unknown }).type === "replace" &&
-  (node as { expr?: { column?: unknown } }).expr?.column === "*";
+const isStarReplace = (node: ParseNode) =>
+  node.type === "replace" && (node.expr as { column?: unknown } | undefined)?.column === "*";
 
-function statementKinds(node: unknown, found: Set<string>): Set<string> {
-  if (Array.isArray(node)) {
-    for (const item of node) statementKinds(item, found);
-  } else if (typeof node === "object" && node !== null) {
-    const { type } = node as { type?: unknown };
+type ParseNode = Record<string, unknown>;
+
+/** Every object in a parse tree (arrays included), depth first. */
+function* nodesOf(tree: unknown): Generator<ParseNode> {
+  if (typeof tree !== "object" || tree === null) return;
+  yield tree as ParseNode;
+  for (const value of Object.values(tree)) yield* nodesOf(value);
+}
+
+/** The statement kinds that write, in capitals, found anywhere in the tree (a DML body in a CTE included). */
+function writingKinds(statement: unknown): Set<string> {
+  const found = new Set<string>();
+  for (const node of nodesOf(statement)) {
+    const { type } = node;
     if (typeof type === "string" && WRITING_KINDS.has(type.toLowerCase()) && !isStarReplace(node)) {
-      found.add(type.toLowerCase());
-    }
-    for (const value of Object.values(node)) {
-      if (typeof value === "object") statementKinds(value, found);
+      found.add(type.toUpperCase());
     }
   }
   return found;
@@ -66,59 +71,77 @@ function statementKinds(node: unknown, found: Set<string>): Set<string> {
 
 interface FunctionNode {
   type: "function";
-  name: { name?: { value?: unknown }[]; schema?: { value?: unknown } };
+  name: { name: { value: unknown }[]; schema?: { value: unknown } };
 }
 
 const isFunctionNode = (node: unknown): node is FunctionNode =>
-  typeof node === "object" && node !== null && (node as { type?: unknown }).type === "function";
+  (node as { type?: unknown } | undefined)?.type === "function";
 
-/** A function's name as written, backticks dropped: `EXTERNAL_QUERY`, `sales.recent_orders`. */
-function functionName(node: FunctionNode): string {
-  const parts = [node.name.schema?.value, ...(node.name.name ?? []).map((part) => part.value)];
-  return parts.filter((part) => typeof part === "string" && part !== "").join(".");
+/**
+ * A function's name as written, backticks dropped: `EXTERNAL_QUERY`, `sales.recent_orders`. The parser puts an
+ * unqualified name in `schema`, and keywords such as CURRENT_DATE in `name` with no `schema`.
+ */
+function functionName({ name }: FunctionNode): string {
+  const parts = [name.schema?.value, ...name.name.map((part) => part.value)];
+  return parts.filter((part) => typeof part === "string").join(".");
 }
 
+const normalisedFunction = (name: string) => name.replaceAll("`", "").toUpperCase();
+
 /** Functions the query reads rows from (after FROM or JOIN, at any depth) and federated functions anywhere. */
-function tableFunctions(node: unknown, found: Set<string>): Set<string> {
-  if (Array.isArray(node)) {
-    for (const item of node) tableFunctions(item, found);
-  } else if (typeof node === "object" && node !== null) {
-    if (isFunctionNode(node) && FEDERATED_FUNCTIONS.has(functionName(node).toUpperCase())) {
+function tableFunctions(statement: unknown): Set<string> {
+  const found = new Set<string>();
+  for (const node of nodesOf(statement)) {
+    if (isFunctionNode(node) && FEDERATED_FUNCTIONS.has(normalisedFunction(functionName(node)))) {
       found.add(functionName(node));
     }
-    const from = (node as { from?: unknown }).from;
-    for (const item of Array.isArray(from) ? from : []) {
-      // A function as a FROM item parses as {type: "expr", expr: <function>}; UNNEST(f(x)) is an "unnest" item.
-      const { type, expr } = (item ?? {}) as { type?: unknown; expr?: unknown };
-      if (type === "expr" && isFunctionNode(expr)) found.add(functionName(expr));
-    }
-    for (const value of Object.values(node)) {
-      if (typeof value === "object") tableFunctions(value, found);
+    // A function as a FROM item parses as {type: "expr", expr: <function>}; UNNEST(f(x)) is an "unnest" item.
+    if (Array.isArray(node.from)) {
+      for (const item of node.from as ParseNode[]) {
+        if (item.type === "expr" && isFunctionNode(item.expr)) found.add(functionName(item.expr));
+      }
     }
   }
   return found;
 }
 
-function tableRefOf(dottedParts: string[]): TableRef {
-  const parts = dottedParts.filter((part) => part !== "");
-  const table = parts.pop() ?? "";
+/**
+ * Tables in a dataset literally named `null` (`` `null`.orders ``): the parser's table list writes them as it writes
+ * an unqualified table, "select::null::orders", so they are read from the tree instead.
+ */
+function nullDatasetTables(statement: unknown): TableRef[] {
+  const found: TableRef[] = [];
+  for (const node of nodesOf(statement)) {
+    if (node.db === "null") found.push(tableRefOf(["null", ...String(node.table).split(".")]));
+  }
+  return found;
+}
+
+function tableRefOf(path: readonly string[]): TableRef {
+  const qualifiers = path.slice(0, -1);
   // A qualified INFORMATION_SCHEMA view belongs to its dataset (or region). An unqualified one reads the default
   // dataset or the whole project, so it keeps INFORMATION_SCHEMA as its dataset and a dataset scope denies it.
-  if (parts.length > 1 && parts.at(-1)?.toUpperCase() === "INFORMATION_SCHEMA") parts.pop();
-  const dataset = parts.pop() ?? null;
-  const project = parts.pop() ?? null;
-  return { project, dataset, table };
+  if (qualifiers.length > 1 && String(qualifiers.at(-1)).toUpperCase() === "INFORMATION_SCHEMA")
+    qualifiers.pop();
+  return {
+    project: qualifiers.at(-2) ?? null,
+    dataset: qualifiers.at(-1) ?? null,
+    table: String(path.at(-1)),
+  };
 }
 
+/**
+ * A table of node-sql-parser's list, "<kind>::<db or null>::<table>", split at its dots. An empty part stays in
+ * place, so a malformed path such as `` `.other.t` `` names a project or dataset no scope allows. A table part that
+ * holds "::" itself is kept whole.
+ */
 function toTableRef(entry: string): TableRef {
-  // node-sql-parser lists tables as "<kind>::<db or null>::<table>"; BigQuery names may carry the dots inside.
-  const [, db = "null", name = ""] = entry.split("::");
-  return tableRefOf([...(db === "null" ? [] : db.split(".")), ...name.split(".")]);
+  const [, db, ...table] = entry.split("::");
+  const path = db === "null" ? table.join("::") : `${db}.${table.join("::")}`;
+  return tableRefOf(path.split("."));
 }
 
-const normalisedFunction = (name: string) => name.replaceAll("`", "").toUpperCase();
-
-const firstLine = (text: string) => text.split("\n")[0]?.slice(0, 200) ?? "";
+const firstLine = (text: string) => String(text.split("\n")[0]).slice(0, 200);
 
 /**
  * Parses `sql` as BigQuery SQL and allows it only when it is one read-only query (SELECT, WITH ... SELECT,
@@ -137,7 +160,8 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
       reason: `the SQL could not be parsed as a BigQuery query, so it is denied (only single read-only SELECT statements run here): ${firstLine((error as Error).message)}`,
     };
   }
-  const statements = (Array.isArray(ast) ? ast : [ast]).filter((statement) => statement != null);
+  // One statement parses as an object, several as an array; ";" alone parses as [[]].
+  const statements: unknown[] = [ast].flat(2);
   if (statements.length === 0) return { allowed: false, reason: "the SQL holds no statement" };
   if (statements.length > 1) {
     return {
@@ -145,17 +169,18 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
       reason: `the SQL holds ${statements.length} statements; send one read-only SELECT per call`,
     };
   }
-  const writes = statementKinds(statements, new Set());
-  const kind = String((statements[0] as { type?: unknown }).type ?? "unknown").toUpperCase();
+  const statement = statements[0] as ParseNode;
+  const writes = writingKinds(statement);
+  const kind = String(statement.type).toUpperCase();
   if (writes.size > 0 || kind !== "SELECT") {
-    const what = writes.size > 0 ? [...writes].map((w) => w.toUpperCase()).join(", ") : kind;
+    const what = writes.size > 0 ? [...writes].join(", ") : kind;
     return {
       allowed: false,
       reason: `the SQL is a ${what} statement, which modifies data, schema or session state; the bridge is read-only (set BIGQUERY_READ_ONLY=false to allow writes)`,
     };
   }
-  const allowedFunctions = new Set((options.allowedTableFunctions ?? []).map(normalisedFunction));
-  const functions = [...tableFunctions(statements, new Set())];
+  const allowedFunctions = new Set(options.allowedTableFunctions?.map(normalisedFunction));
+  const functions = [...tableFunctions(statement)];
   const unlisted = functions.find((name) => !allowedFunctions.has(normalisedFunction(name)));
   if (unlisted !== undefined) {
     return {
@@ -164,5 +189,8 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
     };
   }
   const functionTables = functions.map((name) => tableRefOf(name.split(".")));
-  return { allowed: true, tables: [...tableList.map(toTableRef), ...functionTables] };
+  return {
+    allowed: true,
+    tables: [...tableList.map(toTableRef), ...nullDatasetTables(statement), ...functionTables],
+  };
 }

@@ -54,6 +54,19 @@ describe("BigQuery policy", () => {
       expect(execute(sql)).toMatch(/is outside BIGQUERY_DATASET 'demo-project\.sales'/);
     });
 
+    // A dataset named `null` read as an unqualified table, and a path whose dataset was dropped at a "::" or an
+    // empty part, passed the scope before.
+    it.each([
+      ["SELECT * FROM `null`.orders", "null.orders"],
+      ["SELECT * FROM null.orders", "null.orders"],
+      ["SELECT * FROM sales.orders JOIN `null`.people USING (id)", "null.people"],
+      ["SELECT * FROM `x::crm.people`", "x::crm.people"],
+      ["SELECT * FROM `.crm.people`", "crm.people"],
+      ["SELECT * FROM `crm..people`", "crm.people"],
+    ])("denies %j, whose dataset is not 'sales'", (sql, name) => {
+      expect(execute(sql)).toBe(`table '${name}' is outside BIGQUERY_DATASET 'demo-project.sales'`);
+    });
+
     it.each([
       "SELECT * FROM sales.INFORMATION_SCHEMA.TABLES",
       "SELECT * FROM `demo-project.sales.INFORMATION_SCHEMA.COLUMNS`",

@@ -160,9 +160,69 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     expect(complaint.length).toBeLessThanOrEqual(200);
   });
 
-  it("denies the empty statement and one that is only a comment", () => {
-    expect(reason("")).toMatch(/could not be parsed|holds no statement/);
-    expect(reason("-- nothing here")).toMatch(/could not be parsed|holds no statement/);
+  it.each(["", "-- nothing here", ";", " ; "])("denies %j, which holds no statement, saying so", (sql) => {
+    expect(reason(sql)).toBe("the SQL holds no statement");
+  });
+
+  it("cuts a parser complaint longer than 200 characters to its first 200", () => {
+    const denial = reason("SELECT * FROM sales.orders TABLESAMPLE SYSTEM (10 PERCENT)");
+    const complaint = denial.slice(denial.indexOf(": Expected ") + 2);
+    expect(complaint).toMatch(/^Expected "#", "\(", ","/);
+    expect(complaint).toHaveLength(200);
+  });
+
+  it("names a keyword function called as a table function by its keyword", () => {
+    expect(reason("SELECT * FROM CURRENT_DATE()")).toBe(
+      "the SQL calls CURRENT_DATE, which runs a statement the read-only check cannot see; list it in BIGQUERY_ALLOWED_TABLE_FUNCTIONS to allow it",
+    );
+  });
+
+  // node-sql-parser lists tables as "<kind>::<dataset or null>::<table>", the same for `null`.orders as for orders.
+  it("lists a table in a dataset named `null` under that dataset, not as an unqualified table", () => {
+    for (const sql of ["SELECT * FROM `null`.orders", "SELECT * FROM null.orders"]) {
+      const verdict = checkReadOnlySql(sql);
+      expect(verdict.allowed && verdict.tables).toContainEqual({
+        project: null,
+        dataset: "null",
+        table: "orders",
+      });
+    }
+    expect(checkReadOnlySql("SELECT * FROM `p-1`.`null`.orders")).toEqual({
+      allowed: true,
+      tables: [{ project: "p-1", dataset: "null", table: "orders" }],
+    });
+  });
+
+  it("keeps a malformed table path's empty and '::' parts where they stand, so no dataset is dropped", () => {
+    const tablesOf = (sql: string) => {
+      const verdict = checkReadOnlySql(sql);
+      return verdict.allowed ? verdict.tables : verdict.reason;
+    };
+    expect(tablesOf("SELECT * FROM `x::other.t`")).toEqual([
+      { project: null, dataset: "x::other", table: "t" },
+    ]);
+    expect(tablesOf("SELECT * FROM `a::b::c`")).toEqual([{ project: null, dataset: null, table: "a::b::c" }]);
+    expect(tablesOf("SELECT * FROM `.other.t`")).toEqual([{ project: "", dataset: "other", table: "t" }]);
+    expect(tablesOf("SELECT * FROM `other..t`")).toEqual([{ project: "other", dataset: "", table: "t" }]);
+    expect(tablesOf("SELECT * FROM `sales.orders.`")).toEqual([
+      { project: "sales", dataset: "orders", table: "" },
+    ]);
+  });
+
+  it("keeps INFORMATION_SCHEMA as the dataset of a view qualified by nothing else, in any letter case", () => {
+    const tablesOf = (sql: string) => {
+      const verdict = checkReadOnlySql(sql);
+      return verdict.allowed ? verdict.tables : verdict.reason;
+    };
+    expect(tablesOf("SELECT * FROM `information_schema`.tables")).toEqual([
+      { project: null, dataset: "information_schema", table: "tables" },
+    ]);
+    expect(tablesOf("SELECT * FROM `p-1.sales.information_schema.tables`")).toEqual([
+      { project: "p-1", dataset: "sales", table: "tables" },
+    ]);
+    expect(tablesOf("SELECT * FROM `p-1.region-us.INFORMATION_SCHEMA.JOBS`")).toEqual([
+      { project: "p-1", dataset: "region-us", table: "JOBS" },
+    ]);
   });
 
   it("lists an unqualified table with no dataset, and a backquoted path split at its dots", () => {
@@ -214,6 +274,11 @@ describe("read-only SQL check when the parser accepts a nested write", () => {
     const { ast } = new sqlParser.Parser().parse(inner, parseOptions);
     nextParseHasCteBody(Array.isArray(ast) ? ast[0] : ast);
     expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(expected);
+  });
+
+  it("names every writing kind a statement holds, and matches kinds in any letter case", () => {
+    nextParseHasCteBody({ type: "DELETE", where: { type: "update", set: [] } });
+    expect(reason("WITH gone AS (…) SELECT * FROM gone")).toMatch(/^the SQL is a DELETE, UPDATE statement, /);
   });
 
   it("denies a nested DELETE node even when it carries a star, which only a SELECT * REPLACE column may", () => {
