@@ -13,8 +13,9 @@ export interface TableRef {
 /** Options of `checkReadOnlySql`. */
 export interface SqlCheckOptions {
   /**
-   * Table-valued and federated functions the query may call (`EXTERNAL_QUERY`, `sales.recent_orders`), in any
-   * letter case; none by default. A listed function is returned among the tables, so a dataset scope sees it.
+   * Table-valued, federated and user-defined functions the query may call (`EXTERNAL_QUERY`, `sales.recent_orders`,
+   * `sales.to_eur`), in any letter case; none by default. A listed function is returned among the tables, so a
+   * dataset scope sees it.
    */
   allowedTableFunctions?: readonly string[];
 }
@@ -75,7 +76,7 @@ interface FunctionNode {
 }
 
 const isFunctionNode = (node: unknown): node is FunctionNode =>
-  (node as { type?: unknown } | undefined)?.type === "function";
+  (node as { type?: unknown }).type === "function";
 
 /**
  * A function's name as written, backticks dropped: `EXTERNAL_QUERY`, `sales.recent_orders`. The parser puts an
@@ -88,13 +89,29 @@ function functionName({ name }: FunctionNode): string {
 
 const normalisedFunction = (name: string) => name.replaceAll("`", "").toUpperCase();
 
-/** Functions the query reads rows from (after FROM or JOIN, at any depth) and federated functions anywhere. */
+/** Namespaces of GoogleSQL's own functions (`NET.HOST`, `HLL_COUNT.MERGE`); `SAFE.` may come before any of them. */
+const BUILT_IN_NAMESPACES = new Set(["AEAD", "AI", "HLL_COUNT", "KEYS", "KLL_QUANTILES", "ML", "NET", "OBJ"]);
+
+/**
+ * Whether a function runs code the check cannot see wherever it is called: a federated function, or a persistent
+ * user-defined function (`crm.lookup(id)`), which may query tables of its own dataset or call a remote endpoint.
+ * Such a function is qualified by its dataset; GoogleSQL's own functions are not, or by a built-in namespace.
+ */
+function runsUnseenCode(name: string): boolean {
+  const parts = normalisedFunction(name).split(".");
+  if (parts[0] === "SAFE") parts.shift();
+  const [first, ...rest] = parts;
+  return rest.length === 0 ? FEDERATED_FUNCTIONS.has(String(first)) : !BUILT_IN_NAMESPACES.has(String(first));
+}
+
+/**
+ * Functions whose SQL the check cannot see: those the query reads rows from (after FROM or JOIN, at any depth), and
+ * federated and user-defined functions anywhere.
+ */
 function tableFunctions(statement: unknown): Set<string> {
   const found = new Set<string>();
   for (const node of nodesOf(statement)) {
-    if (isFunctionNode(node) && FEDERATED_FUNCTIONS.has(normalisedFunction(functionName(node)))) {
-      found.add(functionName(node));
-    }
+    if (isFunctionNode(node) && runsUnseenCode(functionName(node))) found.add(functionName(node));
     // A function as a FROM item parses as {type: "expr", expr: <function>}; UNNEST(f(x)) is an "unnest" item.
     if (Array.isArray(node.from)) {
       for (const item of node.from as ParseNode[]) {
@@ -145,7 +162,7 @@ const firstLine = (text: string) => String(text.split("\n")[0]).slice(0, 200);
 
 /**
  * Parses `sql` as BigQuery SQL and allows it only when it is one read-only query (SELECT, WITH ... SELECT,
- * set operations) calling no table-valued or federated function outside `allowedTableFunctions`. Anything the
+ * set operations) calling no table-valued, federated or user-defined function outside `allowedTableFunctions`. Anything the
  * parser cannot read is denied: the check fails closed.
  */
 export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): SqlVerdict {

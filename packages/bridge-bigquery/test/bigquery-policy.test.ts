@@ -83,6 +83,12 @@ describe("BigQuery policy", () => {
       });
       const call = (sql: string) => listed.denyReason(tool("execute_sql", false), { sql });
       expect(call("SELECT * FROM sales.recent_orders(7)")).toBeUndefined();
+      expect(call("SELECT crm.people_at(id) FROM sales.orders")).toMatch(
+        /table 'crm.people_at' is outside BIGQUERY_DATASET/,
+      );
+      expect(call("SELECT crm.lookup(id) FROM sales.orders")).toMatch(
+        /calls crm.lookup, which runs a statement the read-only check cannot see/,
+      );
       expect(call("SELECT * FROM crm.people_at('2026-01-01')")).toMatch(
         /table 'crm.people_at' is outside BIGQUERY_DATASET/,
       );

@@ -101,9 +101,10 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     "SELECT (SELECT COUNT(*) FROM EXTERNAL_QUERY('crm', 'DROP TABLE people'))",
     "SELECT EXTERNAL_QUERY('crm', 'DELETE FROM customers')",
     "WITH remote AS (SELECT * FROM EXTERNAL_QUERY('crm', 'SELECT 1')) SELECT * FROM remote",
+    "SELECT SAFE.EXTERNAL_QUERY('crm', 'DELETE FROM customers')",
   ])("denies the federated query %j, whose inner statement it cannot check", (sql) => {
     expect(reason(sql)).toMatch(
-      /calls EXTERNAL_QUERY, which runs a statement the read-only check cannot see; list it in BIGQUERY_ALLOWED_TABLE_FUNCTIONS to allow it/i,
+      /calls (SAFE\.)?EXTERNAL_QUERY, which runs a statement the read-only check cannot see; list it in BIGQUERY_ALLOWED_TABLE_FUNCTIONS to allow it/i,
     );
   });
 
@@ -112,6 +113,45 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     ["SELECT * FROM `p-1.sales.recent_orders`(7)", "p-1.sales.recent_orders"],
   ])("denies the table-valued function in %j unless it is listed", (sql, name) => {
     expect(reason(sql)).toContain(`calls ${name}, which runs a statement the read-only check cannot see`);
+  });
+
+  // A persistent UDF may query tables of its own dataset or call a remote function's endpoint: the check sees neither.
+  it.each([
+    ["SELECT crm.lookup(id) FROM sales.orders", "crm.lookup"],
+    ["SELECT `p-1.crm.lookup`(1)", "p-1.crm.lookup"],
+    ["SELECT * FROM sales.orders WHERE crm.score(total) > 0", "crm.score"],
+    ["SELECT crm.running(total) OVER () FROM sales.orders", "crm.running"],
+    ["SELECT ARRAY(SELECT crm.lookup(1))", "crm.lookup"],
+    ["SELECT SAFE.crm.lookup(1)", "SAFE.crm.lookup"],
+  ])("denies %j, which calls a user-defined function, unless it is listed", (sql, name) => {
+    expect(reason(sql)).toBe(
+      `the SQL calls ${name}, which runs a statement the read-only check cannot see; list it in BIGQUERY_ALLOWED_TABLE_FUNCTIONS to allow it`,
+    );
+  });
+
+  it.each([
+    "SELECT NET.HOST('https://example.com/a'), SAFE.DIVIDE(1, 0), SAFE.NET.HOST('x'), UPPER('a'), CURRENT_DATE()",
+    "SELECT AEAD.ENCRYPT(k, 'a', 'b') FROM sales.keys",
+    "SELECT AI.SCORE('how positive is this?')",
+    "SELECT HLL_COUNT.EXTRACT(h) FROM sales.sketches",
+    "SELECT KEYS.NEW_KEYSET('AEAD_AES_GCM_256')",
+    "SELECT KLL_QUANTILES.EXTRACT_INT64(k, 2) FROM sales.sketches",
+    "SELECT ML.DISTANCE([1.0], [2.0])",
+    "SELECT OBJ.MAKE_REF('gs://bucket/object', 'us.connection')",
+  ])("allows GoogleSQL's own namespaced functions in %j", (sql) => {
+    expect(reason(sql)).toBe("allowed");
+  });
+
+  it("allows a listed user-defined function and lists it with the tables for the dataset scope", () => {
+    expect(
+      checkReadOnlySql("SELECT crm.lookup(id) FROM sales.orders", { allowedTableFunctions: ["CRM.LOOKUP"] }),
+    ).toEqual({
+      allowed: true,
+      tables: [
+        { project: null, dataset: "sales", table: "orders" },
+        { project: null, dataset: "crm", table: "lookup" },
+      ],
+    });
   });
 
   it("allows a listed table function, in any letter case, and lists it with the tables for the dataset scope", () => {
@@ -202,6 +242,7 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
       { project: null, dataset: "x::other", table: "t" },
     ]);
     expect(tablesOf("SELECT * FROM `a::b::c`")).toEqual([{ project: null, dataset: null, table: "a::b::c" }]);
+    expect(tablesOf("SELECT * FROM crm.`a::b`")).toEqual([{ project: null, dataset: "crm", table: "a::b" }]);
     expect(tablesOf("SELECT * FROM `.other.t`")).toEqual([{ project: "", dataset: "other", table: "t" }]);
     expect(tablesOf("SELECT * FROM `other..t`")).toEqual([{ project: "other", dataset: "", table: "t" }]);
     expect(tablesOf("SELECT * FROM `sales.orders.`")).toEqual([
