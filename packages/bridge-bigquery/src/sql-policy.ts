@@ -158,6 +158,22 @@ function toTableRef(entry: string): TableRef {
   return tableRefOf(path.split("."));
 }
 
+/**
+ * A name or literal the parser read as ending in a backslash. node-sql-parser closes a backquoted name, a quoted
+ * alias and the literals it does not know (`b'…'`, `NUMERIC '…'`) at the next quote even after a backslash; BigQuery
+ * reads that backslash as escaping the quote and goes on, so it would run other SQL than the parser saw:
+ * `` SELECT 1 AS `a\`, `; DELETE FROM t WHERE true --` `` is one SELECT to the parser, a SELECT and a DELETE to
+ * BigQuery. A literal BigQuery reads the same way never ends in a lone backslash, and `\x5c` spells one.
+ */
+function backslashBeforeQuote(statements: unknown): string | undefined {
+  for (const node of nodesOf(statements)) {
+    for (const value of Object.values(node)) {
+      if (typeof value === "string" && value.endsWith("\\")) return value;
+    }
+  }
+  return undefined;
+}
+
 const firstLine = (text: string) => String(text.split("\n")[0]).slice(0, 200);
 
 /**
@@ -175,6 +191,13 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
     return {
       allowed: false,
       reason: `the SQL could not be parsed as a BigQuery query, so it is denied (only single read-only SELECT statements run here): ${firstLine((error as Error).message)}`,
+    };
+  }
+  const misread = backslashBeforeQuote(ast);
+  if (misread !== undefined) {
+    return {
+      allowed: false,
+      reason: `the SQL has a quoted name or literal ending in a backslash (${JSON.stringify(misread.slice(-40))}), which BigQuery reads as escaping the closing quote, so it would not run the statement checked here; spell a final backslash \\x5c`,
     };
   }
   // One statement parses as an object, several as an array; ";" alone parses as [[]].

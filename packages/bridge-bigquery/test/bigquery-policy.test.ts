@@ -67,6 +67,13 @@ describe("BigQuery policy", () => {
       expect(execute(sql)).toBe(`table '${name}' is outside BIGQUERY_DATASET 'demo-project.sales'`);
     });
 
+    it("denies a read of another dataset hidden from the parser behind a backslash before a closing backquote", () => {
+      // BigQuery reads `a\`, ` as one name and then the subquery; node-sql-parser reads two names and no table.
+      expect(execute("SELECT 1 AS `a\\`, `, (SELECT secret FROM crm.people) AS leak --`")).toMatch(
+        /quoted name or literal ending in a backslash/,
+      );
+    });
+
     it.each([
       "SELECT * FROM sales.INFORMATION_SCHEMA.TABLES",
       "SELECT * FROM `demo-project.sales.INFORMATION_SCHEMA.COLUMNS`",

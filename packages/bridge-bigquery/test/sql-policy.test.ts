@@ -77,6 +77,28 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     expect(reason(sql)).toBe("allowed");
   });
 
+  // node-sql-parser closes these at the quote after a backslash; BigQuery reads the backslash as escaping that quote,
+  // so what follows the next quote is code to BigQuery and quoted text to the parser.
+  it.each([
+    "SELECT 1 AS `a\\`, `; DELETE FROM sales.orders WHERE true --`",
+    "SELECT * FROM sales.`t\\`, `; DROP TABLE sales.orders --`",
+    "SELECT b'\\', '; DELETE FROM sales.orders WHERE true --'",
+    'SELECT RB"\\", "; DELETE FROM sales.orders WHERE true --"',
+    "SELECT NUMERIC '\\', '; DELETE FROM sales.orders WHERE true --'",
+    "SELECT b'\\', ', (SELECT secret FROM crm.people) AS leak --'",
+  ])(
+    "denies %j, whose quote BigQuery reads as escaped, so it would run other SQL than was checked",
+    (sql) => {
+      expect(reason(sql)).toMatch(
+        /^the SQL has a quoted name or literal ending in a backslash \(".*\\\\"\), which BigQuery reads as escaping the closing quote, so it would not run the statement checked here; spell a final backslash \\x5c$/,
+      );
+    },
+  );
+
+  it("allows backslash escapes that end no quoted text, and a final backslash spelt \\x5c", () => {
+    expect(reason("SELECT 'it\\'s', '\\n', r'\\d+', `sales\\x5c` FROM sales.orders")).toBe("allowed");
+  });
+
   it.each([
     "SELECT '''a'''; DROP TABLE sales.orders",
     'SELECT "x"; DROP TABLE sales.orders',
