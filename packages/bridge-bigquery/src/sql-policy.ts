@@ -159,16 +159,22 @@ function toTableRef(entry: string): TableRef {
 }
 
 /**
- * A name or literal the parser read as ending in a backslash. node-sql-parser closes a backquoted name, a quoted
- * alias and the literals it does not know (`b'…'`, `NUMERIC '…'`) at the next quote even after a backslash; BigQuery
- * reads that backslash as escaping the quote and goes on, so it would run other SQL than the parser saw:
- * `` SELECT 1 AS `a\`, `; DELETE FROM t WHERE true --` `` is one SELECT to the parser, a SELECT and a DELETE to
- * BigQuery. A literal BigQuery reads the same way never ends in a lone backslash, and `\x5c` spells one.
+ * A name or literal whose end node-sql-parser finds where BigQuery does not, so BigQuery would run other SQL than
+ * the parser saw:
+ * - one that ends in a backslash: the parser closes a backquoted name, a quoted alias and the literals it does not know
+ *   (`b'…'`, `NUMERIC '…'`) at the next quote even after a backslash, which BigQuery reads as escaping that quote:
+ *   `` SELECT 1 AS `a\`, `; DELETE FROM t WHERE true --` `` is one SELECT to the parser, a SELECT and a DELETE to
+ *   BigQuery;
+ * - one that holds a doubled quote: the parser reads `''` inside a string as an escaped quote, BigQuery has no such
+ *   escape and reads `'''` as the start of a triple-quoted string: `SELECT '''a' AS b, '''; DELETE … --'`.
+ * A literal the two read alike never ends in a backslash nor holds a doubled quote: `\x5c` spells a final backslash,
+ * `\'` and `\"` a quote.
  */
-function backslashBeforeQuote(statements: unknown): string | undefined {
+function misreadQuote(statements: unknown): string | undefined {
   for (const node of nodesOf(statements)) {
     for (const value of Object.values(node)) {
-      if (typeof value === "string" && value.endsWith("\\")) return value;
+      if (typeof value === "string" && (value.endsWith("\\") || value.includes("''") || value.includes('""')))
+        return value;
     }
   }
   return undefined;
@@ -193,11 +199,11 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
       reason: `the SQL could not be parsed as a BigQuery query, so it is denied (only single read-only SELECT statements run here): ${firstLine((error as Error).message)}`,
     };
   }
-  const misread = backslashBeforeQuote(ast);
+  const misread = misreadQuote(ast);
   if (misread !== undefined) {
     return {
       allowed: false,
-      reason: `the SQL has a quoted name or literal ending in a backslash (${JSON.stringify(misread.slice(-40))}), which BigQuery reads as escaping the closing quote, so it would not run the statement checked here; spell a final backslash \\x5c`,
+      reason: `the SQL has a quoted name or literal ending in a backslash or holding a doubled quote (${JSON.stringify(misread.slice(-40))}), which BigQuery reads differently from this check, so it would not run the statement checked here; spell a final backslash \\x5c and a quote inside a literal \\' or \\" (no triple-quoted literals)`,
     };
   }
   // One statement parses as an object, several as an array; ";" alone parses as [[]].
