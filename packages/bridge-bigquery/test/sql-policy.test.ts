@@ -105,6 +105,12 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     expect(reason(sql)).toMatch(MISREAD_QUOTE);
   });
 
+  it("quotes at most the last 40 characters of a misread literal", () => {
+    const denial = reason(`SELECT '''${"x".repeat(60)}'''`);
+    expect(denial).toContain(`(${JSON.stringify(`${"x".repeat(38)}''`)})`);
+    expect(denial).not.toContain("x".repeat(39));
+  });
+
   it("allows backslash escapes that end no quoted text, and a final backslash spelt \\x5c", () => {
     expect(
       reason("SELECT 'it\\'s', 'say \"hi\"', \"it's\", '\\n', r'\\d+', `sales\\x5c` FROM sales.orders"),
