@@ -5,6 +5,11 @@ import { checkReadOnlySql } from "../src/index.js";
 const MISREAD_QUOTE =
   /^the SQL has a quoted name or literal ending in a backslash or holding a doubled quote \(".+"\), which BigQuery reads differently from this check, so it would not run the statement checked here; spell a final backslash \\x5c and a quote inside a literal \\' or \\" \(no triple-quoted literals\)$/;
 const allowed = (sql: string) => checkReadOnlySql(sql).allowed;
+/** The tables an allowed query reads, or the reason it is denied. */
+const tablesOf = (sql: string) => {
+  const verdict = checkReadOnlySql(sql);
+  return verdict.allowed ? verdict.tables : verdict.reason;
+};
 const reason = (sql: string) => {
   const verdict = checkReadOnlySql(sql);
   return verdict.allowed ? "allowed" : verdict.reason;
@@ -274,10 +279,6 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
   });
 
   it("keeps a malformed table path's empty and '::' parts where they stand, so no dataset is dropped", () => {
-    const tablesOf = (sql: string) => {
-      const verdict = checkReadOnlySql(sql);
-      return verdict.allowed ? verdict.tables : verdict.reason;
-    };
     expect(tablesOf("SELECT * FROM `x::other.t`")).toEqual([
       { project: null, dataset: "x::other", table: "t" },
     ]);
@@ -291,10 +292,6 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
   });
 
   it("keeps INFORMATION_SCHEMA as the dataset of a view qualified by nothing else, in any letter case", () => {
-    const tablesOf = (sql: string) => {
-      const verdict = checkReadOnlySql(sql);
-      return verdict.allowed ? verdict.tables : verdict.reason;
-    };
     expect(tablesOf("SELECT * FROM `information_schema`.tables")).toEqual([
       { project: null, dataset: "information_schema", table: "tables" },
     ]);
