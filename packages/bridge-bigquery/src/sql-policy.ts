@@ -183,9 +183,9 @@ function misreadQuote(statements: unknown): string | undefined {
 const firstLine = (text: string) => String(text.split("\n")[0]).slice(0, 200);
 
 /**
- * Parses `sql` as BigQuery SQL and allows it only when it is one read-only query (SELECT, WITH ... SELECT,
- * set operations) calling no table-valued, federated or user-defined function outside `allowedTableFunctions`. Anything the
- * parser cannot read is denied: the check fails closed.
+ * Parses `sql` as BigQuery SQL and allows it only when it is one read-only query (SELECT, WITH ... SELECT, set
+ * operations) calling no table-valued, federated or user-defined function outside `allowedTableFunctions`. Anything
+ * the parser cannot read, or may read otherwise than BigQuery, is denied: the check fails closed.
  */
 export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): SqlVerdict {
   const parser = new sqlParser.Parser();
