@@ -31,10 +31,11 @@ export const BigqueryBridgeSettingsSchema = z.object({
   /** Deny statements that modify data or schema (the default). */
   readOnly: z.boolean().default(true),
   /**
-   * Table-valued and federated functions a query may call, e.g. `EXTERNAL_QUERY` or `sales.recent_orders`
-   * (matched in any letter case). None by default: such a function runs SQL the read-only check cannot see
-   * (EXTERNAL_QUERY sends its second argument to Cloud SQL, Spanner or AlloyDB as it is). A listed function's
-   * dataset is held to `dataset` like a table's.
+   * Table-valued, federated and user-defined functions a query may call, e.g. `EXTERNAL_QUERY`,
+   * `sales.recent_orders` or `sales.to_eur` (matched in any letter case). None by default: such a function runs SQL
+   * or code the read-only check cannot see (EXTERNAL_QUERY sends its second argument to Cloud SQL, Spanner or AlloyDB
+   * as it is; a persistent UDF may query its own tables or call a remote endpoint). GoogleSQL's own functions
+   * (`NET.HOST`, `SAFE.DIVIDE`) need no listing. A listed function's dataset is held to `dataset` like a table's.
    */
   allowedTableFunctions: z
     .array(

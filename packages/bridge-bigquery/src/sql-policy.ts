@@ -13,8 +13,9 @@ export interface TableRef {
 /** Options of `checkReadOnlySql`. */
 export interface SqlCheckOptions {
   /**
-   * Table-valued and federated functions the query may call (`EXTERNAL_QUERY`, `sales.recent_orders`), in any
-   * letter case; none by default. A listed function is returned among the tables, so a dataset scope sees it.
+   * Table-valued, federated and user-defined functions the query may call (`EXTERNAL_QUERY`, `sales.recent_orders`,
+   * `sales.to_eur`), in any letter case; none by default. A listed function is returned among the tables, so a
+   * dataset scope sees it.
    */
   allowedTableFunctions?: readonly string[];
 }
@@ -45,20 +46,25 @@ const WRITING_KINDS = new Set([
 ]);
 
 // `SELECT * REPLACE (expr AS column)` parses as a column of type "replace": it rewrites the star, it writes nothing.
-const isStarReplace = (node: object) =>
-  (node as { type?: unknown }).type === "replace" &&
-  (node as { expr?: { column?: unknown } }).expr?.column === "*";
+const isStarReplace = (node: ParseNode) =>
+  node.type === "replace" && (node.expr as { column?: unknown } | undefined)?.column === "*";
 
-function statementKinds(node: unknown, found: Set<string>): Set<string> {
-  if (Array.isArray(node)) {
-    for (const item of node) statementKinds(item, found);
-  } else if (typeof node === "object" && node !== null) {
-    const { type } = node as { type?: unknown };
+type ParseNode = Record<string, unknown>;
+
+/** Every object in a parse tree (arrays included), depth first. */
+function* nodesOf(tree: unknown): Generator<ParseNode> {
+  if (typeof tree !== "object" || tree === null) return;
+  yield tree as ParseNode;
+  for (const value of Object.values(tree)) yield* nodesOf(value);
+}
+
+/** The statement kinds that write, in capitals, found anywhere in the tree (a DML body in a CTE included). */
+function writingKinds(statement: unknown): Set<string> {
+  const found = new Set<string>();
+  for (const node of nodesOf(statement)) {
+    const { type } = node;
     if (typeof type === "string" && WRITING_KINDS.has(type.toLowerCase()) && !isStarReplace(node)) {
-      found.add(type.toLowerCase());
-    }
-    for (const value of Object.values(node)) {
-      if (typeof value === "object") statementKinds(value, found);
+      found.add(type.toUpperCase());
     }
   }
   return found;
@@ -66,64 +72,120 @@ function statementKinds(node: unknown, found: Set<string>): Set<string> {
 
 interface FunctionNode {
   type: "function";
-  name: { name?: { value?: unknown }[]; schema?: { value?: unknown } };
+  name: { name: { value: unknown }[]; schema?: { value: unknown } };
 }
 
 const isFunctionNode = (node: unknown): node is FunctionNode =>
-  typeof node === "object" && node !== null && (node as { type?: unknown }).type === "function";
+  (node as { type?: unknown }).type === "function";
 
-/** A function's name as written, backticks dropped: `EXTERNAL_QUERY`, `sales.recent_orders`. */
-function functionName(node: FunctionNode): string {
-  const parts = [node.name.schema?.value, ...(node.name.name ?? []).map((part) => part.value)];
-  return parts.filter((part) => typeof part === "string" && part !== "").join(".");
+/**
+ * A function's name as written, backticks dropped: `EXTERNAL_QUERY`, `sales.recent_orders`. The parser puts an
+ * unqualified name in `schema`, and keywords such as CURRENT_DATE in `name` with no `schema`.
+ */
+function functionName({ name }: FunctionNode): string {
+  const parts = [name.schema?.value, ...name.name.map((part) => part.value)];
+  return parts.filter((part) => typeof part === "string").join(".");
 }
 
-/** Functions the query reads rows from (after FROM or JOIN, at any depth) and federated functions anywhere. */
-function tableFunctions(node: unknown, found: Set<string>): Set<string> {
-  if (Array.isArray(node)) {
-    for (const item of node) tableFunctions(item, found);
-  } else if (typeof node === "object" && node !== null) {
-    if (isFunctionNode(node) && FEDERATED_FUNCTIONS.has(functionName(node).toUpperCase())) {
-      found.add(functionName(node));
-    }
-    const from = (node as { from?: unknown }).from;
-    for (const item of Array.isArray(from) ? from : []) {
-      // A function as a FROM item parses as {type: "expr", expr: <function>}; UNNEST(f(x)) is an "unnest" item.
-      const { type, expr } = (item ?? {}) as { type?: unknown; expr?: unknown };
-      if (type === "expr" && isFunctionNode(expr)) found.add(functionName(expr));
-    }
-    for (const value of Object.values(node)) {
-      if (typeof value === "object") tableFunctions(value, found);
+const normalisedFunction = (name: string) => name.replaceAll("`", "").toUpperCase();
+
+/** Namespaces of GoogleSQL's own functions (`NET.HOST`, `HLL_COUNT.MERGE`); `SAFE.` may come before any of them. */
+const BUILT_IN_NAMESPACES = new Set(["AEAD", "AI", "HLL_COUNT", "KEYS", "KLL_QUANTILES", "ML", "NET", "OBJ"]);
+
+/**
+ * Whether a function runs code the check cannot see wherever it is called: a federated function, or a persistent
+ * user-defined function (`crm.lookup(id)`), which may query tables of its own dataset or call a remote endpoint.
+ * Such a function is qualified by its dataset; GoogleSQL's own functions are not, or by a built-in namespace.
+ */
+function runsUnseenCode(name: string): boolean {
+  const parts = normalisedFunction(name).split(".");
+  if (parts[0] === "SAFE") parts.shift();
+  const [first, ...rest] = parts;
+  return rest.length === 0 ? FEDERATED_FUNCTIONS.has(String(first)) : !BUILT_IN_NAMESPACES.has(String(first));
+}
+
+/**
+ * Functions whose SQL the check cannot see: those the query reads rows from (after FROM or JOIN, at any depth), and
+ * federated and user-defined functions anywhere.
+ */
+function tableFunctions(statement: unknown): Set<string> {
+  const found = new Set<string>();
+  for (const node of nodesOf(statement)) {
+    if (isFunctionNode(node) && runsUnseenCode(functionName(node))) found.add(functionName(node));
+    // A function as a FROM item parses as {type: "expr", expr: <function>}; UNNEST(f(x)) is an "unnest" item.
+    if (Array.isArray(node.from)) {
+      for (const item of node.from as ParseNode[]) {
+        if (item.type === "expr" && isFunctionNode(item.expr)) found.add(functionName(item.expr));
+      }
     }
   }
   return found;
 }
 
-function tableRefOf(dottedParts: string[]): TableRef {
-  const parts = dottedParts.filter((part) => part !== "");
-  const table = parts.pop() ?? "";
+/**
+ * Tables in a dataset literally named `null` (`` `null`.orders ``): the parser's table list writes them as it writes
+ * an unqualified table, "select::null::orders", so they are read from the tree instead.
+ */
+function nullDatasetTables(statement: unknown): TableRef[] {
+  const found: TableRef[] = [];
+  for (const node of nodesOf(statement)) {
+    if (node.db === "null") found.push(tableRefOf(["null", ...String(node.table).split(".")]));
+  }
+  return found;
+}
+
+function tableRefOf(path: readonly string[]): TableRef {
+  const qualifiers = path.slice(0, -1);
   // A qualified INFORMATION_SCHEMA view belongs to its dataset (or region). An unqualified one reads the default
   // dataset or the whole project, so it keeps INFORMATION_SCHEMA as its dataset and a dataset scope denies it.
-  if (parts.length > 1 && parts.at(-1)?.toUpperCase() === "INFORMATION_SCHEMA") parts.pop();
-  const dataset = parts.pop() ?? null;
-  const project = parts.pop() ?? null;
-  return { project, dataset, table };
+  if (qualifiers.length > 1 && String(qualifiers.at(-1)).toUpperCase() === "INFORMATION_SCHEMA")
+    qualifiers.pop();
+  return {
+    project: qualifiers.at(-2) ?? null,
+    dataset: qualifiers.at(-1) ?? null,
+    table: String(path.at(-1)),
+  };
 }
-
-function toTableRef(entry: string): TableRef {
-  // node-sql-parser lists tables as "<kind>::<db or null>::<table>"; BigQuery names may carry the dots inside.
-  const [, db = "null", name = ""] = entry.split("::");
-  return tableRefOf([...(db === "null" ? [] : db.split(".")), ...name.split(".")]);
-}
-
-const normalisedFunction = (name: string) => name.replaceAll("`", "").toUpperCase();
-
-const firstLine = (text: string) => text.split("\n")[0]?.slice(0, 200) ?? "";
 
 /**
- * Parses `sql` as BigQuery SQL and allows it only when it is one read-only query (SELECT, WITH ... SELECT,
- * set operations) calling no table-valued or federated function outside `allowedTableFunctions`. Anything the
- * parser cannot read is denied: the check fails closed.
+ * A table of node-sql-parser's list, "<kind>::<db or null>::<table>", split at its dots. An empty part stays in
+ * place, so a malformed path such as `` `.other.t` `` names a project or dataset no scope allows. A table part that
+ * holds "::" itself is kept whole.
+ */
+function toTableRef(entry: string): TableRef {
+  const [, db, ...table] = entry.split("::");
+  const path = db === "null" ? table.join("::") : `${db}.${table.join("::")}`;
+  return tableRefOf(path.split("."));
+}
+
+/**
+ * A name or literal whose end node-sql-parser finds where BigQuery does not, so BigQuery would run other SQL than
+ * the parser saw:
+ * - one that ends in a backslash: the parser closes a backquoted name, a quoted alias and the literals it does not know
+ *   (`b'…'`, `NUMERIC '…'`) at the next quote even after a backslash, which BigQuery reads as escaping that quote:
+ *   `` SELECT 1 AS `a\`, `; DELETE FROM t WHERE true --` `` is one SELECT to the parser, a SELECT and a DELETE to
+ *   BigQuery;
+ * - one that holds a doubled quote: the parser reads `''` inside a string as an escaped quote, BigQuery has no such
+ *   escape and reads `'''` as the start of a triple-quoted string: `SELECT '''a' AS b, '''; DELETE … --'`.
+ * A literal the two read alike never ends in a backslash nor holds a doubled quote: `\x5c` spells a final backslash,
+ * `\'` and `\"` a quote.
+ */
+function misreadQuote(statements: unknown): string | undefined {
+  for (const node of nodesOf(statements)) {
+    for (const value of Object.values(node)) {
+      if (typeof value === "string" && (value.endsWith("\\") || value.includes("''") || value.includes('""')))
+        return value;
+    }
+  }
+  return undefined;
+}
+
+const firstLine = (text: string) => String(text.split("\n")[0]).slice(0, 200);
+
+/**
+ * Parses `sql` as BigQuery SQL and allows it only when it is one read-only query (SELECT, WITH ... SELECT, set
+ * operations) calling no table-valued, federated or user-defined function outside `allowedTableFunctions`. Anything
+ * the parser cannot read, or may read otherwise than BigQuery, is denied: the check fails closed.
  */
 export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): SqlVerdict {
   const parser = new sqlParser.Parser();
@@ -137,7 +199,15 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
       reason: `the SQL could not be parsed as a BigQuery query, so it is denied (only single read-only SELECT statements run here): ${firstLine((error as Error).message)}`,
     };
   }
-  const statements = (Array.isArray(ast) ? ast : [ast]).filter((statement) => statement != null);
+  const misread = misreadQuote(ast);
+  if (misread !== undefined) {
+    return {
+      allowed: false,
+      reason: `the SQL has a quoted name or literal ending in a backslash or holding a doubled quote (${JSON.stringify(misread.slice(-40))}), which BigQuery reads differently from this check, so it would not run the statement checked here; spell a final backslash \\x5c and a quote inside a literal \\' or \\" (no triple-quoted literals)`,
+    };
+  }
+  // One statement parses as an object, several as an array; ";" alone parses as [[]].
+  const statements: unknown[] = [ast].flat(2);
   if (statements.length === 0) return { allowed: false, reason: "the SQL holds no statement" };
   if (statements.length > 1) {
     return {
@@ -145,17 +215,18 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
       reason: `the SQL holds ${statements.length} statements; send one read-only SELECT per call`,
     };
   }
-  const writes = statementKinds(statements, new Set());
-  const kind = String((statements[0] as { type?: unknown }).type ?? "unknown").toUpperCase();
+  const statement = statements[0] as ParseNode;
+  const writes = writingKinds(statement);
+  const kind = String(statement.type).toUpperCase();
   if (writes.size > 0 || kind !== "SELECT") {
-    const what = writes.size > 0 ? [...writes].map((w) => w.toUpperCase()).join(", ") : kind;
+    const what = writes.size > 0 ? [...writes].join(", ") : kind;
     return {
       allowed: false,
       reason: `the SQL is a ${what} statement, which modifies data, schema or session state; the bridge is read-only (set BIGQUERY_READ_ONLY=false to allow writes)`,
     };
   }
-  const allowedFunctions = new Set((options.allowedTableFunctions ?? []).map(normalisedFunction));
-  const functions = [...tableFunctions(statements, new Set())];
+  const allowedFunctions = new Set(options.allowedTableFunctions?.map(normalisedFunction));
+  const functions = [...tableFunctions(statement)];
   const unlisted = functions.find((name) => !allowedFunctions.has(normalisedFunction(name)));
   if (unlisted !== undefined) {
     return {
@@ -164,5 +235,8 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
     };
   }
   const functionTables = functions.map((name) => tableRefOf(name.split(".")));
-  return { allowed: true, tables: [...tableList.map(toTableRef), ...functionTables] };
+  return {
+    allowed: true,
+    tables: [...tableList.map(toTableRef), ...nullDatasetTables(statement), ...functionTables],
+  };
 }

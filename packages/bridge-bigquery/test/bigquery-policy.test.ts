@@ -54,6 +54,26 @@ describe("BigQuery policy", () => {
       expect(execute(sql)).toMatch(/is outside BIGQUERY_DATASET 'demo-project\.sales'/);
     });
 
+    // A dataset named `null` read as an unqualified table, and a path whose dataset was dropped at a "::" or an
+    // empty part, passed the scope before.
+    it.each([
+      ["SELECT * FROM `null`.orders", "null.orders"],
+      ["SELECT * FROM null.orders", "null.orders"],
+      ["SELECT * FROM sales.orders JOIN `null`.people USING (id)", "null.people"],
+      ["SELECT * FROM `x::crm.people`", "x::crm.people"],
+      ["SELECT * FROM `.crm.people`", "crm.people"],
+      ["SELECT * FROM `crm..people`", "crm.people"],
+    ])("denies %j, whose dataset is not 'sales'", (sql, name) => {
+      expect(execute(sql)).toBe(`table '${name}' is outside BIGQUERY_DATASET 'demo-project.sales'`);
+    });
+
+    it("denies a read of another dataset hidden from the parser behind a backslash before a closing backquote", () => {
+      // BigQuery reads `a\`, ` as one name and then the subquery; node-sql-parser reads two names and no table.
+      expect(execute("SELECT 1 AS `a\\`, `, (SELECT secret FROM crm.people) AS leak --`")).toMatch(
+        /quoted name or literal ending in a backslash/,
+      );
+    });
+
     it.each([
       "SELECT * FROM sales.INFORMATION_SCHEMA.TABLES",
       "SELECT * FROM `demo-project.sales.INFORMATION_SCHEMA.COLUMNS`",
@@ -70,6 +90,12 @@ describe("BigQuery policy", () => {
       });
       const call = (sql: string) => listed.denyReason(tool("execute_sql", false), { sql });
       expect(call("SELECT * FROM sales.recent_orders(7)")).toBeUndefined();
+      expect(call("SELECT crm.people_at(id) FROM sales.orders")).toMatch(
+        /table 'crm.people_at' is outside BIGQUERY_DATASET/,
+      );
+      expect(call("SELECT crm.lookup(id) FROM sales.orders")).toMatch(
+        /calls crm.lookup, which runs a statement the read-only check cannot see/,
+      );
       expect(call("SELECT * FROM crm.people_at('2026-01-01')")).toMatch(
         /table 'crm.people_at' is outside BIGQUERY_DATASET/,
       );
