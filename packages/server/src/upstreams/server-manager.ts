@@ -2,15 +2,8 @@ import type winston from "winston";
 import { GatewayError, NotFoundError } from "../errors/errors.js";
 import { type Backend, type BackendKind, type BackendStatus, backendStatus } from "../routing/backend.js";
 import type { Router } from "../routing/router.js";
+import type { EventRecorder } from "../system-events.js";
 import type { HostedPlugin, HostPluginStatus } from "./hosted-plugin.js";
-
-/** Records a notable event (core's `systemEvents.record`); failures are logged, never thrown. */
-export type EventRecorder = (event: {
-  level: "info" | "warn" | "error";
-  type: string;
-  message: string;
-  details?: Record<string, unknown>;
-}) => Promise<void>;
 
 /** How a backend is (re)built: plugins are reused, upstreams are rebuilt from their config. */
 export interface BackendSpec {
