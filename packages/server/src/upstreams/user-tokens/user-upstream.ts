@@ -17,21 +17,16 @@ import {
   type PluginStatus,
   textResult,
 } from "@waygate/plugin-sdk";
-import { SIGN_IN_META_KEY } from "../../policy/call-policy.js";
 import type { HostCallContext, HostedPlugin } from "../hosted-plugin.js";
 import { principalOf } from "./principal.js";
-import type { SignIns } from "./sign-ins.js";
-import { UserTokenProvider, type UserTokenScope } from "./user-token-provider.js";
+import { askToSignIn, SIGNED_IN, type SignInDeps } from "./sign-in-prompt.js";
+import { UserTokenProvider } from "./user-token-provider.js";
 
 /** The tool every per-user upstream lists, which starts (or restarts) the caller's own sign-in. */
 export const SIGN_IN_TOOL = "waygate_sign_in";
 
 /** What a per-user upstream needs from its gateway. */
-export interface UserUpstreamDeps {
-  scope: UserTokenScope;
-  signIns: SignIns;
-  /** `<publicUrl>/oauth/upstream/start/<id>`. */
-  startUrl: (signInId: string) => string;
+export interface UserUpstreamDeps extends SignInDeps {
   /** Builds one principal's MCP bridge to the upstream, with that principal's token provider. */
   connect: (provider: UserTokenProvider) => HostedPlugin;
   /** Told when the upstream shuts down (removed, disabled or the gateway stops). */
@@ -45,9 +40,6 @@ interface Connection {
   lastUsed: number;
   unsubscribe: () => void;
 }
-
-/** What `#signIn` answers when the sign-in finished during the call. */
-const SIGNED_IN = Symbol("signed in");
 
 /** Raised when a call needs the caller's sign-in: it becomes a link result, never a call upstream. */
 class SignInNeeded extends Error {}
@@ -108,7 +100,7 @@ export class UserUpstream implements HostedPlugin {
       return errorResult(`${this.metadata.name} needs each caller's own sign-in, and authentication is off.`);
     }
     if (name === SIGN_IN_TOOL) {
-      const outcome = await this.#signIn(principal, ctx, true);
+      const outcome = await askToSignIn(this.#deps, this.metadata.name, principal, ctx, true);
       return outcome === SIGNED_IN ? textResult(`Signed in to ${this.metadata.name}.`) : outcome;
     }
     try {
@@ -117,7 +109,7 @@ export class UserUpstream implements HostedPlugin {
       if (!(error instanceof SignInNeeded)) throw error;
     }
     // Signed in through the client (URL elicitation) while the call waited: the call goes on, now with the token.
-    const outcome = await this.#signIn(principal, ctx, false);
+    const outcome = await askToSignIn(this.#deps, this.metadata.name, principal, ctx, false);
     return outcome === SIGNED_IN ? (await this.#connection(principal)).callTool(name, args, ctx) : outcome;
   }
 
@@ -260,64 +252,9 @@ export class UserUpstream implements HostedPlugin {
     this.#lists = next;
     for (const kind of changed) for (const listener of this.#listeners) listener(kind);
   }
-
-  /**
-   * Starts the principal's sign-in. A client that can open URLs (URL-mode elicitation) is asked to open the link, and
-   * the call waits for the sign-in to finish (SIGNED_IN); other clients get the link in an error result.
-   */
-  async #signIn(
-    principal: string,
-    ctx: HostCallContext,
-    asked: boolean,
-  ): Promise<CallToolResult | typeof SIGNED_IN> {
-    const { scope, signIns } = this.#deps;
-    const server = this.metadata.name;
-    let signIn = signIns.current(server, principal);
-    if (!signIn || signIn.opened) {
-      signIn = signIns.begin(server, principal);
-      try {
-        await new UserTokenProvider(scope, principal, signIn).authorizationUrl();
-      } catch (error) {
-        signIns.finish(signIn, error as Error);
-        return errorResult(`Could not start the sign-in to ${server}: ${(error as Error).message}`);
-      }
-    }
-    const link = this.#deps.startUrl(signIn.id);
-    const message = `Sign in to ${server} with your own account: open ${link} in your browser (the link works once, for 10 minutes)`;
-    if (ctx.clientRequests && ctx.clientCapabilities?.elicitation?.url) {
-      const answer = await ctx.clientRequests.elicitInput({
-        mode: "url",
-        message: `Sign in to ${server} with your own account`,
-        url: link,
-        elicitationId: signIn.id,
-      });
-      if (answer.action !== "accept") {
-        return errorResult(
-          `The sign-in to ${server} was ${answer.action === "decline" ? "declined" : "cancelled"}.`,
-        );
-      }
-      try {
-        await abortable(signIn.done, ctx.signal);
-      } catch (error) {
-        return errorResult(`The sign-in to ${server} did not finish: ${(error as Error).message}`);
-      }
-      return SIGNED_IN;
-    }
-    const result = errorResult(`${message}, then ${asked ? "use its tools" : "call the tool again"}.`);
-    return { ...result, _meta: { [SIGN_IN_META_KEY]: { server, url: link } } };
-  }
 }
 
 function isAuthFailure(error: unknown): boolean {
   const text = `${(error as Error)?.name ?? ""} ${(error as Error)?.message ?? ""}`;
   return /Unauthori[sz]ed|invalid_grant|invalid_token|\b401\b/i.test(text);
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error("the call was cancelled"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error("the call was cancelled or timed out"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
