@@ -8,7 +8,8 @@ import { startPinSync } from "./routing/pin-sync.js";
 import type { Router } from "./routing/router.js";
 import type { RuntimeSettings } from "./runtime-settings.js";
 import type { Store } from "./store.js";
-import type { EventRecorder, ServerManager } from "./upstreams/server-manager.js";
+import type { EventRecorder } from "./system-events.js";
+import type { ServerManager } from "./upstreams/server-manager.js";
 import { startServerSync } from "./upstreams/server-sync.js";
 import type { StoredServers } from "./upstreams/start-servers.js";
 

@@ -10,7 +10,7 @@ import { createPinGuard } from "./routing/pin-guard.js";
 import { createRouter, type Router } from "./routing/router.js";
 import type { RuntimeSettings } from "./runtime-settings.js";
 import type { Store } from "./store.js";
-import type { EventRecorder } from "./upstreams/server-manager.js";
+import type { EventRecorder } from "./system-events.js";
 
 /** What every call passes through: the router (with its pin guard), the policy, the audit guard, metrics, roll-ups. */
 export interface CallPath {

@@ -10,8 +10,8 @@ import {
   restartReason,
   type SettingsDiff,
 } from "./settings-changes.js";
+import type { EventRecorder } from "./system-events.js";
 import type { ConfigChangeSource } from "./upstreams/configured-upstreams.js";
-import type { EventRecorder } from "./upstreams/server-manager.js";
 
 /**
  * Applies changed gateway options to a running gateway: the ones a runtime setting carries apply at once (unless a

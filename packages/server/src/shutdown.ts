@@ -9,9 +9,10 @@ import type { MetricsRollup } from "./metrics-history.js";
 import type { CallPolicy } from "./policy/call-policy.js";
 import type { RuntimeSettings } from "./runtime-settings.js";
 import type { Store } from "./store.js";
+import type { EventRecorder } from "./system-events.js";
 import type { UpstreamEgress } from "./upstreams/egress.js";
 import type { PluginRegistry } from "./upstreams/plugin-registry.js";
-import type { EventRecorder, ServerManager } from "./upstreams/server-manager.js";
+import type { ServerManager } from "./upstreams/server-manager.js";
 
 /** What a started gateway holds open: timers, sessions, upstream processes and connections, the database. */
 export interface OpenParts {

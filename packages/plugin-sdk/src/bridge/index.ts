@@ -3,9 +3,10 @@
 export type { BridgeErrorCode } from "../errors.js";
 export { restartDelayMs } from "./backoff.js";
 export { BridgeConfigError, BridgeCredentialsError } from "./bridge-errors.js";
+export type { McpBridgeHooks, UpstreamServerInfo } from "./bridge-hooks.js";
 export { type Env, type EnvField, parseBridgeSettings, readEnvFields } from "./env-settings.js";
 export { type BridgeSetup, GuardedBridge } from "./guarded-bridge.js";
-export { type McpBridgeHooks, McpBridgePlugin, type UpstreamServerInfo } from "./mcp-bridge-plugin.js";
+export { McpBridgePlugin } from "./mcp-bridge-plugin.js";
 export {
   type McpBridgeOptions,
   type McpBridgeOptionsInput,

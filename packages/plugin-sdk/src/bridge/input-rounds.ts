@@ -1,4 +1,7 @@
+// The `input_required` rounds of a 2026-07-28 request: answered with the calling client's handlers until the
+// upstream has what it asked for. A 2025 request takes no rounds.
 import {
+  type Client,
   type CreateMessageRequestParams,
   type ElicitRequestParams,
   type InputRequest,
@@ -57,4 +60,23 @@ export async function withInputRounds<R>(
       ...(result.requestState !== undefined ? { requestState: result.requestState } : {}),
     };
   }
+}
+
+/**
+ * Sends a request that may come back `input_required`. On a 2026-07-28 connection the bridge answers the rounds
+ * itself with `handlers`, the call's own client (`withInputRounds`); on a 2025 one `send` runs once, and the
+ * upstream's requests reach the client through the handlers set on the SDK client.
+ */
+export function sendWithRounds<R>(
+  client: Client,
+  handlers: ClientRequests | undefined,
+  upstream: string,
+  send: (answers: RoundAnswers | undefined, manual: { allowInputRequired?: true }) => Promise<unknown>,
+): Promise<R> {
+  if (client.getProtocolEra() !== "modern") return send(undefined, {}) as Promise<R>;
+  return withInputRounds<R>(
+    (answers) => send(answers, { allowInputRequired: true }) as Promise<R>,
+    handlers,
+    upstream,
+  );
 }

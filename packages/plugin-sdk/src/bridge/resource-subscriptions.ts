@@ -1,3 +1,4 @@
+// Who listens to which resource's updates, shared by every subscriber of one bridge.
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 
@@ -68,6 +69,17 @@ export class ResourceSubscriptions {
   /** URIs with at least one subscriber, to subscribe again after the upstream restarts. */
   uris(): string[] {
     return [...this.#entries.keys()];
+  }
+
+  /** Subscribes the upstream again to every URI with a subscriber, after a restart; a refusal is logged, not thrown. */
+  async renewUpstream(): Promise<void> {
+    for (const uri of this.uris()) {
+      await this.#upstream
+        .subscribe(uri)
+        .catch((error: unknown) =>
+          this.#logger().warn("resubscribing after restart failed", { uri, error: errorMessage(error) }),
+        );
+    }
   }
 
   /** How many listeners `uri` has (0 when nobody subscribed). */

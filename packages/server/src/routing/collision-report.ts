@@ -1,5 +1,6 @@
 import type winston from "winston";
-import type { EventRecorder, ServerManager } from "../upstreams/server-manager.js";
+import type { EventRecorder } from "../system-events.js";
+import type { ServerManager } from "../upstreams/server-manager.js";
 import type { Router } from "./router.js";
 
 /**

@@ -4,7 +4,7 @@ import canonicalize from "canonicalize";
 import type winston from "winston";
 import { GatewayError } from "../errors/errors.js";
 import type { GatewayMetrics } from "../metrics.js";
-import type { EventRecorder } from "../upstreams/server-manager.js";
+import type { EventRecorder } from "../system-events.js";
 import { NAME_SEPARATOR, namespacedName } from "./naming.js";
 
 /** `strict` hides new and changed definitions until approved; `warn` serves them flagged; `off` does not pin. */

@@ -2,10 +2,11 @@ import canonicalize from "canonicalize";
 import type winston from "winston";
 import { GatewayOptionsError } from "../errors/errors.js";
 import type { Exclusive } from "../mutex.js";
+import type { EventRecorder } from "../system-events.js";
 import type { ConfigChangeSource } from "./configured-upstreams.js";
 import { type PluginEntry, pluginEntry } from "./plugin-entry.js";
 import type { PluginOrigin, PluginRegistry } from "./plugin-registry.js";
-import type { EventRecorder, ServerManager } from "./server-manager.js";
+import type { ServerManager } from "./server-manager.js";
 
 /** What one `applyPlugins` changed, by plugin name. */
 export interface PluginsDiff {

@@ -2,9 +2,10 @@ import canonicalize from "canonicalize";
 import type winston from "winston";
 import { GatewayOptionsError } from "../errors/errors.js";
 import type { Exclusive } from "../mutex.js";
-import type { EventRecorder, ServerManager } from "./server-manager.js";
-import { parseUpstreamEntry, type UpstreamTransport } from "./upstream-config.js";
-import { createUpstreamPlugin, type UpstreamHost, type UpstreamTimeouts } from "./upstream-plugin.js";
+import type { EventRecorder } from "../system-events.js";
+import type { ServerManager } from "./server-manager.js";
+import { parseUpstreamEntry, type UpstreamTimeouts, type UpstreamTransport } from "./upstream-config.js";
+import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
 
 /** A configured upstream: how it is reached and its own deadlines. */
 export interface ConfiguredUpstream {

@@ -2,15 +2,9 @@ import type winston from "winston";
 import { GatewayError, NotFoundError } from "../errors/errors.js";
 import { type Backend, type BackendKind, type BackendStatus, backendStatus } from "../routing/backend.js";
 import type { Router } from "../routing/router.js";
+import type { EventRecorder } from "../system-events.js";
 import type { HostedPlugin, HostPluginStatus } from "./hosted-plugin.js";
-
-/** Records a notable event (core's `systemEvents.record`); failures are logged, never thrown. */
-export type EventRecorder = (event: {
-  level: "info" | "warn" | "error";
-  type: string;
-  message: string;
-  details?: Record<string, unknown>;
-}) => Promise<void>;
+import { createStatusWatch } from "./status-watch.js";
 
 /** How a backend is (re)built: plugins are reused, upstreams are rebuilt from their config. */
 export interface BackendSpec {
@@ -74,59 +68,24 @@ export function createServerManager(options: {
   };
   const specs = new Map<string, BackendSpec>();
   const pending = new Set<Promise<void>>();
-  /** Per server: the last status seen, and whether an `upstream.down` awaits its `upstream.recovered`. */
-  const lastSeen = new Map<string, { state: string; restarts: number; down: boolean }>();
-
-  /**
-   * Compares a status with the last one seen and records crashes and recoveries. A restart count that went
-   * up counts as a crash even when the state is "ready" again by now (a crash between two samples).
-   */
-  const observe = (name: string, status: HostPluginStatus) => {
-    const before = lastSeen.get(name);
-    const now = { state: status.state, restarts: status.restarts, down: before?.down ?? false };
-    lastSeen.set(name, now);
-    const spec = specs.get(name);
-    if (spec && before?.state !== status.state) options.onStateChange?.(spec, status);
-    if (!before) return;
-    if (before.state !== status.state) {
-      const kind = options.router.get(name)?.kind ?? "upstream";
+  const watch = createStatusWatch({
+    router: options.router,
+    logger: options.logger,
+    recordEvent: options.recordEvent,
+    onStateChange: (name, status, previous) => {
+      const spec = specs.get(name);
+      if (spec) options.onStateChange?.(spec, status);
+      if (previous === undefined) return;
       tell({
         name,
-        kind,
+        kind: options.router.get(name)?.kind ?? "upstream",
         event: "state",
         state: status.state,
         ...(status.lastError?.message ? { error: status.lastError.message } : {}),
       });
-    }
-    const restarted = status.restarts > before.restarts;
-    const wentDown =
-      before.state === "ready" &&
-      (status.state === "failed" || status.state === "degraded" || status.state === "connecting");
-    if (!now.down && (wentDown || restarted)) {
-      now.down = true;
-      const lastError = status.lastError?.message;
-      const what = wentDown
-        ? `went from ready to ${status.state}`
-        : `crashed and was restarted (${status.restarts - before.restarts} restart(s) since the last check)`;
-      options.logger.error("server down", { server: name, state: status.state, lastError });
-      void options.recordEvent({
-        level: "error",
-        type: "upstream.down",
-        message: `Server '${name}' ${what}`,
-        details: { server: name, state: status.state, restarts: status.restarts, lastError },
-      });
-    }
-    if (now.down && status.state === "ready") {
-      now.down = false;
-      options.logger.info("server recovered", { server: name });
-      void options.recordEvent({
-        level: "info",
-        type: "upstream.recovered",
-        message: `Server '${name}' is ready again`,
-        details: { server: name, restarts: status.restarts },
-      });
-    }
-  };
+    },
+    ...(options.watchIntervalMs === undefined ? {} : { intervalMs: options.watchIntervalMs }),
+  });
 
   const start = (spec: BackendSpec): Backend => {
     const plugin = spec.build();
@@ -142,7 +101,7 @@ export function createServerManager(options: {
     };
     const offList = plugin.onListChanged((kind) => options.router.notifyListChanged(kind, spec.name));
     // Plugins that report status changes get their crashes recorded at once; the watch covers the rest.
-    const offStatus = plugin.onStatusChange?.((status) => observe(spec.name, status));
+    const offStatus = plugin.onStatusChange?.((status) => watch.observe(spec.name, status));
     const offUpdates = plugin.onResourceUpdated?.((uri) =>
       options.router.notifyResourceUpdated(uri, spec.name),
     );
@@ -191,7 +150,7 @@ export function createServerManager(options: {
     const backend = options.router.remove(name);
     if (!backend) return;
     backend.unsubscribe();
-    lastSeen.delete(name);
+    watch.forget(name);
     await backend.plugin.shutdown().catch((error: unknown) => {
       options.logger.warn("server shutdown failed", {
         server: name,
@@ -200,11 +159,6 @@ export function createServerManager(options: {
     });
     tell({ name, kind: backend.kind, event: "stopped", state: "stopped" });
   };
-
-  const watch = setInterval(() => {
-    for (const backend of options.router.backends()) observe(backend.name, backend.plugin.getStatus());
-  }, options.watchIntervalMs ?? 2000);
-  watch.unref();
 
   return {
     add(spec, addOptions = {}) {
@@ -281,7 +235,7 @@ export function createServerManager(options: {
     },
     isSettled: () => pending.size === 0,
     async shutdownAll() {
-      clearInterval(watch);
+      watch.stop();
       await Promise.allSettled(options.router.backends().map((b) => stop(b.name)));
     },
   };

@@ -3,12 +3,13 @@ import type winston from "winston";
 import { GatewayOptionsError } from "../errors/errors.js";
 import type { GatewayOptions } from "../options.js";
 import type { Store } from "../store.js";
+import type { EventRecorder } from "../system-events.js";
 import type { PluginEntry } from "./plugin-entry.js";
 import type { PluginRegistry } from "./plugin-registry.js";
-import type { EventRecorder, ServerManager } from "./server-manager.js";
+import type { ServerManager } from "./server-manager.js";
 import { storedServerSpec } from "./stored-server.js";
-import { parseUpstreamEntry, type UpstreamTransport } from "./upstream-config.js";
-import { createUpstreamPlugin, type UpstreamHost, type UpstreamTimeouts } from "./upstream-plugin.js";
+import { parseUpstreamEntry, type UpstreamTimeouts, type UpstreamTransport } from "./upstream-config.js";
+import { createUpstreamPlugin, type UpstreamHost } from "./upstream-plugin.js";
 
 /** An upstream of the `upstreams` option (the config file's `mcpServers`), validated. */
 export interface ConfiguredEntry {

@@ -5,7 +5,6 @@ import {
   McpServerEntrySchema,
 } from "@waygate/core/server-config";
 import { BadRequestError } from "../errors/errors.js";
-import type { UpstreamTimeouts } from "./upstream-plugin.js";
 
 /** One entry of an `mcpServers` object, as Claude Desktop, Cursor and VS Code write it: core's one schema. */
 export const UpstreamEntrySchema = McpServerEntrySchema;
@@ -16,6 +15,14 @@ export type UpstreamEntry = McpServerEntry;
 export type UpstreamTransport =
   | { type: "stdio"; command: string; args: string[]; env: Record<string, string>; cwd?: string }
   | { type: "http" | "sse"; url: string; headers: Record<string, string> };
+
+/** One server's own deadlines (stored or configured); unset ones fall back to the gateway's. */
+export interface UpstreamTimeouts {
+  /** Connecting: spawn or reach the server and initialize it. */
+  connectMs?: number;
+  /** One request forwarded to the server. */
+  callMs?: number;
+}
 
 /** Validates an `mcpServers` entry into the server it declares (core's shape); errors name the server and field. */
 export function declareUpstream(name: string, entry: unknown): McpServerDeclaration {

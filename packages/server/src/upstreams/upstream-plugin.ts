@@ -4,17 +4,9 @@ import type { UpstreamEgress } from "./egress.js";
 import type { EraMemory } from "./eras.js";
 import type { GatewayIdentity } from "./gateway-identity.js";
 import type { HostedPlugin } from "./hosted-plugin.js";
-import type { UpstreamTransport } from "./upstream-config.js";
+import type { UpstreamTimeouts, UpstreamTransport } from "./upstream-config.js";
 import { withGlobalResponses } from "./upstream-oauth.js";
 import type { UserUpstreams } from "./user-tokens/user-upstreams.js";
-
-/** One server's own deadlines (stored or configured); unset ones fall back to the gateway's. */
-export interface UpstreamTimeouts {
-  /** Connecting: spawn or reach the server and initialize it. */
-  connectMs?: number;
-  /** One request forwarded to the server. */
-  callMs?: number;
-}
 
 /** What every upstream bridge of one gateway shares. */
 export interface UpstreamHost {

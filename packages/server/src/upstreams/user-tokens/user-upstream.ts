@@ -17,40 +17,23 @@ import {
   type PluginStatus,
   textResult,
 } from "@waygate/plugin-sdk";
-import { SIGN_IN_META_KEY } from "../../policy/call-policy.js";
 import type { HostCallContext, HostedPlugin } from "../hosted-plugin.js";
 import { principalOf } from "./principal.js";
-import type { SignIns } from "./sign-ins.js";
-import { UserTokenProvider, type UserTokenScope } from "./user-token-provider.js";
+import { PrincipalConnections, SignInNeeded } from "./principal-connections.js";
+import { askToSignIn, SIGNED_IN, type SignInDeps } from "./sign-in-prompt.js";
+import type { UserTokenProvider } from "./user-token-provider.js";
 
 /** The tool every per-user upstream lists, which starts (or restarts) the caller's own sign-in. */
 export const SIGN_IN_TOOL = "waygate_sign_in";
 
 /** What a per-user upstream needs from its gateway. */
-export interface UserUpstreamDeps {
-  scope: UserTokenScope;
-  signIns: SignIns;
-  /** `<publicUrl>/oauth/upstream/start/<id>`. */
-  startUrl: (signInId: string) => string;
+export interface UserUpstreamDeps extends SignInDeps {
   /** Builds one principal's MCP bridge to the upstream, with that principal's token provider. */
   connect: (provider: UserTokenProvider) => HostedPlugin;
   /** Told when the upstream shuts down (removed, disabled or the gateway stops). */
   onShutdown?: () => void;
   now?: () => number;
 }
-
-interface Connection {
-  plugin: HostedPlugin;
-  ready: Promise<void>;
-  lastUsed: number;
-  unsubscribe: () => void;
-}
-
-/** What `#signIn` answers when the sign-in finished during the call. */
-const SIGNED_IN = Symbol("signed in");
-
-/** Raised when a call needs the caller's sign-in: it becomes a link result, never a call upstream. */
-class SignInNeeded extends Error {}
 
 /**
  * A remote upstream reached with each principal's own OAuth token: one bridge (one connection) per principal that
@@ -63,7 +46,7 @@ export class UserUpstream implements HostedPlugin {
   readonly [PLUGIN_BRAND] = true as const;
   readonly metadata;
   readonly #deps: UserUpstreamDeps;
-  readonly #connections = new Map<string, Connection>();
+  readonly #connections: PrincipalConnections;
   readonly #listeners = new Set<(kind: ListChangedKind) => void>();
   #startOptions: PluginStartOptions = {};
   #lists: { tools: Tool[]; resources: Resource[]; templates: ResourceTemplateType[]; prompts: Prompt[] } = {
@@ -78,12 +61,19 @@ export class UserUpstream implements HostedPlugin {
   constructor(name: string, deps: UserUpstreamDeps) {
     this.metadata = { name, version: "1.0.0", description: `${name}, with each caller's own OAuth token` };
     this.#deps = deps;
+    this.#connections = new PrincipalConnections({
+      scope: deps.scope,
+      connect: deps.connect,
+      startOptions: () => this.#startOptions,
+      listsChanged: (plugin) => this.#refreshLists(plugin),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
   }
 
   async start(options: PluginStartOptions = {}): Promise<void> {
     this.#startOptions = options;
     const every = Math.min(this.#deps.scope.settings.idleCloseMs, 30_000);
-    this.#sweep = setInterval(() => void this.#closeIdle(), every);
+    this.#sweep = setInterval(() => void this.#connections.closeIdle(), every);
     this.#sweep.unref();
     this.#state = "ready";
   }
@@ -108,17 +98,19 @@ export class UserUpstream implements HostedPlugin {
       return errorResult(`${this.metadata.name} needs each caller's own sign-in, and authentication is off.`);
     }
     if (name === SIGN_IN_TOOL) {
-      const outcome = await this.#signIn(principal, ctx, true);
+      const outcome = await askToSignIn(this.#deps, this.metadata.name, principal, ctx, true);
       return outcome === SIGNED_IN ? textResult(`Signed in to ${this.metadata.name}.`) : outcome;
     }
     try {
-      return await (await this.#connection(principal)).callTool(name, args, ctx);
+      return await (await this.#connections.get(principal)).callTool(name, args, ctx);
     } catch (error) {
       if (!(error instanceof SignInNeeded)) throw error;
     }
     // Signed in through the client (URL elicitation) while the call waited: the call goes on, now with the token.
-    const outcome = await this.#signIn(principal, ctx, false);
-    return outcome === SIGNED_IN ? (await this.#connection(principal)).callTool(name, args, ctx) : outcome;
+    const outcome = await askToSignIn(this.#deps, this.metadata.name, principal, ctx, false);
+    return outcome === SIGNED_IN
+      ? (await this.#connections.get(principal)).callTool(name, args, ctx)
+      : outcome;
   }
 
   async listResources(): Promise<Resource[]> {
@@ -166,78 +158,29 @@ export class UserUpstream implements HostedPlugin {
     if (this.#sweep) clearInterval(this.#sweep);
     this.#state = "stopped";
     this.#deps.onShutdown?.();
-    await Promise.all([...this.#connections.keys()].map((principal) => this.disconnect(principal)));
+    await this.#connections.closeAll();
   }
 
   /** Opens the principal's connection now (after its sign-in), so lists show the upstream's tools at once. */
   async open(principal: string): Promise<void> {
-    await this.#connection(principal);
+    await this.#connections.get(principal);
   }
 
   /** Closes the principal's connection (after its token was revoked); the next call opens a new one, or asks to sign in. */
-  async disconnect(principal: string): Promise<void> {
-    const connection = this.#connections.get(principal);
-    if (!connection) return;
-    this.#connections.delete(principal);
-    connection.unsubscribe();
-    await connection.plugin.shutdown().catch(() => {});
+  disconnect(principal: string): Promise<void> {
+    return this.#connections.close(principal);
   }
 
   async #connectionOrThrow(ctx: HostCallContext): Promise<HostedPlugin> {
     const principal = principalOf(ctx.caller.keyId);
     try {
       if (!principal) throw new SignInNeeded();
-      return await this.#connection(principal);
+      return await this.#connections.get(principal);
     } catch (error) {
       if (!(error instanceof SignInNeeded)) throw error;
       throw new Error(
         `${this.metadata.name} acts with each caller's own account: call its ${SIGN_IN_TOOL} tool first to sign in`,
       );
-    }
-  }
-
-  /** The principal's open connection, opened when it has a token; SignInNeeded when it has none. */
-  async #connection(principal: string): Promise<HostedPlugin> {
-    const now = (this.#deps.now ?? Date.now)();
-    const { scope } = this.#deps;
-    if (!(await scope.tokens.get(scope.server, principal))) {
-      await this.disconnect(principal);
-      throw new SignInNeeded();
-    }
-    let connection = this.#connections.get(principal);
-    if (!connection) {
-      await this.#makeRoom();
-      const plugin = this.#deps.connect(new UserTokenProvider(scope, principal));
-      const unsubscribe = plugin.onListChanged(() => void this.#refreshLists(plugin));
-      const ready = plugin.start(this.#startOptions).then(() => this.#refreshLists(plugin));
-      connection = { plugin, ready, lastUsed: now, unsubscribe };
-      this.#connections.set(principal, connection);
-    }
-    connection.lastUsed = now;
-    try {
-      await connection.ready;
-    } catch (error) {
-      await this.disconnect(principal);
-      // Refused with this token (revoked or expired at the upstream, refresh failed): the person signs in again.
-      if (isAuthFailure(error)) throw new SignInNeeded();
-      throw error;
-    }
-    return connection.plugin;
-  }
-
-  async #makeRoom(): Promise<void> {
-    const max = this.#deps.scope.settings.maxConnections;
-    while (this.#connections.size >= max) {
-      const [oldest] = [...this.#connections].sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
-      if (!oldest) return;
-      await this.disconnect(oldest[0]);
-    }
-  }
-
-  async #closeIdle(): Promise<void> {
-    const cutoff = (this.#deps.now ?? Date.now)() - this.#deps.scope.settings.idleCloseMs;
-    for (const [principal, connection] of this.#connections) {
-      if (connection.lastUsed <= cutoff) await this.disconnect(principal);
     }
   }
 
@@ -260,64 +203,4 @@ export class UserUpstream implements HostedPlugin {
     this.#lists = next;
     for (const kind of changed) for (const listener of this.#listeners) listener(kind);
   }
-
-  /**
-   * Starts the principal's sign-in. A client that can open URLs (URL-mode elicitation) is asked to open the link, and
-   * the call waits for the sign-in to finish (SIGNED_IN); other clients get the link in an error result.
-   */
-  async #signIn(
-    principal: string,
-    ctx: HostCallContext,
-    asked: boolean,
-  ): Promise<CallToolResult | typeof SIGNED_IN> {
-    const { scope, signIns } = this.#deps;
-    const server = this.metadata.name;
-    let signIn = signIns.current(server, principal);
-    if (!signIn || signIn.opened) {
-      signIn = signIns.begin(server, principal);
-      try {
-        await new UserTokenProvider(scope, principal, signIn).authorizationUrl();
-      } catch (error) {
-        signIns.finish(signIn, error as Error);
-        return errorResult(`Could not start the sign-in to ${server}: ${(error as Error).message}`);
-      }
-    }
-    const link = this.#deps.startUrl(signIn.id);
-    const message = `Sign in to ${server} with your own account: open ${link} in your browser (the link works once, for 10 minutes)`;
-    if (ctx.clientRequests && ctx.clientCapabilities?.elicitation?.url) {
-      const answer = await ctx.clientRequests.elicitInput({
-        mode: "url",
-        message: `Sign in to ${server} with your own account`,
-        url: link,
-        elicitationId: signIn.id,
-      });
-      if (answer.action !== "accept") {
-        return errorResult(
-          `The sign-in to ${server} was ${answer.action === "decline" ? "declined" : "cancelled"}.`,
-        );
-      }
-      try {
-        await abortable(signIn.done, ctx.signal);
-      } catch (error) {
-        return errorResult(`The sign-in to ${server} did not finish: ${(error as Error).message}`);
-      }
-      return SIGNED_IN;
-    }
-    const result = errorResult(`${message}, then ${asked ? "use its tools" : "call the tool again"}.`);
-    return { ...result, _meta: { [SIGN_IN_META_KEY]: { server, url: link } } };
-  }
-}
-
-function isAuthFailure(error: unknown): boolean {
-  const text = `${(error as Error)?.name ?? ""} ${(error as Error)?.message ?? ""}`;
-  return /Unauthori[sz]ed|invalid_grant|invalid_token|\b401\b/i.test(text);
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error("the call was cancelled"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error("the call was cancelled or timed out"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
