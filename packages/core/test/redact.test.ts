@@ -396,6 +396,12 @@ describe("isSecretKeyName", () => {
     expect(isSecretKeyName("AWSAccessKeyLength")).toBe(false);
   });
 
+  it("reads doubled separators as one: API__KEY, private--key and access  key are secrets", () => {
+    for (const name of ["API__KEY", "private--key", "access  key", "_api_key_"]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+  });
+
   it("calls empty and separator-only names not secret", () => {
     for (const name of ["", "_", "--", " "]) expect(isSecretKeyName(name), JSON.stringify(name)).toBe(false);
   });
