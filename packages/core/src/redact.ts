@@ -71,16 +71,17 @@ const normaliseName = (name: string): string => name.replace(/[-_\s]/g, "").toLo
 const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
 // Secrets embedded in free text, in any letter case: the value of an Authorization header (scheme and
 // credential, however short; the header name is kept, captured as group 1), Waygate keys, bearer/basic
-// credentials, and the credentials in a URL (`postgres://user:password@host`: the password, the user name kept as
-// group 2; `https://token@host`: the whole user part, which is often a token). Each alternative starts at a literal
-// (no lookbehind, which would rescan whitespace runs), and a URL's user part cannot run past a `/`, so a megabyte
-// of text takes milliseconds.
+// credentials, the credentials in a URL (`postgres://user:password@host`: the password, the user name kept as
+// group 2; `https://token@host`: the whole user part, which is often a token), and PEM private keys (to their end, or
+// to the end of the text when cut short). Each alternative starts at a literal (no lookbehind, which would rescan
+// whitespace runs), and a URL's user part cannot run past a `/`, so a megabyte of text takes milliseconds.
 const SECRET_IN_TEXT = new RegExp(
   [
     String.raw`(\bauthorization["']?\s*[:=]\s*["']?)[^\s"',;]+(?:\s+[^\s"',;]+)?`,
     API_KEY_IN_TEXT_SOURCE,
     String.raw`\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`,
     String.raw`(:\/\/(?:[^\s/?#@:]*:)?)[^\s/?#]+(?=@)`,
+    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`,
   ].join("|"),
   "gi",
 );

@@ -113,6 +113,21 @@ describe("redactArguments", () => {
     ).toBe("git clone https://[REDACTED]@github.com/o/r.git");
   });
 
+  it("hides PEM private keys in free text, each to its end, and one cut short to the end of the text", () => {
+    expect(
+      redactArguments({
+        two: "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY----- and -----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\nthanks",
+        cut: "use this: -----begin private key-----\nMIIEvQIBADANBg",
+      }),
+    ).toEqual({ two: "[REDACTED] and [REDACTED]\nthanks", cut: "use this: [REDACTED]" });
+  });
+
+  it("keeps public keys and certificates", () => {
+    const text =
+      "-----BEGIN PUBLIC KEY-----\nMIIBIjANBg\n-----END PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----";
+    expect(redactArguments(text)).toBe(text);
+  });
+
   it("keeps URLs without credentials, an @ after the host and e-mail addresses", () => {
     for (const text of [
       "https://example.test/a?from=a@b.test#x@y",
