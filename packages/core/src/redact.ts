@@ -87,10 +87,33 @@ const SECRET_IN_TEXT = new RegExp(
 );
 
 const redactSecretsInText = (text: string): string =>
+  redactSecretPairs(
+    text.replace(
+      SECRET_IN_TEXT,
+      (_match, header: string | undefined, urlStart: string | undefined) =>
+        `${header ?? urlStart ?? ""}${REDACTED}`,
+    ),
+  );
+
+// `name=value` and `name: value` in free text under a secret-like name (`GITHUB_TOKEN=…` in a shell command,
+// `?access_token=…` in a URL, `"password": "…"` in JSON sent as a string, `password: …` in YAML). The search starts
+// at a word that every built-in secret name contains (cheap to find); the name's other characters around it (at most
+// 64 on each side, so a long name costs a bounded scan) go to `isSecretKeyName`, so `maxTokens: 5` stays. A quoted
+// value runs to its closing quote (or to the end of the text when there is none), any other value to a space or a
+// delimiter. Extra key names apply to fields only.
+const PAIR_IN_TEXT =
+  /((?:token|secret|pass|pwd|auth|key|cookie|credential|signature|session)[\w-]{0,64})(["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)|[^\s"'&,;]+)/gi;
+const NAME_BEFORE = /[\w-]*$/;
+
+const redactSecretPairs = (text: string): string =>
   text.replace(
-    SECRET_IN_TEXT,
-    (_match, header: string | undefined, urlStart: string | undefined) =>
-      `${header ?? urlStart ?? ""}${REDACTED}`,
+    PAIR_IN_TEXT,
+    (pair: string, nameEnd: string, separator: string, value: string, offset: number) => {
+      const nameStart = NAME_BEFORE.exec(text.slice(Math.max(0, offset - 64), offset))![0];
+      if (!isSecretField(`${nameStart}${nameEnd}`, undefined)) return pair;
+      const quote = `"'`.includes(value[0]!) ? value[0] : "";
+      return `${nameEnd}${separator}${quote}${REDACTED}${quote}`;
+    },
   );
 
 /**

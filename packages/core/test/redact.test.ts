@@ -128,6 +128,62 @@ describe("redactArguments", () => {
     expect(redactArguments(text)).toBe(text);
   });
 
+  it("hides the value of a secret-named name=value or name: value pair in free text", () => {
+    expect(
+      redactArguments({
+        shell: "export GITHUB_TOKEN=ghp_abc123 && gh pr list",
+        url: "curl 'https://api.test/x?access_token=abc&page=2'",
+        json: '{"password":"hu\\"nter2","user":"bob"}',
+        spaced: '{ "client_secret" : "abc" , "n": 1 }',
+        single: "{'privateKey': 'abc', 'n': 1}",
+        yaml: "password: hunter2\nuser: bob",
+        flag: "--client-secret=abc --verbose",
+        header: "X-Api-Key: abcdef",
+        suffix: "GITHUB_TOKEN_V2=abc tokenValue = def",
+        cut: 'token="cut short',
+      }),
+    ).toEqual({
+      shell: "export GITHUB_TOKEN=[REDACTED] && gh pr list",
+      url: "curl 'https://api.test/x?access_token=[REDACTED]&page=2'",
+      json: '{"password":"[REDACTED]","user":"bob"}',
+      spaced: '{ "client_secret" : "[REDACTED]" , "n": 1 }',
+      single: "{'privateKey': '[REDACTED]', 'n': 1}",
+      yaml: "password: [REDACTED]\nuser: bob",
+      flag: "--client-secret=[REDACTED] --verbose",
+      header: "X-Api-Key: [REDACTED]",
+      suffix: "GITHUB_TOKEN_V2=[REDACTED] tokenValue = [REDACTED]",
+      cut: 'token="[REDACTED]"',
+    });
+  });
+
+  it("finds every secret name in free text and ends an unquoted value at a space or a delimiter", () => {
+    for (const name of [
+      "token",
+      "secret",
+      "passphrase",
+      "pwd",
+      "auth",
+      "api_key",
+      "cookie",
+      "credentials",
+      "signature",
+      "session_id",
+    ]) {
+      expect(redactArguments(`${name}=a1,b ${name}=c2;d ${name}=e3&f ${name}=g4 h`), name).toBe(
+        `${name}=[REDACTED],b ${name}=[REDACTED];d ${name}=[REDACTED]&f ${name}=[REDACTED] h`,
+      );
+    }
+  });
+
+  it("reads the whole name around the secret word: a 100-character name still ends in TOKEN, maxToken is an amount", () => {
+    expect(redactArguments(`${"a".repeat(100)}_TOKEN=value`)).toBe(`${"a".repeat(100)}_TOKEN=[REDACTED]`);
+    expect(redactArguments(`${"b".repeat(100)}Token=value`)).toBe(`${"b".repeat(100)}Token=[REDACTED]`);
+    const text =
+      "options for this call, all of them plain: temperature=0.2 and maxToken=5, token_count: 7, keyboard: qwerty, author: Jane";
+    expect(redactArguments(text)).toBe(text);
+    expect(redactArguments("session: 5, monkey=3, passage: 4")).toBe("session: 5, monkey=3, passage: 4");
+  });
+
   it("keeps URLs without credentials, an @ after the host and e-mail addresses", () => {
     for (const text of [
       "https://example.test/a?from=a@b.test#x@y",
