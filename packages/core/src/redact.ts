@@ -231,7 +231,10 @@ function truncationMarker(json: string, bytes: number, maxBytes: number): unknow
     preview: json.slice(0, previewChars).replace(/[\uD800-\uDBFF]$/, ""),
   });
   let fitting = 0;
-  let longest = json.length;
+  // No preview of more characters than maxBytes fits (each is a byte at least), so a megabyte argument is not
+  // stringified whole on the first steps.
+  // Stryker disable next-line MethodExpression: equivalent; a higher bound only costs more steps to the same answer.
+  let longest = Math.min(json.length, maxBytes);
   while (fitting < longest) {
     const middle = Math.ceil((fitting + longest) / 2);
     if (Buffer.byteLength(JSON.stringify(markerOf(middle))) <= maxBytes) fitting = middle;
