@@ -141,6 +141,7 @@ describe("redactArguments", () => {
         header: "X-Api-Key: abcdef",
         suffix: "GITHUB_TOKEN_V2=abc tokenValue = def",
         cut: 'token="cut short',
+        cutSingle: "secret='cut short",
       }),
     ).toEqual({
       shell: "export GITHUB_TOKEN=[REDACTED] && gh pr list",
@@ -153,6 +154,7 @@ describe("redactArguments", () => {
       header: "X-Api-Key: [REDACTED]",
       suffix: "GITHUB_TOKEN_V2=[REDACTED] tokenValue = [REDACTED]",
       cut: 'token="[REDACTED]"',
+      cutSingle: "secret='[REDACTED]'",
     });
   });
 
@@ -182,6 +184,10 @@ describe("redactArguments", () => {
       "options for this call, all of them plain: temperature=0.2 and maxToken=5, token_count: 7, keyboard: qwerty, author: Jane";
     expect(redactArguments(text)).toBe(text);
     expect(redactArguments("session: 5, monkey=3, passage: 4")).toBe("session: 5, monkey=3, passage: 4");
+    // Near the start of a longer text, too.
+    const early =
+      "the maxToken=5 here, and enough plain words after it to make the text longer than 64 characters";
+    expect(redactArguments(early)).toBe(early);
   });
 
   it("keeps URLs without credentials, an @ after the host and e-mail addresses", () => {
