@@ -80,7 +80,8 @@ export function createApiKeysRepository(
       return null;
     }
     const entry = { row, hash: Buffer.from(row[3], "hex"), readAt: now };
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent in behaviour: with cacheMs 0 an entry is never fresh; this only saves the memory.
+    // With cacheMs 0 a stored entry would never be fresh, so not storing it only saves memory: the two mutants that
+    // store it anyway (the test forced true, or `>=`) are equivalent and survive.
     if (cacheMs > 0) {
       if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value as string);
       cache.set(prefix, entry);
