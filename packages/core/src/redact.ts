@@ -34,8 +34,9 @@ const SECRET_WORDS = new Set([
   "credentials",
   "signature",
 ]);
-// Two adjacent words that together name a secret (`api_key`, `privateKey`, `X-Access-Key`).
-const SECRET_WORD_PAIRS = new Set(["api key", "access key", "private key", "secret key"]);
+// Two adjacent words that together name a secret (`api_key`, `privateKey`, `X-Access-Key`). `secret key` needs no
+// pair: `secret` alone is a secret word.
+const SECRET_WORD_PAIRS = new Set(["api key", "access key", "private key"]);
 // A name about an amount (`maxTokens`, `tokenCount`, `passwordMinLength`) holds a number, not a secret.
 const QUANTITY_WORDS = new Set([
   "max",
@@ -51,51 +52,84 @@ const QUANTITY_WORDS = new Set([
   "used",
   "remaining",
 ]);
-// Names written as one lower-case word (`githubtoken`, `clientsecret`): a secret word at the end, unless the
-// name opens with an amount (`maxtokens` has no secret word at its end anyway; `maxpassword` would).
-const SECRET_SUFFIXES = [...SECRET_WORDS].filter((word) => !word.endsWith("s") || word === "credentials");
-const QUANTITY_PREFIX = /^(?:max|min|num|total)/;
+// A word that ends with a secret word is a secret (`token`, and in names written as one lower-case word,
+// `githubtoken`, `clientsecrets`), unless it is only an amount of one (`maxpassword`, `numtoken`); a word that
+// merely opens with those letters is not an amount (`adminpassword`, `miniosecret`).
+const SECRET_SUFFIXES = [...SECRET_WORDS];
+const AMOUNT_OF_SECRET_WORD = new RegExp(`^(?:max|min|num|total)(?:${SECRET_SUFFIXES.join("|")})$`);
 
 const wordsOf = (name: string): string[] =>
   name
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1 $2")
     .toLowerCase()
-    .split(/[^a-z0-9]+/)
+    .split(/[^a-z0-9]/)
     .filter(Boolean);
+
+const normaliseName = (name: string): string => name.replace(/[-_\s]/g, "").toLowerCase();
 
 const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
 // Secrets embedded in free text, in any letter case: the value of an Authorization header (scheme and
-// credential, however short; the header name is kept, captured as group 1), Waygate keys, and bearer/basic
-// credentials. Each alternative starts at a literal word (no lookbehind, which would rescan whitespace runs), so a
-// megabyte of text takes milliseconds.
+// credential, however short; the header name is kept, captured as group 1), Waygate keys, bearer/basic
+// credentials, the credentials in a URL (`postgres://user:password@host`: the password, the user name kept as
+// group 2; `https://token@host`: the whole user part, which is often a token), and PEM private keys (to their end, or
+// to the end of the text when cut short). Each alternative starts at a literal (no lookbehind, which would rescan
+// whitespace runs), and a URL's user part cannot run past a `/`, so a megabyte of text takes milliseconds.
 const SECRET_IN_TEXT = new RegExp(
   [
     String.raw`(\bauthorization["']?\s*[:=]\s*["']?)[^\s"',;]+(?:\s+[^\s"',;]+)?`,
     API_KEY_IN_TEXT_SOURCE,
     String.raw`\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`,
+    String.raw`(:\/\/(?:[^\s/?#@:]*:)?)[^\s/?#]+(?=@)`,
+    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`,
   ].join("|"),
   "gi",
 );
 
 const redactSecretsInText = (text: string): string =>
-  text.replace(SECRET_IN_TEXT, (_match, header: string | undefined) => `${header ?? ""}${REDACTED}`);
+  redactSecretPairs(
+    text.replace(
+      SECRET_IN_TEXT,
+      (_match, header: string | undefined, urlStart: string | undefined) =>
+        `${header ?? urlStart ?? ""}${REDACTED}`,
+    ),
+  );
+
+// `name=value` and `name: value` in free text under a secret-like name (`GITHUB_TOKEN=…` in a shell command,
+// `?access_token=…` in a URL, `"password": "…"` in JSON sent as a string, `password: …` in YAML). The search starts
+// at a word that every built-in secret name contains (cheap to find); the name's other characters around it (at most
+// 64 on each side, so a long name costs a bounded scan) go to `isSecretKeyName`, so `maxTokens: 5` stays. A quoted
+// value runs to its closing quote (or to the end of the text when there is none), any other value to a space or a
+// delimiter. Extra key names apply to fields only.
+const PAIR_IN_TEXT =
+  /((?:token|secret|pass|pwd|auth|key|cookie|credential|signature|session)[\w-]{0,64})(["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)|[^\s"'&,;]+)/gi;
+const NAME_BEFORE = /[\w-]*$/;
+
+const redactSecretPairs = (text: string): string =>
+  text.replace(
+    PAIR_IN_TEXT,
+    (pair: string, nameEnd: string, separator: string, value: string, offset: number) => {
+      const nameStart = NAME_BEFORE.exec(text.slice(Math.max(0, offset - 64), offset))![0];
+      if (!isSecretField(`${nameStart}${nameEnd}`, undefined)) return pair;
+      const quote = `"'`.includes(value[0]!) ? value[0] : "";
+      return `${nameEnd}${separator}${quote}${REDACTED}${quote}`;
+    },
+  );
 
 /**
  * True when a field with this name must never be stored or logged in clear: one of its words is secret-like
  * (`accessToken`, `client_secret`, `X-Api-Key`), or the whole name is `auth`, `pass`, `pwd` or `sessionid`; a name
  * about an amount (`maxTokens`, `tokenCount`) is not.
  */
-export function isSecretKeyName(name: string, extraKeys: readonly string[] = []): boolean {
-  const normalised = name.replace(/[-_\s]/g, "").toLowerCase();
+export function isSecretKeyName(name: string, extraKeys?: readonly string[]): boolean {
+  const normalised = normaliseName(name);
   if (SECRET_KEY_EXACT.has(normalised)) return true;
-  if (extraKeys.some((extra) => normalised === extra.replace(/[-_\s]/g, "").toLowerCase())) return true;
+  if (extraKeys?.some((extra) => normalised === normaliseName(extra))) return true;
   const words = wordsOf(name);
   if (words.some((word) => QUANTITY_WORDS.has(word))) return false;
-  if (words.some((word) => SECRET_WORDS.has(word))) return true;
   if (words.some((word, i) => SECRET_WORD_PAIRS.has(`${word} ${words[i + 1]}`))) return true;
   return words.some(
-    (word) => !QUANTITY_PREFIX.test(word) && SECRET_SUFFIXES.some((suffix) => word.endsWith(suffix)),
+    (word) => !AMOUNT_OF_SECRET_WORD.test(word) && SECRET_SUFFIXES.some((suffix) => word.endsWith(suffix)),
   );
 }
 
@@ -106,9 +140,8 @@ const MAX_REMEMBERED_NAMES = 1024;
 const MAX_REMEMBERED_NAME_LENGTH = 64;
 const rememberedVerdicts = new Map<string, boolean>();
 
-function isSecretField(name: string, extraKeys: readonly string[]): boolean {
-  if (extraKeys.length > 0 || name.length > MAX_REMEMBERED_NAME_LENGTH)
-    return isSecretKeyName(name, extraKeys);
+function isSecretField(name: string, extraKeys: readonly string[] | undefined): boolean {
+  if (extraKeys?.length || name.length > MAX_REMEMBERED_NAME_LENGTH) return isSecretKeyName(name, extraKeys);
   let verdict = rememberedVerdicts.get(name);
   if (verdict === undefined) {
     verdict = isSecretKeyName(name);
@@ -118,23 +151,26 @@ function isSecretField(name: string, extraKeys: readonly string[]): boolean {
   return verdict;
 }
 
+/** How many field-name verdicts are remembered now, so tests can hold the memory bound. Not public API. */
+export const rememberedVerdictCount = (): number => rememberedVerdicts.size;
+
 /** Copies `value` with secret-named fields replaced by `[REDACTED]`, then caps its serialised size. */
 export function redactArguments(value: unknown, options: RedactOptions = {}): unknown {
-  const redacted = redactValue(value, options.extraKeys ?? [], options.maxDepth ?? 16, 0, new WeakSet());
+  const redacted = redactValue(value, options.extraKeys, options.maxDepth ?? 16, 0, new WeakSet());
   if (options.maxBytes === undefined) return redacted;
   return capSize(redacted, options.maxBytes);
 }
 
 function redactValue(
   value: unknown,
-  extraKeys: readonly string[],
+  extraKeys: readonly string[] | undefined,
   maxDepth: number,
   depth: number,
   seen: WeakSet<object>,
 ): unknown {
   if (typeof value === "string") return redactSecretsInText(value);
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "function" || typeof value === "symbol" || value === undefined) return undefined;
+  if (typeof value === "function" || typeof value === "symbol") return undefined;
   if (typeof value !== "object" || value === null) return value;
   if (seen.has(value)) return "[Circular]";
   if (depth >= maxDepth) return "[Too deep]";
@@ -165,33 +201,38 @@ export function redactToJson(
   value: unknown,
   options: RedactOptions & { maxBytes: number },
 ): string | undefined {
-  const redacted = redactValue(value, options.extraKeys ?? [], options.maxDepth ?? 16, 0, new WeakSet());
+  const redacted = redactValue(value, options.extraKeys, options.maxDepth ?? 16, 0, new WeakSet());
   const json = JSON.stringify(redacted);
   if (json === undefined) return undefined;
-  const bytes = utf8Bytes(json, options.maxBytes);
+  const bytes = Buffer.byteLength(json);
   return bytes <= options.maxBytes ? json : JSON.stringify(truncationMarker(json, bytes, options.maxBytes));
 }
 
 function capSize(value: unknown, maxBytes: number): unknown {
   const json = JSON.stringify(value);
   if (json === undefined) return value;
-  const bytes = utf8Bytes(json, maxBytes);
+  const bytes = Buffer.byteLength(json);
   return bytes <= maxBytes ? value : truncationMarker(json, bytes, maxBytes);
 }
 
-/** The UTF-8 size of `json`, not counted when it clearly fits: a UTF-16 code unit is at most 3 UTF-8 bytes. */
-function utf8Bytes(json: string, maxBytes: number): number {
-  return json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json, "utf8");
-}
-
 function truncationMarker(json: string, bytes: number, maxBytes: number): unknown {
-  // Keep a readable start of the (already redacted) JSON so the row still says what was called,
-  // shrinking it until the marker itself (with its escaping) fits.
-  let previewChars = Math.min(json.length, maxBytes);
-  for (;;) {
-    const marker = { "[truncated]": true, originalBytes: bytes, preview: json.slice(0, previewChars) };
-    const size = Buffer.byteLength(JSON.stringify(marker), "utf8");
-    if (size <= maxBytes || previewChars === 0) return marker;
-    previewChars = Math.max(0, previewChars - Math.max(1, Math.ceil((size - maxBytes) / 2)));
+  // Keep the longest start of the (already redacted) JSON with which the marker, escaping included, still fits, so the
+  // row says what was called. A start never ends inside a surrogate pair, so a longer start never makes the marker
+  // smaller, and a binary search finds it. Below the marker's own size (about 50 bytes) the preview is empty.
+  const markerOf = (previewChars: number) => ({
+    "[truncated]": true,
+    originalBytes: bytes,
+    preview: json.slice(0, previewChars).replace(/[\uD800-\uDBFF]$/, ""),
+  });
+  let fitting = 0;
+  // No preview of more characters than maxBytes fits (each is a byte at least), so a megabyte argument is not
+  // stringified whole on the first steps.
+  // Stryker disable next-line MethodExpression: equivalent; a higher bound only costs more steps to the same answer.
+  let longest = Math.min(json.length, maxBytes);
+  while (fitting < longest) {
+    const middle = Math.ceil((fitting + longest) / 2);
+    if (Buffer.byteLength(JSON.stringify(markerOf(middle))) <= maxBytes) fitting = middle;
+    else longest = middle - 1;
   }
+  return markerOf(fitting);
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createKeyHasher, generateApiKey } from "../src/api-keys/key-format.js";
 import {
   createDatabase,
   createRepositories,
@@ -7,7 +8,7 @@ import {
   SecretKeyError,
   toolPatternMatches,
 } from "../src/index.js";
-import { manualClock, SECRET, useTempDirs } from "./helpers.js";
+import { manualClock, rejectionOf, SECRET, useTempDirs } from "./helpers.js";
 
 const temp = useTempDirs();
 
@@ -57,6 +58,7 @@ describe("apiKeys.create", () => {
     expect(key.toolPatterns).toEqual(["*"]);
     const events = await repos.systemEvents.list({ type: "api_key.created" });
     expect(events.items[0]?.details).toEqual({ id: key.id, prefix: key.prefix });
+    expect(events.items[0]?.message).toBe('API key "all" created');
   });
 
   it("rejects bad input with every problem named, and stores nothing", async () => {
@@ -113,6 +115,9 @@ describe("apiKeys.verify", () => {
       `${plaintext}x`,
       ` ${plaintext}`,
       42 as unknown as string,
+      // What a JSON body could carry: an array would turn into the key itself if it were coerced to a string.
+      [plaintext] as unknown as string,
+      { toString: () => plaintext } as unknown as string,
     ]) {
       expect(await apiKeys.verify(bad)).toEqual({ ok: false, reason: "malformed" });
     }
@@ -166,7 +171,7 @@ describe("apiKeys.verify", () => {
     expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked", keyId: key.id });
   });
 
-  it("sees a revocation made through another connection once the verify cache window has passed", async () => {
+  it("reuses a verified key's row for apiKeyCacheMs: another connection's revocation shows only after the window", async () => {
     const clock = manualClock();
     const db = await temp.db();
     const repos = createRepositories(db, { secretKey: SECRET, clock: clock.now, apiKeyCacheMs: 1000 });
@@ -176,8 +181,63 @@ describe("apiKeys.verify", () => {
     const { key, plaintext } = await repos.apiKeys.create({ name: "k", scopes: [] });
     expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
     await other.apiKeys.revoke(key.id);
-    clock.advance(1000);
+    expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
+    clock.advance(999);
+    expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
+    clock.advance(1);
     expect(await repos.apiKeys.verify(plaintext)).toEqual({ ok: false, reason: "revoked", keyId: key.id });
+  });
+
+  it("reads a key's row again when the clock has stepped back since it was read, with or without the cache", async () => {
+    for (const apiKeyCacheMs of [0, 60_000]) {
+      const clock = manualClock();
+      const db = await temp.db();
+      const repos = createRepositories(db, { secretKey: SECRET, clock: clock.now, apiKeyCacheMs });
+      const other = createRepositories(temp.track(await createDatabase({ url: db.url })), {
+        secretKey: SECRET,
+      });
+      const { key, plaintext } = await repos.apiKeys.create({ name: "k", scopes: [] });
+      expect((await repos.apiKeys.verify(plaintext)).ok).toBe(true);
+      await other.apiKeys.revoke(key.id);
+      clock.advance(-3_600_000);
+      expect(await repos.apiKeys.verify(plaintext), `apiKeyCacheMs ${apiKeyCacheMs}`).toEqual({
+        ok: false,
+        reason: "revoked",
+        keyId: key.id,
+      });
+    }
+  });
+
+  it("keeps at most 10,000 verified keys, dropping the one read first", async () => {
+    const clock = manualClock();
+    const db = await temp.db();
+    const repos = createRepositories(db, { secretKey: SECRET, clock: clock.now, apiKeyCacheMs: 60_000 });
+    const other = createRepositories(temp.track(await createDatabase({ url: db.url })), {
+      secretKey: SECRET,
+    });
+    // 10,001 keys written in one statement (creating them one by one would take a while); last used now, so that
+    // verifying them writes nothing.
+    const hash = createKeyHasher(SECRET);
+    const keys = Array.from({ length: 10_001 }, (_, i) => ({ id: `key-${i}`, ...generateApiKey() }));
+    await db.client.execute({
+      sql: `INSERT INTO api_keys (id, name, prefix, key_hash, created_at, last_used_at)
+        SELECT value ->> 0, value ->> 0, value ->> 1, value ->> 2, ?, ? FROM json_each(?)`,
+      args: [
+        clock.now(),
+        clock.now(),
+        JSON.stringify(keys.map((k) => [k.id, k.prefix, hash(k.plaintext).toString("hex")])),
+      ],
+    });
+    for (const k of keys) expect((await repos.apiKeys.verify(k.plaintext)).ok).toBe(true);
+    await other.apiKeys.revoke("key-0");
+    await other.apiKeys.revoke("key-1");
+    // key-1 is still held; key-0 was dropped when key-10000 came in, so its revocation shows at once.
+    expect((await repos.apiKeys.verify(keys[1]!.plaintext)).ok).toBe(true);
+    expect(await repos.apiKeys.verify(keys[0]!.plaintext)).toEqual({
+      ok: false,
+      reason: "revoked",
+      keyId: "key-0",
+    });
   });
 
   it("calls a key past its expiry expired", async () => {
@@ -213,6 +273,65 @@ describe("apiKeys.verify", () => {
     clock.advance(1_000);
     await apiKeys.verify(plaintext);
     expect(await stored()).toBe(first + 60_000);
+  });
+});
+
+describe("apiKeys last use across replicas", () => {
+  it("does not write last_used_at again when another replica wrote it within the minute", async () => {
+    const clock = manualClock();
+    const db = await temp.db();
+    // Replica B holds the row it read at the start for two minutes; replica A reads afresh.
+    const b = createRepositories(db, { secretKey: SECRET, clock: clock.now, apiKeyCacheMs: 120_000 });
+    const a = createRepositories(temp.track(await createDatabase({ url: db.url })), {
+      secretKey: SECRET,
+      clock: clock.now,
+      apiKeyCacheMs: 0,
+    });
+    const { key, plaintext } = await a.apiKeys.create({ name: "shared", scopes: [] });
+    const start = clock.now();
+    await b.apiKeys.verify(plaintext);
+    clock.advance(60_000);
+    await a.apiKeys.verify(plaintext);
+    clock.advance(500);
+    // B's held row says the key was last used at the start, more than a minute ago, but A wrote it 500 ms ago.
+    await b.apiKeys.verify(plaintext);
+    const stored = await db.client.execute({
+      sql: "SELECT last_used_at FROM api_keys WHERE id = ?",
+      args: [key.id],
+    });
+    expect(Number(stored.rows[0]?.[0])).toBe(start + 60_000);
+  });
+});
+
+describe("apiKeys database failures", () => {
+  it("names what it was doing when the database fails", async () => {
+    const db = await temp.db();
+    const { apiKeys } = createRepositories(db, { secretKey: SECRET });
+    const { plaintext } = await apiKeys.create({ name: "k", scopes: [] });
+    await db.client.execute(
+      "CREATE TRIGGER no_last_use BEFORE UPDATE OF last_used_at ON api_keys BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END",
+    );
+    expect((await rejectionOf(apiKeys.verify(plaintext))).message).toContain("(while recording API key use)");
+    // The failed write is tried again on the next use.
+    await db.client.execute("DROP TRIGGER no_last_use");
+    expect((await apiKeys.verify(plaintext)).ok).toBe(true);
+    const stored = await db.client.execute("SELECT last_used_at FROM api_keys");
+    expect(stored.rows[0]?.[0]).not.toBeNull();
+    await db.client.execute("DROP TABLE api_keys");
+    const failures = {
+      "creating an API key": () => apiKeys.create({ name: "k2", scopes: [] }),
+      "verifying an API key": () => apiKeys.verify(generateApiKey().plaintext),
+      "revoking an API key": () => apiKeys.revoke("some-id"),
+      "listing API keys": () => apiKeys.list(),
+      "reading an API key": () => apiKeys.get("some-id"),
+      "counting API keys": () => apiKeys.count({ activeOnly: true }),
+    };
+    for (const [action, failure] of Object.entries(failures)) {
+      const error = await rejectionOf(failure());
+      expect(error.code, action).toBe("DATABASE_ERROR");
+      expect(error.message, action).toContain(`(while ${action})`);
+      expect(error.message, action).toContain("no such table: api_keys");
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { generateApiKey } from "../src/api-keys/key-format.js";
 import { isSecretKeyName, REDACTED, redactArguments } from "../src/index.js";
-import { redactToJson } from "../src/redact.js";
+import { redactToJson, rememberedVerdictCount } from "../src/redact.js";
 
 /** An argument nested `levels` objects deep, built without recursion. */
 function nested(levels: number): Record<string, unknown> {
@@ -91,6 +91,116 @@ describe("redactArguments", () => {
     );
   });
 
+  it("hides the password of a URL in free text and keeps the user name, the host and the path", () => {
+    expect(
+      redactArguments({
+        dsn: "postgres://alice:s3cret@db.internal:5432/app",
+        note: "clone from HTTPS://deploy:hunter2@git.example/team/repo.git then build",
+        odd: "mysql://root:p@ss@w0rd@127.0.0.1/mysql",
+        empty: "redis://:topsecret@cache:6379/0",
+      }),
+    ).toEqual({
+      dsn: "postgres://alice:[REDACTED]@db.internal:5432/app",
+      note: "clone from HTTPS://deploy:[REDACTED]@git.example/team/repo.git then build",
+      odd: "mysql://root:[REDACTED]@127.0.0.1/mysql",
+      empty: "redis://:[REDACTED]@cache:6379/0",
+    });
+  });
+
+  it("hides the whole user part of a URL that has no password, since it is often a token", () => {
+    expect(
+      redactArguments("git clone https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/o/r.git"),
+    ).toBe("git clone https://[REDACTED]@github.com/o/r.git");
+  });
+
+  it("hides PEM private keys in free text, each to its end, and one cut short to the end of the text", () => {
+    expect(
+      redactArguments({
+        two: "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nIBAAK\n-----END RSA PRIVATE KEY----- and -----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\nthanks",
+        cut: "use this: -----begin private key-----\nMIIEvQIBADANBg",
+      }),
+    ).toEqual({ two: "[REDACTED] and [REDACTED]\nthanks", cut: "use this: [REDACTED]" });
+  });
+
+  it("keeps public keys and certificates", () => {
+    const text =
+      "-----BEGIN PUBLIC KEY-----\nMIIBIjANBg\n-----END PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----";
+    expect(redactArguments(text)).toBe(text);
+  });
+
+  it("hides the value of a secret-named name=value or name: value pair in free text", () => {
+    expect(
+      redactArguments({
+        shell: "export GITHUB_TOKEN=ghp_abc123 && gh pr list",
+        url: "curl 'https://api.test/x?access_token=abc&page=2'",
+        json: '{"password":"hu\\"nter2","user":"bob"}',
+        spaced: '{ "client_secret" : "abc" , "n": 1 }',
+        single: "{'privateKey': 'abc', 'n': 1}",
+        yaml: "password: hunter2\nuser: bob",
+        flag: "--client-secret=abc --verbose",
+        header: "X-Api-Key: abcdef",
+        suffix: "GITHUB_TOKEN_V2=abc tokenValue = def",
+        cut: 'token="cut short',
+        cutSingle: "secret='cut short",
+      }),
+    ).toEqual({
+      shell: "export GITHUB_TOKEN=[REDACTED] && gh pr list",
+      url: "curl 'https://api.test/x?access_token=[REDACTED]&page=2'",
+      json: '{"password":"[REDACTED]","user":"bob"}',
+      spaced: '{ "client_secret" : "[REDACTED]" , "n": 1 }',
+      single: "{'privateKey': '[REDACTED]', 'n': 1}",
+      yaml: "password: [REDACTED]\nuser: bob",
+      flag: "--client-secret=[REDACTED] --verbose",
+      header: "X-Api-Key: [REDACTED]",
+      suffix: "GITHUB_TOKEN_V2=[REDACTED] tokenValue = [REDACTED]",
+      cut: 'token="[REDACTED]"',
+      cutSingle: "secret='[REDACTED]'",
+    });
+  });
+
+  it("finds every secret name in free text and ends an unquoted value at a space or a delimiter", () => {
+    for (const name of [
+      "token",
+      "secret",
+      "passphrase",
+      "pwd",
+      "auth",
+      "api_key",
+      "cookie",
+      "credentials",
+      "signature",
+      "session_id",
+    ]) {
+      expect(redactArguments(`${name}=a1,b ${name}=c2;d ${name}=e3&f ${name}=g4 h`), name).toBe(
+        `${name}=[REDACTED],b ${name}=[REDACTED];d ${name}=[REDACTED]&f ${name}=[REDACTED] h`,
+      );
+    }
+  });
+
+  it("reads the whole name around the secret word: a 100-character name still ends in TOKEN, maxToken is an amount", () => {
+    expect(redactArguments(`${"a".repeat(100)}_TOKEN=value`)).toBe(`${"a".repeat(100)}_TOKEN=[REDACTED]`);
+    expect(redactArguments(`${"b".repeat(100)}Token=value`)).toBe(`${"b".repeat(100)}Token=[REDACTED]`);
+    const text =
+      "options for this call, all of them plain: temperature=0.2 and maxToken=5, token_count: 7, keyboard: qwerty, author: Jane";
+    expect(redactArguments(text)).toBe(text);
+    expect(redactArguments("session: 5, monkey=3, passage: 4")).toBe("session: 5, monkey=3, passage: 4");
+    // Near the start of a longer text, too.
+    const early =
+      "the maxToken=5 here, and enough plain words after it to make the text longer than 64 characters";
+    expect(redactArguments(early)).toBe(early);
+  });
+
+  it("keeps URLs without credentials, an @ after the host and e-mail addresses", () => {
+    for (const text of [
+      "https://example.test/a?from=a@b.test#x@y",
+      "https://example.test/users/@alice",
+      "write to ops@example.test or mailto:ops@example.test",
+      "see https://example.test and ops@example.test",
+    ]) {
+      expect(redactArguments(text), text).toBe(text);
+    }
+  });
+
   it("honours extra key names, ignoring case, '-' and '_' on both sides", () => {
     expect(redactArguments({ ssn: "123", name: "x" }, { extraKeys: ["SSN"] })).toEqual({
       ssn: "[REDACTED]",
@@ -102,6 +212,9 @@ describe("redactArguments", () => {
         { extraKeys: ["customer-ref"] },
       ),
     ).toEqual({ customer_ref: "[REDACTED]", "Customer-Ref": "[REDACTED]", customer: "3" });
+    expect(
+      redactArguments({ ssn: "1", iban: "2", name: "3" }, { extraKeys: ["SSN", "iban", "passport"] }),
+    ).toEqual({ ssn: "[REDACTED]", iban: "[REDACTED]", name: "3" });
   });
 
   it("keeps a value that appears twice without being a cycle, and drops what JSON cannot hold", () => {
@@ -150,6 +263,47 @@ describe("redactArguments", () => {
       expect(Buffer.byteLength(JSON.stringify(capped))).toBeLessThanOrEqual(maxBytes);
     }
     expect(redactArguments({ small: 1 }, { maxBytes: 1024 })).toEqual({ small: 1 });
+  });
+
+  it("returns undefined for a value JSON cannot hold, whatever maxBytes is", () => {
+    expect(redactArguments(undefined, { maxBytes: 10 })).toBeUndefined();
+    expect(redactArguments(() => 1, { maxBytes: 10 })).toBeUndefined();
+  });
+
+  it("keeps the longest start of the JSON that fits as the preview, never half a character", () => {
+    const inputs = [
+      { items: Array.from({ length: 300 }, (_, i) => ({ id: i, quote: 'say "hi" \\ ok' })) },
+      "\u20ac".repeat(2000),
+      "\u{1F600}".repeat(2000),
+      `a${"\u{1F600}".repeat(2000)}`,
+    ];
+    const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+    for (const input of inputs) {
+      const json = JSON.stringify(input);
+      for (const maxBytes of [64, 65, 66, 67, 100, 257, 1024]) {
+        const capped = redactArguments(input, { maxBytes }) as { preview: string; originalBytes: number };
+        const label = `${json.slice(0, 12)} in ${maxBytes}`;
+        expect(size(capped), label).toBeLessThanOrEqual(maxBytes);
+        expect(json.startsWith(capped.preview), label).toBe(true);
+        // UTF-8 cannot hold half a surrogate pair: a preview cut inside one would not survive the round trip.
+        expect(Buffer.from(capped.preview).toString(), label).toBe(capped.preview);
+        // One more character (a whole surrogate pair) would not fit.
+        const next = json.slice(
+          0,
+          capped.preview.length + (json.codePointAt(capped.preview.length)! > 0xffff ? 2 : 1),
+        );
+        expect(size({ ...capped, preview: next }), label).toBeGreaterThan(maxBytes);
+        expect(redactToJson(input, { maxBytes }), label).toBe(JSON.stringify(capped));
+      }
+    }
+  });
+
+  it("gives an empty preview when maxBytes is below the size of the marker itself", () => {
+    expect(redactArguments("x".repeat(100), { maxBytes: 10 })).toEqual({
+      "[truncated]": true,
+      originalBytes: 102,
+      preview: "",
+    });
   });
 
   it("counts maxBytes in UTF-8 bytes, not UTF-16 code units", () => {
@@ -270,6 +424,65 @@ describe("isSecretKeyName", () => {
     }
   });
 
+  it("treats a secret word next to any amount word as a number: token_limit, passwordLength, secretSize", () => {
+    for (const amount of [
+      "max",
+      "min",
+      "num",
+      "count",
+      "total",
+      "limit",
+      "length",
+      "size",
+      "budget",
+      "usage",
+      "used",
+      "remaining",
+    ]) {
+      expect(isSecretKeyName(`token_${amount}`), amount).toBe(false);
+      expect(isSecretKeyName(`${amount}Password`), amount).toBe(false);
+      expect(isSecretKeyName(`token_${amount}x`), amount).toBe(true);
+    }
+  });
+
+  it("hides one-word names ending in a plural secret word: clientsecrets, dbpasswords, sessioncookies", () => {
+    for (const name of [
+      "clientsecrets",
+      "dbpasswords",
+      "sessioncookies",
+      "usercredential",
+      "awscredentials",
+    ]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+  });
+
+  it("exempts a one-word name only when it is an amount of a secret word, not when it merely opens with one", () => {
+    for (const name of ["maxpassword", "mintoken", "numsecrets", "totalcookies"]) {
+      expect(isSecretKeyName(name), name).toBe(false);
+    }
+    for (const name of ["adminpassword", "miniosecret", "minecrafttoken", "numberpasswd"]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+  });
+
+  it("splits an acronym from the word after it: AWSAccessKey and GCPPrivateKey are secrets", () => {
+    for (const name of ["AWSAccessKey", "GCPPrivateKey", "HTTPApiKey"]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+    expect(isSecretKeyName("AWSAccessKeyLength")).toBe(false);
+  });
+
+  it("reads doubled separators as one: API__KEY, private--key and access  key are secrets", () => {
+    for (const name of ["API__KEY", "private--key", "access  key", "_api_key_"]) {
+      expect(isSecretKeyName(name), name).toBe(true);
+    }
+  });
+
+  it("calls empty and separator-only names not secret", () => {
+    for (const name of ["", "_", "--", " "]) expect(isSecretKeyName(name), JSON.stringify(name)).toBe(false);
+  });
+
   it("keeps maxTokens in a stored argument while hiding the token beside it", () => {
     expect(redactArguments({ maxTokens: 1024, temperature: 0.2, accessToken: "t" })).toEqual({
       maxTokens: 1024,
@@ -309,5 +522,30 @@ describe("remembered field-name verdicts", () => {
     expect(redactArguments({ region: "eu" }, { extraKeys: ["region"] })).toEqual({ region: REDACTED });
     expect(redactArguments({ region: "eu" })).toEqual({ region: "eu" });
     expect(redactArguments({ region: "eu" }, { extraKeys: ["region"] })).toEqual({ region: REDACTED });
+  });
+
+  it("remembers at most 1,024 short names, starts over when full, and never remembers long names or extra keys", () => {
+    let i = 0;
+    const fresh = () => `remembered${i++}Token`;
+    for (let rounds = 0; rounds < 3000 && rememberedVerdictCount() < 1024; rounds++) {
+      redactArguments({ [fresh()]: "s" });
+      expect(rememberedVerdictCount()).toBeLessThanOrEqual(1024);
+    }
+    expect(rememberedVerdictCount()).toBe(1024);
+    // A remembered name is answered from memory: nothing is added, nothing starts over.
+    expect(redactArguments({ [`remembered${i - 1}Token`]: "s" })).toEqual({
+      [`remembered${i - 1}Token`]: REDACTED,
+    });
+    expect(rememberedVerdictCount()).toBe(1024);
+    const next = fresh();
+    expect(redactArguments({ [next]: "s" })).toEqual({ [next]: REDACTED });
+    expect(rememberedVerdictCount()).toBe(1);
+    const longest = `${"n".repeat(58)}Secret`;
+    expect(longest).toHaveLength(64);
+    redactArguments({ [longest]: "s" });
+    expect(rememberedVerdictCount()).toBe(2);
+    redactArguments({ [`${longest}s`]: "s", other: 1 }, { extraKeys: ["other"] });
+    redactArguments({ [`${longest}x`]: "s" });
+    expect(rememberedVerdictCount()).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Row } from "@libsql/client";
+import type { InStatement, Row } from "@libsql/client";
 import { apiKeyPrefixOf, createKeyHasher, generateApiKey, hashesEqual } from "../api-keys/key-format.js";
 import {
   type ApiKeyRecord,
@@ -62,13 +62,14 @@ export function createApiKeysRepository(
 ): ApiKeysRepository {
   const hash = createKeyHasher(secretKey);
   // Recently verified keys by prefix. Revocation through this repository evicts at once; a revocation
-  // written by another process or connection is seen within `cacheMs`.
-  const cache = new Map<string, { row: KeyRow; hash: Buffer; until: number }>();
+  // written by another process or connection is seen within `cacheMs`, and at once when the clock has stepped back
+  // since the row was read (else a step back of an hour would keep a revoked key's row for an hour).
+  const cache = new Map<string, { row: KeyRow; hash: Buffer; readAt: number }>();
 
   async function lookup(prefix: string): Promise<{ row: KeyRow; hash: Buffer } | null> {
     const now = clock();
     const cached = cache.get(prefix);
-    if (cached && cached.until > now) return cached;
+    if (cached && now >= cached.readAt && now - cached.readAt < cacheMs) return cached;
     const row = await findOne(
       `SELECT ${COLUMNS} FROM api_keys WHERE prefix = ?`,
       prefix,
@@ -78,7 +79,9 @@ export function createApiKeysRepository(
       cache.delete(prefix);
       return null;
     }
-    const entry = { row, hash: Buffer.from(row[3], "hex"), until: now + cacheMs };
+    const entry = { row, hash: Buffer.from(row[3], "hex"), readAt: now };
+    // With cacheMs 0 a stored entry would never be fresh, so not storing it only saves memory: the two mutants that
+    // store it anyway (the test forced true, or `>=`) are equivalent and survive.
     if (cacheMs > 0) {
       if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value as string);
       cache.set(prefix, entry);
@@ -154,14 +157,15 @@ export function createApiKeysRepository(
       if (row[9] !== null) return { ok: false, reason: "revoked", keyId: String(row[0]) };
       const now = clock();
       if (row[8] !== null && row[8] <= now) return { ok: false, reason: "expired", keyId: String(row[0]) };
-      if (row[10] === null || now - row[10] >= LAST_USED_RESOLUTION_MS) {
-        row[10] = now;
+      if (now - (row[10] ?? Number.NEGATIVE_INFINITY) >= LAST_USED_RESOLUTION_MS) {
         await dbCall(db, "recording API key use", () =>
           db.client.execute({
             sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
             args: [now, row[0], now - LAST_USED_RESOLUTION_MS],
           }),
         );
+        // Only once written: a failed write is tried again on the next use.
+        row[10] = now;
       }
       return { ok: true, key: toRecord(row) };
     },
@@ -187,7 +191,7 @@ export function createApiKeysRepository(
           "write",
         ),
       );
-      const found = results[2]?.rows[0];
+      const found = results[2]!.rows[0];
       if (!found)
         throw new NotFoundError(`No API key with id ${JSON.stringify(id)}; list keys to find the right id.`);
       const row = decode(found);
@@ -196,10 +200,12 @@ export function createApiKeysRepository(
     },
 
     async list(options = {}) {
-      const sql = `SELECT ${COLUMNS} FROM api_keys ${options.activeOnly ? `WHERE ${ACTIVE}` : ""} ORDER BY created_at DESC, rowid DESC`;
-      const result = await dbCall(db, "listing API keys", () =>
-        db.client.execute({ sql, args: options.activeOnly ? [clock()] : [] }),
+      const statement = keysStatement(
+        `SELECT ${COLUMNS}`,
+        options.activeOnly,
+        "ORDER BY created_at DESC, rowid DESC",
       );
+      const result = await dbCall(db, "listing API keys", () => db.client.execute(statement));
       return result.rows.map((row) => toRecord(decode(row)));
     },
 
@@ -209,13 +215,18 @@ export function createApiKeysRepository(
     },
 
     async count(options = {}) {
-      const sql = `SELECT count(*) FROM api_keys ${options.activeOnly ? `WHERE ${ACTIVE}` : ""}`;
-      const result = await dbCall(db, "counting API keys", () =>
-        db.client.execute({ sql, args: options.activeOnly ? [clock()] : [] }),
-      );
-      return Number(result.rows[0]?.[0] ?? 0);
+      const statement = keysStatement("SELECT count(*)", options.activeOnly, "");
+      const result = await dbCall(db, "counting API keys", () => db.client.execute(statement));
+      return Number(result.rows[0]![0]);
     },
   };
+
+  /** `select … FROM api_keys … order`, limited to usable keys at this moment when `activeOnly`. */
+  function keysStatement(select: string, activeOnly: boolean | undefined, order: string): InStatement {
+    return activeOnly
+      ? { sql: `${select} FROM api_keys WHERE ${ACTIVE} ${order}`, args: [clock()] }
+      : `${select} FROM api_keys ${order}`;
+  }
 }
 
 function decode(row: Row): KeyRow {
