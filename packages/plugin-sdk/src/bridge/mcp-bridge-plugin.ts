@@ -1,7 +1,7 @@
 import {
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
-  Client,
+  type Client,
   type CompleteRequestParams,
   type CompleteResult,
   type GetPromptResult,
@@ -36,6 +36,7 @@ import type { ClientRequests, ListChangedKind, PluginCallContext, PluginHealth }
 import { failureResult } from "../results.js";
 import { formatZodIssues } from "../zod-issues.js";
 import { restartDelayMs } from "./backoff.js";
+import { BridgeClient } from "./bridge-client.js";
 import { type RoundAnswers, withInputRounds } from "./input-rounds.js";
 import { type McpBridgeOptions, type McpBridgeOptionsInput, McpBridgeOptionsSchema } from "./options.js";
 import { OrderedTransport } from "./ordered-transport.js";
@@ -608,7 +609,7 @@ export class McpBridgePlugin extends BasePlugin {
   }
 
   #createClient(transport: OrderedTransport): Client {
-    const client = new Client(
+    const client = new BridgeClient(
       { name: "waygate-bridge", version: this.options.version },
       {
         capabilities: { sampling: {}, elicitation: {}, roots: {} },
