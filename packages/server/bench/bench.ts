@@ -335,6 +335,7 @@ async function measureServer(
   start: () => Promise<Started>,
   connect: (url: string, key: string) => Promise<ToolCaller> = httpClient,
 ): Promise<void> {
+  console.error(`measuring ${label}`);
   const server = await start();
   const client = await connect(server.url, server.key);
   try {
@@ -367,6 +368,18 @@ async function sseClient(endpoint: string): Promise<ToolCaller> {
   return { callTool: (params) => client.callTool(params), close: () => client.close() };
 }
 
+/** Connects, trying twice more after a short pause: a peer busy closing the last client may hang up on the next. */
+async function connectRetrying(connect: () => Promise<ToolCaller>): Promise<ToolCaller> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 /** A peer's rows: the SDK client and the lean client, each at concurrency 1 and 16, CPU of the peer's process. */
 async function measurePeer(rows: Row[], name: PeerName): Promise<void> {
   const peer = await startPeer(name, everything);
@@ -383,7 +396,8 @@ async function measurePeer(rows: Row[], name: PeerName): Promise<void> {
       ],
     ];
     for (const [label, connect] of clients) {
-      const client = await connect();
+      console.error(`measuring ${label}`);
+      const client = await connectRetrying(connect);
       try {
         for (const concurrency of [1, 16]) {
           rows.push({

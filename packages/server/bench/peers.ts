@@ -178,8 +178,10 @@ export async function leanSseClient(endpoint: string): Promise<{
   const waiting = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
   let messages: URL | undefined;
   let named: () => void = () => {};
-  const endpointNamed = new Promise<void>((resolve) => {
+  let failed: (error: Error) => void = () => {};
+  const endpointNamed = new Promise<void>((resolve, reject) => {
     named = resolve;
+    failed = reject;
   });
   const stream = http.get(endpoint, { headers: { accept: "text/event-stream" } }, (res) => {
     res.setEncoding("utf8");
@@ -207,6 +209,13 @@ export async function leanSseClient(endpoint: string): Promise<{
         }
       }
     });
+  });
+  // A stream the peer ends before answering (it hangs up while busy) fails the connection and its waiting calls,
+  // instead of an unhandled socket error.
+  stream.on("error", (error) => {
+    failed(error);
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
   });
   await endpointNamed;
   const post = (message: { id?: number }) =>

@@ -1,7 +1,7 @@
 // One connection to the upstream: the SDK client over its transport, opened from an era verdict, checked against
 // the host's `acceptServer`, with its first lists; and how it ends (lost, or closed by the bridge).
 import {
-  Client,
+  type Client,
   type LoggingMessageNotification,
   type McpSubscription,
   StreamableHTTPClientTransport,
@@ -9,6 +9,7 @@ import {
 import { UpstreamRefusedError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ClientRequests, ListChangedKind } from "../plugin.js";
+import { BridgeClient } from "./bridge-client.js";
 import type { McpBridgeHooks } from "./bridge-hooks.js";
 import { relayClientRequests } from "./client-request-relay.js";
 import type { McpBridgeOptions } from "./options.js";
@@ -144,7 +145,7 @@ export class UpstreamConnection {
   #createClient(): Client {
     const { upstream, options, logger } = this.#settings;
     const events = this.#events;
-    const client = new Client(
+    const client = new BridgeClient(
       { name: "waygate-bridge", version: options.version },
       {
         capabilities: { sampling: {}, elicitation: {}, roots: {} },
