@@ -136,8 +136,9 @@ export function buildApp(
     costOf: (req) => requestsOf(req.body).length,
   });
   const body = jsonBody(options.bodyLimitBytes);
+  const jsonContentType = requireJsonContentType(production);
   const jsonPosts: RequestHandler = (req, res, next) =>
-    req.method === "POST" ? requireJsonContentType(production)(req, res, next) : next();
+    req.method === "POST" ? jsonContentType(req, res, next) : next();
   // Probes first: they answer whatever the Host (a Kubernetes probe sends the pod's IP) and hide details instead.
   const identify = identifyCaller(authOptions);
   app.use(probeRoutes(ctx, { identify, hostAllowed: rebinding.hostAllowed }));
