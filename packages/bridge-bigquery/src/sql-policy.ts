@@ -113,9 +113,7 @@ function runsUnseenCode(node: FunctionNode): boolean {
   const parts = normalisedFunction(functionName(node)).split(".");
   if (parts[0] === "SAFE") parts.shift();
   if (parts.length === 1) return FEDERATED_FUNCTIONS.has(String(parts[0]));
-  const quoted = [node.name.schema, ...node.name.name].some(
-    (part) => part?.type === "backticks_quote_string",
-  );
+  const quoted = [...nodesOf(node.name)].some((part) => part.type === "backticks_quote_string");
   return quoted || !BUILT_IN_FUNCTIONS.has(parts.join("."));
 }
 
@@ -175,7 +173,7 @@ function aliasPaths(statement: unknown): Set<string> {
     for (const item of node.from as FromItem[]) {
       const key = tableKey(item.db, item.table);
       if (typeof item.db === "string" && inScope.has(item.db.toLowerCase())) paths.add(key);
-      else if (typeof item.table === "string") tables.add(key);
+      else tables.add(key);
       const name = item.as ?? item.table;
       if (typeof name === "string") inScope.add(name.toLowerCase());
     }
@@ -212,7 +210,7 @@ function toTableRef(entry: string): TableRef {
  * run (`'a\\'`, a literal ending in one backslash) is pairs of escaped backslashes: BigQuery closes the literal
  * at that quote as the parser does.
  */
-const escapesItsEnd = (text: string) => (text.length - text.replace(/\\+$/, "").length) % 2 === 1;
+const escapesItsEnd = (text: string) => text.length % 2 !== text.replace(/\\+$/, "").length % 2;
 
 /**
  * A name or literal whose end node-sql-parser finds where BigQuery does not, so BigQuery would run other SQL than
