@@ -21,7 +21,7 @@ function tableFromId(id: string): TableRef {
 }
 
 type PolicySettings = Pick<BigqueryBridgeSettings, "project" | "dataset" | "readOnly"> &
-  Partial<Pick<BigqueryBridgeSettings, "allowedTableFunctions">>;
+  Partial<Pick<BigqueryBridgeSettings, "allowedTableFunctions" | "allowedProjects">>;
 
 function sqlReason(settings: PolicySettings, sql: string): string | undefined {
   const verdict = checkReadOnlySql(sql, { allowedTableFunctions: settings.allowedTableFunctions });

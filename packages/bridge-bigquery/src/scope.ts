@@ -1,7 +1,8 @@
 import type { BigqueryBridgeSettings } from "./settings.js";
 import type { TableRef } from "./sql-policy.js";
 
-type Scope = Pick<BigqueryBridgeSettings, "project" | "dataset">;
+type Scope = Pick<BigqueryBridgeSettings, "project" | "dataset"> &
+  Partial<Pick<BigqueryBridgeSettings, "allowedProjects">>;
 
 const strings = (value: unknown): string[] =>
   typeof value === "string"
@@ -62,12 +63,20 @@ export function argumentScopeReason(scope: Scope, args: Record<string, unknown>)
   return undefined;
 }
 
-/** Why a query's tables leave BIGQUERY_DATASET (tables in another project's dataset included), or undefined. */
+/**
+ * Why a query's tables leave the configured scope, or undefined: with BIGQUERY_DATASET, a table outside that dataset
+ * of GOOGLE_CLOUD_PROJECT; without it, a table of another project that BIGQUERY_ALLOWED_PROJECTS does not list.
+ * An unqualified table is read from the default dataset of GOOGLE_CLOUD_PROJECT.
+ */
 export function tableScopeReason(scope: Scope, tables: readonly TableRef[]): string | undefined {
-  if (scope.dataset === undefined) return undefined;
   for (const table of tables) {
-    if (table.dataset === null) continue;
     const name = [table.project, table.dataset, table.table].filter(Boolean).join(".");
+    if (scope.dataset === undefined) {
+      if (table.project === null || table.project === scope.project) continue;
+      if (scope.allowedProjects?.includes(table.project)) continue;
+      return `table '${name}' is in project '${table.project}', and GOOGLE_CLOUD_PROJECT confines queries to '${scope.project}'; list the project in BIGQUERY_ALLOWED_PROJECTS to allow it`;
+    }
+    if (table.dataset === null) continue;
     if (table.dataset !== scope.dataset || (table.project !== null && table.project !== scope.project)) {
       return `table '${name}' is outside BIGQUERY_DATASET '${scope.project}.${scope.dataset}'`;
     }

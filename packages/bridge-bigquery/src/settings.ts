@@ -42,6 +42,14 @@ export const BigqueryBridgeSettingsSchema = z.object({
       z.string().regex(FUNCTION_NAME, "must be a function name such as EXTERNAL_QUERY or dataset.function"),
     )
     .default([]),
+  /**
+   * Other projects whose tables a query may read when no `dataset` is set (e.g. `bigquery-public-data`). None by
+   * default: a table qualified by another project than `project` is denied. With `dataset` set, only that dataset of
+   * `project` may be read, whatever this lists.
+   */
+  allowedProjects: z
+    .array(z.string().regex(PROJECT_ID, "must be a Google Cloud project id such as bigquery-public-data"))
+    .default([]),
   /** Largest number of bytes one query may bill; 0 means no cap (not recommended). */
   maximumBytesBilled: z.number().int().min(0).default(1_000_000_000),
   /** Largest number of rows one query returns. */
@@ -84,6 +92,11 @@ export const BIGQUERY_ENV_FIELDS: Record<keyof BigqueryBridgeSettingsInput, EnvF
     variable: "BIGQUERY_ALLOWED_TABLE_FUNCTIONS",
     kind: "list",
     hint: "set BIGQUERY_ALLOWED_TABLE_FUNCTIONS to a comma list of function names such as EXTERNAL_QUERY,sales.recent_orders, or unset it",
+  },
+  allowedProjects: {
+    variable: "BIGQUERY_ALLOWED_PROJECTS",
+    kind: "list",
+    hint: "set BIGQUERY_ALLOWED_PROJECTS to a comma list of project ids such as bigquery-public-data, or unset it",
   },
   maximumBytesBilled: {
     variable: "BIGQUERY_MAXIMUM_BYTES_BILLED",

@@ -1,4 +1,5 @@
 import sqlParser from "node-sql-parser/build/bigquery.js";
+import { BUILT_IN_NAMESPACED_FUNCTIONS } from "./built-in-functions.js";
 
 /** Whether a SQL text may run on a read-only bridge, and why not. */
 export type SqlVerdict = { allowed: true; tables: TableRef[] } | { allowed: false; reason: string };
@@ -70,9 +71,14 @@ function writingKinds(statement: unknown): Set<string> {
   return found;
 }
 
+interface NamePart {
+  type?: unknown;
+  value: unknown;
+}
+
 interface FunctionNode {
   type: "function";
-  name: { name: { value: unknown }[]; schema?: { value: unknown } };
+  name: { name: NamePart[]; schema?: NamePart };
 }
 
 const isFunctionNode = (node: unknown): node is FunctionNode =>
@@ -89,19 +95,26 @@ function functionName({ name }: FunctionNode): string {
 
 const normalisedFunction = (name: string) => name.replaceAll("`", "").toUpperCase();
 
-/** Namespaces of GoogleSQL's own functions (`NET.HOST`, `HLL_COUNT.MERGE`); `SAFE.` may come before any of them. */
-const BUILT_IN_NAMESPACES = new Set(["AEAD", "AI", "HLL_COUNT", "KEYS", "KLL_QUANTILES", "ML", "NET", "OBJ"]);
+/** GoogleSQL's namespaced functions as "NAMESPACE.NAME", in capitals. */
+const BUILT_IN_FUNCTIONS = new Set(
+  Object.entries(BUILT_IN_NAMESPACED_FUNCTIONS).flatMap(([space, names]) =>
+    names.map((name) => `${space}.${name}`),
+  ),
+);
 
 /**
  * Whether a function runs code the check cannot see wherever it is called: a federated function, or a persistent
  * user-defined function (`crm.lookup(id)`), which may query tables of its own dataset or call a remote endpoint.
- * Such a function is qualified by its dataset; GoogleSQL's own functions are not, or by a built-in namespace.
+ * Such a function is qualified by its dataset; GoogleSQL's own functions are not, or by a built-in namespace and
+ * then only by a name documented in it (`SAFE.` may come first). A dataset may be named like a namespace (`ml`), so
+ * any other name in a namespace (`ml.lookup`), and a backquoted one (`` `net`.host ``), counts as user-defined.
  */
-function runsUnseenCode(name: string): boolean {
-  const parts = normalisedFunction(name).split(".");
+function runsUnseenCode(node: FunctionNode): boolean {
+  const parts = normalisedFunction(functionName(node)).split(".");
   if (parts[0] === "SAFE") parts.shift();
-  const [first, ...rest] = parts;
-  return rest.length === 0 ? FEDERATED_FUNCTIONS.has(String(first)) : !BUILT_IN_NAMESPACES.has(String(first));
+  if (parts.length === 1) return FEDERATED_FUNCTIONS.has(String(parts[0]));
+  const quoted = [...nodesOf(node.name)].some((part) => part.type === "backticks_quote_string");
+  return quoted || !BUILT_IN_FUNCTIONS.has(parts.join("."));
 }
 
 /**
@@ -111,7 +124,7 @@ function runsUnseenCode(name: string): boolean {
 function tableFunctions(statement: unknown): Set<string> {
   const found = new Set<string>();
   for (const node of nodesOf(statement)) {
-    if (isFunctionNode(node) && runsUnseenCode(functionName(node))) found.add(functionName(node));
+    if (isFunctionNode(node) && runsUnseenCode(node)) found.add(functionName(node));
     // A function as a FROM item parses as {type: "expr", expr: <function>}; UNNEST(f(x)) is an "unnest" item.
     if (Array.isArray(node.from)) {
       for (const item of node.from as ParseNode[]) {
@@ -132,6 +145,40 @@ function nullDatasetTables(statement: unknown): TableRef[] {
     if (node.db === "null") found.push(tableRefOf(["null", ...String(node.table).split(".")]));
   }
   return found;
+}
+
+/** A FROM item as the parser gives it: a table has `table` (and `db` when qualified), any item may have `as`. */
+interface FromItem {
+  db?: unknown;
+  table?: unknown;
+  as?: unknown;
+}
+
+const tableKey = (db: unknown, table: unknown) => `${String(db)}::${String(table)}`;
+
+/**
+ * Tables the parser lists that BigQuery reads as an array of an earlier item of the same FROM clause: in
+ * `FROM sales.orders AS o, o.items` (or `JOIN o.items`), `o.items` is the `items` column of each `o` row, an implicit
+ * UNNEST, because GoogleSQL resolves a FROM path that starts with a range variable in scope against that variable
+ * before any dataset. The parser lists it as the table `items` of a dataset `o`. A name is in scope after its item:
+ * its alias, or an unaliased table's last name, in any letter case. A table the query also names where no such
+ * variable is in scope stays listed.
+ */
+function aliasPaths(statement: unknown): Set<string> {
+  const paths = new Set<string>();
+  const tables = new Set<string>();
+  for (const node of nodesOf(statement)) {
+    if (!Array.isArray(node.from)) continue;
+    const inScope = new Set<string>();
+    for (const item of node.from as FromItem[]) {
+      const key = tableKey(item.db, item.table);
+      if (typeof item.db === "string" && inScope.has(item.db.toLowerCase())) paths.add(key);
+      else tables.add(key);
+      const name = item.as ?? item.table;
+      if (typeof name === "string") inScope.add(name.toLowerCase());
+    }
+  }
+  return new Set([...paths].filter((key) => !tables.has(key)));
 }
 
 function tableRefOf(path: readonly string[]): TableRef {
@@ -159,21 +206,29 @@ function toTableRef(entry: string): TableRef {
 }
 
 /**
+ * Whether text ends in an odd run of backslashes, the last of which escapes the quote after it to BigQuery. An even
+ * run (`'a\\'`, a literal ending in one backslash) is pairs of escaped backslashes: BigQuery closes the literal
+ * at that quote as the parser does.
+ */
+const escapesItsEnd = (text: string) => text.length % 2 !== text.replace(/\\+$/, "").length % 2;
+
+/**
  * A name or literal whose end node-sql-parser finds where BigQuery does not, so BigQuery would run other SQL than
  * the parser saw:
- * - one that ends in a backslash: the parser closes a backquoted name, a quoted alias and the literals it does not know
- *   (`b'…'`, `NUMERIC '…'`) at the next quote even after a backslash, which BigQuery reads as escaping that quote:
+ * - one that ends in an odd number of backslashes: the parser closes a backquoted name, a quoted alias and the
+ *   literals it does not know (`b'…'`, `NUMERIC '…'`) at the next quote even after a backslash, which BigQuery reads
+ *   as escaping that quote:
  *   `` SELECT 1 AS `a\`, `; DELETE FROM t WHERE true --` `` is one SELECT to the parser, a SELECT and a DELETE to
  *   BigQuery;
  * - one that holds a doubled quote: the parser reads `''` inside a string as an escaped quote, BigQuery has no such
  *   escape and reads `'''` as the start of a triple-quoted string: `SELECT '''a' AS b, '''; DELETE … --'`.
- * A literal the two read alike never ends in a backslash nor holds a doubled quote: `\x5c` spells a final backslash,
- * `\'` and `\"` a quote.
+ * A literal the two read alike never ends in an odd number of backslashes nor holds a doubled quote: `\\` or `\x5c`
+ * spells a final backslash, `\'` and `\"` a quote.
  */
 function misreadQuote(statements: unknown): string | undefined {
   for (const node of nodesOf(statements)) {
     for (const value of Object.values(node)) {
-      if (typeof value === "string" && (value.endsWith("\\") || value.includes("''") || value.includes('""')))
+      if (typeof value === "string" && (escapesItsEnd(value) || value.includes("''") || value.includes('""')))
         return value;
     }
   }
@@ -235,8 +290,13 @@ export function checkReadOnlySql(sql: string, options: SqlCheckOptions = {}): Sq
     };
   }
   const functionTables = functions.map((name) => tableRefOf(name.split(".")));
+  const arrayPaths = aliasPaths(statement);
   return {
     allowed: true,
-    tables: [...tableList.map(toTableRef), ...nullDatasetTables(statement), ...functionTables],
+    tables: [
+      ...tableList.filter((entry) => !arrayPaths.has(entry.slice(entry.indexOf("::") + 2))).map(toTableRef),
+      ...nullDatasetTables(statement),
+      ...functionTables,
+    ],
   };
 }

@@ -131,6 +131,26 @@ describe("BigQuery bridge against the MCP Toolbox look-alike fixture (stdio)", (
     expect(received().map((call) => call.tool)).toEqual(["execute_sql"]);
   });
 
+  it("keeps SQL to GOOGLE_CLOUD_PROJECT without a dataset, and to the projects BIGQUERY_ALLOWED_PROJECTS lists", async () => {
+    const harness = await bridge({ allowedProjects: ["bigquery-public-data"] });
+    const other = await harness.callTool("execute_sql", { sql: "SELECT * FROM `someone-else.hr.salaries`" });
+    expect(other.isError).toBe(true);
+    expect(textOf(other)).toMatch(
+      /table 'someone-else.hr.salaries' is in project 'someone-else', and GOOGLE_CLOUD_PROJECT confines queries to 'demo-project'; list the project in BIGQUERY_ALLOWED_PROJECTS/,
+    );
+    const otherTable = await harness.callTool("forecast", {
+      history_data: "someone-else.hr.salaries",
+      timestamp_col: "day",
+      data_col: "total",
+    });
+    expect(otherTable.isError).toBe(true);
+    const listed = await harness.callTool("execute_sql", {
+      sql: "SELECT word FROM `bigquery-public-data.samples.shakespeare` JOIN sales.orders ON true",
+    });
+    expect(listed.isError).toBeFalsy();
+    expect(received().map((call) => call.tool)).toEqual(["execute_sql"]);
+  });
+
   it("forwards writes when read-only is off, and stops asking the server to block them", async () => {
     const harness = await bridge({ readOnly: false });
     const result = await harness.callTool("execute_sql", { sql: "DROP TABLE sales.orders" });

@@ -81,6 +81,25 @@ describe("BigQuery policy", () => {
       expect(execute(sql)).toBeUndefined();
     });
 
+    // `o.items` after `sales.orders AS o` is an array column of o (an implicit UNNEST), not a table of a dataset o.
+    it.each([
+      "SELECT * FROM sales.orders AS o, o.items",
+      "SELECT i.sku FROM `demo-project.sales.orders` o JOIN o.items i ON true",
+      "SELECT * FROM sales.orders, orders.items",
+    ])("allows %j, whose alias path reads no table", (sql) => {
+      expect(execute(sql)).toBeUndefined();
+    });
+
+    it.each([
+      ["SELECT * FROM crm.people, sales.orders AS crm", "crm.people"],
+      ["SELECT * FROM (SELECT 1 FROM sales.orders AS crm), crm.people", "crm.people"],
+      ["SELECT * FROM sales.orders AS crm, crm.people UNION ALL SELECT * FROM crm.people", "crm.people"],
+      ["SELECT * FROM sales.orders AS o, `other-project`.o.items", "other-project.o.items"],
+      ["SELECT * FROM sales.orders AS o, o.items JOIN crm.people USING (id)", "crm.people"],
+    ])("denies %j, which reads a table outside 'sales' where no alias is in scope", (sql, name) => {
+      expect(execute(sql)).toBe(`table '${name}' is outside BIGQUERY_DATASET 'demo-project.sales'`);
+    });
+
     it("checks a listed table function's dataset like a table's", () => {
       const listed = bigqueryPolicy({
         project: "demo-project",
@@ -99,6 +118,92 @@ describe("BigQuery policy", () => {
       expect(call("SELECT * FROM crm.people_at('2026-01-01')")).toMatch(
         /table 'crm.people_at' is outside BIGQUERY_DATASET/,
       );
+    });
+  });
+
+  describe("without BIGQUERY_DATASET", () => {
+    const execute = (sql: string) => readOnly.denyReason(tool("execute_sql", false), { sql });
+    const outside = (name: string, project: string) =>
+      `table '${name}' is in project '${project}', and GOOGLE_CLOUD_PROJECT confines queries to 'demo-project'; list the project in BIGQUERY_ALLOWED_PROJECTS to allow it`;
+
+    it.each([
+      "SELECT * FROM sales.orders",
+      "SELECT * FROM orders",
+      "SELECT * FROM `demo-project.sales.orders` JOIN `demo-project`.crm.people USING (id)",
+      "SELECT * FROM `demo-project.region-us.INFORMATION_SCHEMA.JOBS`",
+    ])("allows %j, which stays in GOOGLE_CLOUD_PROJECT", (sql) => {
+      expect(execute(sql)).toBeUndefined();
+    });
+
+    it.each([
+      ["SELECT * FROM `other-project.sales.orders`", "other-project.sales.orders", "other-project"],
+      [
+        "SELECT * FROM sales.orders JOIN `other-project`.crm.people USING (id)",
+        "other-project.crm.people",
+        "other-project",
+      ],
+      [
+        "SELECT * FROM `other-project.region-us.INFORMATION_SCHEMA.JOBS`",
+        "other-project.region-us.JOBS",
+        "other-project",
+      ],
+      ["SELECT * FROM `Demo-Project.sales.orders`", "Demo-Project.sales.orders", "Demo-Project"],
+      [
+        "SELECT (SELECT MAX(x) FROM `bigquery-public-data.s.t`) AS m",
+        "bigquery-public-data.s.t",
+        "bigquery-public-data",
+      ],
+      ["SELECT * FROM `.crm.people`", "crm.people", ""],
+    ])("denies %j, which reads another project's table", (sql, name, project) => {
+      expect(execute(sql)).toBe(outside(name, project));
+    });
+
+    it("denies a listed function of another project, and another project's table id given to forecast", () => {
+      const listed = bigqueryPolicy({
+        project: "demo-project",
+        dataset: undefined,
+        readOnly: true,
+        allowedTableFunctions: ["other-project.crm.lookup"],
+      });
+      expect(
+        listed.denyReason(tool("execute_sql", false), { sql: "SELECT `other-project.crm.lookup`(1)" }),
+      ).toBe(outside("other-project.crm.lookup", "other-project"));
+      for (const id of ["other-project.sales.orders", "other-project:sales.orders"]) {
+        expect(readOnly.denyReason(tool("forecast", true), { history_data: id })).toBe(
+          outside("other-project.sales.orders", "other-project"),
+        );
+      }
+      expect(
+        readOnly.denyReason(tool("forecast", true), { history_data: "demo-project.sales.orders" }),
+      ).toBeUndefined();
+    });
+
+    it("allows the projects BIGQUERY_ALLOWED_PROJECTS lists, and no other", () => {
+      const publicData = bigqueryPolicy({
+        project: "demo-project",
+        dataset: undefined,
+        readOnly: true,
+        allowedProjects: ["bigquery-public-data"],
+      });
+      const call = (sql: string) => publicData.denyReason(tool("execute_sql", false), { sql });
+      expect(call("SELECT * FROM `bigquery-public-data.samples.shakespeare`")).toBeUndefined();
+      expect(
+        call(
+          "SELECT * FROM `bigquery-public-data.samples.shakespeare` JOIN `other-project.s.t` USING (word)",
+        ),
+      ).toBe(outside("other-project.s.t", "other-project"));
+    });
+
+    it("keeps a dataset scope to GOOGLE_CLOUD_PROJECT even when BIGQUERY_ALLOWED_PROJECTS lists another", () => {
+      const scoped = bigqueryPolicy({
+        project: "demo-project",
+        dataset: "sales",
+        readOnly: true,
+        allowedProjects: ["other-project"],
+      });
+      expect(
+        scoped.denyReason(tool("execute_sql", false), { sql: "SELECT * FROM `other-project.sales.orders`" }),
+      ).toBe("table 'other-project.sales.orders' is outside BIGQUERY_DATASET 'demo-project.sales'");
     });
   });
 

@@ -70,6 +70,23 @@ describe("BigQuery bridge settings from the environment", () => {
     expect(error.variables).toEqual(["BIGQUERY_ALLOWED_TABLE_FUNCTIONS"]);
   });
 
+  it("allows no other project by default, and reads a comma list of project ids", () => {
+    expect(resolveBigquerySettings({}, base).allowedProjects).toEqual([]);
+    const settings = resolveBigquerySettings(
+      {},
+      { ...base, BIGQUERY_ALLOWED_PROJECTS: "bigquery-public-data, other-project-1" },
+    );
+    expect(settings.allowedProjects).toEqual(["bigquery-public-data", "other-project-1"]);
+  });
+
+  it("rejects an allowed project that is not a project id, naming BIGQUERY_ALLOWED_PROJECTS", () => {
+    const error = thrown(() =>
+      resolveBigquerySettings({}, { ...base, BIGQUERY_ALLOWED_PROJECTS: "bigquery-public-data,*" }),
+    );
+    expect(error.code).toBe("BRIDGE_CONFIG_INVALID");
+    expect(error.variables).toEqual(["BIGQUERY_ALLOWED_PROJECTS"]);
+  });
+
   it("names GOOGLE_CLOUD_PROJECT when it is missing", () => {
     const error = thrown(() => bigqueryBridgeFromEnv({ ...base, GOOGLE_CLOUD_PROJECT: undefined }));
     expect(error.code).toBe("BRIDGE_CONFIG_INVALID");

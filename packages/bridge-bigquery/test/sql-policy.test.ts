@@ -1,5 +1,6 @@
 import sqlParser from "node-sql-parser/build/bigquery.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { BUILT_IN_NAMESPACED_FUNCTIONS } from "../src/built-in-functions.js";
 import { checkReadOnlySql } from "../src/index.js";
 
 const MISREAD_QUOTE =
@@ -14,6 +15,11 @@ const reason = (sql: string) => {
   const verdict = checkReadOnlySql(sql);
   return verdict.allowed ? "allowed" : verdict.reason;
 };
+const calls = (name: string) =>
+  `the SQL calls ${name}, which runs a statement the read-only check cannot see; list it in BIGQUERY_ALLOWED_TABLE_FUNCTIONS to allow it`;
+const BUILT_INS = Object.entries(BUILT_IN_NAMESPACED_FUNCTIONS).flatMap(([space, names]) =>
+  names.map((name) => [space, name] as const),
+);
 
 describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
   it.each([
@@ -122,6 +128,37 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     ).toBe("allowed");
   });
 
+  // An even run of backslashes before a closing quote is escaped backslashes, to BigQuery and the parser alike.
+  it.each([
+    String.raw`SELECT 'a\\'`,
+    String.raw`SELECT "a\\"`,
+    String.raw`SELECT r'a\\'`,
+    String.raw`SELECT 'a\\\\'`,
+    String.raw`SELECT b'\\'`,
+    "SELECT 1 AS `a\\\\`",
+  ])("allows %j, whose literal or name ends in an escaped backslash", (sql) => {
+    expect(reason(sql)).toBe("allowed");
+  });
+
+  // The same texts cannot hide a second statement or another table: what follows the closing quote is SQL to both.
+  it.each([
+    [String.raw`SELECT 'a\\'; DROP TABLE sales.orders`, /holds 2 statements/],
+    [String.raw`SELECT "a\\"; DELETE FROM sales.orders WHERE true`, /holds 2 statements|could not be parsed/],
+    // The parser reads this one as BigQuery does (\' inside a plain string), so the rest is a syntax error to both.
+    [String.raw`SELECT 'a\\\', '; DELETE FROM sales.orders WHERE true --'`, /could not be parsed/],
+    ["SELECT 1 AS `a\\\\\\`, `; DELETE FROM sales.orders WHERE true --`", MISREAD_QUOTE],
+    [String.raw`SELECT b'\\\', ', (SELECT secret FROM crm.people) AS leak --'`, MISREAD_QUOTE],
+    [String.raw`SELECT NUMERIC '1\\\', '; DELETE FROM sales.orders WHERE true --'`, MISREAD_QUOTE],
+  ])("denies %j: an odd run of backslashes still escapes the quote to BigQuery", (sql, expected) => {
+    expect(reason(sql)).toMatch(expected);
+  });
+
+  it("lists the table read after a literal ending in an escaped backslash", () => {
+    expect(tablesOf(String.raw`SELECT 'a\\' AS x FROM crm.people WHERE note != 'b\\'`)).toEqual([
+      { project: null, dataset: "crm", table: "people" },
+    ]);
+  });
+
   it.each([
     "SELECT '''a'''; DROP TABLE sales.orders",
     'SELECT "x"; DROP TABLE sales.orders',
@@ -185,6 +222,65 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
     "SELECT OBJ.MAKE_REF('gs://bucket/object', 'us.connection')",
   ])("allows GoogleSQL's own namespaced functions in %j", (sql) => {
     expect(reason(sql)).toBe("allowed");
+  });
+
+  // Google's documented functions of each namespace, as listed in src/built-in-functions.ts.
+  it.each(BUILT_INS)("allows GoogleSQL's own %s.%s, in any letter case and after SAFE.", (space, name) => {
+    expect(reason(`SELECT ${space}.${name}(x) FROM sales.orders`)).toBe("allowed");
+    expect(reason(`SELECT SAFE.${space}.${name}(x) FROM sales.orders`)).toBe("allowed");
+    expect(reason(`SELECT safe.${space.toLowerCase()}.${name.toLowerCase()}(x)`)).toBe("allowed");
+  });
+
+  it("lists the documented functions of exactly the eight namespaces", () => {
+    expect(Object.keys(BUILT_IN_NAMESPACED_FUNCTIONS)).toEqual([
+      "AEAD",
+      "AI",
+      "HLL_COUNT",
+      "KEYS",
+      "KLL_QUANTILES",
+      "ML",
+      "NET",
+      "OBJ",
+    ]);
+    expect(BUILT_INS).toHaveLength(74);
+  });
+
+  // A customer dataset named like a namespace (`ml`, `net`) may hold user-defined functions: only the namespace's
+  // documented names pass as built-ins.
+  it.each(Object.keys(BUILT_IN_NAMESPACED_FUNCTIONS))(
+    "denies an undocumented function in the namespace %s as a user-defined one, in any letter case",
+    (space) => {
+      const lower = space.toLowerCase();
+      expect(reason(`SELECT ${lower}.lookup(id) FROM sales.orders`)).toBe(calls(`${lower}.lookup`));
+      expect(reason(`SELECT ${space}.LOOKUP(id) FROM sales.orders`)).toBe(calls(`${space}.LOOKUP`));
+      expect(reason(`SELECT SAFE.${lower}.lookup(1)`)).toBe(calls(`SAFE.${lower}.lookup`));
+      expect(reason(`SELECT ${lower}.host_name(1)`)).toBe(calls(`${lower}.host_name`));
+    },
+  );
+
+  it.each([
+    ["SELECT `net`.host('x')", "net.host"],
+    ["SELECT `ml.distance`([1.0], [2.0])", "ml.distance"],
+    ["SELECT SAFE.`NET`.HOST('x')", "SAFE.NET.HOST"],
+    ["SELECT net.host.extra('x')", "net.host.extra"],
+    ["SELECT `p-1`.net.host('x')", "p-1.net.host"],
+  ])(
+    "denies %j, a backquoted or longer path that may name a dataset's function, not the built-in",
+    (sql, name) => {
+      expect(reason(sql)).toBe(calls(name));
+    },
+  );
+
+  it("allows a dataset's function named like a namespace once it is listed, and lists it for the dataset scope", () => {
+    expect(
+      checkReadOnlySql("SELECT ml.lookup(id) FROM sales.orders", { allowedTableFunctions: ["ML.LOOKUP"] }),
+    ).toEqual({
+      allowed: true,
+      tables: [
+        { project: null, dataset: "sales", table: "orders" },
+        { project: null, dataset: "ml", table: "lookup" },
+      ],
+    });
   });
 
   it("allows a listed user-defined function and lists it with the tables for the dataset scope", () => {
@@ -311,6 +407,34 @@ describe("read-only SQL check (parsed as BigQuery SQL, failing closed)", () => {
         { project: "p-1", dataset: "crm", table: "people" },
       ],
     });
+  });
+
+  // `FROM t AS o, o.items` reads the array column items of each o row (an implicit UNNEST): no table o.items.
+  it.each([
+    "SELECT * FROM sales.orders AS o, o.items",
+    "SELECT i FROM sales.orders o JOIN o.items AS i ON true",
+    "SELECT i FROM sales.orders AS O CROSS JOIN o.items i",
+    "SELECT * FROM sales.orders, orders.items",
+    "SELECT * FROM sales.orders AS o, UNNEST(o.items) AS i",
+    "SELECT (SELECT COUNT(*) FROM sales.orders AS o, o.items) AS n",
+  ])("does not list the alias path in %j as a table", (sql) => {
+    expect(tablesOf(sql)).toEqual([{ project: null, dataset: "sales", table: "orders" }]);
+  });
+
+  it.each([
+    ["SELECT * FROM crm.people, sales.orders AS crm", "people"],
+    ["SELECT * FROM (SELECT 1 FROM sales.orders AS crm), crm.people", "people"],
+    ["SELECT * FROM sales.orders AS crm, crm.people UNION ALL SELECT * FROM crm.people", "people"],
+    ["SELECT * FROM sales.orders AS o, o.items WHERE id IN (SELECT id FROM o.items)", "items"],
+    ["SELECT * FROM sales.orders AS o, crm.people", "people"],
+  ])("still lists the table in %j, read where no such alias is in scope", (sql, table) => {
+    expect(tablesOf(sql)).toContainEqual(expect.objectContaining({ table }));
+  });
+
+  it("sees the statement after an alias path", () => {
+    expect(reason("SELECT * FROM sales.orders AS o, o.items; DROP TABLE sales.orders")).toMatch(
+      /holds 2 statements/,
+    );
   });
 
   it("lists the tables a query reads, split into project, dataset and table", () => {
