@@ -3,6 +3,7 @@
 // replica that parks the call, which resumes it and sends the outcome back. Bad input next to the good: tampered
 // state, another caller's round (refused by the owning replica too), the owning replica gone, Redis down mid-call,
 // and replicas without Redis.
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createGateway, createLogger, type Gateway } from "../src/index.js";
 import { createRedisRoundRelay } from "../src/redis/index.js";
-import { post, SECRET_KEY } from "./helpers.js";
+import { memoryLogger, post, SECRET_KEY } from "./helpers.js";
 import { type RedisProcess, startRedis } from "./support/redis-server.js";
 
 const FIXTURE = fileURLToPath(new URL("../../../fixtures/modern-server.ts", import.meta.url));
@@ -131,7 +132,9 @@ async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
         }
       : {}),
     ...(options.parkMs ? { timeouts: { sessionIdleMs: options.parkMs } } : {}),
-    ...(options.relay === false ? {} : { roundRelay: createRedisRoundRelay({ url: redis.url }) }),
+    ...(options.relay === false
+      ? {}
+      : { roundRelay: createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY }) }),
   });
   const { url } = await gateway.listen({ host: "127.0.0.1", port: 0 });
   await gateway.ready();
@@ -157,6 +160,28 @@ async function redisClient() {
   client.on("error", () => {});
   await client.connect();
   return client;
+}
+
+/**
+ * A relay message as a replica signs it, computed here from the documented format (not the relay's own code): the
+ * key is HKDF-SHA256(secret, salt "waygate", info "input_required round relay v1"), the MAC covers the channel,
+ * time, nonce and message. `secret` and `ts` change to forge a message or make it stale.
+ */
+function signed(
+  channel: string,
+  message: object,
+  change: { secret?: string; ts?: number; n?: string } = {},
+): string {
+  const key = Buffer.from(
+    hkdfSync("sha256", change.secret ?? SECRET_KEY, "waygate", "input_required round relay v1", 32),
+  );
+  const ts = change.ts ?? Date.now();
+  const n = change.n ?? randomBytes(16).toString("base64url");
+  const m = JSON.stringify(message);
+  const mac = createHmac("sha256", key)
+    .update(`waygate round relay v1\n${channel}\n${ts}\n${n}\n${m}`)
+    .digest("base64url");
+  return JSON.stringify({ v: 1, ts, n, m, mac });
 }
 
 /** Waits until `count` replicas listen for relayed rounds. */
@@ -383,9 +408,10 @@ describe("input_required rounds across replicas sharing Redis", () => {
         answers.push(message);
       });
       await probe.publish(`waygate:rounds:${payload.replica}`, "not json at all");
+      const channel = `waygate:rounds:${payload.replica}`;
       await probe.publish(
-        `waygate:rounds:${payload.replica}`,
-        JSON.stringify({
+        channel,
+        signed(channel, {
           t: "round",
           id: "r1",
           from: "probe",
@@ -393,8 +419,8 @@ describe("input_required rounds across replicas sharing Redis", () => {
         }),
       );
       await probe.publish(
-        `waygate:rounds:${payload.replica}`,
-        JSON.stringify({
+        channel,
+        signed(channel, {
           t: "round",
           id: "r2",
           from: "probe",
@@ -402,7 +428,7 @@ describe("input_required rounds across replicas sharing Redis", () => {
         }),
       );
       const doneOf = (id: string) =>
-        answers.map((m) => JSON.parse(m)).find((m) => m.t === "done" && m.id === id);
+        answers.map((raw) => JSON.parse(JSON.parse(raw).m)).find((m) => m.t === "done" && m.id === id);
       await until(() => doneOf("r1") !== undefined && doneOf("r2") !== undefined);
       for (const id of ["r1", "r2"]) {
         const done = doneOf(id);
@@ -522,7 +548,7 @@ describe("the Redis round relay on its own", () => {
     // A subscriber that takes rounds and never answers, as a replica that died mid-round leaves its sender.
     const ghost = await redisClient();
     await ghost.subscribe("waygate:rounds:ghost", () => {});
-    const relay = createRedisRoundRelay({ url: redis.url, aliveMs: 100 });
+    const relay = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY, aliveMs: 100 });
     try {
       await relay.listen("sender", async () => ({ ok: true, value: null }));
       const sent = relay.send("ghost", round, sink, new AbortController().signal);
@@ -535,8 +561,8 @@ describe("the Redis round relay on its own", () => {
   });
 
   it("answers a round still running on a replica that shuts down, and aborts it there", async () => {
-    const owner = createRedisRoundRelay({ url: redis.url });
-    const sender = createRedisRoundRelay({ url: redis.url });
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
+    const sender = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
     const aborted: unknown[] = [];
     let running = 0;
     try {
@@ -571,9 +597,108 @@ describe("the Redis round relay on its own", () => {
     }
   });
 
+  it("drops unsigned, badly signed, tampered, stale and replayed messages, logging each cause once, and takes the well-signed fresh ones", async () => {
+    const { logger, entries } = memoryLogger();
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY, logger });
+    const probe = await redisClient();
+    const listener = probe.duplicate();
+    listener.on("error", () => {});
+    await listener.connect();
+    const taken: string[] = [];
+    const heard: string[] = [];
+    const done = () =>
+      heard
+        .map((raw) => JSON.parse(JSON.parse(raw).m))
+        .filter((m) => m.t === "done")
+        .map((m) => m.id as string);
+    try {
+      await owner.listen("owner", async (got) => {
+        taken.push(got.call);
+        return { ok: true, value: "ran" };
+      });
+      await listener.subscribe("waygate:rounds:probe", (raw) => {
+        heard.push(raw);
+      });
+      const channel = "waygate:rounds:owner";
+      const message = (id: string) => ({ t: "round", id, from: "probe", round: { ...round, call: id } });
+      const good = signed(channel, message("good"));
+      const tampered = { ...JSON.parse(good), m: JSON.stringify(message("tampered")) };
+      const dropped = [
+        "not json at all",
+        JSON.stringify(message("unsigned")),
+        JSON.stringify({ ...JSON.parse(signed(channel, message("unsigned2"))), mac: undefined }),
+        signed(channel, message("forged"), { secret: "another-secret-key-0123456789abcdef-0123" }),
+        signed("waygate:rounds:elsewhere", message("redirected")),
+        JSON.stringify(tampered),
+        signed(channel, message("stale"), { ts: Date.now() - 60_000 }),
+        signed(channel, message("future"), { ts: Date.now() + 60_000 }),
+      ];
+      for (const raw of dropped) expect(await probe.publish(channel, raw)).toBe(1);
+      await probe.publish(channel, good);
+      // The same message again, as someone who overheard it on the channel would send it.
+      await probe.publish(channel, good);
+      await probe.publish(channel, signed(channel, message("last")));
+      await until(() => done().length === 2);
+      expect(taken).toEqual(["good", "last"]);
+      expect(done().sort()).toEqual(["good", "last"]);
+      const drops = entries.filter((entry) => entry.message.startsWith("round relay: dropped"));
+      expect(drops.map((entry) => (entry as unknown as { cause: string }).cause)).toEqual([
+        "malformed",
+        "unsigned",
+        "badly signed",
+        "stale",
+        "replayed",
+      ]);
+      expect(drops.find((entry) => entry.message.includes("badly signed"))?.message).toContain(
+        "same WAYGATE_SECRET_KEY",
+      );
+      // The replies are signed for the sender's channel with the shared key: the test's own check accepts them.
+      const reply = JSON.parse(heard[0]!);
+      expect(
+        JSON.parse(signed("waygate:rounds:probe", JSON.parse(reply.m), { ts: reply.ts, n: reply.n })).mac,
+      ).toBe(reply.mac);
+    } finally {
+      await owner.close();
+      await listener.close();
+      await probe.close();
+    }
+  });
+
+  it("refuses to start without a secret key of at least 32 characters", () => {
+    expect(() => createRedisRoundRelay({ url: redis.url, secretKey: "short" })).toThrow(
+      "secretKey (WAYGATE_SECRET_KEY, at least 32 characters)",
+    );
+  });
+
+  it("a replica with another secret key never runs a round: its sender gives up, the owner logs the bad signature", async () => {
+    const { logger, entries } = memoryLogger();
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY, logger });
+    const sender = createRedisRoundRelay({
+      url: redis.url,
+      secretKey: "another-secret-key-0123456789abcdef-0123",
+      aliveMs: 100,
+    });
+    let ran = 0;
+    try {
+      await owner.listen("owner", async () => {
+        ran++;
+        return { ok: true, value: null };
+      });
+      await sender.listen("sender", async () => ({ ok: true, value: null }));
+      await expect(sender.send("owner", round, sink, new AbortController().signal)).rejects.toThrow(
+        "stopped answering",
+      );
+      expect(ran).toBe(0);
+      expect(entries.map((entry) => entry.message)).toContainEqual(expect.stringContaining("badly signed"));
+    } finally {
+      await owner.close();
+      await sender.close();
+    }
+  });
+
   it("passes notifications and the outcome of a round back to its sender", async () => {
-    const owner = createRedisRoundRelay({ url: redis.url });
-    const sender = createRedisRoundRelay({ url: redis.url });
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
+    const sender = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
     try {
       await owner.listen("owner", async (got, relaySink) => {
         relaySink.notify({ method: "notifications/progress", params: { progress: 1 } });
