@@ -103,6 +103,22 @@ const roundsPlugin = () =>
         },
       }),
     },
+    resources: [
+      {
+        resource: {
+          uri: "rounds://fails",
+          name: "fails",
+          description: "Asks the client's model, then fails",
+        },
+        read: async (ctx) => {
+          await ctx.clientRequests!.createMessage({
+            messages: [{ role: "user", content: { type: "text", text: "fails" } }],
+            maxTokens: 20,
+          });
+          throw new Error("the resource failed after the client answered");
+        },
+      },
+    ],
   });
 
 interface ReplicaOptions {
@@ -240,6 +256,8 @@ async function newKey(replica: Replica): Promise<string> {
  */
 async function modernClient(first: Replica, rounds: Replica, withKey = key) {
   const served: string[] = [];
+  /** The `X-Request-Id` of each response to a `resources/read`, in order. */
+  const readIds: string[] = [];
   const client = new Client(
     { name: "rounds-test", version: "1.0.0" },
     { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { sampling: {} } },
@@ -258,11 +276,13 @@ async function modernClient(first: Replica, rounds: Replica, withKey = key) {
       const body = typeof init?.body === "string" ? JSON.parse(init.body) : undefined;
       const round = body?.params?.requestState !== undefined;
       if (body?.method === "tools/call") served.push(round ? "other" : "first");
-      return fetch(round ? String(input).replace(first.url, rounds.url) : input, init);
+      const response = await fetch(round ? String(input).replace(first.url, rounds.url) : input, init);
+      if (body?.method === "resources/read") readIds.push(response.headers.get("x-request-id") ?? "");
+      return response;
     },
   });
   await client.connect(transport);
-  return { client, served };
+  return { client, served, readIds };
 }
 
 const text = (result: unknown) =>
@@ -443,6 +463,39 @@ describe("input_required rounds across replicas sharing Redis", () => {
     // The refusals left the call parked: its caller still resumes it, through the other replica.
     const first = await resume(b, round);
     expect(first.body.result).toMatchObject({ resultType: "input_required" });
+  });
+
+  it("answers an error relayed from the owning replica with the body a local one has: this replica's request id and the resource URI", async () => {
+    const [a, b] = await twoReplicas();
+    /** Reads the failing resource, starting on `a` and sending the next round to `rounds`. */
+    const failedRead = async (rounds: Replica) => {
+      const { client, readIds } = await modernClient(a, rounds);
+      try {
+        const { resources } = await client.listResources();
+        const uri = resources.find((resource) => resource.uri.includes("fails"))!.uri;
+        const error = (await client.readResource({ uri }).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        )) as { code: number; message: string; data: Record<string, unknown> };
+        expect(readIds).toHaveLength(2);
+        return { error, uri, requestId: readIds[1]! };
+      } finally {
+        await client.close();
+      }
+    };
+    const local = await failedRead(a);
+    const relayed = await failedRead(b);
+    expect(local.error.data).toEqual({
+      code: expect.any(String),
+      requestId: local.requestId,
+      uri: local.uri,
+    });
+    expect(relayed.error.data).toEqual({ ...local.error.data, requestId: relayed.requestId });
+    expect(relayed.requestId).not.toBe(local.requestId);
+    expect({ code: relayed.error.code, message: relayed.error.message }).toEqual({
+      code: local.error.code,
+      message: local.error.message,
+    });
   });
 
   it("answers a round whose replica is gone with an error naming it, without waiting", async () => {

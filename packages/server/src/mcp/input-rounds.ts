@@ -12,8 +12,14 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ClientRequests } from "@waygate/plugin-sdk";
-import { toProtocolError } from "../errors/error-mapping.js";
-import type { RelayedRound, RelayOutcome, RelaySink, RoundRelay } from "./round-relay.js";
+import { mapsToGatewayError, toProtocolError } from "../errors/error-mapping.js";
+import {
+  RelayedMappedError,
+  type RelayedRound,
+  type RelayOutcome,
+  type RelaySink,
+  type RoundRelay,
+} from "./round-relay.js";
 
 /**
  * What the gateway signs into `requestState`: which parked call a round resumes, whose it is, which request it
@@ -299,7 +305,8 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
     };
     const outcome = await options.relay.send(state.replica, round, sink, ctx.mcpReq.signal);
     if (outcome.ok) return outcome.value;
-    throw new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.data);
+    const { code, message, data, mapped } = outcome.error;
+    throw mapped ? new RelayedMappedError(code, message, data) : new ProtocolError(code, message, data);
   };
 
   /** Resumes a call parked here for a round another replica received. */
@@ -321,6 +328,8 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
           code: mapped.code,
           message: mapped.message,
           ...(mapped.data === undefined ? {} : { data: mapped.data }),
+          // The replica that answers the client adds its request id and details, as to a local error.
+          ...(mapsToGatewayError(error) ? { mapped: true } : {}),
         },
       };
     }

@@ -81,7 +81,12 @@ const OutcomeSchema = z.union([
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({
     ok: z.literal(false),
-    error: z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() }),
+    error: z.object({
+      code: z.number().int(),
+      message: z.string(),
+      data: z.unknown().optional(),
+      mapped: z.boolean().optional(),
+    }),
   }),
 ]);
 
