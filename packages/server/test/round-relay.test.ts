@@ -128,6 +128,11 @@ interface ReplicaOptions {
   parkMs?: number;
   /** Serves the legacy (2025) fixture over stdio, whose `sample` tool asks through a server-to-client request. */
   legacyUpstream?: boolean;
+  /** Serves the 2026-07-28 fixture over stdio, whose `sample` tool answers `input_required`. */
+  modernUpstream?: boolean;
+  /** `timeouts.toolCallMs`. */
+  toolCallMs?: number;
+  logger?: ReturnType<typeof memoryLogger>["logger"];
 }
 
 /** A replica: its own gateway and database connection on the shared libSQL file, with or without the relay. */
@@ -137,9 +142,12 @@ async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
     database: db,
     secretKey: SECRET_KEY,
     env: "test",
-    logger: createLogger({ silent: true }),
+    logger: options.logger ?? createLogger({ silent: true }),
     collectDefaultMetrics: false,
     plugins: [roundsPlugin()],
+    ...(options.modernUpstream
+      ? { upstreams: { modernstdio: { command: process.execPath, args: ["--import", TSX, FIXTURE] } } }
+      : {}),
     ...(options.legacyUpstream
       ? {
           upstreams: {
@@ -147,7 +155,10 @@ async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
           },
         }
       : {}),
-    ...(options.parkMs ? { timeouts: { sessionIdleMs: options.parkMs } } : {}),
+    timeouts: {
+      ...(options.parkMs ? { sessionIdleMs: options.parkMs } : {}),
+      ...(options.toolCallMs ? { toolCallMs: options.toolCallMs } : {}),
+    },
     ...(options.relay === false
       ? {}
       : { roundRelay: createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY }) }),
@@ -576,6 +587,28 @@ describe("input_required rounds across replicas sharing Redis", () => {
     await firstRound(a, "rounds__naive", {});
     await until(() => holds.length === 1);
     expect(holds[0]).toBe("question failed: The client did not answer the input_required round in time");
+  });
+});
+
+describe("a call parked between input_required rounds whose client never comes back", () => {
+  it("a 2026 upstream's round: cancelled as the client's just before timeouts.toolCallMs, not recorded as the tool's timeout", async () => {
+    // What the conformance suite's input-required scenarios do: take the first round, and never send the next.
+    const { logger, entries } = memoryLogger();
+    const a = await startReplica({ relay: false, modernUpstream: true, toolCallMs: 1500, logger });
+    key = await newKey(a);
+    const round = await firstRound(a, "modernstdio__sample", { prompt: "never answered" });
+    const record = () =>
+      entries.find(
+        (entry) => entry.message === "tool call" && (entry as unknown as { tool: string }).tool === "sample",
+      ) as unknown as { outcome: string; error: string } | undefined;
+    await until(() => record() !== undefined);
+    expect(record()!.outcome).not.toBe("timeout");
+    expect(record()!.error).toContain("cancelled by the caller");
+    expect(record()!.error).not.toContain("timeouts.toolCallMs");
+    // The call is off the shelf: its late round is told so.
+    const late = await resume(a, round);
+    expect(late.body.error.code).toBe(-32602);
+    expect(late.body.error.message).toContain("no longer waiting");
   });
 });
 
