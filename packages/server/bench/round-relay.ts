@@ -46,7 +46,7 @@ for (let i = 0; i < 2; i++) {
     collectDefaultMetrics: false,
     plugins: [plugin],
     rateLimit: { limit: 1_000_000 },
-    roundRelay: createRedisRoundRelay({ url: redis.url }),
+    roundRelay: createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY }),
   });
   const { url: base } = await gateway.listen({ host: "127.0.0.1", port: 0 });
   await gateway.ready();

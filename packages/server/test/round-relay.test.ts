@@ -3,6 +3,7 @@
 // replica that parks the call, which resumes it and sends the outcome back. Bad input next to the good: tampered
 // state, another caller's round (refused by the owning replica too), the owning replica gone, Redis down mid-call,
 // and replicas without Redis.
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createGateway, createLogger, type Gateway } from "../src/index.js";
 import { createRedisRoundRelay } from "../src/redis/index.js";
-import { post, SECRET_KEY } from "./helpers.js";
+import { memoryLogger, post, SECRET_KEY } from "./helpers.js";
 import { type RedisProcess, startRedis } from "./support/redis-server.js";
 
 const FIXTURE = fileURLToPath(new URL("../../../fixtures/modern-server.ts", import.meta.url));
@@ -102,6 +103,22 @@ const roundsPlugin = () =>
         },
       }),
     },
+    resources: [
+      {
+        resource: {
+          uri: "rounds://fails",
+          name: "fails",
+          description: "Asks the client's model, then fails",
+        },
+        read: async (ctx) => {
+          await ctx.clientRequests!.createMessage({
+            messages: [{ role: "user", content: { type: "text", text: "fails" } }],
+            maxTokens: 20,
+          });
+          throw new Error("the resource failed after the client answered");
+        },
+      },
+    ],
   });
 
 interface ReplicaOptions {
@@ -111,6 +128,11 @@ interface ReplicaOptions {
   parkMs?: number;
   /** Serves the legacy (2025) fixture over stdio, whose `sample` tool asks through a server-to-client request. */
   legacyUpstream?: boolean;
+  /** Serves the 2026-07-28 fixture over stdio, whose `sample` tool answers `input_required`. */
+  modernUpstream?: boolean;
+  /** `timeouts.toolCallMs`. */
+  toolCallMs?: number;
+  logger?: ReturnType<typeof memoryLogger>["logger"];
 }
 
 /** A replica: its own gateway and database connection on the shared libSQL file, with or without the relay. */
@@ -120,9 +142,12 @@ async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
     database: db,
     secretKey: SECRET_KEY,
     env: "test",
-    logger: createLogger({ silent: true }),
+    logger: options.logger ?? createLogger({ silent: true }),
     collectDefaultMetrics: false,
     plugins: [roundsPlugin()],
+    ...(options.modernUpstream
+      ? { upstreams: { modernstdio: { command: process.execPath, args: ["--import", TSX, FIXTURE] } } }
+      : {}),
     ...(options.legacyUpstream
       ? {
           upstreams: {
@@ -130,8 +155,13 @@ async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
           },
         }
       : {}),
-    ...(options.parkMs ? { timeouts: { sessionIdleMs: options.parkMs } } : {}),
-    ...(options.relay === false ? {} : { roundRelay: createRedisRoundRelay({ url: redis.url }) }),
+    timeouts: {
+      ...(options.parkMs ? { sessionIdleMs: options.parkMs } : {}),
+      ...(options.toolCallMs ? { toolCallMs: options.toolCallMs } : {}),
+    },
+    ...(options.relay === false
+      ? {}
+      : { roundRelay: createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY }) }),
   });
   const { url } = await gateway.listen({ host: "127.0.0.1", port: 0 });
   await gateway.ready();
@@ -157,6 +187,28 @@ async function redisClient() {
   client.on("error", () => {});
   await client.connect();
   return client;
+}
+
+/**
+ * A relay message as a replica signs it, computed here from the documented format (not the relay's own code): the
+ * key is HKDF-SHA256(secret, salt "waygate", info "input_required round relay v1"), the MAC covers the channel,
+ * time, nonce and message. `secret` and `ts` change to forge a message or make it stale.
+ */
+function signed(
+  channel: string,
+  message: object,
+  change: { secret?: string; ts?: number; n?: string } = {},
+): string {
+  const key = Buffer.from(
+    hkdfSync("sha256", change.secret ?? SECRET_KEY, "waygate", "input_required round relay v1", 32),
+  );
+  const ts = change.ts ?? Date.now();
+  const n = change.n ?? randomBytes(16).toString("base64url");
+  const m = JSON.stringify(message);
+  const mac = createHmac("sha256", key)
+    .update(`waygate round relay v1\n${channel}\n${ts}\n${n}\n${m}`)
+    .digest("base64url");
+  return JSON.stringify({ v: 1, ts, n, m, mac });
 }
 
 /** Waits until `count` replicas listen for relayed rounds. */
@@ -215,6 +267,8 @@ async function newKey(replica: Replica): Promise<string> {
  */
 async function modernClient(first: Replica, rounds: Replica, withKey = key) {
   const served: string[] = [];
+  /** The `X-Request-Id` of each response to a `resources/read`, in order. */
+  const readIds: string[] = [];
   const client = new Client(
     { name: "rounds-test", version: "1.0.0" },
     { versionNegotiation: { mode: { pin: "2026-07-28" } }, capabilities: { sampling: {} } },
@@ -233,11 +287,13 @@ async function modernClient(first: Replica, rounds: Replica, withKey = key) {
       const body = typeof init?.body === "string" ? JSON.parse(init.body) : undefined;
       const round = body?.params?.requestState !== undefined;
       if (body?.method === "tools/call") served.push(round ? "other" : "first");
-      return fetch(round ? String(input).replace(first.url, rounds.url) : input, init);
+      const response = await fetch(round ? String(input).replace(first.url, rounds.url) : input, init);
+      if (body?.method === "resources/read") readIds.push(response.headers.get("x-request-id") ?? "");
+      return response;
     },
   });
   await client.connect(transport);
-  return { client, served };
+  return { client, served, readIds };
 }
 
 const text = (result: unknown) =>
@@ -383,9 +439,10 @@ describe("input_required rounds across replicas sharing Redis", () => {
         answers.push(message);
       });
       await probe.publish(`waygate:rounds:${payload.replica}`, "not json at all");
+      const channel = `waygate:rounds:${payload.replica}`;
       await probe.publish(
-        `waygate:rounds:${payload.replica}`,
-        JSON.stringify({
+        channel,
+        signed(channel, {
           t: "round",
           id: "r1",
           from: "probe",
@@ -393,8 +450,8 @@ describe("input_required rounds across replicas sharing Redis", () => {
         }),
       );
       await probe.publish(
-        `waygate:rounds:${payload.replica}`,
-        JSON.stringify({
+        channel,
+        signed(channel, {
           t: "round",
           id: "r2",
           from: "probe",
@@ -402,7 +459,7 @@ describe("input_required rounds across replicas sharing Redis", () => {
         }),
       );
       const doneOf = (id: string) =>
-        answers.map((m) => JSON.parse(m)).find((m) => m.t === "done" && m.id === id);
+        answers.map((raw) => JSON.parse(JSON.parse(raw).m)).find((m) => m.t === "done" && m.id === id);
       await until(() => doneOf("r1") !== undefined && doneOf("r2") !== undefined);
       for (const id of ["r1", "r2"]) {
         const done = doneOf(id);
@@ -417,6 +474,39 @@ describe("input_required rounds across replicas sharing Redis", () => {
     // The refusals left the call parked: its caller still resumes it, through the other replica.
     const first = await resume(b, round);
     expect(first.body.result).toMatchObject({ resultType: "input_required" });
+  });
+
+  it("answers an error relayed from the owning replica with the body a local one has: this replica's request id and the resource URI", async () => {
+    const [a, b] = await twoReplicas();
+    /** Reads the failing resource, starting on `a` and sending the next round to `rounds`. */
+    const failedRead = async (rounds: Replica) => {
+      const { client, readIds } = await modernClient(a, rounds);
+      try {
+        const { resources } = await client.listResources();
+        const uri = resources.find((resource) => resource.uri.includes("fails"))!.uri;
+        const error = (await client.readResource({ uri }).then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        )) as { code: number; message: string; data: Record<string, unknown> };
+        expect(readIds).toHaveLength(2);
+        return { error, uri, requestId: readIds[1]! };
+      } finally {
+        await client.close();
+      }
+    };
+    const local = await failedRead(a);
+    const relayed = await failedRead(b);
+    expect(local.error.data).toEqual({
+      code: expect.any(String),
+      requestId: local.requestId,
+      uri: local.uri,
+    });
+    expect(relayed.error.data).toEqual({ ...local.error.data, requestId: relayed.requestId });
+    expect(relayed.requestId).not.toBe(local.requestId);
+    expect({ code: relayed.error.code, message: relayed.error.message }).toEqual({
+      code: local.error.code,
+      message: local.error.message,
+    });
   });
 
   it("answers a round whose replica is gone with an error naming it, without waiting", async () => {
@@ -500,6 +590,28 @@ describe("input_required rounds across replicas sharing Redis", () => {
   });
 });
 
+describe("a call parked between input_required rounds whose client never comes back", () => {
+  it("a 2026 upstream's round: cancelled as the client's just before timeouts.toolCallMs, not recorded as the tool's timeout", async () => {
+    // What the conformance suite's input-required scenarios do: take the first round, and never send the next.
+    const { logger, entries } = memoryLogger();
+    const a = await startReplica({ relay: false, modernUpstream: true, toolCallMs: 1500, logger });
+    key = await newKey(a);
+    const round = await firstRound(a, "modernstdio__sample", { prompt: "never answered" });
+    const record = () =>
+      entries.find(
+        (entry) => entry.message === "tool call" && (entry as unknown as { tool: string }).tool === "sample",
+      ) as unknown as { outcome: string; error: string } | undefined;
+    await until(() => record() !== undefined);
+    expect(record()!.outcome).not.toBe("timeout");
+    expect(record()!.error).toContain("cancelled by the caller");
+    expect(record()!.error).not.toContain("timeouts.toolCallMs");
+    // The call is off the shelf: its late round is told so.
+    const late = await resume(a, round);
+    expect(late.body.error.code).toBe(-32602);
+    expect(late.body.error.message).toContain("no longer waiting");
+  });
+});
+
 describe("input_required rounds across replicas without Redis", () => {
   it("refuses a round that reaches another replica with an error naming both fixes", async () => {
     const [a, b] = await twoReplicas({ relay: false });
@@ -522,7 +634,7 @@ describe("the Redis round relay on its own", () => {
     // A subscriber that takes rounds and never answers, as a replica that died mid-round leaves its sender.
     const ghost = await redisClient();
     await ghost.subscribe("waygate:rounds:ghost", () => {});
-    const relay = createRedisRoundRelay({ url: redis.url, aliveMs: 100 });
+    const relay = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY, aliveMs: 100 });
     try {
       await relay.listen("sender", async () => ({ ok: true, value: null }));
       const sent = relay.send("ghost", round, sink, new AbortController().signal);
@@ -535,8 +647,8 @@ describe("the Redis round relay on its own", () => {
   });
 
   it("answers a round still running on a replica that shuts down, and aborts it there", async () => {
-    const owner = createRedisRoundRelay({ url: redis.url });
-    const sender = createRedisRoundRelay({ url: redis.url });
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
+    const sender = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
     const aborted: unknown[] = [];
     let running = 0;
     try {
@@ -571,9 +683,108 @@ describe("the Redis round relay on its own", () => {
     }
   });
 
+  it("drops unsigned, badly signed, tampered, stale and replayed messages, logging each cause once, and takes the well-signed fresh ones", async () => {
+    const { logger, entries } = memoryLogger();
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY, logger });
+    const probe = await redisClient();
+    const listener = probe.duplicate();
+    listener.on("error", () => {});
+    await listener.connect();
+    const taken: string[] = [];
+    const heard: string[] = [];
+    const done = () =>
+      heard
+        .map((raw) => JSON.parse(JSON.parse(raw).m))
+        .filter((m) => m.t === "done")
+        .map((m) => m.id as string);
+    try {
+      await owner.listen("owner", async (got) => {
+        taken.push(got.call);
+        return { ok: true, value: "ran" };
+      });
+      await listener.subscribe("waygate:rounds:probe", (raw) => {
+        heard.push(raw);
+      });
+      const channel = "waygate:rounds:owner";
+      const message = (id: string) => ({ t: "round", id, from: "probe", round: { ...round, call: id } });
+      const good = signed(channel, message("good"));
+      const tampered = { ...JSON.parse(good), m: JSON.stringify(message("tampered")) };
+      const dropped = [
+        "not json at all",
+        JSON.stringify(message("unsigned")),
+        JSON.stringify({ ...JSON.parse(signed(channel, message("unsigned2"))), mac: undefined }),
+        signed(channel, message("forged"), { secret: "another-secret-key-0123456789abcdef-0123" }),
+        signed("waygate:rounds:elsewhere", message("redirected")),
+        JSON.stringify(tampered),
+        signed(channel, message("stale"), { ts: Date.now() - 60_000 }),
+        signed(channel, message("future"), { ts: Date.now() + 60_000 }),
+      ];
+      for (const raw of dropped) expect(await probe.publish(channel, raw)).toBe(1);
+      await probe.publish(channel, good);
+      // The same message again, as someone who overheard it on the channel would send it.
+      await probe.publish(channel, good);
+      await probe.publish(channel, signed(channel, message("last")));
+      await until(() => done().length === 2);
+      expect(taken).toEqual(["good", "last"]);
+      expect(done().sort()).toEqual(["good", "last"]);
+      const drops = entries.filter((entry) => entry.message.startsWith("round relay: dropped"));
+      expect(drops.map((entry) => (entry as unknown as { cause: string }).cause)).toEqual([
+        "malformed",
+        "unsigned",
+        "badly signed",
+        "stale",
+        "replayed",
+      ]);
+      expect(drops.find((entry) => entry.message.includes("badly signed"))?.message).toContain(
+        "same WAYGATE_SECRET_KEY",
+      );
+      // The replies are signed for the sender's channel with the shared key: the test's own check accepts them.
+      const reply = JSON.parse(heard[0]!);
+      expect(
+        JSON.parse(signed("waygate:rounds:probe", JSON.parse(reply.m), { ts: reply.ts, n: reply.n })).mac,
+      ).toBe(reply.mac);
+    } finally {
+      await owner.close();
+      await listener.close();
+      await probe.close();
+    }
+  });
+
+  it("refuses to start without a secret key of at least 32 characters", () => {
+    expect(() => createRedisRoundRelay({ url: redis.url, secretKey: "short" })).toThrow(
+      "secretKey (WAYGATE_SECRET_KEY, at least 32 characters)",
+    );
+  });
+
+  it("a replica with another secret key never runs a round: its sender gives up, the owner logs the bad signature", async () => {
+    const { logger, entries } = memoryLogger();
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY, logger });
+    const sender = createRedisRoundRelay({
+      url: redis.url,
+      secretKey: "another-secret-key-0123456789abcdef-0123",
+      aliveMs: 100,
+    });
+    let ran = 0;
+    try {
+      await owner.listen("owner", async () => {
+        ran++;
+        return { ok: true, value: null };
+      });
+      await sender.listen("sender", async () => ({ ok: true, value: null }));
+      await expect(sender.send("owner", round, sink, new AbortController().signal)).rejects.toThrow(
+        "stopped answering",
+      );
+      expect(ran).toBe(0);
+      expect(entries.map((entry) => entry.message)).toContainEqual(expect.stringContaining("badly signed"));
+    } finally {
+      await owner.close();
+      await sender.close();
+    }
+  });
+
   it("passes notifications and the outcome of a round back to its sender", async () => {
-    const owner = createRedisRoundRelay({ url: redis.url });
-    const sender = createRedisRoundRelay({ url: redis.url });
+    const owner = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
+    const sender = createRedisRoundRelay({ url: redis.url, secretKey: SECRET_KEY });
     try {
       await owner.listen("owner", async (got, relaySink) => {
         relaySink.notify({ method: "notifications/progress", params: { progress: 1 } });

@@ -45,7 +45,7 @@ async function createPrepared(
   let roundRelay: RoundRelay | undefined;
   try {
     rateLimitStore = await createRateLimitStore(config, logger);
-    roundRelay = await createRoundRelay(config, logger);
+    roundRelay = await createRoundRelay(config, prepared.options.secretKey, logger);
     return await createGateway({
       ...prepared.options,
       logger,

@@ -1,5 +1,6 @@
 import { MissingRequiredClientCapabilityError, ProtocolError } from "@modelcontextprotocol/server";
 import { type ClientCapabilityRequiredError, PluginError } from "@waygate/plugin-sdk";
+import { RelayedMappedError } from "../mcp/round-relay.js";
 import { GatewayError, type GatewayErrorCode } from "./errors.js";
 import { normalizeError } from "./foreign-errors.js";
 
@@ -117,12 +118,25 @@ export function jsonRpcErrorBody(error: PublicError, requestId: string | undefin
  * (`code`, `requestId`, then `details`). An SDK protocol error passes through; an upstream's -32021 reaches the
  * client as the same error, naming what the client lacks.
  */
+/**
+ * Whether {@link toProtocolError} gives `thrown` the gateway's own error body (a `code`, the request id and details in
+ * `data`) rather than passing on the protocol error it already is.
+ */
+export const mapsToGatewayError = (thrown: unknown): boolean =>
+  !(thrown instanceof ProtocolError) && !PluginError.isInstance(thrown, "CLIENT_CAPABILITY_REQUIRED");
+
 export function toProtocolError(
   thrown: unknown,
   requestId: string | undefined,
   production: boolean,
   details?: Record<string, unknown>,
 ): ProtocolError {
+  if (thrown instanceof RelayedMappedError)
+    return new ProtocolError(thrown.code, thrown.message, {
+      ...(thrown.data as Record<string, unknown> | undefined),
+      ...(requestId ? { requestId } : {}),
+      ...details,
+    });
   if (thrown instanceof ProtocolError) return thrown;
   if (PluginError.isInstance(thrown, "CLIENT_CAPABILITY_REQUIRED")) {
     const { requiredCapabilities } = thrown as ClientCapabilityRequiredError;

@@ -44,6 +44,7 @@ export function createFrontEnd(deps: {
       return key !== null && key.revokedAt === null && (key.expiresAt === null || key.expiresAt > new Date());
     },
     idleMs: options.timeouts.sessionIdleMs,
+    callMs: () => settings.get("upstream.requestTimeoutMs"),
     keepAliveMs: options.timeouts.sseKeepAliveMs,
     legacyMessagesPath: "/messages",
     roundStateKey: roundStateKey(options.secretKey),

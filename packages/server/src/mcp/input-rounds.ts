@@ -12,8 +12,14 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import type { ClientRequests } from "@waygate/plugin-sdk";
-import { toProtocolError } from "../errors/error-mapping.js";
-import type { RelayedRound, RelayOutcome, RelaySink, RoundRelay } from "./round-relay.js";
+import { mapsToGatewayError, toProtocolError } from "../errors/error-mapping.js";
+import {
+  RelayedMappedError,
+  type RelayedRound,
+  type RelayOutcome,
+  type RelaySink,
+  type RoundRelay,
+} from "./round-relay.js";
 
 /**
  * What the gateway signs into `requestState`: which parked call a round resumes, whose it is, which request it
@@ -44,6 +50,11 @@ export interface InputRoundsOptions {
   key: Uint8Array;
   /** How long a parked call waits for its client's next round before it is cancelled. */
   parkMs: number;
+  /**
+   * The deadline of a whole call (`timeouts.toolCallMs`, read at each park): a parked call is cancelled as its
+   * client's (it did not come back) just before the deadline would end it as a timeout of the tool, which answered.
+   */
+  callMs?: () => number;
   /** This replica's name in the state it mints; random by default (a restarted process is another replica). */
   replica?: string;
   /** Carries a round that reaches this replica to the replica that parks its call, and back. */
@@ -83,6 +94,10 @@ class RoundCall {
   readonly abort = new AbortController();
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
   timer?: NodeJS.Timeout;
+  /** When the call began (`performance.now()`), before its policy deadline started. */
+  readonly started = performance.now();
+  /** Takes the call off the shelf while it is parked; unset while a round runs it. */
+  unpark?: () => void;
   private wake?: () => void;
   private asked = 0;
 
@@ -231,6 +246,9 @@ export const roundStateKey = (secretKey: string): Uint8Array =>
 export const roundSubject = (method: string, view: string, name: string): string =>
   createHash("sha256").update(`${method}\0${view}\0${name}`).digest("base64url");
 
+/** How long before its deadline a parked call is cancelled, so that its record names the client, not the tool. */
+const PARK_BEFORE_DEADLINE_MS = 50;
+
 /** Creates the keeper of parked calls. */
 export function createInputRounds(options: InputRoundsOptions): InputRounds {
   const codec = createRequestStateCodec<RoundState>({
@@ -245,10 +263,23 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
   const park = async (call: RoundCall): Promise<InputRequiredResult> => {
     const id = randomUUID();
     parked.set(id, call);
-    call.timer = setTimeout(() => {
+    const unpark = () => {
+      call.unpark = undefined;
+      clearTimeout(call.timer);
       parked.delete(id);
-      call.abort.abort(new Error("The client did not answer the input_required round in time"));
-    }, options.parkMs);
+    };
+    call.unpark = unpark;
+    // The call's deadline started after `call.started`; ending the park a little before it names the real cause.
+    const beforeDeadline = options.callMs
+      ? call.started + options.callMs() - PARK_BEFORE_DEADLINE_MS - performance.now()
+      : Number.POSITIVE_INFINITY;
+    call.timer = setTimeout(
+      () => {
+        unpark();
+        call.abort.abort(new Error("The client did not answer the input_required round in time"));
+      },
+      Math.max(0, Math.min(options.parkMs, beforeDeadline)),
+    );
     call.timer.unref();
     const inputRequests = Object.fromEntries([...call.questions].map(([key, q]) => [key, q.request]));
     return inputRequired({
@@ -261,8 +292,7 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
   const take = (id: string, owner: string | null, subject: string): RoundCall => {
     const found = parked.get(id);
     if (!found || found.owner !== owner || found.subject !== subject) throw expiredRound();
-    parked.delete(id);
-    clearTimeout(found.timer);
+    found.unpark?.();
     return found;
   };
 
@@ -299,7 +329,8 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
     };
     const outcome = await options.relay.send(state.replica, round, sink, ctx.mcpReq.signal);
     if (outcome.ok) return outcome.value;
-    throw new ProtocolError(outcome.error.code, outcome.error.message, outcome.error.data);
+    const { code, message, data, mapped } = outcome.error;
+    throw mapped ? new RelayedMappedError(code, message, data) : new ProtocolError(code, message, data);
   };
 
   /** Resumes a call parked here for a round another replica received. */
@@ -321,6 +352,8 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
           code: mapped.code,
           message: mapped.message,
           ...(mapped.data === undefined ? {} : { data: mapped.data }),
+          // The replica that answers the client adds its request id and details, as to a local error.
+          ...(mapsToGatewayError(error) ? { mapped: true } : {}),
         },
       };
     }
@@ -355,11 +388,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
     parked: () => parked.size,
 
     close() {
-      for (const call of parked.values()) {
-        clearTimeout(call.timer);
+      for (const call of [...parked.values()]) {
+        call.unpark?.();
         call.abort.abort(new Error("The gateway is shutting down"));
       }
-      parked.clear();
     },
   };
 }

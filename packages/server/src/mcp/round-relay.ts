@@ -1,3 +1,5 @@
+import { ProtocolError } from "@modelcontextprotocol/server";
+
 /**
  * A round of a 2026-07-28 call parked on another replica: what the replica that received it hands to the replica
  * that parks the call.
@@ -21,10 +23,20 @@ export interface RelaySink {
   log(level: string, data: unknown): void;
 }
 
-/** How a relayed round ended: its result (a final one, or the next `input_required` round), or a JSON-RPC error. */
+/**
+ * How a relayed round ended: its result (a final one, or the next `input_required` round), or a JSON-RPC error.
+ * `mapped` marks an error the gateway mapped from a thrown one: the replica that answers the client adds its request
+ * id and the request's details (a resource's URI) to `data`, as it does for a local error.
+ */
 export type RelayOutcome =
   | { ok: true; value: unknown }
-  | { ok: false; error: { code: number; message: string; data?: unknown } };
+  | { ok: false; error: { code: number; message: string; data?: unknown; mapped?: boolean } };
+
+/**
+ * A mapped error relayed back from the replica that runs the call: the error mapping completes its `data` with this
+ * replica's request id and details, so the client gets the body a local error would have.
+ */
+export class RelayedMappedError extends ProtocolError {}
 
 /** Serves a round relayed to this replica; `signal` aborts when the client gives the round up. */
 export type RelayedRoundHandler = (

@@ -71,6 +71,8 @@ export interface McpSessionsOptions {
   roundStateKey: Uint8Array;
   /** Relays a round that reaches this replica to the replica that parks its call (`@waygate/server/redis`). */
   roundRelay?: RoundRelay;
+  /** The deadline of a call (`timeouts.toolCallMs`, read live); a call parked between rounds ends just before it. */
+  callMs?: () => number;
 }
 
 /** Streamable HTTP and legacy SSE sessions of one gateway, each with its own MCP server over the shared router. */
@@ -112,6 +114,7 @@ export function createMcpSessions(options: McpSessionsOptions): McpSessions {
   const rounds = createInputRounds({
     key: options.roundStateKey,
     parkMs: options.idleMs,
+    ...(options.callMs ? { callMs: options.callMs } : {}),
     production,
     ...(options.roundRelay ? { relay: options.roundRelay } : {}),
   });

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { ProtocolError, ProtocolErrorCode } from "@modelcontextprotocol/server";
 import { createClient } from "@redis/client";
 import type winston from "winston";
@@ -15,6 +15,11 @@ import type {
 export interface RedisRoundRelayOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` (REDIS_URL); the relay opens and closes its clients. */
   url: string;
+  /**
+   * WAYGATE_SECRET_KEY, the same on every replica: each message is signed with a key derived from it
+   * ({@link roundRelayKey}), and a message not signed with it is dropped.
+   */
+  secretKey: string;
   logger?: winston.Logger;
   /** Channel prefix; each replica listens on `<prefix><replica>` (default `waygate:rounds:`). */
   prefix?: string;
@@ -22,7 +27,47 @@ export interface RedisRoundRelayOptions {
   aliveMs?: number;
   /** How long a sender waits without a word from the running replica before it gives the round up (5 × aliveMs). */
   silentMs?: number;
+  /**
+   * How far a message's timestamp may be from this replica's clock before it is dropped as stale (30 000 ms): the
+   * window in which a replayed message is recognised by its nonce, and the clock skew replicas may have.
+   */
+  freshMs?: number;
 }
+
+/**
+ * The HMAC key of relay messages, derived from WAYGATE_SECRET_KEY with its own HKDF label, so it is neither the
+ * `requestState` key nor anything else derived from the secret.
+ */
+export const roundRelayKey = (secretKey: string): Uint8Array =>
+  new Uint8Array(hkdfSync("sha256", secretKey, "waygate", "input_required round relay v1", 32));
+
+/**
+ * What goes on the channel: the message (`m`, JSON) with the time it was sent (`ts`, ms since the epoch), a random
+ * nonce (`n`) and `mac`, the base64url HMAC-SHA256 of {@link macInput}.
+ */
+const EnvelopeSchema = z.object({
+  v: z.literal(1),
+  ts: z.number().int(),
+  n: z.string().min(16).max(64),
+  m: z.string(),
+  mac: z.string(),
+});
+
+/** What a message's MAC covers: its channel (so it reaches only the replica it was sent to), time, nonce and body. */
+const macInput = (channel: string, ts: number, nonce: string, body: string) =>
+  `waygate round relay v1\n${channel}\n${ts}\n${nonce}\n${body}`;
+
+/** Why a message was dropped; each is logged once per relay, not once per message. */
+type DropCause = "malformed" | "unsigned" | "badly signed" | "stale" | "replayed";
+
+const DROP_HINTS: Record<DropCause, string> = {
+  malformed: "not a relay message: something else publishes on the channel",
+  unsigned: "a gateway older than signed relay messages, or something else publishing on the channel",
+  "badly signed":
+    "signed with another key or for another channel: every replica needs the same WAYGATE_SECRET_KEY; otherwise someone else publishes on the channel",
+  stale: "sent longer ago than freshMs: replica clocks too far apart, or a replay",
+  replayed: "its nonce was seen already: a replay",
+};
 
 const RoundSchema = z.object({
   call: z.string().min(1).max(200),
@@ -36,7 +81,12 @@ const OutcomeSchema = z.union([
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({
     ok: z.literal(false),
-    error: z.object({ code: z.number().int(), message: z.string(), data: z.unknown().optional() }),
+    error: z.object({
+      code: z.number().int(),
+      message: z.string(),
+      data: z.unknown().optional(),
+      mapped: z.boolean().optional(),
+    }),
   }),
 ]);
 
@@ -108,6 +158,22 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
   const prefix = options.prefix ?? "waygate:rounds:";
   const aliveMs = options.aliveMs ?? 1000;
   const silentMs = options.silentMs ?? aliveMs * 5;
+  const freshMs = options.freshMs ?? 30_000;
+  if (typeof options.secretKey !== "string" || options.secretKey.length < 32)
+    throw new TypeError("createRedisRoundRelay needs secretKey (WAYGATE_SECRET_KEY, at least 32 characters)");
+  const key = roundRelayKey(options.secretKey);
+  const mac = (input: string) => createHmac("sha256", key).update(input).digest();
+  /** Nonces of the fresh messages taken, with when each stops being fresh; oldest first. */
+  const seen = new Map<string, number>();
+  const dropsLogged = new Set<DropCause>();
+  const drop = (cause: DropCause, channel: string) => {
+    if (dropsLogged.has(cause)) return;
+    dropsLogged.add(cause);
+    logger?.warn(`round relay: dropped a ${cause} message (${DROP_HINTS[cause]}; logged once per cause)`, {
+      cause,
+      channel,
+    });
+  };
   const pub = createClient({
     url: options.url,
     // A relayed round fails at once while Redis is down, instead of queueing behind the outage.
@@ -136,8 +202,44 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
     failSent(relayUnreachable(error));
   });
 
-  const publish = (replica: string, message: Message) =>
-    pub.publish(`${prefix}${replica}`, JSON.stringify(message));
+  const publish = (replica: string, message: Message) => {
+    const channel = `${prefix}${replica}`;
+    const m = JSON.stringify(message);
+    const ts = Date.now();
+    const n = randomBytes(16).toString("base64url");
+    const signature = mac(macInput(channel, ts, n, m)).toString("base64url");
+    return pub.publish(channel, JSON.stringify({ v: 1, ts, n, m, mac: signature }));
+  };
+
+  /** The message in `raw` if it is well signed for `channel`, fresh and not seen before; otherwise drops it. */
+  const open = (raw: string, channel: string): Message | undefined => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      return void drop("malformed", channel);
+    }
+    if (typeof parsed !== "object" || parsed === null || !("mac" in parsed))
+      return void drop("unsigned", channel);
+    const envelope = EnvelopeSchema.safeParse(parsed);
+    if (!envelope.success) return void drop("malformed", channel);
+    const { ts, n, m } = envelope.data;
+    const expected = mac(macInput(channel, ts, n, m));
+    const given = Buffer.from(envelope.data.mac, "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return void drop("badly signed", channel);
+    const now = Date.now();
+    if (Math.abs(now - ts) > freshMs) return void drop("stale", channel);
+    for (const [nonce, until] of seen) {
+      if (until >= now) break;
+      seen.delete(nonce);
+    }
+    if (seen.has(n)) return void drop("replayed", channel);
+    seen.set(n, ts + freshMs);
+    const message = MessageSchema.safeParse(JSON.parse(m));
+    if (!message.success) return void drop("malformed", channel);
+    return message.data;
+  };
 
   const finish = (id: string, outcome: RelayOutcome) => {
     const running = serving.get(id);
@@ -179,14 +281,14 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
     );
   };
 
-  const onMessage = (handler: RelayedRoundHandler) => (raw: string) => {
-    let message: Message;
+  const onMessage = (handler: RelayedRoundHandler) => (raw: string, channel: string) => {
+    let message: Message | undefined;
     try {
-      message = MessageSchema.parse(JSON.parse(raw));
+      message = open(raw, channel);
     } catch {
-      logger?.warn("round relay: ignored a malformed message", { bytes: raw.length });
-      return;
+      message = void drop("malformed", channel);
     }
+    if (!message) return;
     if (message.t === "round") serve(handler, message);
     else if (message.t === "cancel")
       serving.get(message.id)?.abort.abort(new Error("The client gave up the input_required round"));
