@@ -71,17 +71,17 @@ const normaliseName = (name: string): string => name.replace(/[-_\s]/g, "").toLo
 const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
 // Credentials that carry no name, found in any context by their documented prefix and shape (the lengths are
 // minimums, so a longer key of the same kind is hidden whole; a format that may change errs on hiding):
-// GitHub classic tokens (`ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 base62) and fine-grained ones (`github_pat_` + 82),
-// GitLab personal tokens (`glpat-` + 20 or more), AWS access key ids (`AKIA`/`ASIA` + 16), Slack tokens
+// GitHub classic tokens (`ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 of `[A-Za-z0-9_]`, up to 255 announced) and
+// fine-grained ones (`github_pat_` + 82), GitLab personal tokens (`glpat-` + 20 or more, the newer ones with dots), AWS access key ids (`AKIA`/`ASIA` + 16), Slack tokens
 // (`xoxb-`, `xoxp-`, …), Google API keys (`AIza` + 35), Stripe secret and restricted keys (`sk_live_`, `rk_test_`, …;
 // the publishable `pk_` ones are public), npm tokens (`npm_` + 36), OpenAI and Anthropic keys (`sk-…`, `sk-proj-…`,
 // `sk-ant-…`) and JWTs (three base64url parts, the first two JSON objects, so starting `eyJ`). `sk-` and the AWS
 // prefixes must start a word (`task-…`, `malaysia…` are prose). A JWT must not follow a base64url character: each
 // run of them is then tried as a header once, so a megabyte of `-eyJ` stays linear.
 const UNNAMED_SECRET_SOURCES = [
-  "gh[pousr]_[A-Za-z0-9]{36,}",
-  "github_pat_[A-Za-z0-9_]{22,}",
-  "glpat-[A-Za-z0-9_-]{20,}",
+  String.raw`gh[pousr]_\w{36,}`,
+  String.raw`github_pat_\w{22,}`,
+  String.raw`glpat-[\w.-]{20,}`,
   String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}`,
   "xox[abposr]-[A-Za-z0-9-]{10,}",
   "AIza[A-Za-z0-9_-]{35}",
