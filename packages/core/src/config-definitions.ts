@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MIN_MAX_ARGUMENT_BYTES } from "./audit/audit-entry.js";
 
 /** One typed setting: its zod schema, a description for people, an optional default, and whether it applies live. */
 export interface ConfigDefinition<S extends z.ZodType = z.ZodType> {
@@ -45,7 +46,7 @@ export const defaultConfigDefinitions = defineConfig({
     default: 30,
   },
   "audit.maxArgumentBytes": {
-    schema: z.number().int().min(256).max(1_048_576),
+    schema: z.number().int().min(MIN_MAX_ARGUMENT_BYTES).max(1_048_576),
     description: "Largest serialised tool-call arguments stored per audit row, in bytes",
     default: 8192,
   },

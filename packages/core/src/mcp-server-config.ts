@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { redactUrl } from "./database/url.js";
-import { isSecretKeyName, REDACTED } from "./redact.js";
+import { isSecretKeyName, REDACTED, redactSecretPairs } from "./redact.js";
 import { McpServerNameSchema } from "./server-name.js";
 
 export { McpServerNameSchema };
@@ -120,7 +120,7 @@ export function redactMcpServerConfig(config: McpServerConfig): McpServerConfig 
   }
   return {
     ...config,
-    url: redactSecretQuery(redactUrl(config.url)),
+    url: redactSecretPairs(redactUrl(config.url)),
     headers: Object.fromEntries(Object.keys(config.headers).map((key) => [key, REDACTED])),
   };
 }
@@ -143,10 +143,4 @@ function redactArgs(args: readonly string[]): string[] {
     out.push(arg);
   }
   return out;
-}
-
-function redactSecretQuery(url: string): string {
-  return url.replace(/([?&])([^=&#]+)=([^&#]*)/g, (match, sep: string, name: string) =>
-    isSecretKeyName(decodeURIComponent(name)) ? `${sep}${name}=${REDACTED}` : match,
-  );
 }

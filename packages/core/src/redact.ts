@@ -69,12 +69,34 @@ const wordsOf = (name: string): string[] =>
 const normaliseName = (name: string): string => name.replace(/[-_\s]/g, "").toLowerCase();
 
 const SECRET_KEY_EXACT = new Set(["auth", "pwd", "pass", "sessionid"]);
+// Credentials that carry no name, found in any context by their documented prefix and shape (the lengths are
+// minimums, so a longer key of the same kind is hidden whole; a format that may change errs on hiding):
+// GitHub classic tokens (`ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36 of `[A-Za-z0-9_]`, up to 255 announced) and
+// fine-grained ones (`github_pat_` + 82), GitLab personal tokens (`glpat-` + 20 or more, the newer ones with dots), AWS access key ids (`AKIA`/`ASIA` + 16), Slack tokens
+// (`xoxb-`, `xoxp-`, …), Google API keys (`AIza` + 35), Stripe secret and restricted keys (`sk_live_`, `rk_test_`, …;
+// the publishable `pk_` ones are public), npm tokens (`npm_` + 36), OpenAI and Anthropic keys (`sk-…`, `sk-proj-…`,
+// `sk-ant-…`) and JWTs (three base64url parts, the first two JSON objects, so starting `eyJ`). `sk-` and the AWS
+// prefixes must start a word (`task-…`, `malaysia…` are prose). A JWT must not follow a base64url character: each
+// run of them is then tried as a header once, so a megabyte of `-eyJ` stays linear.
+const UNNAMED_SECRET_SOURCES = [
+  String.raw`gh[pousr]_\w{36,}`,
+  String.raw`github_pat_\w{22,}`,
+  String.raw`glpat-[\w.-]{20,}`,
+  String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}`,
+  "xox[abposr]-[A-Za-z0-9-]{10,}",
+  "AIza[A-Za-z0-9_-]{35}",
+  "[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+  "npm_[A-Za-z0-9]{36,}",
+  String.raw`\bsk-[A-Za-z0-9_-]{20,}`,
+  String.raw`(?<![\w-])eyJ[\w-]*\.eyJ[\w-]*\.[\w-]*`,
+];
 // Secrets embedded in free text, in any letter case: the value of an Authorization header (scheme and
 // credential, however short; the header name is kept, captured as group 1), Waygate keys, bearer/basic
 // credentials, the credentials in a URL (`postgres://user:password@host`: the password, the user name kept as
-// group 2; `https://token@host`: the whole user part, which is often a token), and PEM private keys (to their end, or
-// to the end of the text when cut short). Each alternative starts at a literal (no lookbehind, which would rescan
-// whitespace runs), and a URL's user part cannot run past a `/`, so a megabyte of text takes milliseconds.
+// group 2; `https://token@host`: the whole user part, which is often a token), PEM private keys (to their end, or
+// to the end of the text when cut short) and the credentials above. Each alternative starts at a literal (no
+// lookbehind but the one-character one of a JWT, which would otherwise rescan whitespace runs), and a URL's user part
+// cannot run past a `/`, so a megabyte of text takes milliseconds.
 const SECRET_IN_TEXT = new RegExp(
   [
     String.raw`(\bauthorization["']?\s*[:=]\s*["']?)[^\s"',;]+(?:\s+[^\s"',;]+)?`,
@@ -82,39 +104,77 @@ const SECRET_IN_TEXT = new RegExp(
     String.raw`\b(?:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`,
     String.raw`(:\/\/(?:[^\s/?#@:]*:)?)[^\s/?#]+(?=@)`,
     String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`,
+    ...UNNAMED_SECRET_SOURCES,
   ].join("|"),
   "gi",
 );
 
 const redactSecretsInText = (text: string): string =>
-  redactSecretPairs(
-    text.replace(
-      SECRET_IN_TEXT,
-      (_match, header: string | undefined, urlStart: string | undefined) =>
-        `${header ?? urlStart ?? ""}${REDACTED}`,
+  redactSecretFlags(
+    redactSecretPairs(
+      text.replace(
+        SECRET_IN_TEXT,
+        (_match, header: string | undefined, urlStart: string | undefined) =>
+          `${header ?? urlStart ?? ""}${REDACTED}`,
+      ),
     ),
   );
+
+// A value after a name: a quoted one runs to its closing quote (or to the end of the text when there is none), any
+// other to a space or a delimiter.
+const QUOTED_VALUE = String.raw`"(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)`;
+const quoteOf = (value: string): string => (`"'`.includes(value[0]!) ? value[0]! : "");
 
 // `name=value` and `name: value` in free text under a secret-like name (`GITHUB_TOKEN=…` in a shell command,
 // `?access_token=…` in a URL, `"password": "…"` in JSON sent as a string, `password: …` in YAML). The search starts
 // at a word that every built-in secret name contains (cheap to find); the name's other characters around it (at most
-// 64 on each side, so a long name costs a bounded scan) go to `isSecretKeyName`, so `maxTokens: 5` stays. A quoted
-// value runs to its closing quote (or to the end of the text when there is none), any other value to a space or a
-// delimiter. Extra key names apply to fields only.
-const PAIR_IN_TEXT =
-  /((?:token|secret|pass|pwd|auth|key|cookie|credential|signature|session)[\w-]{0,64})(["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*(?:"|$)|'(?:[^'\\]|\\.)*(?:'|$)|[^\s"'&,;]+)/gi;
-const NAME_BEFORE = /[\w-]*$/;
+// 64 on each side, so a long name costs a bounded scan) go to `isSecretKeyName`, so `maxTokens: 5` stays. A name
+// written with percent escapes (`api%5Fkey=` in a query string) is read decoded. Extra key names apply to fields
+// only.
+const PAIR_IN_TEXT = new RegExp(
+  String.raw`((?:token|secret|pass|pwd|auth|key|cookie|credential|signature|session)[\w%-]{0,64})(["']?\s*[:=]\s*)(${QUOTED_VALUE}|[^\s"'&,;]+)`,
+  "gi",
+);
+const NAME_BEFORE = /[\w%-]*$/;
 
-const redactSecretPairs = (text: string): string =>
+const decodedName = (name: string): string => {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+};
+
+/**
+ * Hides the value of each `name=value` or `name: value` pair under a secret-like name in `text` (a URL's query
+ * string included), keeping the name.
+ */
+export const redactSecretPairs = (text: string): string =>
   text.replace(
     PAIR_IN_TEXT,
     (pair: string, nameEnd: string, separator: string, value: string, offset: number) => {
       const nameStart = NAME_BEFORE.exec(text.slice(Math.max(0, offset - 64), offset))![0];
-      if (!isSecretField(`${nameStart}${nameEnd}`, undefined)) return pair;
-      const quote = `"'`.includes(value[0]!) ? value[0] : "";
+      if (!isSecretField(decodedName(`${nameStart}${nameEnd}`), undefined)) return pair;
+      const quote = quoteOf(value);
       return `${nameEnd}${separator}${quote}${REDACTED}${quote}`;
     },
   );
+
+// A command-line flag with a secret-like name and its value after a space (`--password hunter2`, `--api-key "a b"`),
+// as in a shell command sent as text. The flag does not follow a letter or digit (`x-token`), its value is on the
+// same line, and a value that starts with `-` is the next flag, not a value. One-letter flags (`-p`) are not secret
+// names.
+const FLAG_IN_TEXT = new RegExp(
+  String.raw`\B(--?[A-Za-z0-9][\w-]{0,63})([ \t]+)(${QUOTED_VALUE}|[^\s"'&,;-][^\s"'&,;]*)`,
+  "g",
+);
+
+const redactSecretFlags = (text: string): string =>
+  text.replace(FLAG_IN_TEXT, (whole: string, flag: string, space: string, value: string) => {
+    if (!isSecretField(flag, undefined)) return whole;
+    const quote = quoteOf(value);
+    return `${flag}${space}${quote}${REDACTED}${quote}`;
+  });
 
 /**
  * True when a field with this name must never be stored or logged in clear: one of its words is secret-like

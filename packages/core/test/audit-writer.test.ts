@@ -346,9 +346,28 @@ describe("AuditWriter redaction", () => {
     expect(stored).not.toContain("t0k");
   });
 
+  it("stores a row within the smallest cap, 256 bytes, with the start of the call in it", async () => {
+    const db = await temp.db();
+    const writer = createAuditWriter(db, { maxArgumentBytes: 256 });
+    await writer.record(entry(1, { arguments: { text: "x".repeat(10_000) } }));
+    await writer.close();
+    const stored = String((await db.client.execute("SELECT arguments FROM command_history")).rows[0]?.[0]);
+    expect(Buffer.byteLength(stored)).toBeLessThanOrEqual(256);
+    expect(JSON.parse(stored).preview).toMatch(/^\{"text":"x{100,}/);
+  });
+
   it("rejects nonsensical options", () => {
     expect(() => createAuditWriter({} as WaygateDatabase, { maxQueue: 0 })).toThrow(
       /maxQueue must be a whole number >= 1/,
     );
+    // Below 256 bytes the truncation marker (about 50 bytes) would leave no preview, or not fit at all.
+    for (const maxArgumentBytes of [1, 50, 255, 300.5]) {
+      expect(
+        () => createAuditWriter({} as WaygateDatabase, { maxArgumentBytes }),
+        `${maxArgumentBytes}`,
+      ).toThrow(
+        `createAuditWriter: maxArgumentBytes must be a whole number >= 256 (an argument over it becomes a marker of about 50 bytes), got ${maxArgumentBytes}.`,
+      );
+    }
   });
 });

@@ -146,3 +146,13 @@ describe("commandHistory", () => {
     expect((await commandHistory.query()).items).toHaveLength(6);
   });
 });
+
+describe("command history argument cap", () => {
+  it("refuses a cap below 256 bytes, where the truncation marker would not fit", async () => {
+    const db = await temp.db();
+    expect(() => createRepositories(db, { secretKey: SECRET, maxArgumentBytes: 100 })).toThrow(
+      "createCommandHistoryRepository: maxArgumentBytes must be a whole number >= 256 (an argument over it becomes a marker of about 50 bytes), got 100.",
+    );
+    expect(() => createRepositories(db, { secretKey: SECRET, maxArgumentBytes: 256 })).not.toThrow();
+  });
+});

@@ -5,6 +5,7 @@ import {
   createRepositories,
   McpServerConfigSchema,
   NotFoundError,
+  redactMcpServerConfig,
 } from "../src/index.js";
 import { SECRET, useTempDirs } from "./helpers.js";
 
@@ -152,6 +153,20 @@ describe("mcpServers repository", () => {
     const error = await mcpServers.get("github").catch((e) => e);
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toContain("stored MCP server github");
+  });
+});
+
+describe("redactMcpServerConfig", () => {
+  it("hides secret query parameters, percent-escaped names included, and keeps the others", () => {
+    const config = McpServerConfigSchema.parse({
+      name: "remote",
+      transport: "http",
+      url: "https://u:pw@mcp.example.com/mcp?api%5Fkey=k1&Access-Token=k2&authToken=k3&region=eu&max_tokens=5#top",
+    });
+    const shown = redactMcpServerConfig(config);
+    expect(shown.transport === "http" && shown.url).toBe(
+      "https://***@mcp.example.com/mcp?api%5Fkey=[REDACTED]&Access-Token=[REDACTED]&authToken=[REDACTED]&region=eu&max_tokens=5#top",
+    );
   });
 });
 

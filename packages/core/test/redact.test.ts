@@ -201,6 +201,155 @@ describe("redactArguments", () => {
     }
   });
 
+  it("hides well-known credentials that carry no name, wherever they sit in free text", () => {
+    const secrets = {
+      githubClassic: `ghp_${"a1B2".repeat(9)}`,
+      githubOAuth: `gho_${"x".repeat(36)}`,
+      githubUser: `ghu_${"Y".repeat(40)}`,
+      githubServer: `ghs_${"7".repeat(36)}`,
+      githubRefresh: `ghr_${"z".repeat(36)}`,
+      githubUnderscore: `ghp_${"a_".repeat(18)}`,
+      githubFineGrained: `github_pat_11ABCDEFG0${"a".repeat(12)}_${"b".repeat(59)}`,
+      gitlab: "glpat-abcDEF123_-abcDEF123_-",
+      gitlabRoutable: "glpat-z_sxgtrfAxKr8q1TPY8Y0123456.01.0x1a2b3c4d5",
+      awsAccessKey: "AKIAIOSFODNN7EXAMPLE",
+      awsTemporary: "ASIA0123456789ABCDEF",
+      slackBot: "xoxb-1234567890-0987654321-AbCdEfGhIjKl",
+      slackUser: "xoxp-1234567890",
+      slackApp: "xoxa-2-1234567890",
+      slackOther: ["xoxo-1234567890", "xoxs-1234567890", "xoxr-1234567890"].join(" "),
+      google: `AIzaSyA${"b_-".repeat(10)}bb`,
+      stripeLive: "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+      stripeRestricted: `rk_test_${"a".repeat(16)}`,
+      npm: `npm_${"Ab9".repeat(12)}`,
+      openai: `sk-proj-${"a1_-".repeat(10)}`,
+      openaiLegacy: `sk-${"T3BlbkFJ".repeat(6)}`,
+      anthropic: `sk-ant-api03-${"b".repeat(93)}AA`,
+      jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl_-",
+      unsignedJwt: "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+    };
+    for (const [kind, secret] of Object.entries(secrets)) {
+      const text = `notes (${kind}): use ${secret} to push`;
+      const hidden = secret
+        .split(" ")
+        .map(() => REDACTED)
+        .join(" ");
+      expect(redactArguments({ notes: text }), kind).toEqual({
+        notes: `notes (${kind}): use ${hidden} to push`,
+      });
+    }
+    // In any letter case, glued to the text before it (but a word start for sk- and AWS), and whole when longer.
+    expect(redactArguments(`token:GHP_${"a".repeat(36)} xnpm_${"a".repeat(40)} (sk-${"a".repeat(20)})`)).toBe(
+      "token:[REDACTED] x[REDACTED] ([REDACTED])",
+    );
+    expect(redactArguments(`"${"x".repeat(10)}.eyJ.eyJ.x" akiaiosfodnn7example`)).toBe(
+      `"${"x".repeat(10)}.[REDACTED]" [REDACTED]`,
+    );
+  });
+
+  it("keeps text that only resembles a credential: too short, another prefix, not at a word start, or public", () => {
+    for (const text of [
+      `ghp_${"a".repeat(35)}`,
+      `ghx_${"a".repeat(36)}`,
+      `ghp-${"a".repeat(36)}`,
+      `github_pat_${"a".repeat(21)}`,
+      "glpat-short_token_19",
+      `AKIA${"A".repeat(15)}`,
+      `AKIB${"A".repeat(16)}`,
+      `MALAYSIA${"A".repeat(16)}`,
+      "xoxb-123456789",
+      "xoxz-1234567890",
+      `AIza${"b".repeat(34)}`,
+      `sk_live_${"a".repeat(15)}`,
+      `pk_live_${"a".repeat(24)}`,
+      `sk_prod_${"a".repeat(24)}`,
+      "npm_config_registry=https://registry.npmjs.org/",
+      `npm_${"a".repeat(35)}`,
+      "sk-learn and sk-abcdefghijklmnopqrs",
+      `task-${"a".repeat(30)}`,
+      "eyJhbGciOiJIUzI1NiJ9.notJson.x",
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0",
+      "x-eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+      "keyJ.eyJ.x",
+    ]) {
+      expect(redactArguments({ notes: text }), text).toEqual({ notes: text });
+    }
+  });
+
+  it("hides the value after a secret-named command-line flag and a space, and only that", () => {
+    expect(
+      redactArguments({
+        plain: "mysql --password hunter2 -h db",
+        short: "-token abc",
+        singleQuoted: "--api-key 'a b' --verbose",
+        quoted: 'cli --Secret "x y" next',
+        tabbed: "cli --client-secret\tabc",
+        cut: "cli --password 'never closed",
+        list: "--token a,b",
+        redacted: "--token Bearer abcdefghijkl",
+      }),
+    ).toEqual({
+      plain: "mysql --password [REDACTED] -h db",
+      short: "-token [REDACTED]",
+      singleQuoted: "--api-key '[REDACTED]' --verbose",
+      quoted: 'cli --Secret "[REDACTED]" next',
+      tabbed: "cli --client-secret\t[REDACTED]",
+      cut: "cli --password '[REDACTED]'",
+      list: "--token [REDACTED],b",
+      redacted: "--token [REDACTED]",
+    });
+    for (const text of [
+      "-p hunter2",
+      "--max-tokens 5",
+      "--verbose value",
+      "--token --verbose",
+      "--token -",
+      "x-token abc",
+      "line ends with --token\nnext line",
+      `--${"a".repeat(60)}-token value`,
+    ]) {
+      expect(redactArguments(text), text).toBe(text);
+    }
+    expect(redactArguments(`--${"a".repeat(58)}-token value`)).toBe(`--${"a".repeat(58)}-token [REDACTED]`);
+    expect(redactArguments("--token --password hunter2")).toBe("--token --password [REDACTED]");
+  });
+
+  it("reads a percent-escaped pair name decoded, and a malformed escape as written", () => {
+    expect(redactArguments("https://h.test/x?api%5Fkey=abc&region=eu")).toBe(
+      "https://h.test/x?api%5Fkey=[REDACTED]&region=eu",
+    );
+    expect(redactArguments("?%zz_token=abc&%41uthor=x")).toBe("?%zz_token=[REDACTED]&%41uthor=x");
+    expect(redactArguments("?session%5Fid=abc&page=2")).toBe("?session%5Fid=[REDACTED]&page=2");
+  });
+
+  it("scans a megabyte of near misses of every pattern and still finds the secret at its end", () => {
+    const nearMisses = [
+      `ghp_${"a".repeat(35)}`,
+      `github_pat_${"a".repeat(21)}`,
+      "glpat-abc",
+      `AKIA${"A".repeat(15)}`,
+      "xoxb-1",
+      `AIza${"b".repeat(34)}`,
+      "sk_live_a",
+      `npm_${"a".repeat(35)}`,
+      "sk-abc",
+      "-eyJa-eyJb.eyJc",
+      "--token",
+      "--password -x",
+      "token",
+      "bearer",
+      "https://a",
+      "-----BEGIN PUBLIC KEY-----",
+    ].join(" ");
+    const unit = `${nearMisses}   \t`;
+    const text = unit.repeat(Math.ceil(1_048_576 / unit.length));
+    expect(text.length).toBeGreaterThanOrEqual(1_048_576);
+    const secret = `ghp_${"a".repeat(36)}`;
+    expect(redactArguments(`${text}${secret}`)).toBe(`${text}${REDACTED}`);
+    const dashes = "-eyJ".repeat(262_144);
+    expect(redactArguments(`${dashes} --token abc`)).toBe(`${dashes} --token [REDACTED]`);
+  });
+
   it("honours extra key names, ignoring case, '-' and '_' on both sides", () => {
     expect(redactArguments({ ssn: "123", name: "x" }, { extraKeys: ["SSN"] })).toEqual({
       ssn: "[REDACTED]",

@@ -66,7 +66,12 @@ describe("secrets", () => {
         `${t.url}/mcp/execute`,
         {
           tool: "local__echo",
-          arguments: { text: "x", apiToken: "tok-123", note: "authorization: bearer tok-456" },
+          arguments: {
+            text: "x",
+            apiToken: "tok-123",
+            note: "authorization: bearer tok-456",
+            notes: `use ghp_${"a1B2".repeat(9)} to push, then mysql --password hunter2`,
+          },
         },
         { authorization: `Bearer ${key}` },
       );
@@ -78,9 +83,11 @@ describe("secrets", () => {
         text: "x",
         apiToken: "[REDACTED]",
         note: "authorization: [REDACTED]",
+        notes: "use [REDACTED] to push, then mysql --password [REDACTED]",
       });
       const stored = JSON.stringify(rows);
-      for (const secret of ["tok-123", "tok-456", key]) expect(stored).not.toContain(secret);
+      for (const secret of ["tok-123", "tok-456", "a1B2a1B2", "hunter2", key])
+        expect(stored).not.toContain(secret);
     } finally {
       await t.close();
     }

@@ -43,6 +43,21 @@ export type AuditEntry = z.input<typeof AuditEntrySchema>;
 
 /** Default cap on stored arguments, in bytes of JSON. */
 export const DEFAULT_MAX_ARGUMENT_BYTES = 8192;
+/**
+ * The smallest cap on stored arguments: an argument over the cap becomes a truncation marker, which alone takes about
+ * 50 bytes, so a smaller cap would store rows over the cap with nothing of the call in them.
+ */
+export const MIN_MAX_ARGUMENT_BYTES = 256;
+
+/** `value` when it is a whole number of bytes >= `MIN_MAX_ARGUMENT_BYTES`; otherwise a RangeError naming `caller`. */
+export function checkMaxArgumentBytes(value: number, caller: string): number {
+  if (!Number.isInteger(value) || value < MIN_MAX_ARGUMENT_BYTES) {
+    throw new RangeError(
+      `${caller}: maxArgumentBytes must be a whole number >= ${MIN_MAX_ARGUMENT_BYTES} (an argument over it becomes a marker of about 50 bytes), got ${value}.`,
+    );
+  }
+  return value;
+}
 const MAX_ERROR_CHARS = 4000;
 const COLUMNS =
   "(id, request_id, method, key_id, server, tool, transport, arguments, outcome, error, duration_ms, at, principal, chain)";

@@ -8,6 +8,7 @@ import {
   type AuditEntry,
   AuditEntrySchema,
   type AuditRow,
+  checkMaxArgumentBytes,
   DEFAULT_MAX_ARGUMENT_BYTES,
   toAuditRow,
 } from "./audit-entry.js";
@@ -64,9 +65,9 @@ interface FlushWaiter {
 export function createAuditWriter(db: WaygateDatabase, options: AuditWriterOptions = {}): AuditWriter {
   const maxQueue = positive(options.maxQueue ?? 10_000, "maxQueue");
   const maxBatch = positive(options.maxBatch ?? 2000, "maxBatch");
-  const maxArgumentBytes = positive(
+  const maxArgumentBytes = checkMaxArgumentBytes(
     options.maxArgumentBytes ?? DEFAULT_MAX_ARGUMENT_BYTES,
-    "maxArgumentBytes",
+    "createAuditWriter",
   );
   const lockRetries = options.lockRetries ?? 2;
   const clock = options.clock ?? systemClock;

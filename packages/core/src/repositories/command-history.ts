@@ -6,6 +6,7 @@ import {
   AuditEntrySchema,
   AuditOutcomeSchema,
   type AuditPrincipal,
+  checkMaxArgumentBytes,
   DEFAULT_MAX_ARGUMENT_BYTES,
   toAuditRow,
 } from "../audit/audit-entry.js";
@@ -84,6 +85,7 @@ export function createCommandHistoryRepository(
   maxArgumentBytes: number = DEFAULT_MAX_ARGUMENT_BYTES,
   secretKey?: string,
 ): CommandHistoryRepository {
+  checkMaxArgumentBytes(maxArgumentBytes, "createCommandHistoryRepository");
   const chainKey = chainKeyOf(secretKey);
   let direct: WriteConnection | undefined | null = null;
   return {
