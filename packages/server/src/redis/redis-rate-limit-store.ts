@@ -4,6 +4,7 @@ import { RedisStore } from "rate-limit-redis";
 import type winston from "winston";
 import { GatewayError } from "../errors/errors.js";
 import type { RateLimitStoreHealth, SharedRateLimitStore } from "../shared-store.js";
+import { describeRedisError } from "./describe-error.js";
 
 /** Sends one raw Redis command; node-redis's `client.sendCommand` fits. */
 export type SendRedisCommand = (args: string[]) => Promise<unknown>;
@@ -63,7 +64,7 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
     down = undefined;
   };
   const markDown = (error: unknown) => {
-    const message = describe(error);
+    const message = describeRedisError(error);
     if (!down) {
       logger?.error(
         failMode === "open"
@@ -151,12 +152,14 @@ function openClient(url: string, logger: winston.Logger | undefined): OwnedClien
     },
   });
   // Without a listener node-redis would crash the process on a connection error; outages are logged by the store.
-  client.on("error", (error: Error) => logger?.debug("redis connection error", { error: describe(error) }));
+  client.on("error", (error: Error) =>
+    logger?.debug("redis connection error", { error: describeRedisError(error) }),
+  );
   const connecting = client
     .connect()
     .then(() => undefined)
     .catch((error: unknown) => {
-      logger?.warn("redis connect failed", { error: describe(error) });
+      logger?.warn("redis connect failed", { error: describeRedisError(error) });
     });
   const firstConnect = withTimeout(connecting, CONNECT_TIMEOUT_MS).catch(() => undefined);
   return {
@@ -176,10 +179,4 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** An error's message without any URL credentials. */
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message || error.name : String(error);
-  return message.replace(/\/\/[^@/\s]*@/g, "//***@");
 }

@@ -10,6 +10,7 @@ import type {
   RelaySink,
   RoundRelay,
 } from "../mcp/round-relay.js";
+import { describeRedisError } from "./describe-error.js";
 
 /** Options of {@link createRedisRoundRelay}. */
 export interface RedisRoundRelayOptions {
@@ -137,7 +138,7 @@ const replicaSilent = (ms: number) =>
 const relayUnreachable = (error: unknown) =>
   new ProtocolError(
     ProtocolErrorCode.InternalError,
-    `Redis (REDIS_URL), which relays input_required rounds between gateway replicas, is unreachable (${describe(error)}); ` +
+    `Redis (REDIS_URL), which relays input_required rounds between gateway replicas, is unreachable (${describeRedisError(error)}); ` +
       `retry the round once Redis answers, or ${retryWithout}`,
   );
 
@@ -196,9 +197,11 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
   };
   // Without listeners node-redis would crash the process on a connection error. A lost subscription loses the
   // answers of the rounds this replica relayed: they fail now rather than at the silence timeout.
-  pub.on("error", (error: Error) => logger?.debug("round relay: redis error", { error: describe(error) }));
+  pub.on("error", (error: Error) =>
+    logger?.debug("round relay: redis error", { error: describeRedisError(error) }),
+  );
   sub.on("error", (error: Error) => {
-    logger?.debug("round relay: redis error", { error: describe(error) });
+    logger?.debug("round relay: redis error", { error: describeRedisError(error) });
     failSent(relayUnreachable(error));
   });
 
@@ -247,7 +250,9 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
     serving.delete(id);
     clearInterval(running.alive);
     publish(running.from, { t: "done", id, outcome }).catch((error: unknown) =>
-      logger?.warn("round relay: could not send a relayed round's outcome back", { error: describe(error) }),
+      logger?.warn("round relay: could not send a relayed round's outcome back", {
+        error: describeRedisError(error),
+      }),
     );
   };
 
@@ -264,7 +269,9 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
         },
         (error: unknown) =>
           abort.abort(
-            new Error(`Redis is unreachable, so this round's outcome cannot be relayed: ${describe(error)}`),
+            new Error(
+              `Redis is unreachable, so this round's outcome cannot be relayed: ${describeRedisError(error)}`,
+            ),
           ),
       );
     }, aliveMs);
@@ -277,7 +284,10 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
     handler(message.round as RelayedRound, sink, signal).then(
       (outcome) => finish(id, outcome),
       (error: unknown) =>
-        finish(id, { ok: false, error: { code: ProtocolErrorCode.InternalError, message: describe(error) } }),
+        finish(id, {
+          ok: false,
+          error: { code: ProtocolErrorCode.InternalError, message: describeRedisError(error) },
+        }),
     );
   };
 
@@ -305,7 +315,7 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
       })();
       listening.catch((error: unknown) =>
         logger?.warn("round relay: could not listen; rounds of calls parked here cannot be relayed", {
-          error: describe(error),
+          error: describeRedisError(error),
         }),
       );
       return listening;
@@ -384,10 +394,4 @@ export function createRedisRoundRelay(options: RedisRoundRelayOptions): RoundRel
       if (pub.isOpen) await pub.close().catch(() => pub.destroy());
     },
   };
-}
-
-/** An error's message without any URL credentials. */
-function describe(error: unknown): string {
-  const message = error instanceof Error ? error.message || error.name : String(error);
-  return message.replace(/\/\/[^@/\s]*@/g, "//***@");
 }
