@@ -73,7 +73,7 @@ export interface InputRounds {
    */
   serve<R>(
     ctx: ServerContext,
-    caller: { owner: string | null; subject: string },
+    caller: { owner: string | null; subject: () => string },
     body: RoundBody<R>,
   ): Promise<R | InputRequiredResult>;
   /** Calls parked now. */
@@ -98,12 +98,13 @@ class RoundCall {
   readonly started = performance.now();
   /** Takes the call off the shelf while it is parked; unset while a round runs it. */
   unpark?: () => void;
+  private named?: string;
   private wake?: () => void;
   private asked = 0;
 
   constructor(
     readonly owner: string | null,
-    readonly subject: string,
+    private readonly subjectOf: () => string,
     public ctx: ServerContext,
   ) {
     this.preanswered = new Map(Object.entries(ctx.mcpReq.inputResponses ?? {}));
@@ -117,6 +118,12 @@ class RoundCall {
       },
       { once: true },
     );
+  }
+
+  /** The request the call answers (`roundSubject`), worked out only once the call parks: most calls never do. */
+  get subject(): string {
+    this.named ??= this.subjectOf();
+    return this.named;
   }
 
   readonly clientRequests: ClientRequests = {
@@ -362,10 +369,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
   return {
     verify: (state, ctx) => codec.verify(state, ctx),
 
-    async serve(ctx, { owner, subject }, body) {
+    async serve(ctx, { owner, subject: subjectOf }, body) {
       const state = ctx.mcpReq.requestState<RoundState>();
       if (state === undefined) {
-        const call = new RoundCall(owner, subject, ctx);
+        const call = new RoundCall(owner, subjectOf, ctx);
         body({
           clientRequests: call.clientRequests,
           signal: call.abort.signal,
@@ -376,6 +383,7 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
         );
         return run(call, ctx.mcpReq.signal) as never;
       }
+      const subject = subjectOf();
       if (typeof state !== "object" || state === null || state.owner !== owner || state.subject !== subject)
         throw expiredRound();
       if (state.replica !== replica) return relayTo(state, ctx) as never;

@@ -230,7 +230,7 @@ export function createMcpServer(
     if (modern)
       return rounds.serve(
         ctx,
-        { owner: info.caller.keyId, subject: subjectOf(ctx.mcpReq.method, name) },
+        { owner: info.caller.keyId, subject: () => subjectOf(ctx.mcpReq.method, name) },
         (round) => body(round.current, round.signal, round.clientRequests),
       );
     const requests =
