@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type { Client } from "@libsql/client";
 import { DatabaseError, DatabaseReadOnlyError, DatabaseUnreachableError } from "../errors.js";
-import { type DatabaseErrorContext, toDatabaseError } from "./map-error.js";
+import { type DatabaseErrorContext, errorCode, toDatabaseError } from "./map-error.js";
 import { parseSynchronousLevel, type SynchronousLevel, withSynchronous } from "./synchronous.js";
 import { DEFAULT_DATABASE_URL, type ParsedDatabaseUrl, parseDatabaseUrl } from "./url.js";
 import { createWriteConnection, type WriteConnection } from "./write-connection.js";
@@ -86,7 +87,12 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
     throw toDatabaseError(error, context);
   }
   try {
-    await prepareConnection(client, target, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    await prepareConnection(
+      client,
+      target,
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      busyTimeoutMs,
+    );
     if (target.kind === "file") await client.execute(`PRAGMA synchronous = ${synchronous.toUpperCase()}`);
   } catch (error) {
     client.close();
@@ -112,13 +118,18 @@ function ensureParentFolder(path: string, displayUrl: string): void {
   }
 }
 
-async function prepareConnection(client: Client, target: ParsedDatabaseUrl, connectTimeoutMs: number) {
+async function prepareConnection(
+  client: Client,
+  target: ParsedDatabaseUrl,
+  connectTimeoutMs: number,
+  busyTimeoutMs: number,
+) {
   if (target.kind === "remote") {
     await withTimeout(client.execute("SELECT 1"), connectTimeoutMs, target.displayUrl);
     return;
   }
   if (target.kind === "file") {
-    const mode = await client.execute("PRAGMA journal_mode = WAL");
+    const mode = await switchToWal(client, busyTimeoutMs);
     const journal = String(mode.rows[0]?.[0] ?? "").toLowerCase();
     if (journal !== "wal") {
       throw new DatabaseError(
@@ -132,6 +143,23 @@ async function prepareConnection(client: Client, target: ParsedDatabaseUrl, conn
   const fk = await client.execute("PRAGMA foreign_keys");
   if (Number(fk.rows[0]?.[0]) !== 1) {
     throw new DatabaseError(`Foreign keys could not be enabled on ${target.displayUrl}.`);
+  }
+}
+
+/**
+ * Puts a local file in WAL mode. Switching a new file's journal needs its exclusive lock, and SQLite answers
+ * SQLITE_BUSY at once (without its busy handler) while another process opening the same new file holds it, so the
+ * switch is tried again for up to the busy timeout, as any other locked statement would wait.
+ */
+async function switchToWal(client: Client, busyTimeoutMs: number) {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      return await client.execute("PRAGMA journal_mode = WAL");
+    } catch (error) {
+      if (errorCode(error) !== "SQLITE_BUSY" || Date.now() >= deadline) throw error;
+      await delay(10 + Math.floor(Math.random() * 20));
+    }
   }
 }
 

@@ -81,7 +81,8 @@ export function toDatabaseError(error: unknown, context: DatabaseErrorContext): 
   return new DatabaseError(`Database error on ${where}: ${detail}`, options);
 }
 
-function errorCode(error: unknown): string | undefined {
+/** The SQLite base code of a libSQL error (SQLITE_BUSY for SQLITE_BUSY_SNAPSHOT), or undefined for any other error. */
+export function errorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   // The native driver reports a failed open as `ConnectionFailed("… local database <path>: 14")`, without a SQLite code.
   const opened = /Unable to open connection to local database .*: (\d+)\b/.exec(
